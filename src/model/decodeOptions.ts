@@ -1,0 +1,46 @@
+/** How to turn a trained model's probabilities into output text: one options record for every strategy. */
+export type DecodeStrategy = 'greedy' | 'beam' | 'sample';
+
+export interface DecodeOptions {
+  strategy: DecodeStrategy;
+  /** Beam width (beam search). */
+  beamSize: number;
+  /** Length penalty exponent alpha (GNMT): score / ((5 + len) / 6)^alpha. 0 = none. */
+  lengthPenalty: number;
+  /** Hypotheses returned per input (beam: up to beamSize; sample: independent samples). */
+  nBest: number;
+  temperature: number;
+  /** 0 = off. */
+  topK: number;
+  /** 1 = off. */
+  topP: number;
+  seed: number;
+  /** Longest output in target tokens. */
+  maxLength: number;
+}
+
+export const DEFAULT_DECODE: DecodeOptions = {
+  strategy: 'greedy', beamSize: 5, lengthPenalty: 0.6, nBest: 1, temperature: 1, topK: 0, topP: 1, seed: 0, maxLength: 100,
+};
+
+export interface Hypothesis {
+  text: string;
+  tokens: string[];
+  /** Sum of log-probabilities of the tokens including </s>. */
+  logProb: number;
+  /** The score the search ranked by (log-prob with length penalty for beam). */
+  score: number;
+}
+
+export function decodeOptionErrors(o: DecodeOptions): string[] {
+  const e: string[] = [];
+  if (!['greedy', 'beam', 'sample'].includes(o.strategy)) e.push(`strategy must be greedy, beam or sample (got ${o.strategy})`);
+  if (!Number.isInteger(o.beamSize) || o.beamSize < 1 || o.beamSize > 64) e.push(`beamSize must be 1-64 (got ${o.beamSize})`);
+  if (!(o.lengthPenalty >= 0 && o.lengthPenalty <= 5)) e.push(`lengthPenalty must be 0-5 (got ${o.lengthPenalty})`);
+  if (!Number.isInteger(o.nBest) || o.nBest < 1 || o.nBest > 64) e.push(`nBest must be 1-64 (got ${o.nBest})`);
+  if (!(o.temperature >= 0 && o.temperature <= 100)) e.push(`temperature must be 0-100 (got ${o.temperature})`);
+  if (!Number.isInteger(o.topK) || o.topK < 0) e.push(`topK must be a whole number >= 0 (got ${o.topK})`);
+  if (!(o.topP > 0 && o.topP <= 1)) e.push(`topP must be above 0 and at most 1 (got ${o.topP})`);
+  if (!Number.isInteger(o.maxLength) || o.maxLength < 1 || o.maxLength > 10000) e.push(`maxLength must be 1-10000 (got ${o.maxLength})`);
+  return e;
+}
