@@ -3,7 +3,7 @@
  * Messages are `{ type, ... }`; each side handles them with a switch. The extension validates every
  * message from the webview with `parseWebviewMessage` before acting on it.
  */
-import type { PresetName, Seq2SeqSettings, SettingsOverrides } from '../model/config';
+import type { DataProfile, PresetName, Seq2SeqSettings, SettingsOverrides } from '../model/config';
 import type { Hypothesis } from '../model/decodeOptions';
 import type { TrainEvent } from '../model/events';
 import type { ModelSummary } from '../model/modelSummary';
@@ -38,13 +38,15 @@ export interface PanelState {
   defaults: Seq2SeqSettings;
   defaultPreset: PresetName;
   dataFile: string | null;
+  /** The chosen data file's profile, when known, so the panel shows the sizes a preset will pick. */
+  dataProfile?: DataProfile | null;
 }
 
 export type ExtensionToWebview =
   | { type: 'state'; state: PanelState }
   | { type: 'train-event'; event: TrainEvent }
   | { type: 'models'; models: ModelSummary[]; activeModel: string | null }
-  | { type: 'data-file'; path: string }
+  | { type: 'data-file'; path: string; profile?: DataProfile }
   | { type: 'try-result'; text: string; hypotheses: Hypothesis[] }
   | { type: 'error'; message: string };
 
