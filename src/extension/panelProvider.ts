@@ -1,0 +1,173 @@
+/**
+ * The training panel: a webview view in the Seq2Seq activity bar container. Serves the bundled
+ * `dist/webview.js` under a strict Content Security Policy with a nonce, sends it the state and
+ * training events, and acts on its messages (validated with `parseWebviewMessage`).
+ */
+import * as vscode from 'vscode';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { DEFAULT_SETTINGS } from '../model/config';
+import { parseWebviewMessage, SAMPLE_DATA, type ExtensionToWebview, type PanelState, type WebviewToExtension } from '../protocol/webview';
+import * as settings from './settings';
+import { resolveData } from './trainCommands';
+import type { Services } from './services';
+
+export const PANEL_VIEW_ID = 'seq2seq.trainingPanel';
+
+export class PanelProvider implements vscode.WebviewViewProvider, vscode.Disposable {
+  private view: vscode.WebviewView | null = null;
+  private dataFile: string | null = null;
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(private readonly s: Services) {
+    this.disposables.push(
+      s.training.onEvent((event) => this.post({ type: 'train-event', event })),
+      s.training.onStateChange(() => this.postState()),
+      s.models.onDidChange(() => this.postModels()),
+      s.workers.onDidReportInfo(() => this.postState()),
+    );
+  }
+
+  resolveWebviewView(view: vscode.WebviewView): void {
+    this.view = view;
+    const dist = vscode.Uri.joinPath(this.s.context.extensionUri, 'dist');
+    const media = vscode.Uri.joinPath(this.s.context.extensionUri, 'media');
+    view.webview.options = { enableScripts: true, localResourceRoots: [dist, media] };
+    view.webview.html = this.html(view.webview);
+    view.webview.onDidReceiveMessage((raw: unknown) => this.onMessage(raw), null, this.disposables);
+    view.onDidDispose(() => { if (this.view === view) this.view = null; }, null, this.disposables);
+    view.onDidChangeVisibility(() => { if (view.visible) this.postState(); }, null, this.disposables);
+  }
+
+  private html(webview: vscode.Webview): string {
+    const nonce = randomBytes(16).toString('base64');
+    const distDir = join(this.s.context.extensionPath, 'dist');
+    const uri = (file: string) => webview.asWebviewUri(vscode.Uri.joinPath(this.s.context.extensionUri, 'dist', file)).toString();
+    const styles = ['codicon.css', 'uPlot.min.css', 'webview.css'].filter((f) => existsSync(join(distDir, f)));
+    const csp = [
+      "default-src 'none'",
+      `img-src ${webview.cspSource} data:`,
+      `font-src ${webview.cspSource}`,
+      // Inline style attributes are set by the chart library; scripts need the nonce.
+      `style-src ${webview.cspSource} 'unsafe-inline'`,
+      `script-src 'nonce-${nonce}'`,
+    ].join('; ');
+    return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+${styles.map((f) => `<link rel="stylesheet" href="${uri(f)}">`).join('\n')}
+<title>Seq2Seq Training</title>
+</head>
+<body>
+<div id="root"></div>
+<script nonce="${nonce}" src="${uri('webview.js')}"></script>
+</body>
+</html>`;
+  }
+
+  private async onMessage(raw: unknown): Promise<void> {
+    let msg: WebviewToExtension;
+    try {
+      msg = parseWebviewMessage(raw);
+    } catch (err) {
+      this.s.log.error(`training panel sent an invalid message: ${(err as Error).message}`);
+      return;
+    }
+    try {
+      await this.handle(msg);
+    } catch (err) {
+      const message = (err as Error).message;
+      this.s.log.error(`training panel: ${msg.type}: ${message}`);
+      this.post({ type: 'error', message });
+    }
+  }
+
+  private async handle(msg: WebviewToExtension): Promise<void> {
+    const run = (id: string, arg?: unknown) => vscode.commands.executeCommand(id, arg);
+    switch (msg.type) {
+      case 'ready':
+        this.postState();
+        break;
+      case 'start-training': {
+        const dataFile = resolveData(this.s, msg.dataFile);
+        const problem = this.s.models.nameProblem(msg.name);
+        if (problem) throw new Error(problem);
+        if (this.s.training.running) throw new Error(`"${this.s.training.modelName}" is already training`);
+        void this.s.training.start({
+          name: msg.name, dataFile: dataFile ?? msg.dataFile,
+          preset: msg.preset === 'custom' ? undefined : msg.preset,
+          settings: msg.settings,
+        });
+        break;
+      }
+      case 'stop-training':
+        this.s.training.stop();
+        break;
+      case 'resume-training':
+        await run('seq2seq.resumeTraining', { name: msg.model });
+        break;
+      case 'pick-data-file': {
+        const uris = await vscode.window.showOpenDialog({ canSelectMany: false, openLabel: 'Train on this file', filters: { 'Training data': ['tsv', 'txt', 'csv', 'jsonl'], 'All files': ['*'] } });
+        const path = uris?.[0]?.fsPath;
+        if (path) {
+          this.dataFile = path;
+          this.post({ type: 'data-file', path });
+        }
+        break;
+      }
+      case 'set-active-model':
+        await run('seq2seq.selectModel', { name: msg.model });
+        break;
+      case 'export-model':
+        await run('seq2seq.exportModel', { name: msg.model });
+        break;
+      case 'delete-model':
+        await run('seq2seq.deleteModel', { name: msg.model });
+        break;
+      case 'try-translate': {
+        const model = this.s.models.active();
+        if (!model) throw new Error('there is no active model to try');
+        const decode = settings.decodeOptions();
+        if (msg.nBest > 1 && decode.strategy === 'greedy') Object.assign(decode, { strategy: 'beam', beamSize: Math.max(decode.beamSize ?? 1, msg.nBest) });
+        const { outputs } = await this.s.workers.run.request({ type: 'translate', modelDir: model.dir, inputs: [msg.text], decode: { ...decode, nBest: msg.nBest } });
+        this.post({ type: 'try-result', text: msg.text, hypotheses: outputs[0] ?? [] });
+        break;
+      }
+    }
+  }
+
+  state(): PanelState {
+    const models = this.s.models.list();
+    return {
+      training: this.s.training.snapshot(),
+      models,
+      activeModel: this.s.models.activeName(models),
+      backend: this.s.workers.backend,
+      defaults: DEFAULT_SETTINGS,
+      defaultPreset: settings.defaultPreset(),
+      dataFile: this.dataFile ?? SAMPLE_DATA,
+    };
+  }
+
+  private postState(): void {
+    if (this.view) this.post({ type: 'state', state: this.state() });
+  }
+
+  private postModels(): void {
+    if (!this.view) return;
+    const models = this.s.models.list();
+    this.post({ type: 'models', models, activeModel: this.s.models.activeName(models) });
+  }
+
+  private post(msg: ExtensionToWebview): void {
+    void this.view?.webview.postMessage(msg);
+  }
+
+  dispose(): void {
+    for (const d of this.disposables) d.dispose();
+  }
+}

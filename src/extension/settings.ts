@@ -1,0 +1,89 @@
+/**
+ * Typed getters over the `seq2seq.*` settings. Each call reads the current value, so a change in
+ * the Settings editor applies to the next action without a reload.
+ */
+import * as vscode from 'vscode';
+import type { PresetName, SettingsOverrides } from '../model/config';
+import { DEFAULT_DECODE, type DecodeOptions, type DecodeStrategy } from '../model/decodeOptions';
+
+export type OutputPlacement = 'replace' | 'below' | 'newDocument';
+export type BackendSetting = 'auto' | 'tfjs-node' | 'wasm' | 'cpu';
+/** The engine's names for the backends. */
+export type BackendPref = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+
+function cfg(): vscode.WorkspaceConfiguration {
+  return vscode.workspace.getConfiguration('seq2seq');
+}
+
+function pick<T extends string>(value: unknown, allowed: readonly T[], fallback: T): T {
+  return allowed.includes(value as T) ? (value as T) : fallback;
+}
+
+function number(value: unknown, fallback: number, lo: number, hi: number, integer = false): number {
+  if (typeof value !== 'number' || !Number.isFinite(value)) return fallback;
+  const v = Math.min(hi, Math.max(lo, value));
+  return integer ? Math.round(v) : v;
+}
+
+/** Decoding for Translate Selection and the panel's try box. */
+export function decodeOptions(): Partial<DecodeOptions> {
+  const c = cfg();
+  return {
+    strategy: pick<DecodeStrategy>(c.get('decoding.strategy'), ['greedy', 'beam', 'sample'], DEFAULT_DECODE.strategy),
+    beamSize: number(c.get('decoding.beamSize'), DEFAULT_DECODE.beamSize, 1, 64, true),
+    lengthPenalty: number(c.get('decoding.lengthPenalty'), DEFAULT_DECODE.lengthPenalty, 0, 5),
+    temperature: number(c.get('decoding.temperature'), DEFAULT_DECODE.temperature, 0, 100),
+    topK: number(c.get('decoding.topK'), DEFAULT_DECODE.topK, 0, 100000, true),
+    topP: number(c.get('decoding.topP'), DEFAULT_DECODE.topP, 0.01, 1),
+    maxLength: number(c.get('decoding.maxLength'), DEFAULT_DECODE.maxLength, 1, 10000, true),
+  };
+}
+
+/** Sampling for Generate Text: always samples, with the temperature / top-k / top-p settings. */
+export function generateOptions(): { decode: Partial<DecodeOptions>; maxTokens: number } {
+  const d = decodeOptions();
+  return {
+    decode: { strategy: 'sample', temperature: d.temperature, topK: d.topK, topP: d.topP, seed: Date.now() % 2 ** 31 },
+    maxTokens: number(cfg().get('generate.maxTokens'), 200, 1, 100000, true),
+  };
+}
+
+export function outputPlacement(): OutputPlacement {
+  return pick<OutputPlacement>(cfg().get('translation.output'), ['replace', 'below', 'newDocument'], 'replace');
+}
+
+/** The configured models folder, or undefined for the default (global storage). */
+export function modelsDirectory(): string | undefined {
+  const v = cfg().get<string>('modelsDirectory');
+  return typeof v === 'string' && v.trim() ? v.trim() : undefined;
+}
+
+export function backend(): BackendPref {
+  const v = pick<BackendSetting>(cfg().get('backend'), ['auto', 'tfjs-node', 'wasm', 'cpu'], 'auto');
+  return v === 'tfjs-node' ? 'tensorflow' : v;
+}
+
+export function defaultPreset(): PresetName {
+  return pick<PresetName>(cfg().get('training.defaultPreset'), ['fast', 'balanced', 'accurate'], 'fast');
+}
+
+/** Extra training settings applied on top of the preset (advanced; e.g. `{"train": {"epochs": 5}}`). */
+export function trainingOverrides(): SettingsOverrides {
+  const v = cfg().get<unknown>('training.overrides');
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return {};
+  const out: SettingsOverrides = {};
+  for (const section of ['model', 'train', 'source', 'target'] as const) {
+    const inner = (v as Record<string, unknown>)[section];
+    if (typeof inner === 'object' && inner !== null && !Array.isArray(inner)) {
+      (out as Record<string, unknown>)[section] = Object.fromEntries(
+        Object.entries(inner).filter(([, x]) => ['number', 'string', 'boolean'].includes(typeof x)),
+      );
+    }
+  }
+  return out;
+}
+
+/** Inputs above this many lines show a cancellable progress notification. */
+export function progressNotificationLines(): number {
+  return number(cfg().get('translation.progressNotificationLines'), 20, 0, 1e9, true);
+}

@@ -1,0 +1,156 @@
+/**
+ * Train Model…, Train Model on This File, Stop Training, Resume Training. Each asks only what it
+ * must (data file, preset, name); every question can also be answered by an argument, so the
+ * commands can be bound to keys or run from scripts and tests.
+ */
+import * as vscode from 'vscode';
+import { existsSync } from 'node:fs';
+import { basename, extname } from 'node:path';
+import type { PresetName, SettingsOverrides } from '../model/config';
+import type { TrainEndEvent } from '../model/events';
+import { SAMPLE_DATA } from '../protocol/webview';
+import { DATA_EXTENSIONS, guessTask, isDataFile } from './dataFiles';
+import * as settings from './settings';
+import type { Services } from './services';
+
+export interface TrainArgs {
+  dataFile?: string;
+  name?: string;
+  preset?: PresetName;
+  settings?: SettingsOverrides;
+  task?: 'pairs' | 'generate';
+  /** Resolve when training ends (with its end event) instead of when it starts. */
+  wait?: boolean;
+}
+
+export interface TrainStarted { name: string; modelDir: string; done?: TrainEndEvent }
+
+const PRESETS: { preset: PresetName; detail: string }[] = [
+  { preset: 'fast', detail: 'Small model, 10 epochs: minutes on a laptop' },
+  { preset: 'balanced', detail: 'Bidirectional encoder, 30 epochs: a good default for real data' },
+  { preset: 'accurate', detail: 'Two layers, 60 epochs: hours, best quality' },
+];
+
+/** Train Model… (palette) and Train Model on This File (Explorer: called with the file's Uri). */
+export async function trainModel(s: Services, arg?: TrainArgs | vscode.Uri): Promise<TrainStarted | undefined> {
+  const args: TrainArgs = arg instanceof vscode.Uri ? { dataFile: arg.fsPath } : { ...(arg ?? {}) };
+  if (s.training.running) {
+    const choice = await vscode.window.showWarningMessage(`Seq2Seq: "${s.training.modelName}" is training. Stop it before starting another.`, 'Stop Training');
+    if (choice) s.training.stop();
+    return undefined;
+  }
+  const dataFile = resolveData(s, args.dataFile ?? (await pickDataFile(s)));
+  if (!dataFile) return undefined;
+  if (!existsSync(dataFile)) throw new Error(`the data file ${dataFile} does not exist`);
+  const preset = args.preset ?? (await pickPreset());
+  if (!preset) return undefined;
+  const name = args.name ?? (await askName(s, `${basename(dataFile, extname(dataFile))}-${preset}`));
+  if (!name) return undefined;
+  const problem = s.models.nameProblem(name);
+  if (problem) throw new Error(problem);
+
+  const overrides = mergeOverrides(settings.trainingOverrides(), args.settings);
+  const done = s.training.start({ name, dataFile, preset, settings: overrides, task: args.task ?? guessTask(dataFile) });
+  const started: TrainStarted = { name, modelDir: s.models.pathOf(name) };
+  if (args.wait) started.done = await done;
+  return started;
+}
+
+export function stopTraining(s: Services): boolean {
+  if (!s.training.running) {
+    void vscode.window.showInformationMessage('Seq2Seq: no model is training.');
+    return false;
+  }
+  return s.training.stop();
+}
+
+/** Resume Training: continues a model from its checkpoint (argument `{ name }`, else a quick pick). */
+export async function resumeTraining(s: Services, arg?: { name?: string; dataFile?: string; wait?: boolean }): Promise<TrainStarted | undefined> {
+  if (s.training.running) {
+    void vscode.window.showWarningMessage(`Seq2Seq: "${s.training.modelName}" is already training.`);
+    return undefined;
+  }
+  let name = arg?.name;
+  if (!name) {
+    const resumable = s.models.list().filter((m) => m.resumable);
+    if (!resumable.length) {
+      void vscode.window.showInformationMessage('Seq2Seq: no model has a checkpoint to resume from.');
+      return undefined;
+    }
+    const picked = await vscode.window.showQuickPick(
+      resumable.map((m) => ({ label: m.name, description: `${m.epochs} epochs · ${m.task}`, detail: `last saved ${new Date(m.updatedAt).toLocaleString()}` })),
+      { title: 'Resume Training', placeHolder: 'Which model should continue training?' },
+    );
+    name = picked?.label;
+  }
+  if (!name) return undefined;
+  let dataFile = resolveData(s, arg?.dataFile ?? s.training.remembered(name)?.dataFile);
+  if (!dataFile || !existsSync(dataFile)) {
+    void vscode.window.showInformationMessage(`Seq2Seq: choose the data to continue training "${name}" on.`);
+    dataFile = resolveData(s, await pickDataFile(s));
+    if (!dataFile) return undefined;
+  }
+  const done = s.training.resume(name, dataFile);
+  const started: TrainStarted = { name, modelDir: s.models.pathOf(name) };
+  if (arg?.wait) started.done = await done;
+  return started;
+}
+
+/** The sample data's marker becomes the bundled file's path. */
+export function resolveData(s: Services, file: string | undefined): string | undefined {
+  if (file === SAMPLE_DATA) return s.models.sampleDataFile;
+  return file;
+}
+
+async function pickDataFile(s: Services): Promise<string | undefined> {
+  type Item = vscode.QuickPickItem & { value: string };
+  const items: Item[] = [];
+  const current = vscode.window.activeTextEditor?.document;
+  if (current && current.uri.scheme === 'file' && isDataFile(current.fileName)) {
+    items.push({ label: `$(file) ${basename(current.fileName)}`, description: 'current file', value: current.fileName });
+  }
+  items.push({ label: '$(beaker) Sample data', description: 'English words → phonemes (bundled)', value: SAMPLE_DATA });
+  items.push({ label: '$(folder-opened) Choose a file…', description: DATA_EXTENSIONS.join(' '), value: '' });
+  const picked = await vscode.window.showQuickPick(items, {
+    title: 'Train Model: data', placeHolder: 'Training data: one "source<TAB>target" pair a line, CSV, JSON Lines, or plain text to generate from',
+  });
+  if (!picked) return undefined;
+  if (picked.value) return picked.value;
+  const uris = await vscode.window.showOpenDialog({
+    canSelectMany: false, openLabel: 'Train on this file',
+    filters: { 'Training data': DATA_EXTENSIONS.map((e) => e.slice(1)), 'All files': ['*'] },
+  });
+  return uris?.[0]?.fsPath;
+}
+
+async function pickPreset(): Promise<PresetName | undefined> {
+  const def = settings.defaultPreset();
+  const items = [...PRESETS].sort((a, b) => Number(b.preset === def) - Number(a.preset === def)).map((p) => ({
+    label: p.preset as string, description: p.preset === def ? 'default' : '', detail: p.detail, preset: p.preset as PresetName | 'custom',
+  }));
+  items.push({ label: 'custom…', description: '', detail: 'Set every size and rate in the training panel', preset: 'custom' });
+  const picked = await vscode.window.showQuickPick(items, { title: 'Train Model: preset', placeHolder: 'Sizes are chosen from your data' });
+  if (picked?.preset === 'custom') {
+    void vscode.commands.executeCommand('seq2seq.showTrainingPanel');
+    return undefined;
+  }
+  return picked?.preset;
+}
+
+async function askName(s: Services, wish: string): Promise<string | undefined> {
+  return vscode.window.showInputBox({
+    title: 'Train Model: name', prompt: 'A name for the new model', value: s.models.freeName(wish),
+    validateInput: (v) => s.models.nameProblem(v.trim()),
+  }).then((v) => v?.trim());
+}
+
+function mergeOverrides(...all: (SettingsOverrides | undefined)[]): SettingsOverrides {
+  const out: SettingsOverrides = {};
+  for (const o of all) {
+    if (!o) continue;
+    for (const k of ['model', 'train', 'source', 'target'] as const) {
+      if (o[k]) (out as Record<string, object>)[k] = { ...(out[k] ?? {}), ...o[k] };
+    }
+  }
+  return out;
+}
