@@ -1,0 +1,326 @@
+/**
+ * The panel: holds the one PanelModel, turns messages from the extension and the user's actions
+ * into changes of it, and redraws the affected views once per animation frame (the curves at most
+ * every CHART_INTERVAL_MS), so a fast run cannot flood the page with layout work.
+ */
+import { DEFAULT_SETTINGS, type DataProfile } from '../model/config';
+import type { TrainEvent } from '../model/events';
+import { SAMPLE_DATA, type ExtensionToWebview, type PanelState, type WebviewToExtension } from '../protocol/webview';
+import { h } from './dom';
+import { basename } from './format';
+import { applyPreset, FIELDS, formOverrides, formProblems, newDraft, problemCount, suggestName, type FieldKey, type PresetChoice } from './formModel';
+import { parseExtensionMessage } from './incoming';
+import type { PanelModel } from './panelModel';
+import { Run } from './run';
+import { readSaved, ThrottledSaver, type SavedState } from './saved';
+import { onThemeChange } from './theme';
+import { CurvesView } from './views/curves';
+import { FormView } from './views/form';
+import { ModelsView } from './views/models';
+import { NowView } from './views/now';
+import { SamplesView } from './views/samples';
+import { Section } from './views/section';
+import { Toolbar, canResume } from './views/toolbar';
+import { TryView } from './views/tryIt';
+import { loadState, post, saveState } from './vscodeApi';
+
+export const CHART_INTERVAL_MS = 250;
+
+type ViewName = 'toolbar' | 'now' | 'curves' | 'samples' | 'form' | 'models' | 'try';
+const ALL: ViewName[] = ['toolbar', 'now', 'curves', 'samples', 'form', 'models', 'try'];
+const RUN_VIEWS: ViewName[] = ['toolbar', 'now', 'curves', 'samples', 'form', 'models'];
+
+function emptyPanel(): PanelState {
+  return { training: null, models: [], activeModel: null, backend: null, defaults: DEFAULT_SETTINGS, defaultPreset: 'balanced', dataFile: null, dataProfile: null };
+}
+
+export class App {
+  readonly model: PanelModel;
+  private readonly toolbar: Toolbar;
+  private readonly now = new NowView();
+  private readonly curves = new CurvesView();
+  private readonly samples = new SamplesView();
+  private readonly form: FormView;
+  private readonly models: ModelsView;
+  private readonly tryView: TryView;
+  private readonly sections: Record<string, Section> = {};
+  private readonly dirty = new Set<ViewName>();
+  private frame: number | null = null;
+  private chartTimer: ReturnType<typeof setTimeout> | null = null;
+  private lastChartDraw = 0;
+  private pendingName: string | null = null;
+  private readonly saver: ThrottledSaver;
+
+  constructor(root: HTMLElement) {
+    const saved = readSaved(loadState());
+    const panel = saved?.panel ?? emptyPanel();
+    this.model = {
+      panel, run: null, live: false, pending: null, error: null,
+      draft: saved?.draft ?? newDraft(panel.defaults, panel.defaultPreset, panel.dataFile, panel.dataProfile ?? null),
+      profile: panel.dataProfile ?? null, showAllProblems: false,
+      tryIt: { text: saved?.tryText ?? '', nBest: 3, pending: false, result: null },
+    };
+    this.restoreRun(panel);
+
+    this.toolbar = new Toolbar({ start: () => this.start(), stop: () => this.stop(), resume: () => this.resume(), dismissError: () => this.setError(null) });
+    this.form = new FormView({
+      pickData: () => this.send({ type: 'pick-data-file' }),
+      useSample: () => this.setDataFile(SAMPLE_DATA, null),
+      setName: (name) => this.editDraft(() => { this.model.draft.name = name; this.model.draft.nameEdited = true; }),
+      setPreset: (p) => this.setPreset(p),
+      setField: (k, v) => this.setField(k, v),
+    });
+    this.models = new ModelsView((msg) => this.send(msg), (name) => this.resume(name));
+    this.tryView = new TryView({
+      setText: (t) => { this.model.tryIt.text = t; this.changed(['try']); this.saver.soon(); },
+      setNBest: (n) => { this.model.tryIt.nBest = n; this.changed(['try']); },
+      translate: () => this.translate(),
+    });
+
+    const open = saved?.open ?? {};
+    const section = (id: string, title: string, iconName: string, content: HTMLElement, defaultOpen = true) => {
+      const s = new Section(id, title, iconName, open[id] ?? defaultOpen, () => this.saver.soon());
+      s.body.append(content);
+      this.sections[id] = s;
+      return s.el;
+    };
+    root.classList.add('panel');
+    root.append(
+      this.toolbar.el,
+      h('main', { class: 'sections' },
+        section('setup', 'Setup', 'settings-gear', this.form.el, !this.model.run?.start || !!this.model.run.end),
+        section('now', 'Now', 'pulse', this.now.el),
+        section('curves', 'Curves', 'graph-line', this.curves.el),
+        section('samples', 'Samples', 'list-flat', this.samples.el),
+        section('models', 'Models', 'package', this.models.el),
+        section('try', 'Try it', 'beaker', this.tryView.el)));
+
+    this.saver = new ThrottledSaver(() => this.snapshot(), saveState);
+    window.addEventListener('message', (e: MessageEvent) => this.receive(e.data));
+    onThemeChange(() => this.curves.retheme());
+    this.changed(ALL);
+    this.send({ type: 'ready' });
+  }
+
+  // ---- messages from the extension ----
+
+  receive(data: unknown): void {
+    const msg = parseExtensionMessage(data);
+    if (!msg) { console.warn('[seq2seq] ignored a malformed message', data); return; }
+    this.handle(msg);
+  }
+
+  private handle(msg: ExtensionToWebview): void {
+    const m = this.model;
+    switch (msg.type) {
+      case 'state': {
+        const prevData = m.draft.dataFile;
+        m.panel = msg.state;
+        m.pending = null;
+        this.pendingName = null;
+        this.restoreRun(msg.state);
+        if (!m.draft.edited) {
+          m.draft = newDraft(msg.state.defaults, msg.state.defaultPreset, msg.state.dataFile ?? prevData, msg.state.dataProfile ?? null);
+        } else if (!m.draft.dataFile && msg.state.dataFile) {
+          m.draft.dataFile = msg.state.dataFile;
+        }
+        m.profile = msg.state.dataProfile && m.draft.dataFile === msg.state.dataFile ? msg.state.dataProfile : m.profile;
+        this.changed(ALL);
+        this.saver.now();
+        break;
+      }
+      case 'train-event':
+        this.onTrainEvent(msg.event);
+        break;
+      case 'models':
+        m.panel = { ...m.panel, models: msg.models, activeModel: msg.activeModel };
+        this.changed(['models', 'toolbar', 'try']);
+        this.saver.soon();
+        break;
+      case 'data-file':
+        this.setDataFile(msg.path, msg.profile ?? null);
+        break;
+      case 'try-result':
+        m.tryIt.pending = false;
+        m.tryIt.result = { text: msg.text, hypotheses: msg.hypotheses };
+        this.changed(['try']);
+        break;
+      case 'error':
+        this.setError(msg.message);
+        if (m.pending === 'start' || m.pending === 'resume') m.pending = null;
+        m.tryIt.pending = false;
+        this.changed(['toolbar', 'try', 'form']);
+        break;
+    }
+  }
+
+  private onTrainEvent(ev: TrainEvent): void {
+    const m = this.model;
+    if (ev.kind === 'start') {
+      const name = this.pendingName ?? (m.run && m.run.start?.modelDir === ev.modelDir ? m.run.modelName : basename(ev.modelDir));
+      m.run = new Run(name, ev);
+      m.live = true;
+      m.pending = null;
+      m.error = null;
+      this.pendingName = null;
+      if (this.sections.setup?.open) this.sections.setup.open = false;
+      this.changed(ALL);
+      this.saver.now();
+      return;
+    }
+    if (!m.run) return;
+    if (!m.run.apply(ev)) return;
+    if (ev.kind === 'end') {
+      m.live = false;
+      m.pending = null;
+      this.changed(ALL);
+      this.saver.now();
+      return;
+    }
+    this.changed(RUN_VIEWS.filter((v) => v !== 'form' && v !== 'models' && (ev.kind === 'epoch' || v !== 'samples')));
+    if (ev.kind === 'epoch') this.saver.now(); else this.saver.soon();
+  }
+
+  private restoreRun(panel: PanelState): void {
+    const t = panel.training;
+    if (!t) { this.model.run = null; this.model.live = false; return; }
+    const run = new Run(t.modelName);
+    for (const ev of t.events) run.apply(ev);
+    this.model.run = run.start ? run : null;
+    this.model.live = t.running && !run.end;
+  }
+
+  // ---- the user's actions ----
+
+  private send(msg: WebviewToExtension): void { post(msg); }
+
+  private start(): void {
+    const m = this.model;
+    const problems = formProblems(m.panel.defaults, m.draft, m.profile);
+    const n = problemCount(problems);
+    if (n > 0) {
+      m.showAllProblems = true;
+      this.toolbar.note = `Fix ${n} setting${n === 1 ? '' : 's'} in Setup to start.`;
+      this.sections.setup.open = true;
+      this.renderNow(['form', 'toolbar']);
+      this.form.firstInvalid()?.focus();
+      return;
+    }
+    m.showAllProblems = false;
+    this.toolbar.note = '';
+    m.error = null;
+    m.pending = 'start';
+    this.pendingName = m.draft.name.trim();
+    this.send({ type: 'start-training', dataFile: m.draft.dataFile!, name: m.draft.name.trim(), preset: m.draft.preset, settings: formOverrides(m.draft) });
+    this.changed(['toolbar', 'form']);
+  }
+
+  private stop(): void {
+    this.send({ type: 'stop-training' });
+    this.model.pending = 'stop';
+    this.changed(['toolbar']);
+  }
+
+  private resume(model?: string): void {
+    const name = model ?? (canResume(this.model) ? this.model.run?.modelName : undefined);
+    if (!name) return;
+    this.send({ type: 'resume-training', model: name });
+    this.model.pending = 'resume';
+    this.model.error = null;
+    this.pendingName = name;
+    this.changed(['toolbar', 'form', 'models']);
+  }
+
+  private translate(): void {
+    const t = this.model.tryIt;
+    const text = t.text.trim();
+    if (!text || !this.model.panel.activeModel || t.pending) return;
+    t.pending = true;
+    this.send({ type: 'try-translate', text: text.slice(0, 10000), nBest: t.nBest });
+    this.changed(['try']);
+  }
+
+  private setDataFile(path: string, profile: DataProfile | null): void {
+    const m = this.model;
+    this.editDraft(() => {
+      m.draft.dataFile = path;
+      m.profile = profile;
+      if (!m.draft.nameEdited) m.draft.name = suggestName(path);
+      m.draft.values = applyPreset(m.panel.defaults, m.draft, m.draft.preset, profile);
+    });
+  }
+
+  private setPreset(p: PresetChoice): void {
+    const m = this.model;
+    this.editDraft(() => {
+      m.draft.values = applyPreset(m.panel.defaults, m.draft, p, m.profile);
+      m.draft.preset = p;
+    });
+  }
+
+  private setField(key: FieldKey, raw: string): void {
+    const m = this.model;
+    this.editDraft(() => {
+      m.draft.values[key] = raw;
+      if (m.draft.preset !== 'custom' && FIELDS.find((f) => f.key === key)?.preset) m.draft.preset = 'custom';
+    });
+  }
+
+  private editDraft(change: () => void): void {
+    change();
+    this.model.draft.edited = true;
+    if (this.toolbar.note && problemCount(formProblems(this.model.panel.defaults, this.model.draft, this.model.profile)) === 0) this.toolbar.note = '';
+    this.changed(['form', 'toolbar']);
+    this.saver.soon();
+  }
+
+  private setError(message: string | null): void {
+    this.model.error = message;
+    this.changed(['toolbar']);
+  }
+
+  // ---- drawing and saving ----
+
+  private changed(views: ViewName[]): void {
+    for (const v of views) this.dirty.add(v);
+    if (this.frame === null) this.frame = requestAnimationFrame(() => { this.frame = null; this.renderNow(); });
+  }
+
+  private renderNow(only?: ViewName[]): void {
+    const todo = only ?? Array.from(this.dirty);
+    for (const v of todo) {
+      if (v === 'curves') {
+        const wait = this.lastChartDraw + CHART_INTERVAL_MS - performance.now();
+        if (wait > 0) {
+          if (this.chartTimer === null) this.chartTimer = setTimeout(() => { this.chartTimer = null; this.changed([]); }, wait);
+          continue;
+        }
+        this.lastChartDraw = performance.now();
+      }
+      this.dirty.delete(v);
+      this.draw(v);
+    }
+    if (this.dirty.size > 0 && this.frame === null && this.chartTimer === null) this.changed([]);
+  }
+
+  private draw(v: ViewName): void {
+    const m = this.model;
+    switch (v) {
+      case 'toolbar': this.toolbar.render(m); break;
+      case 'now': this.now.render(m); break;
+      case 'curves': this.curves.render(m); break;
+      case 'samples': this.samples.render(m); break;
+      case 'form': this.form.render(m); break;
+      case 'models': this.models.render(m); break;
+      case 'try': this.tryView.render(m); break;
+    }
+  }
+
+  private snapshot(): SavedState {
+    const m = this.model;
+    const training = m.run ? { running: m.live, modelName: m.run.modelName, events: m.run.events() } : null;
+    const open: Record<string, boolean> = {};
+    for (const [id, s] of Object.entries(this.sections)) open[id] = s.open;
+    return { v: 1, panel: { ...m.panel, training }, draft: m.draft, open, tryText: m.tryIt.text };
+  }
+}

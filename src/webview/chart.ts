@@ -1,0 +1,121 @@
+/**
+ * One line chart on uPlot. Series are given as separate (x, y) lists (per-step and per-epoch
+ * points differ in x) and aligned here on the union of x values, with gaps spanned. The number of
+ * points per series is written to `data-points` on the chart's element (for tests and debugging).
+ */
+import uPlot from 'uplot';
+import { h, replaceChildren } from './dom';
+import { chartTheme, type ChartTheme } from './theme';
+
+export interface SeriesSpec {
+  id: string;
+  label: string;
+  color: keyof ChartTheme['colors'];
+  /** Per-epoch series are drawn with points; per-step ones as a plain line. */
+  points: boolean;
+  width?: number;
+  dash?: number[];
+}
+
+export interface XY { x: number[]; y: number[] }
+
+export class LineChart {
+  readonly el: HTMLElement;
+  private readonly plotEl: HTMLElement;
+  private plot: uPlot | null = null;
+  private data: XY[] = [];
+  private width = 0;
+
+  constructor(readonly id: string, title: string, private readonly specs: SeriesSpec[], private readonly format: (v: number) => string,
+    private readonly emptyText: string, private readonly height = 140) {
+    this.plotEl = h('div', { class: 'chart-plot' });
+    this.el = h('figure', { class: 'chart', 'data-chart': id, 'data-points': '{}' },
+      h('figcaption', { class: 'chart-title' }, title), this.plotEl);
+    replaceChildren(this.plotEl, h('div', { class: 'chart-empty' }, emptyText));
+  }
+
+  setData(series: XY[]): void {
+    this.data = series;
+    const counts: Record<string, number> = {};
+    this.specs.forEach((s, i) => { counts[s.id] = series[i]?.x.length ?? 0; });
+    this.el.dataset.points = JSON.stringify(counts);
+    const total = Object.values(counts).reduce((a, b) => a + b, 0);
+    if (total === 0) {
+      this.destroy();
+      replaceChildren(this.plotEl, h('div', { class: 'chart-empty' }, this.emptyText));
+      return;
+    }
+    const aligned = align(series);
+    if (!this.plot) this.create(aligned);
+    else this.plot.setData(aligned);
+  }
+
+  resize(width: number): void {
+    const w = Math.max(120, Math.floor(width));
+    if (w === this.width) return;
+    this.width = w;
+    this.plot?.setSize({ width: w, height: this.height });
+  }
+
+  /** Rebuilds with the current theme's colours. */
+  retheme(): void {
+    if (!this.plot) return;
+    this.destroy();
+    this.setData(this.data);
+  }
+
+  private destroy(): void {
+    this.plot?.destroy();
+    this.plot = null;
+  }
+
+  private create(aligned: uPlot.AlignedData): void {
+    const t = chartTheme();
+    const fmt = this.format;
+    const axis = (values: (v: number) => string, size: number): uPlot.Axis => ({
+      stroke: t.foreground, font: t.font, size, gap: 3,
+      grid: { stroke: t.grid, width: 1 }, ticks: { stroke: t.grid, width: 1, size: 3 },
+      values: (_u, splits) => splits.map((v) => (v === null ? '' : values(v))),
+    });
+    const opts: uPlot.Options = {
+      width: this.width || Math.max(120, this.plotEl.clientWidth || 240),
+      height: this.height,
+      padding: [6, 8, 0, 0],
+      scales: { x: { time: false } },
+      legend: { show: true, live: true },
+      cursor: { drag: { x: false, y: false, setScale: false }, points: { size: 6 } },
+      axes: [axis((v) => formatEpoch(v), 26), { ...axis(fmt, 42) }],
+      series: [
+        { label: 'epoch', value: (_u, v) => (v === null ? '—' : formatEpoch(v)) },
+        ...this.specs.map((s): uPlot.Series => ({
+          label: s.label,
+          stroke: t.colors[s.color],
+          width: s.width ?? (s.points ? 1.5 : 1.25),
+          dash: s.dash,
+          spanGaps: true,
+          points: s.points ? { show: true, size: 5, fill: t.colors[s.color], stroke: t.colors[s.color] } : { show: false },
+          value: (_u, v) => (v === null ? '—' : fmt(v)),
+        })),
+      ],
+    };
+    replaceChildren(this.plotEl);
+    this.plot = new uPlot(opts, aligned, this.plotEl);
+  }
+}
+
+function formatEpoch(v: number): string {
+  return Number.isInteger(v) ? String(v) : String(Number(v.toFixed(2)));
+}
+
+/** Aligns series with different x values on their sorted union; missing values are null. */
+export function align(series: XY[]): uPlot.AlignedData {
+  const key = (x: number) => Math.round(x * 1e6) / 1e6;
+  const xs = Array.from(new Set(series.flatMap((s) => s.x.map(key)))).sort((a, b) => a - b);
+  const index = new Map(xs.map((x, i) => [x, i]));
+  const ys = series.map((s) => {
+    const col: (number | null)[] = new Array(xs.length).fill(null);
+    s.x.forEach((x, i) => { const y = s.y[i]; col[index.get(key(x))!] = Number.isFinite(y) ? y : null; });
+    return col;
+  });
+  return [xs, ...ys] as uPlot.AlignedData;
+}

@@ -1,0 +1,46 @@
+/** Everything the panel shows, in one record; views read it, the app changes it. */
+import type { DataProfile } from '../model/config';
+import type { Hypothesis } from '../model/decodeOptions';
+import type { PanelState } from '../protocol/webview';
+import type { FormDraft } from './formModel';
+import type { Run } from './run';
+
+export type Pending = null | 'start' | 'stop' | 'resume';
+
+export interface TryState {
+  text: string;
+  nBest: number;
+  pending: boolean;
+  result: { text: string; hypotheses: Hypothesis[] } | null;
+}
+
+export interface PanelModel {
+  /** The latest state from the extension (its `training` is replaced by `run`). */
+  panel: PanelState;
+  run: Run | null;
+  /** True while the extension says this run is in progress (no end event yet). */
+  live: boolean;
+  pending: Pending;
+  error: string | null;
+  draft: FormDraft;
+  profile: DataProfile | null;
+  /** Set when Start was pressed with problems in the form: every problem is then shown. */
+  showAllProblems: boolean;
+  tryIt: TryState;
+}
+
+export type RunStatus = 'idle' | 'starting' | 'running' | 'stopping' | 'ended' | 'interrupted';
+
+export function runStatus(m: PanelModel): RunStatus {
+  if (m.pending === 'start' || m.pending === 'resume') return 'starting';
+  const r = m.run;
+  if (!r || !r.start) return 'idle';
+  if (r.end) return 'ended';
+  if (!m.live) return 'interrupted';
+  return m.pending === 'stop' ? 'stopping' : 'running';
+}
+
+export function isBusy(m: PanelModel): boolean {
+  const s = runStatus(m);
+  return s === 'starting' || s === 'running' || s === 'stopping';
+}

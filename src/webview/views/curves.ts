@@ -1,0 +1,91 @@
+/**
+ * The curves: loss, token accuracy and the dev metric, against epochs. Per step (smoothed) for
+ * training, per epoch for training and dev. Redrawn at most a few times a second, and only when
+ * something changed.
+ */
+import { h } from '../dom';
+import { LineChart, type XY } from '../chart';
+import { num } from '../format';
+import { metricsFor, metricValue } from '../metrics';
+import type { PanelModel } from '../panelModel';
+import type { Run } from '../run';
+
+const EMPTY = 'Curves appear after the first steps.';
+
+export class CurvesView {
+  readonly el: HTMLElement;
+  private readonly loss: LineChart;
+  private readonly accuracy: LineChart;
+  private metric: LineChart;
+  private metricKind: 'bleu' | 'per' = 'per';
+  private readonly resizer: ResizeObserver;
+
+  constructor() {
+    this.loss = new LineChart('loss', 'Loss', [
+      { id: 'trainStep', label: 'train', color: 'blue', points: false },
+      { id: 'trainEpoch', label: 'train/epoch', color: 'blue', points: true, dash: [4, 3] },
+      { id: 'devEpoch', label: 'dev', color: 'orange', points: true, width: 2 },
+    ], (v) => num(v), EMPTY);
+    this.accuracy = new LineChart('accuracy', 'Token accuracy (%)', [
+      { id: 'trainStep', label: 'train', color: 'blue', points: false },
+      { id: 'trainEpoch', label: 'train/epoch', color: 'blue', points: true, dash: [4, 3] },
+      { id: 'devEpoch', label: 'dev', color: 'orange', points: true, width: 2 },
+    ], (v) => num(v), EMPTY);
+    this.metric = this.metricChart('per');
+    this.el = h('div', { class: 'curves' }, this.loss.el, this.accuracy.el, this.metric.el);
+    this.resizer = new ResizeObserver(() => this.resize());
+    this.resizer.observe(this.el);
+  }
+
+  private metricChart(kind: 'bleu' | 'per'): LineChart {
+    const m = metricsFor(kind);
+    return new LineChart('metric', `Dev ${m.main.label} / ${m.second.label} (%${m.lowerIsBetter ? ', lower is better' : ''})`, [
+      { id: m.main.key, label: m.main.label, color: 'green', points: true, width: 2 },
+      { id: m.second.key, label: m.second.label, color: 'purple', points: true },
+    ], (v) => num(v), 'The dev metric appears after the first epoch.');
+  }
+
+  private resize(): void {
+    const w = this.el.clientWidth;
+    if (w > 0) for (const c of [this.loss, this.accuracy, this.metric]) c.resize(w);
+  }
+
+  render(m: PanelModel): void {
+    const r = m.run;
+    const kind = r?.start?.devMetric ?? 'per';
+    if (kind !== this.metricKind) {
+      const next = this.metricChart(kind);
+      this.metric.el.replaceWith(next.el);
+      this.metric = next;
+      this.metricKind = kind;
+    }
+    this.resize();
+    if (!r) {
+      for (const c of [this.loss, this.accuracy, this.metric]) c.setData([]);
+      return;
+    }
+    const epochs = epochSeries(r);
+    this.loss.setData([r.loss.points(), epochs((e) => e.trainLoss), epochs((e) => e.dev?.loss ?? Number.NaN)]);
+    const acc = r.accuracy.points();
+    this.accuracy.setData([{ x: acc.x, y: acc.y.map((y) => y * 100) }, epochs((e) => e.trainAccuracy * 100), epochs((e) => (e.dev ? e.dev.accuracy * 100 : Number.NaN))]);
+    const mm = metricsFor(kind);
+    this.metric.setData([epochs((e) => metricValue(e.dev, mm.main.key)), epochs((e) => metricValue(e.dev, mm.second.key))]);
+  }
+
+  /** Re-creates the charts in the new theme's colours. */
+  retheme(): void {
+    for (const c of [this.loss, this.accuracy, this.metric]) c.retheme();
+  }
+}
+
+function epochSeries(r: Run) {
+  return (value: (e: Run['epochs'][number]) => number | null): XY => {
+    const x: number[] = [];
+    const y: number[] = [];
+    for (const e of r.epochs) {
+      const v = value(e);
+      if (typeof v === 'number' && Number.isFinite(v)) { x.push(r.epochX(e)); y.push(v); }
+    }
+    return { x, y };
+  };
+}
