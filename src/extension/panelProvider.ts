@@ -49,8 +49,7 @@ export class PanelProvider implements vscode.WebviewViewProvider, vscode.Disposa
       "default-src 'none'",
       `img-src ${webview.cspSource} data:`,
       `font-src ${webview.cspSource}`,
-      // Inline style attributes are set by the chart library; scripts need the nonce.
-      `style-src ${webview.cspSource} 'unsafe-inline'`,
+      `style-src ${webview.cspSource}`,
       `script-src 'nonce-${nonce}'`,
     ].join('; ');
     return `<!DOCTYPE html>
@@ -63,7 +62,7 @@ ${styles.map((f) => `<link rel="stylesheet" href="${uri(f)}">`).join('\n')}
 <title>Seq2Seq Training</title>
 </head>
 <body>
-<div id="root"></div>
+<div id="app"></div>
 <script nonce="${nonce}" src="${uri('webview.js')}"></script>
 </body>
 </html>`;

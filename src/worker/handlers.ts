@@ -1,0 +1,81 @@
+/**
+ * One function per worker request: each calls the engine (src/model) and reports progress through
+ * `send`. They run concurrently; training yields to the event loop between batches, so a translate
+ * request is served while a model trains (with its own model instance, loaded from the saved folder).
+ */
+import { initBackend, trainModel, translate, generate } from '../model/index';
+import { tfjsVersions } from '../model/backend';
+import { readModelSummary } from '../model/modelFolder';
+import { DEFAULT_DECODE } from '../model/decodeOptions';
+import type { WorkerInfo, WorkerMessage, WorkerRequest, WorkerResults } from '../protocol/worker';
+import { ModelCache } from './modelCache';
+
+export type Send = (msg: WorkerMessage) => void;
+export type BackendPref = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+
+export class Handlers {
+  private readonly models = new ModelCache();
+  private backend: Promise<string> | null = null;
+
+  constructor(private readonly backendPref: BackendPref, private readonly send: Send) {}
+
+  /** Chooses the backend once per process. */
+  ready(): Promise<string> {
+    this.backend ??= initBackend(this.backendPref);
+    return this.backend;
+  }
+
+  async info(): Promise<WorkerInfo> {
+    const backend = await this.ready();
+    return { backend, tfjsVersion: tfjsVersion(), pid: process.pid, node: process.version };
+  }
+
+  async train(req: Extract<WorkerRequest, { type: 'train' }>, signal: AbortSignal): Promise<WorkerResults['train']> {
+    await this.ready();
+    return trainModel(
+      {
+        dataFile: req.dataFile, devFile: req.devFile, modelDir: req.modelDir, preset: req.preset,
+        settings: req.settings, resume: req.resume, task: req.task,
+      },
+      (event) => this.send({ type: 'train-event', id: req.id, event }),
+      signal,
+    );
+  }
+
+  async translate(req: Extract<WorkerRequest, { type: 'translate' }>, signal: AbortSignal): Promise<WorkerResults['translate']> {
+    await this.ready();
+    let lastSent = 0;
+    const outputs = await this.models.with(req.modelDir, (model) => translate(model, req.inputs, req.decode, {
+      signal,
+      onProgress: (done, total) => {
+        // At most ~20 progress messages a second.
+        const now = Date.now();
+        if (done < total && now - lastSent < 50) return;
+        lastSent = now;
+        this.send({ type: 'translate-progress', id: req.id, done, total });
+      },
+    }));
+    return { outputs };
+  }
+
+  async generate(req: Extract<WorkerRequest, { type: 'generate' }>, signal: AbortSignal): Promise<WorkerResults['generate']> {
+    await this.ready();
+    const decode = { ...DEFAULT_DECODE, strategy: 'sample' as const, ...req.decode };
+    const text = await this.models.with(req.modelDir, (model) => generate(
+      model, req.prompt, decode, req.maxTokens, (chunk) => this.send({ type: 'generate-chunk', id: req.id, text: chunk }), signal,
+    ));
+    return { text };
+  }
+
+  inspect(req: Extract<WorkerRequest, { type: 'inspect' }>): WorkerResults['inspect'] {
+    return readModelSummary(req.modelDir);
+  }
+
+  dispose(): void {
+    this.models.disposeAll();
+  }
+}
+
+function tfjsVersion(): string {
+  return tfjsVersions.core;
+}
