@@ -1,0 +1,256 @@
+/**
+ * Command-line entry: `seq2seq train | translate | eval | generate | demo | info`. Calls src/model
+ * directly with the same training loop and callbacks as the extension's worker.
+ */
+import { createReadStream, existsSync, mkdtempSync, readFileSync, writeFileSync, appendFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { join, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { parseArgs } from 'node:util';
+import type { PresetName, SettingsOverrides } from './model/config';
+import type { DecodeOptions } from './model/decodeOptions';
+import type { TrainEvent } from './model/events';
+import { ProgressPrinter } from './cliProgress';
+
+const HELP: Record<string, string> = {
+  main: `seq2seq — train and run sequence-to-sequence models on your own machine
+
+Usage:
+  seq2seq train --data FILE --out DIR [--dev FILE] [--preset fast|balanced|accurate] [--minutes M] [--epochs N] [--resume] [flags]
+  seq2seq translate --model DIR [--beam N | --sample [--temperature T] [--top-k K] [--top-p P]] [--n-best N] [--input FILE]
+  seq2seq eval --model DIR --data FILE [--beam N] [--json]
+  seq2seq generate --model DIR [--prompt TEXT] [--max-tokens N] [--temperature T] [--top-k K] [--top-p P] [--seed S]
+  seq2seq demo                 train on the built-in sample data for about a minute, then translate
+  seq2seq info                 show the TensorFlow.js backend in use
+
+Run 'seq2seq COMMAND --help' for the flags of a command.`,
+  train: `seq2seq train --data FILE --out DIR [options]
+  --data FILE            pairs: source<TAB>target per line (.tsv/.txt), CSV with header (.csv), JSON Lines (.jsonl)
+  --dev FILE             dev pairs (default: a share of --data is held out)
+  --out DIR              model folder to write
+  --preset NAME          fast | balanced (default) | accurate: sizes chosen from the data
+  --minutes M            time budget; --epochs N  most epochs
+  --resume               continue from the checkpoint in --out
+  --task pairs|generate  generate: --data is plain text; learn to continue it line by line
+  --cell lstm|gru --layers N --emb N --hidden N --attention none|luong|bahdanau --bidirectional true|false
+  --dropout X --batch N --lr X --seed N --label-smoothing X --max-len N --clip X --patience N
+  --source-tokens char|word --target-tokens char|word --lowercase
+  --json                 end with one JSON line of figures; --events-jsonl FILE  write every event as JSON lines
+  --quiet                no progress bar`,
+  translate: `seq2seq translate --model DIR [options]   (reads lines from stdin or --input FILE)
+  --beam N --length-penalty A --n-best N | --sample --temperature T --top-k K --top-p P --seed S
+  --max-len N            longest output in tokens
+  --json                 print each input's hypotheses with scores as a JSON line`,
+  eval: `seq2seq eval --model DIR --data FILE [--beam N] [--limit N] [--json]
+  Prints token accuracy, perplexity, BLEU, chrF, PER and WER (percentages).`,
+  generate: `seq2seq generate --model DIR [--prompt TEXT] [--max-tokens N] [--temperature T] [--top-k K] [--top-p P] [--seed S]`,
+};
+
+class UsageError extends Error {}
+
+const numberFlag = (v: string | undefined, name: string): number | undefined => {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new UsageError(`--${name} needs a number (got "${v}")`);
+  return n;
+};
+const boolFlag = (v: string | undefined, name: string): boolean | undefined => {
+  if (v === undefined) return undefined;
+  if (v === 'true' || v === '1' || v === 'yes') return true;
+  if (v === 'false' || v === '0' || v === 'no') return false;
+  throw new UsageError(`--${name} needs true or false (got "${v}")`);
+};
+function oneOfFlag<T extends string>(v: string | undefined, name: string, allowed: readonly T[]): T | undefined {
+  if (v === undefined) return undefined;
+  if (!allowed.includes(v as T)) throw new UsageError(`--${name} must be one of ${allowed.join(', ')} (got "${v}")`);
+  return v as T;
+}
+
+const DECODE_FLAGS = {
+  beam: { type: 'string' }, 'length-penalty': { type: 'string' }, 'n-best': { type: 'string' }, sample: { type: 'boolean' },
+  temperature: { type: 'string' }, 'top-k': { type: 'string' }, 'top-p': { type: 'string' }, seed: { type: 'string' }, 'max-len': { type: 'string' },
+} as const;
+
+function decodeFrom(v: Record<string, string | boolean | undefined>): Partial<DecodeOptions> {
+  const s = (k: string) => v[k] as string | undefined;
+  const beam = numberFlag(s('beam'), 'beam');
+  const o: Partial<DecodeOptions> = {
+    strategy: v.sample ? 'sample' : beam !== undefined && beam > 1 ? 'beam' : beam === 1 ? 'beam' : 'greedy',
+    beamSize: beam, lengthPenalty: numberFlag(s('length-penalty'), 'length-penalty'), nBest: numberFlag(s('n-best'), 'n-best'),
+    temperature: numberFlag(s('temperature'), 'temperature'), topK: numberFlag(s('top-k'), 'top-k'), topP: numberFlag(s('top-p'), 'top-p'),
+    seed: numberFlag(s('seed'), 'seed'), maxLength: numberFlag(s('max-len'), 'max-len'),
+  };
+  return Object.fromEntries(Object.entries(o).filter(([, x]) => x !== undefined));
+}
+
+async function readInputLines(file: string | undefined): Promise<string[]> {
+  if (file) return readFileSync(file, 'utf8').replace(/^\uFEFF/, '').split(/\r?\n/).filter((l, i, a) => !(i === a.length - 1 && l === ''));
+  const lines: string[] = [];
+  for await (const l of createInterface({ input: process.stdin, crlfDelay: Infinity })) lines.push(l);
+  return lines;
+}
+
+async function cmdTrain(argv: string[]): Promise<void> {
+  const { values: v } = parseArgs({
+    args: argv, strict: true, options: {
+      data: { type: 'string' }, dev: { type: 'string' }, out: { type: 'string' }, preset: { type: 'string' }, minutes: { type: 'string' },
+      epochs: { type: 'string' }, resume: { type: 'boolean' }, task: { type: 'string' }, cell: { type: 'string' }, layers: { type: 'string' },
+      emb: { type: 'string' }, hidden: { type: 'string' }, attention: { type: 'string' }, bidirectional: { type: 'string' }, dropout: { type: 'string' },
+      batch: { type: 'string' }, lr: { type: 'string' }, seed: { type: 'string' }, 'label-smoothing': { type: 'string' }, 'max-len': { type: 'string' },
+      clip: { type: 'string' }, patience: { type: 'string' }, 'source-tokens': { type: 'string' }, 'target-tokens': { type: 'string' },
+      lowercase: { type: 'boolean' }, json: { type: 'boolean' }, 'events-jsonl': { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean' },
+      'log-every': { type: 'string' },
+    },
+  });
+  if (v.help) { console.log(HELP.train); return; }
+  if (!v.out) throw new UsageError('train needs --out DIR');
+  if (!v.data && !v.resume) throw new UsageError('train needs --data FILE');
+  const settings: SettingsOverrides = {
+    model: {
+      cell: oneOfFlag(v.cell, 'cell', ['lstm', 'gru'] as const), layers: numberFlag(v.layers, 'layers'), emb: numberFlag(v.emb, 'emb'),
+      hidden: numberFlag(v.hidden, 'hidden'), attention: oneOfFlag(v.attention, 'attention', ['none', 'luong', 'bahdanau'] as const),
+      bidirectional: boolFlag(v.bidirectional, 'bidirectional'), dropout: numberFlag(v.dropout, 'dropout'),
+    },
+    train: {
+      batch: numberFlag(v.batch, 'batch'), lr: numberFlag(v.lr, 'lr'), epochs: numberFlag(v.epochs, 'epochs'), minutes: numberFlag(v.minutes, 'minutes'),
+      seed: numberFlag(v.seed, 'seed'), labelSmoothing: numberFlag(v['label-smoothing'], 'label-smoothing'), maxLen: numberFlag(v['max-len'], 'max-len'),
+      clipNorm: numberFlag(v.clip, 'clip'), patience: numberFlag(v.patience, 'patience'), logEvery: numberFlag(v['log-every'], 'log-every'),
+    },
+    source: { kind: oneOfFlag(v['source-tokens'], 'source-tokens', ['char', 'word'] as const), lowercase: v.lowercase },
+    target: { kind: oneOfFlag(v['target-tokens'], 'target-tokens', ['char', 'word'] as const), lowercase: v.lowercase },
+  };
+  const { trainModel } = await import('./model/train');
+  const printer = new ProgressPrinter(process.stderr, !!v.quiet);
+  const eventsFile = v['events-jsonl'];
+  if (eventsFile) writeFileSync(eventsFile, '');
+  const controller = new AbortController();
+  const onSigint = () => {
+    if (controller.signal.aborted) process.exit(130);
+    process.stderr.write('\nStopping after this batch (checkpoint will be saved; press Ctrl+C again to quit at once)...\n');
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  const end = await trainModel({
+    dataFile: v.data ?? '', devFile: v.dev, modelDir: v.out,
+    preset: oneOfFlag(v.preset, 'preset', ['fast', 'balanced', 'accurate'] as const) as PresetName | undefined,
+    settings, resume: !!v.resume, task: oneOfFlag(v.task, 'task', ['pairs', 'generate'] as const),
+  }, (e: TrainEvent) => {
+    printer.onEvent(e);
+    if (eventsFile) appendFileSync(eventsFile, JSON.stringify(e) + '\n');
+  }, controller.signal);
+  process.off('SIGINT', onSigint);
+  if (v.json) {
+    console.log(JSON.stringify({
+      backend: (await import('./model/backend')).backendName(), reason: end.reason, model: resolve(end.modelDir),
+      steps: end.steps, epochs: end.epochs, elapsed_s: end.elapsedMs / 1000, samples_per_s: end.samplesPerSec,
+      target_tokens_per_s: end.targetTokensPerSec, best_dev: end.bestDev,
+    }));
+  }
+  if (end.reason === 'error') process.exitCode = 1;
+}
+
+async function cmdTranslate(argv: string[]): Promise<void> {
+  const { values: v } = parseArgs({ args: argv, strict: true, options: { model: { type: 'string' }, input: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' }, ...DECODE_FLAGS } });
+  if (v.help) { console.log(HELP.translate); return; }
+  if (!v.model) throw new UsageError('translate needs --model DIR');
+  const decode = decodeFrom(v);
+  const { loadModel } = await import('./model/store');
+  const { translate } = await import('./model/translate');
+  const model = await loadModel(v.model);
+  const lines = await readInputLines(v.input);
+  const out = await translate(model, lines, decode);
+  const nBest = decode.nBest ?? 1;
+  for (let i = 0; i < lines.length; i++) {
+    if (v.json) console.log(JSON.stringify({ input: lines[i], hypotheses: out[i].map((h) => ({ text: h.text, score: h.score, logProb: h.logProb })) }));
+    else if (nBest === 1) console.log(out[i][0]?.text ?? '');
+    else for (const h of out[i]) console.log(`${i}\t${h.text}\t${h.score.toFixed(4)}`);
+  }
+  model.dispose();
+}
+
+async function cmdEval(argv: string[]): Promise<void> {
+  const { values: v } = parseArgs({ args: argv, strict: true, options: { model: { type: 'string' }, data: { type: 'string' }, json: { type: 'boolean' }, limit: { type: 'string' }, help: { type: 'boolean' }, ...DECODE_FLAGS } });
+  if (v.help) { console.log(HELP.eval); return; }
+  if (!v.model || !v.data) throw new UsageError('eval needs --model DIR and --data FILE');
+  const { loadModel } = await import('./model/store');
+  const { readPairs } = await import('./model/data');
+  const { evaluatePairs } = await import('./model/evaluate');
+  const { resolveDecodeOptions } = await import('./model/translate');
+  const model = await loadModel(v.model);
+  let { pairs } = await readPairs(v.data);
+  const limit = numberFlag(v.limit, 'limit');
+  if (limit) pairs = pairs.slice(0, limit);
+  const examples = pairs.map((p) => ({ src: model.source.encode(p.source).slice(0, model.settings.train.maxLen), tgt: model.target.encode(p.target), line: p.line }));
+  const decode = resolveDecodeOptions({ maxLength: model.settings.train.maxLen + 2, ...decodeFrom(v), nBest: 1 });
+  const t = Date.now();
+  const r = evaluatePairs(model, pairs, examples, decode);
+  const m = r.metrics;
+  const result = { n: pairs.length, accuracy: m.accuracy, perplexity: m.perplexity, loss: m.loss, bleu: m.bleu, chrf: m.chrf, per: m.per, wer: m.wer, decode: decode.strategy, seconds: (Date.now() - t) / 1000 };
+  if (v.json) console.log(JSON.stringify(result));
+  else {
+    console.log(`pairs       ${result.n}\naccuracy    ${m.accuracy.toFixed(2)} %  (teacher-forced tokens)\nperplexity  ${m.perplexity.toFixed(3)}\nBLEU        ${m.bleu.toFixed(2)}\nchrF        ${m.chrf.toFixed(2)}\nPER         ${m.per.toFixed(2)} %\nWER         ${m.wer.toFixed(2)} %`);
+    for (const s of r.samples) console.log(`  ${s.source}  →  ${s.prediction}   (ref: ${s.reference})`);
+  }
+  model.dispose();
+}
+
+async function cmdGenerate(argv: string[]): Promise<void> {
+  const { values: v } = parseArgs({ args: argv, strict: true, options: { model: { type: 'string' }, prompt: { type: 'string' }, 'max-tokens': { type: 'string' }, help: { type: 'boolean' }, ...DECODE_FLAGS } });
+  if (v.help) { console.log(HELP.generate); return; }
+  if (!v.model) throw new UsageError('generate needs --model DIR');
+  const prompt = v.prompt ?? (await readInputLines(undefined)).join('\n');
+  const { loadModel } = await import('./model/store');
+  const { generate } = await import('./model/translate');
+  const model = await loadModel(v.model);
+  process.stdout.write(prompt);
+  await generate(model, prompt, { ...decodeFrom(v), strategy: 'sample' }, numberFlag(v['max-tokens'], 'max-tokens') ?? 200, (t) => process.stdout.write(t));
+  process.stdout.write('\n');
+  model.dispose();
+}
+
+/** Where the shipped sample data is, from the bundle (dist/) or from source (src/). */
+export function sampleDataPath(): string {
+  for (const p of [join(__dirname, '..', 'samples', 'g2p-sample.tsv'), join(process.cwd(), 'samples', 'g2p-sample.tsv')]) if (existsSync(p)) return p;
+  throw new Error('the sample data (samples/g2p-sample.tsv) is missing');
+}
+
+async function cmdDemo(argv: string[]): Promise<void> {
+  const { values: v } = parseArgs({ args: argv, strict: true, options: { minutes: { type: 'string' }, out: { type: 'string' } } });
+  const out = v.out ?? mkdtempSync(join(tmpdir(), 'seq2seq-demo-'));
+  const minutes = numberFlag(v.minutes, 'minutes') ?? 1;
+  console.log(`Training a grapheme-to-phoneme model on the built-in sample (${sampleDataPath()}) for ${minutes} minute(s)...`);
+  await cmdTrain(['--data', sampleDataPath(), '--out', out, '--preset', 'fast', '--minutes', String(minutes), '--epochs', '100', '--patience', '0']);
+  const words = ['hello', 'world', 'translation', 'keyboard', 'sunshine'];
+  const { loadModel } = await import('./model/store');
+  const { translate } = await import('./model/translate');
+  const model = await loadModel(out);
+  const greedy = await translate(model, words, { strategy: 'greedy' });
+  const beam = await translate(model, words, { strategy: 'beam', beamSize: 5, nBest: 3 });
+  console.log(`\nModel saved in ${out}\n`);
+  for (let i = 0; i < words.length; i++) {
+    console.log(`${words[i].padEnd(12)} greedy: ${greedy[i][0].text}`);
+    console.log(`${''.padEnd(12)} beam-5: ${beam[i].map((h) => `${h.text} (${h.score.toFixed(2)})`).join('  |  ')}`);
+  }
+  console.log(`\nTry: echo hello | node dist/cli.js translate --model ${out} --beam 5 --n-best 3`);
+  model.dispose();
+}
+
+async function main(): Promise<void> {
+  const [cmd, ...rest] = process.argv.slice(2);
+  switch (cmd) {
+    case 'train': return cmdTrain(rest);
+    case 'translate': return cmdTranslate(rest);
+    case 'eval': return cmdEval(rest);
+    case 'generate': return cmdGenerate(rest);
+    case 'demo': return cmdDemo(rest);
+    case 'info': { const { initBackend } = await import('./model/backend'); console.log(`backend: ${await initBackend()}`); return; }
+    case undefined: case '--help': case '-h': case 'help': console.log(HELP.main); return;
+    default: throw new UsageError(`unknown command "${cmd}"`);
+  }
+}
+
+main().then(() => process.exit(process.exitCode ?? 0), (e: Error) => {
+  const usage = e instanceof UsageError || (e as NodeJS.ErrnoException).code?.startsWith?.('ERR_PARSE_ARGS');
+  process.stderr.write(`seq2seq: ${usage ? '' : 'error: '}${e.message}\n${usage ? "Run 'seq2seq --help' for usage.\n" : ''}`);
+  process.exit(usage ? 2 : 1);
+});

@@ -1,0 +1,61 @@
+/** The CLI's view of a training run: a progress bar on a terminal, plain lines otherwise. */
+import type { TrainEvent } from './model/events';
+
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms)) return '--:--';
+  const s = Math.round(ms / 1000);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = s % 60;
+  return h ? `${h}:${String(m).padStart(2, '0')}:${String(sec).padStart(2, '0')}` : `${m}:${String(sec).padStart(2, '0')}`;
+}
+
+export class ProgressPrinter {
+  private lastPlain = 0;
+  private epochs = 0;
+  constructor(private readonly out: NodeJS.WriteStream, private readonly quiet: boolean) {}
+
+  private line(text: string): void {
+    if (this.out.isTTY) this.out.write(`\r\x1b[2K${text}`);
+    else this.out.write(text + '\n');
+  }
+
+  onEvent(e: TrainEvent): void {
+    if (this.quiet && e.kind !== 'end') return;
+    switch (e.kind) {
+      case 'start': {
+        this.epochs = e.settings.train.epochs;
+        const m = e.settings.model;
+        this.out.write(`backend ${e.backend} · ${e.data.pairs} training pairs (${e.data.skipped} lines skipped) · ${e.dev.pairs} dev · ` +
+          `vocab ${e.sourceVocab}/${e.targetVocab} · ${m.cell} ${m.layers}x${m.hidden}${m.bidirectional ? ' bi' : ''} emb ${m.emb} attention ${m.attention} · ` +
+          `${(e.parameters / 1e6).toFixed(2)}M parameters${e.resumedFrom ? ` · resumed at epoch ${e.resumedFrom.epoch + 1}, step ${e.resumedFrom.step}` : ''}\n`);
+        for (const s of e.data.skippedLines.slice(0, 5)) this.out.write(`  skipped ${e.data.file}:${s.line}: ${s.reason}\n`);
+        if (e.data.skipped > 5) this.out.write(`  ... and ${e.data.skipped - 5} more skipped lines\n`);
+        return;
+      }
+      case 'step': {
+        if (!this.out.isTTY && Date.now() - this.lastPlain < 5000) return;
+        this.lastPlain = Date.now();
+        const frac = e.stepInEpoch / e.stepsPerEpoch;
+        const width = 20;
+        const bar = '█'.repeat(Math.round(frac * width)).padEnd(width, '░');
+        this.line(`epoch ${e.epoch}/${this.epochs} ${bar} ${(frac * 100).toFixed(0).padStart(3)}% · step ${e.step} · loss ${e.loss.toFixed(3)} · acc ${e.accuracy.toFixed(1)}% · ` +
+          `${Math.round(e.targetTokensPerSec)} tok/s · ${formatDuration(e.elapsedMs)} elapsed · ETA ${formatDuration(e.etaMs)}`);
+        return;
+      }
+      case 'epoch': {
+        if (this.out.isTTY) this.out.write('\n');
+        const d = e.dev;
+        this.out.write(`epoch ${e.epoch}: train loss ${e.trainLoss.toFixed(3)} acc ${e.trainAccuracy.toFixed(1)}%` +
+          (d ? ` · dev loss ${d.loss.toFixed(3)} acc ${d.accuracy.toFixed(1)}% BLEU ${d.bleu.toFixed(1)} chrF ${d.chrf.toFixed(1)} PER ${d.per.toFixed(1)}% WER ${d.wer.toFixed(1)}%` : '') +
+          `${e.isBest ? ' · best, saved' : ''} · lr ${e.lr.toPrecision(2)}\n`);
+        for (const s of e.samples.slice(0, 3)) this.out.write(`    ${s.source} → ${s.prediction}   (ref: ${s.reference})\n`);
+        return;
+      }
+      case 'end':
+        this.out.write(`${this.out.isTTY ? '\n' : ''}finished (${e.reason}) after ${e.epochs} epochs, ${e.steps} steps, ${formatDuration(e.elapsedMs)}; ` +
+          `${Math.round(e.samplesPerSec)} samples/s, ${Math.round(e.targetTokensPerSec)} target tokens/s. Model: ${e.modelDir}\n`);
+        if (e.error) this.out.write(`error: ${e.error}\n`);
+    }
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * The one place TensorFlow.js is chosen, once per process: `@tensorflow/tfjs-node` (native
+ * TensorFlow) when it is installed and loads, else the WebAssembly backend with our kernel fixes,
+ * else the pure-JS `cpu` backend as a last resort. Everything else imports `tf` from here.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import { version_cpu } from '@tensorflow/tfjs-backend-cpu';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { registerWasmKernelFixes } from './wasmKernels';
+
+export { tf };
+
+/** Versions of the TF.js packages in use (referencing the cpu backend also keeps the bundler from dropping it). */
+export const tfjsVersions = { core: tf.version_core, cpu: version_cpu };
+
+export type BackendPreference = 'auto' | 'tensorflow' | 'tfjs-node' | 'wasm' | 'cpu';
+
+let chosen: Promise<string> | null = null;
+
+/** Chooses and initialises the backend (only the first call's preference counts). Returns its name. */
+export function initBackend(preference: BackendPreference = envPreference()): Promise<string> {
+  chosen ??= choose(preference);
+  return chosen;
+}
+
+/** The active backend's name, or null before initBackend. */
+export function backendName(): string | null {
+  return chosen ? tf.getBackend() : null;
+}
+
+function envPreference(): BackendPreference {
+  const p = process.env.SEQ2SEQ_BACKEND;
+  return p === 'tensorflow' || p === 'tfjs-node' || p === 'wasm' || p === 'cpu' ? p : 'auto';
+}
+
+async function choose(preference: BackendPreference): Promise<string> {
+  tf.env().set('IS_NODE', true);
+  if ((preference === 'auto' || preference === 'tensorflow' || preference === 'tfjs-node') && tryLoadTfjsNode()) {
+    if (await tf.setBackend('tensorflow')) return 'tensorflow';
+  }
+  if (preference !== 'cpu' && (await tryWasm())) return 'wasm';
+  await tf.setBackend('cpu');
+  return 'cpu';
+}
+
+function tryLoadTfjsNode(): boolean {
+  const req = createRequire(join(moduleDir(), 'noop.js'));
+  for (const name of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
+    try {
+      req(name);
+      return tf.engine().findBackendFactory('tensorflow') != null;
+    } catch {
+      // not installed or its native library failed to load: fall through to wasm
+    }
+  }
+  return false;
+}
+
+async function tryWasm(): Promise<boolean> {
+  const dir = wasmBinaryDir();
+  if (!dir) return false;
+  try {
+    setWasmPaths(dir.endsWith('/') ? dir : dir + '/');
+    // Threads stay off: see PERF-NOTES; the single-threaded SIMD build is the stable path in Node.
+    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+    registerWasmKernelFixes();
+    return await tf.setBackend('wasm');
+  } catch {
+    return false;
+  }
+}
+
+function moduleDir(): string {
+  return typeof __dirname === 'string' ? __dirname : process.cwd();
+}
+
+/** Where the .wasm files are: next to the bundle (dist/), or in node_modules when run from source. */
+function wasmBinaryDir(): string | null {
+  const candidates = [moduleDir(), join(moduleDir(), '..', 'dist')];
+  try {
+    const req = createRequire(join(moduleDir(), 'noop.js'));
+    candidates.push(join(dirname(req.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist'));
+  } catch { /* not resolvable from here */ }
+  return candidates.find((d) => existsSync(join(d, 'tfjs-backend-wasm-simd.wasm'))) ?? null;
+}

@@ -1,0 +1,51 @@
+/**
+ * The decoder: target embedding, recurrent layers initialised from the encoder's final states,
+ * optional attention over the encoder outputs, and the output projection to target-vocabulary logits.
+ * `decodeTeacherForced` runs a whole target sequence (training); `decodeStep` one step for search.
+ */
+import { tf } from './backend';
+import type { ModelSettings } from './config';
+import { attend, type Memory } from './attention';
+import { attentionWeights, get, rnnWeights, type Params } from './params';
+import { projectInputs, rnnStep, runRnn, type RnnState } from './rnn';
+
+function outputLogits(params: Params, hidden2d: tf.Tensor2D): tf.Tensor2D {
+  return tf.add(tf.matMul(hidden2d, get(params, 'output/kernel') as unknown as tf.Tensor2D), get(params, 'output/bias')) as tf.Tensor2D;
+}
+
+/** tgtIn [T, B] (<s> y1 .. yn) -> logits [B*T, V] in batch-major order (row b*T + t). */
+export function decodeTeacherForced(
+  m: ModelSettings, params: Params, tgtIn: tf.Tensor2D, initial: RnnState[], memory: Memory | null, training: boolean,
+): tf.Tensor2D {
+  let x = tf.gather(get(params, 'decoder/embedding'), tgtIn) as tf.Tensor3D;
+  if (training && m.dropout > 0) x = tf.dropout(x, m.dropout) as tf.Tensor3D;
+  for (let l = 0; l < m.layers; l++) {
+    x = runRnn(m.cell, x, rnnWeights(params, `decoder/l${l}`), initial[l], null).outputs;
+    if (training && m.dropout > 0) x = tf.dropout(x, m.dropout) as tf.Tensor3D;
+  }
+  const [T, B, H] = x.shape;
+  let hidden = tf.transpose(x, [1, 0, 2]) as tf.Tensor3D;
+  if (memory) hidden = attend(m.attention, hidden, memory, attentionWeights(params, m)).hidden;
+  return outputLogits(params, tf.reshape(hidden, [B * T, H]) as tf.Tensor2D);
+}
+
+/** One decoding step for every row: prevIds [B] -> log-probabilities [B, V] and the new states. */
+export function decodeStep(
+  m: ModelSettings, params: Params, prevIds: tf.Tensor1D, states: RnnState[], memory: Memory | null,
+): { logProbs: tf.Tensor2D; states: RnnState[] } {
+  let x = tf.gather(get(params, 'decoder/embedding'), prevIds) as tf.Tensor2D;
+  const next: RnnState[] = [];
+  for (let l = 0; l < m.layers; l++) {
+    const w = rnnWeights(params, `decoder/l${l}`);
+    const xw = tf.squeeze(projectInputs(m.cell, tf.expandDims(x, 0) as tf.Tensor3D, w), [0]) as tf.Tensor2D;
+    const s = rnnStep(m.cell, xw, states[l], w);
+    next.push(s);
+    x = s.h;
+  }
+  let hidden = x;
+  if (memory) {
+    const q = tf.expandDims(x, 1) as tf.Tensor3D;
+    hidden = tf.squeeze(attend(m.attention, q, memory, attentionWeights(params, m)).hidden, [1]) as tf.Tensor2D;
+  }
+  return { logProbs: tf.logSoftmax(outputLogits(params, hidden)) as tf.Tensor2D, states: next };
+}

@@ -1,0 +1,85 @@
+/**
+ * The encoder-decoder model: settings, the two vocabularies and the weights, with the forward pass
+ * used in training (teacher forcing, masked loss) and the pieces search needs (encode once, then
+ * step the decoder). The encoder's final states really initialise the decoder.
+ */
+import { tf } from './backend';
+import type { Seq2SeqSettings } from './config';
+import { prepareMemory, type Memory } from './attention';
+import { BOS, EOS, PAD, type Vocabulary } from './tokenizer';
+import type { BatchArrays } from './data';
+import { encode, type EncoderOutput } from './encoder';
+import { decodeStep, decodeTeacherForced } from './decoder';
+import { maskedCrossEntropy } from './loss';
+import { attentionWeights, countParameters, createParams, paramSpecs, type Params } from './params';
+import type { RnnState } from './rnn';
+
+export interface EncodedSource { encoder: EncoderOutput; memory: Memory | null; batch: number }
+
+export class Seq2SeqModel {
+  constructor(
+    readonly settings: Seq2SeqSettings,
+    readonly source: Vocabulary,
+    readonly target: Vocabulary,
+    readonly params: Params,
+  ) {}
+
+  static create(settings: Seq2SeqSettings, source: Vocabulary, target: Vocabulary): Seq2SeqModel {
+    const specs = paramSpecs(settings.model, source.size, target.size);
+    return new Seq2SeqModel(settings, source, target, createParams(specs, settings.train.seed));
+  }
+
+  get parameterCount(): number { return countParameters(this.params); }
+
+  /** srcIds time-major [S * B]. Call inside tf.tidy or dispose the result's tensors. */
+  encode(srcIds: Int32Array, S: number, B: number, training = false): EncodedSource {
+    let hasPadding = false;
+    for (let i = 0; i < srcIds.length; i++) if (srcIds[i] === PAD) { hasPadding = true; break; }
+    const ids = tf.tensor2d(srcIds, [S, B], 'int32');
+    const encoder = encode(this.settings.model, this.params, ids, hasPadding, training);
+    const memory = this.settings.model.attention === 'none'
+      ? null
+      : prepareMemory(this.settings.model.attention, encoder.outputs, encoder.srcMask, attentionWeights(this.params, this.settings.model));
+    return { encoder, memory, batch: B };
+  }
+
+  /** Mean masked cross-entropy per target token for one padded batch, and the correct-token count. */
+  batchLoss(b: BatchArrays, training: boolean): { loss: tf.Scalar; correct: tf.Scalar } {
+    const { encoder, memory } = this.encode(b.src, b.srcLen, b.batch, training);
+    const tgtIn = tf.tensor2d(b.tgtIn, [b.tgtLen, b.batch], 'int32');
+    const logits = decodeTeacherForced(this.settings.model, this.params, tgtIn, encoder.finalStates, memory, training);
+    // Targets in batch-major order to match the logits rows (b * T + t).
+    const T = b.tgtLen;
+    const targets = new Int32Array(T * b.batch);
+    const mask = new Float32Array(T * b.batch);
+    for (let t = 0; t < T; t++) {
+      for (let r = 0; r < b.batch; r++) {
+        const id = b.tgtOut[t * b.batch + r];
+        targets[r * T + t] = id;
+        mask[r * T + t] = id === PAD ? 0 : 1;
+      }
+    }
+    return maskedCrossEntropy(logits, tf.tensor1d(targets, 'int32'), tf.tensor1d(mask), training ? this.settings.train.labelSmoothing : 0);
+  }
+
+  /** One decoder step for search: prevIds [B] -> log-probabilities [B, V]. */
+  step(prevIds: tf.Tensor1D, states: RnnState[], memory: Memory | null): { logProbs: tf.Tensor2D; states: RnnState[] } {
+    return decodeStep(this.settings.model, this.params, prevIds, states, memory);
+  }
+
+  /** Source ids for a list of texts, time-major and padded, truncated to maxLen tokens. */
+  encodeSources(texts: string[], maxLen = this.settings.train.maxLen): { ids: Int32Array; S: number; B: number } {
+    const seqs = texts.map((t) => this.source.encode(t).slice(0, maxLen));
+    const B = texts.length;
+    const S = Math.max(1, ...seqs.map((s) => s.length));
+    const ids = new Int32Array(S * B);
+    seqs.forEach((s, b) => s.forEach((id, t) => { ids[t * B + b] = id; }));
+    return { ids, S, B };
+  }
+
+  dispose(): void {
+    for (const v of this.params.values()) v.dispose();
+  }
+}
+
+export { BOS, EOS, PAD };

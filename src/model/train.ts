@@ -1,0 +1,301 @@
+/**
+ * The one training loop, used by the CLI and the worker alike. Progress goes out through a single
+ * callback (start, step, epoch, end events); an AbortSignal is checked between batches. After each
+ * epoch (and when stopped or out of time) the dev set is scored, the best model is saved, and a
+ * checkpoint with weights, optimizer state and data position is written, so `resume` continues at
+ * exactly the checkpointed step.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { initBackend, tf } from './backend';
+import {
+  DEFAULT_SETTINGS, mergeSettings, presetOverrides, validateSettings,
+  type DataProfile, type PresetName, type Seq2SeqSettings, type SettingsOverrides,
+} from './config';
+import { DataError, makeBatches, padBatch, readGenerationPairs, readPairs, splitDev, type Example, type Pair } from './data';
+import { evaluatePairs } from './evaluate';
+import type { DataReport, DevMetrics, SkippedLine, TrainEndEvent, TrainEndReason, TrainEpochEvent, TrainEvent } from './events';
+import { FILES, readConfig, readMetrics, type MetricsFile } from './modelFolder';
+import { Adam } from './optimizer';
+import { loadCheckpoint, saveCheckpoint, saveModel, saveModelMeta, type CheckpointProgress } from './store';
+import { BOS, EOS, Seq2SeqModel } from './seq2seq';
+import { detectTokenizerKind, Vocabulary } from './tokenizer';
+import { writeJsonAtomic } from './atomicFs';
+
+export interface TrainOptions {
+  dataFile: string;
+  devFile?: string;
+  modelDir: string;
+  preset?: PresetName;
+  settings?: SettingsOverrides;
+  resume: boolean;
+  task?: 'pairs' | 'generate';
+  /** Minutes between mid-epoch checkpoints (crash safety). */
+  checkpointMinutes?: number;
+  /** Dev pairs decoded for BLEU/PER after each epoch (all dev pairs are used for loss). */
+  maxDevDecode?: number;
+}
+
+export type TrainEventHandler = (e: TrainEvent) => void;
+
+const yieldToEventLoop = () => new Promise<void>((r) => setImmediate(r));
+
+function percentile95(lengths: number[]): number {
+  if (!lengths.length) return 0;
+  const s = [...lengths].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(s.length * 0.95))];
+}
+
+/** Settings from defaults, the preset (sized from the data), and explicit overrides, in that order. */
+export function resolveSettings(pairs: Pair[], preset: PresetName, overrides: SettingsOverrides | undefined): Seq2SeqSettings {
+  const sample = pairs.slice(0, 5000);
+  const srcKind = overrides?.source?.kind ?? detectTokenizerKind(sample.map((p) => p.source)).kind;
+  const tgtKind = overrides?.target?.kind ?? detectTokenizerKind(sample.map((p) => p.target)).kind;
+  const probeS = Vocabulary.build(sample.map((p) => p.source), { ...DEFAULT_SETTINGS.source, kind: srcKind });
+  const probeT = Vocabulary.build(sample.map((p) => p.target), { ...DEFAULT_SETTINGS.target, kind: tgtKind });
+  const profile: DataProfile = {
+    pairs: pairs.length,
+    sourceVocab: probeS.size,
+    targetVocab: probeT.size,
+    sourceLen95: percentile95(sample.map((p) => probeS.tokenize(p.source).length)),
+    targetLen95: percentile95(sample.map((p) => probeT.tokenize(p.target).length)),
+  };
+  return validateSettings(mergeSettings(DEFAULT_SETTINGS, { source: { kind: srcKind }, target: { kind: tgtKind } }, presetOverrides(preset, profile), overrides));
+}
+
+function encodeExamples(pairs: Pair[], src: Vocabulary, tgt: Vocabulary, maxLen: number, skipped: SkippedLine[]): Example[] {
+  const out: Example[] = [];
+  for (const p of pairs) {
+    const s = src.encode(p.source);
+    const t = tgt.encode(p.target);
+    if (s.length > maxLen || t.length > maxLen) {
+      skipped.push({ line: p.line, reason: `longer than ${maxLen} tokens (source ${s.length}, target ${t.length})` });
+      continue;
+    }
+    out.push({ src: s, tgt: t, line: p.line });
+  }
+  return out;
+}
+
+function devScore(metric: 'bleu' | 'per', dev: DevMetrics | null, trainLoss: number): number {
+  if (!dev) return -trainLoss;
+  return metric === 'per' ? -(dev.per + dev.wer / 10) : dev.bleu + dev.chrf / 10;
+}
+
+export async function trainModel(opts: TrainOptions, onEvent: TrainEventHandler, signal?: AbortSignal): Promise<TrainEndEvent> {
+  const backend = await initBackend();
+  const modelDir = resolve(opts.modelDir);
+  const resuming = opts.resume && existsSync(join(modelDir, FILES.checkpointDir, FILES.checkpointState));
+  if (opts.resume && !resuming) throw new DataError(`${modelDir}: there is no checkpoint to resume from`);
+  const previous = resuming ? readConfig(modelDir) : null;
+  const task = opts.task ?? previous?.task ?? 'pairs';
+  const dataFile = resolve(opts.dataFile || previous?.dataFile || '');
+  const devFile = opts.devFile ? resolve(opts.devFile) : previous?.devFile;
+
+  const read = task === 'generate' ? await readGenerationPairs(dataFile) : await readPairs(dataFile);
+  let settings: Seq2SeqSettings;
+  if (previous) {
+    // A resumed run keeps its architecture; only the budget (epochs, minutes) may change.
+    settings = validateSettings(mergeSettings(previous.settings, { train: { epochs: opts.settings?.train?.epochs, minutes: opts.settings?.train?.minutes } }));
+  } else {
+    settings = resolveSettings(read.pairs, opts.preset ?? 'balanced', opts.settings);
+  }
+  let trainPairs = read.pairs;
+  let devPairs: Pair[] = [];
+  if (devFile) devPairs = (await readPairs(devFile)).pairs;
+  else ({ train: trainPairs, dev: devPairs } = splitDev(read.pairs, settings.train.devFraction, settings.train.seed));
+
+  let model: Seq2SeqModel;
+  const optimizer = new Adam(settings.train.lr);
+  let progress: CheckpointProgress = {
+    epoch: 0, step: 0, stepInEpoch: 0, optimizerStep: 0, lr: settings.train.lr, bestScore: null, badEpochs: 0, lrBadEpochs: 0, elapsedMs: 0,
+  };
+  if (resuming) {
+    const ck = loadCheckpoint(modelDir);
+    model = ck.model;
+    optimizer.restore(ck.state.optimizerStep, ck.optimizer);
+    progress = { ...ck.state };
+    optimizer.lr = progress.lr;
+  } else {
+    const src = Vocabulary.build(trainPairs.map((p) => p.source), settings.source, detectTokenizerKind(trainPairs.slice(0, 5000).map((p) => p.source)).whitespaceOnly && settings.source.kind === 'word');
+    const tgt = Vocabulary.build(trainPairs.map((p) => p.target), settings.target, detectTokenizerKind(trainPairs.slice(0, 5000).map((p) => p.target)).whitespaceOnly && settings.target.kind === 'word');
+    model = Seq2SeqModel.create(settings, src, tgt);
+  }
+  const lengthSkips: SkippedLine[] = [];
+  const examples = encodeExamples(trainPairs, model.source, model.target, settings.train.maxLen, lengthSkips);
+  const devExamples = encodeExamples(devPairs, model.source, model.target, settings.train.maxLen, []);
+  const devKept = devPairs.filter((p) => model.source.encode(p.source).length <= settings.train.maxLen && model.target.encode(p.target).length <= settings.train.maxLen);
+  if (examples.length === 0) {
+    model.dispose();
+    throw new DataError(`${dataFile}: every pair is longer than maxLen ${settings.train.maxLen} tokens; raise maxLen`, dataFile, lengthSkips[0]?.line);
+  }
+  const report: DataReport = {
+    ...read.report,
+    pairs: examples.length,
+    skipped: read.report.skipped + lengthSkips.length,
+    skippedLines: [...read.report.skippedLines, ...lengthSkips].sort((a, b) => a.line - b.line).slice(0, 20),
+  };
+  const devMetricKind: 'bleu' | 'per' = model.target.kind === 'word' && model.target.whitespaceOnly ? 'per' : model.target.kind === 'char' && task === 'pairs' && !trainPairs.slice(0, 200).some((p) => /\s/.test(p.target)) ? 'per' : 'bleu';
+
+  mkdirSync(modelDir, { recursive: true });
+  const createdAt = previous?.createdAt ?? new Date().toISOString();
+  const saveInfo = { config: { task, devMetric: devMetricKind, dataFile, devFile, trainPairs: examples.length, createdAt } };
+  const metricsFile: MetricsFile = resuming ? (readMetrics(modelDir) ?? { history: [], best: null, steps: 0, elapsedMs: 0 }) : { history: [], best: null, steps: 0, elapsedMs: 0 };
+  if (!resuming) saveModelMeta(model, modelDir, saveInfo);
+
+  const stepsPerEpoch = Math.ceil(examples.length / settings.train.batch);
+  const runId = `${Date.now().toString(36)}-${process.pid}`;
+  onEvent({
+    kind: 'start', runId, modelDir, backend, settings, data: report,
+    dev: { pairs: devExamples.length, file: devFile }, sourceVocab: model.source.size, targetVocab: model.target.size,
+    parameters: model.parameterCount, stepsPerEpoch, devMetric: devMetricKind,
+    resumedFrom: resuming ? { epoch: progress.epoch, step: progress.step } : undefined,
+  });
+
+  const budgetMs = settings.train.minutes > 0 ? settings.train.minutes * 60_000 : Infinity;
+  const checkpointEveryMs = (opts.checkpointMinutes ?? 5) * 60_000;
+  let lastCheckpoint = Date.now();
+  let reason: TrainEndReason = 'completed';
+  let bestDev: DevMetrics | null = metricsFile.best?.dev ?? null;
+  let samplesDone = 0;
+  let tokensDone = 0;
+  const runStart = Date.now();
+  const elapsedBefore = progress.elapsedMs;
+  const elapsed = () => elapsedBefore + (Date.now() - runStart);
+
+  const endOfEpochWork = async (epoch: number, trainLoss: number, trainAcc: number, complete: boolean): Promise<TrainEpochEvent> => {
+    const devSubset = devKept.slice(0, opts.maxDevDecode ?? 1000);
+    const devSubsetEx = encodeExamples(devSubset, model.source, model.target, settings.train.maxLen, []);
+    const evaluation = devExamples.length ? evaluatePairs(model, devSubset, devSubsetEx, {}, Math.max(64, settings.train.batch)) : null;
+    const dev = evaluation?.metrics ?? null;
+    const score = devScore(devMetricKind, dev, trainLoss);
+    const isBest = progress.bestScore === null || score > progress.bestScore;
+    if (isBest) {
+      progress.bestScore = score;
+      progress.badEpochs = 0;
+      progress.lrBadEpochs = 0;
+      bestDev = dev;
+      await saveModel(model, modelDir, saveInfo);
+    } else if (complete) {
+      progress.badEpochs++;
+      progress.lrBadEpochs++;
+      if (settings.train.lrPatience > 0 && progress.lrBadEpochs >= settings.train.lrPatience) {
+        optimizer.lr = Math.max(optimizer.lr * 0.5, 1e-5);
+        progress.lrBadEpochs = 0;
+      }
+    }
+    progress.lr = optimizer.lr;
+    progress.elapsedMs = elapsed();
+    progress.optimizerStep = optimizer.state.step;
+    saveCheckpoint(modelDir, model, optimizer.namedState(model.params), progress);
+    lastCheckpoint = Date.now();
+    const ev: TrainEpochEvent = {
+      kind: 'epoch', epoch, epochs: settings.train.epochs, step: progress.step, trainLoss, trainAccuracy: trainAcc,
+      dev, samples: evaluation?.samples ?? [], lr: optimizer.lr, elapsedMs: elapsed(), isBest, checkpointSaved: true,
+    };
+    metricsFile.history.push(ev);
+    if (isBest) metricsFile.best = { epoch, dev };
+    metricsFile.steps = progress.step;
+    metricsFile.elapsedMs = elapsed();
+    writeJsonAtomic(join(modelDir, FILES.metrics), metricsFile);
+    return ev;
+  };
+
+  try {
+    let stopNow = false;
+    for (let epoch = progress.epoch; epoch < settings.train.epochs && !stopNow; epoch++) {
+      const batches = makeBatches(examples, settings.train.batch, settings.train.seed, epoch);
+      let lossSum = 0;
+      let correctSum = 0;
+      let tokenSum = 0;
+      const windowStart = { time: Date.now(), samples: 0, tokens: 0 };
+      for (let bi = progress.stepInEpoch; bi < batches.length; bi++) {
+        if (signal?.aborted) { reason = 'stopped'; stopNow = true; break; }
+        if (elapsed() >= budgetMs) { reason = 'time-budget'; stopNow = true; break; }
+        const b = padBatch(examples, batches[bi], BOS, EOS);
+        const { loss, correct } = trainStep(model, optimizer, b);
+        progress.step++;
+        progress.stepInEpoch = bi + 1;
+        lossSum += loss * b.targetTokens;
+        correctSum += correct;
+        tokenSum += b.targetTokens;
+        samplesDone += b.batch;
+        tokensDone += b.targetTokens;
+        windowStart.samples += b.batch;
+        windowStart.tokens += b.targetTokens;
+        if (progress.step % settings.train.logEvery === 0 || bi === batches.length - 1) {
+          const secs = Math.max(1e-3, (Date.now() - windowStart.time) / 1000);
+          const stepsPerSec = (settings.train.logEvery) / secs;
+          const remainingSteps = (settings.train.epochs - epoch) * stepsPerEpoch - (bi + 1);
+          const etaMs = Math.min(Number.isFinite(budgetMs) ? budgetMs - elapsed() : Infinity, (remainingSteps / Math.max(stepsPerSec, 1e-6)) * 1000);
+          onEvent({
+            kind: 'step', epoch: epoch + 1, step: progress.step, stepInEpoch: bi + 1, stepsPerEpoch,
+            loss: tokenSum ? lossSum / tokenSum : 0, accuracy: tokenSum ? (100 * correctSum) / tokenSum : 0, lr: optimizer.lr,
+            samplesPerSec: windowStart.samples / secs, targetTokensPerSec: windowStart.tokens / secs,
+            elapsedMs: elapsed(), etaMs: Math.max(0, etaMs), memoryMB: Math.round(process.memoryUsage().rss / 1048576),
+          });
+          windowStart.time = Date.now(); windowStart.samples = 0; windowStart.tokens = 0;
+        }
+        if (Date.now() - lastCheckpoint > checkpointEveryMs) {
+          progress.epoch = epoch;
+          progress.elapsedMs = elapsed();
+          progress.optimizerStep = optimizer.state.step;
+          saveCheckpoint(modelDir, model, optimizer.namedState(model.params), progress);
+          lastCheckpoint = Date.now();
+        }
+        await yieldToEventLoop();
+      }
+      const complete = progress.stepInEpoch >= batches.length;
+      if (complete) { progress.epoch = epoch + 1; progress.stepInEpoch = 0; } else { progress.epoch = epoch; }
+      if (tokenSum === 0 && !complete) {
+        // Stopped before any step of this epoch: still checkpoint so resume is exact.
+        progress.elapsedMs = elapsed();
+        progress.optimizerStep = optimizer.state.step;
+        saveCheckpoint(modelDir, model, optimizer.namedState(model.params), progress);
+        break;
+      }
+      const ev = await endOfEpochWork(epoch + 1, tokenSum ? lossSum / tokenSum : 0, tokenSum ? (100 * correctSum) / tokenSum : 0, complete);
+      onEvent(ev);
+      if (complete && settings.train.patience > 0 && progress.badEpochs >= settings.train.patience) { reason = 'early-stopping'; break; }
+    }
+  } catch (e) {
+    const end: TrainEndEvent = {
+      kind: 'end', reason: 'error', modelDir, epochs: progress.epoch, steps: progress.step, elapsedMs: elapsed(),
+      samplesPerSec: 0, targetTokensPerSec: 0, bestDev, error: (e as Error).message,
+    };
+    onEvent(end);
+    model.dispose();
+    optimizer.dispose();
+    throw e;
+  }
+  const secs = Math.max(1e-3, (Date.now() - runStart) / 1000);
+  const end: TrainEndEvent = {
+    kind: 'end', reason, modelDir, epochs: progress.epoch, steps: progress.step, elapsedMs: elapsed(),
+    samplesPerSec: samplesDone / secs, targetTokensPerSec: tokensDone / secs, bestDev,
+  };
+  onEvent(end);
+  model.dispose();
+  optimizer.dispose();
+  return end;
+}
+
+/** One optimisation step on a padded batch; returns the batch's mean loss and its correct-token count. */
+export function trainStep(model: Seq2SeqModel, optimizer: Adam, b: ReturnType<typeof padBatch>): { loss: number; correct: number } {
+  const names = [...model.params.keys()];
+  const vars = names.map((n) => model.params.get(n)!);
+  let correctT: tf.Scalar | null = null;
+  const { value, grads } = tf.variableGrads(() => {
+    const r = model.batchLoss(b, true);
+    correctT = tf.keep(r.correct);
+    return r.loss;
+  }, vars);
+  const byName: Record<string, tf.Tensor> = {};
+  names.forEach((n, i) => { byName[n] = grads[vars[i].name]; });
+  optimizer.apply(model.params, byName, model.settings.train.clipNorm);
+  const loss = value.dataSync()[0];
+  const correct = (correctT as unknown as tf.Scalar).dataSync()[0];
+  value.dispose();
+  (correctT as unknown as tf.Scalar).dispose();
+  for (const g of Object.values(grads)) g.dispose();
+  return { loss, correct };
+}

@@ -1,0 +1,69 @@
+/**
+ * The entry points for using a trained model: translate many lines (batched, with progress and
+ * cancellation between batches) and generate text by continuing a prompt chunk by chunk.
+ */
+import { DEFAULT_DECODE, decodeOptionErrors, type DecodeOptions, type Hypothesis } from './decodeOptions';
+import { decodeBatch } from './search';
+import type { Seq2SeqModel } from './seq2seq';
+
+export class CancelledError extends Error {
+  constructor() { super('cancelled'); this.name = 'CancelledError'; }
+}
+
+export function resolveDecodeOptions(partial: Partial<DecodeOptions> | undefined): DecodeOptions {
+  const o = { ...DEFAULT_DECODE, ...Object.fromEntries(Object.entries(partial ?? {}).filter(([, v]) => v !== undefined)) } as DecodeOptions;
+  const errors = decodeOptionErrors(o);
+  if (errors.length) throw new Error(`Invalid decoding options: ${errors.join('; ')}`);
+  return o;
+}
+
+export interface TranslateHooks { signal?: AbortSignal; onProgress?: (done: number, total: number) => void; batchSize?: number }
+
+/** Decodes every input (one output list per input, best first). Inputs are grouped by length into batches. */
+export async function translate(model: Seq2SeqModel, inputs: string[], decode?: Partial<DecodeOptions>, hooks: TranslateHooks = {}): Promise<Hypothesis[][]> {
+  const opts = resolveDecodeOptions(decode);
+  const batchSize = hooks.batchSize ?? (opts.strategy === 'beam' ? Math.max(8, Math.floor(256 / opts.beamSize)) : 64);
+  const order = inputs.map((_, i) => i).sort((a, b) => inputs[a].length - inputs[b].length);
+  const out: Hypothesis[][] = new Array(inputs.length);
+  let done = 0;
+  for (let i = 0; i < order.length; i += batchSize) {
+    if (hooks.signal?.aborted) throw new CancelledError();
+    const idx = order.slice(i, i + batchSize);
+    const texts = idx.map((k) => inputs[k]);
+    const empty = texts.map((t) => t.trim() === '');
+    const results = decodeBatch(model, texts.map((t, j) => (empty[j] ? ' ' : t)), opts);
+    idx.forEach((k, j) => { out[k] = empty[j] ? [{ text: '', tokens: [], logProb: 0, score: 0 }] : results[j]; });
+    done += idx.length;
+    hooks.onProgress?.(done, inputs.length);
+    await new Promise<void>((r) => setImmediate(r));
+  }
+  return out;
+}
+
+/**
+ * Continues the prompt: the model (trained on line -> next line pairs) writes the next line, which
+ * becomes the next prompt, until maxTokens target tokens are produced. Each line is sent to onChunk
+ * as soon as it exists.
+ */
+export async function generate(
+  model: Seq2SeqModel, prompt: string, decode: Partial<DecodeOptions>, maxTokens: number,
+  onChunk: (text: string) => void, signal?: AbortSignal,
+): Promise<string> {
+  const opts = resolveDecodeOptions({ strategy: 'sample', temperature: 0.8, topP: 0.95, ...decode, nBest: 1 });
+  let context = prompt.split(/\r?\n/).filter((l) => l.trim()).pop() ?? prompt;
+  let produced = 0;
+  let text = '';
+  let round = 0;
+  while (produced < maxTokens) {
+    if (signal?.aborted) throw new CancelledError();
+    const [hyp] = decodeBatch(model, [context], { ...opts, seed: opts.seed + round++, maxLength: Math.min(opts.maxLength, maxTokens - produced) })[0];
+    if (!hyp || hyp.tokens.length === 0) break;
+    const chunk = (text || !prompt.endsWith('\n') ? '\n' : '') + hyp.text;
+    text += chunk;
+    onChunk(chunk);
+    produced += hyp.tokens.length;
+    context = hyp.text;
+    await new Promise<void>((r) => setImmediate(r));
+  }
+  return text;
+}
