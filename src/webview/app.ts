@@ -49,6 +49,8 @@ export class App {
   private chartTimer: ReturnType<typeof setTimeout> | null = null;
   private lastChartDraw = 0;
   private pendingName: string | null = null;
+  /** Whether the user has opened or closed Setup themselves (then we leave it alone). */
+  private setupToggledByUser: boolean;
   private readonly saver: ThrottledSaver;
 
   constructor(root: HTMLElement) {
@@ -61,6 +63,7 @@ export class App {
       tryIt: { text: saved?.tryText ?? '', nBest: 3, pending: false, result: null },
     };
     this.restoreRun(panel);
+    this.setupToggledByUser = saved?.open.setup !== undefined;
 
     this.toolbar = new Toolbar({ start: () => this.start(), stop: () => this.stop(), resume: () => this.resume(), dismissError: () => this.setError(null) });
     this.form = new FormView({
@@ -80,6 +83,7 @@ export class App {
     const open = saved?.open ?? {};
     const section = (id: string, title: string, iconName: string, content: HTMLElement, defaultOpen = true) => {
       const s = new Section(id, title, iconName, open[id] ?? defaultOpen, () => this.saver.soon());
+      if (id === 'setup') s.el.querySelector('summary')!.addEventListener('click', () => { this.setupToggledByUser = true; });
       s.body.append(content);
       this.sections[id] = s;
       return s.el;
@@ -116,9 +120,13 @@ export class App {
       case 'state': {
         const prevData = m.draft.dataFile;
         m.panel = msg.state;
-        m.pending = null;
-        this.pendingName = null;
+        // A state sent between our start request and the run's start event does not cancel the wait.
+        // Nor does it undo a requested stop while the run is still going.
+        const running = msg.state.training?.running ?? false;
+        const keep = ((m.pending === 'start' || m.pending === 'resume') && !running) || (m.pending === 'stop' && running);
+        if (!keep) { m.pending = null; this.pendingName = null; }
         this.restoreRun(msg.state);
+        if (m.live && !this.setupToggledByUser && this.sections.setup.open) this.sections.setup.open = false;
         if (!m.draft.edited) {
           m.draft = newDraft(msg.state.defaults, msg.state.defaultPreset, msg.state.dataFile ?? prevData, msg.state.dataProfile ?? null);
         } else if (!m.draft.dataFile && msg.state.dataFile) {

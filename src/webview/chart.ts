@@ -27,7 +27,9 @@ export class LineChart {
   private width = 0;
 
   constructor(readonly id: string, title: string, private readonly specs: SeriesSpec[], private readonly format: (v: number) => string,
-    private readonly emptyText: string, private readonly height = 140) {
+    private readonly emptyText: string, private readonly height = 140,
+    /** Tick spacings allowed on the epoch axis (per-epoch-only charts use whole epochs). */
+    private readonly xIncrs = [0.25, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000]) {
     this.plotEl = h('div', { class: 'chart-plot' });
     this.el = h('figure', { class: 'chart', 'data-chart': id, 'data-points': '{}' },
       h('figcaption', { class: 'chart-title' }, title), this.plotEl);
@@ -77,6 +79,15 @@ export class LineChart {
       grid: { stroke: t.grid, width: 1 }, ticks: { stroke: t.grid, width: 1, size: 3 },
       values: (_u, splits) => splits.map((v) => (v === null ? '' : values(v))),
     });
+    // Without a cursor on the chart the legend shows each series' latest value.
+    const legendValue = (u: uPlot, v: number | null, sidx: number, idx: number | null): string => {
+      if (idx === null || v === null) {
+        const col = u.data[sidx];
+        for (let i = col.length - 1; i >= 0; i--) { const y = col[i]; if (y !== null && y !== undefined) return fmt(y); }
+        return '—';
+      }
+      return fmt(v);
+    };
     const opts: uPlot.Options = {
       width: this.width || Math.max(120, this.plotEl.clientWidth || 240),
       height: this.height,
@@ -84,7 +95,7 @@ export class LineChart {
       scales: { x: { time: false } },
       legend: { show: true, live: true },
       cursor: { drag: { x: false, y: false, setScale: false }, points: { size: 6 } },
-      axes: [axis((v) => formatEpoch(v), 26), { ...axis(fmt, 42) }],
+      axes: [{ ...axis((v) => formatEpoch(v), 26), incrs: this.xIncrs }, axis(fmt, 42)],
       series: [
         { label: 'epoch', value: (_u, v) => (v === null ? '—' : formatEpoch(v)) },
         ...this.specs.map((s): uPlot.Series => ({
@@ -94,7 +105,7 @@ export class LineChart {
           dash: s.dash,
           spanGaps: true,
           points: s.points ? { show: true, size: 5, fill: t.colors[s.color], stroke: t.colors[s.color] } : { show: false },
-          value: (_u, v) => (v === null ? '—' : fmt(v)),
+          value: legendValue,
         })),
       ],
     };

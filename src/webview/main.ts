@@ -3,11 +3,12 @@
  * IIFE, with the CSS it imports emitted as dist/webview.css).
  *
  * What this bundle expects from the page the WebviewViewProvider serves:
- * - a `<div id="app"></div>` to draw into (the body is used if it is missing);
+ * - a `<div id="app"></div>` (or `id="root"`) to draw into (the body is used if both are missing);
  * - stylesheets dist/webview.css, dist/codicon.css (codicons, with codicon.ttf beside it) and
  *   dist/uPlot.min.css, linked through `asWebviewUri`;
  * - this script with the CSP nonce; the CSP may stay strict: the panel sets no inline style
- *   attributes or <style> elements, evaluates no strings, and loads nothing itself;
+ *   attributes or <style> elements (uPlot sizes its canvas through the CSSOM, which CSP allows,
+ *   so `style-src` needs no 'unsafe-inline'), evaluates no strings, and loads nothing itself;
  * - VS Code's theme classes on <body> (vscode-light / vscode-dark / vscode-high-contrast) and its
  *   --vscode-* CSS variables, which VS Code provides in every webview.
  *
@@ -19,5 +20,5 @@
 import '../../media/panel.css';
 import { App } from './app';
 
-const root = document.getElementById('app') ?? document.body.appendChild(document.createElement('div'));
+const root = document.getElementById('app') ?? document.getElementById('root') ?? document.body.appendChild(document.createElement('div'));
 new App(root);

@@ -1,7 +1,7 @@
 /**
  * Which dev metrics a run shows, and how. Token tasks (phonemes, characters) rank by PER and WER,
  * lower is better; text tasks by BLEU and chrF, higher is better. The engine reports all four as
- * fractions from 0 to 1; the panel shows them as percentages.
+ * percentages (0-100), as it does token accuracy.
  */
 import type { DevMetrics } from '../model/events';
 import { DASH, num } from './format';
@@ -19,10 +19,10 @@ export function metricsFor(kind: DevMetricKind): { main: MetricInfo; second: Met
     : { main: { key: 'bleu', label: 'BLEU' }, second: { key: 'chrf', label: 'chrF' }, lowerIsBetter: false };
 }
 
-/** Fraction to the percentage shown. */
+/** The metric (a percentage), NaN when missing. */
 export function metricValue(dev: DevMetrics | null | undefined, key: MetricInfo['key']): number {
   const v = dev?.[key];
-  return typeof v === 'number' && Number.isFinite(v) ? v * 100 : Number.NaN;
+  return typeof v === 'number' && Number.isFinite(v) ? v : Number.NaN;
 }
 
 export function formatMetric(v: number): string {

@@ -42,7 +42,7 @@ export class CurvesView {
     return new LineChart('metric', `Dev ${m.main.label} / ${m.second.label} (%${m.lowerIsBetter ? ', lower is better' : ''})`, [
       { id: m.main.key, label: m.main.label, color: 'green', points: true, width: 2 },
       { id: m.second.key, label: m.second.label, color: 'purple', points: true },
-    ], (v) => num(v), 'The dev metric appears after the first epoch.');
+    ], (v) => num(v), 'The dev metric appears after the first epoch.', 140, [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000]);
   }
 
   private resize(): void {
@@ -67,7 +67,7 @@ export class CurvesView {
     const epochs = epochSeries(r);
     this.loss.setData([r.loss.points(), epochs((e) => e.trainLoss), epochs((e) => e.dev?.loss ?? Number.NaN)]);
     const acc = r.accuracy.points();
-    this.accuracy.setData([{ x: acc.x, y: acc.y.map((y) => y * 100) }, epochs((e) => e.trainAccuracy * 100), epochs((e) => (e.dev ? e.dev.accuracy * 100 : Number.NaN))]);
+    this.accuracy.setData([acc, epochs((e) => e.trainAccuracy), epochs((e) => e.dev?.accuracy ?? Number.NaN)]);
     const mm = metricsFor(kind);
     this.metric.setData([epochs((e) => metricValue(e.dev, mm.main.key)), epochs((e) => metricValue(e.dev, mm.second.key))]);
   }

@@ -26,6 +26,7 @@ export class NowView {
   private readonly progressText: HTMLSpanElement;
   private readonly dataLine: HTMLParagraphElement;
   private readonly modelLine: HTMLParagraphElement;
+  private readonly settingsLine: HTMLParagraphElement;
   private readonly empty: HTMLParagraphElement;
   private readonly body: HTMLDivElement;
 
@@ -41,8 +42,9 @@ export class NowView {
     this.progressText = h('span', { class: 'progress-text' });
     this.dataLine = h('p', { class: 'run-line', 'data-testid': 'data-line' });
     this.modelLine = h('p', { class: 'run-line' });
+    this.settingsLine = h('p', { class: 'run-line', 'data-testid': 'run-settings' });
     this.empty = h('p', { class: 'empty' }, 'No training yet. Progress appears here as soon as a run starts.');
-    this.body = h('div', { class: 'now-body' }, h('div', { class: 'progress-row' }, this.progress, this.progressText), grid, this.modelLine, this.dataLine);
+    this.body = h('div', { class: 'now-body' }, h('div', { class: 'progress-row' }, this.progress, this.progressText), grid, this.settingsLine, this.modelLine, this.dataLine);
     this.el = h('div', { class: 'now' }, this.empty, this.body);
   }
 
@@ -72,7 +74,7 @@ export class NowView {
     else if (status === 'interrupted') this.set('eta', f.DASH, 'not running');
     else this.set('eta', step ? f.roughDuration(step.etaMs) : f.DASH, step && Number.isFinite(step.etaMs) ? `at ${new Date(Date.now() + step.etaMs).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' })}` : '');
     this.set('lr', f.lr(step?.lr ?? last?.lr ?? st.settings.train.lr));
-    this.set('loss', f.num(step?.loss ?? last?.trainLoss), step ? `accuracy ${f.percent(step.accuracy)}` : '');
+    this.set('loss', f.num(step?.loss ?? last?.trainLoss), step ? `accuracy ${f.num(step.accuracy)} %` : '');
     const best = r.bestEpoch;
     this.set('best', best ? metricText(st.devMetric, best.dev) : f.DASH, best ? `epoch ${best.epoch}` : 'after the first epoch');
     this.set('backend', backendName(st.backend));
@@ -91,6 +93,9 @@ export class NowView {
       : '';
     setText(this.dataLine, `${f.basename(d.file)}: ${f.int(d.pairs)} pairs, ${f.int(st.dev.pairs)} held out for dev${skipped}`);
     this.dataLine.title = d.file;
+    const m2 = st.settings.model;
+    const t2 = st.settings.train;
+    setText(this.settingsLine, `${m2.cell.toUpperCase()} × ${m2.layers}${m2.bidirectional ? ' bi' : ''}${m2.attention === 'none' ? '' : ` + ${m2.attention}`} · emb ${m2.emb} · hidden ${m2.hidden} · dropout ${m2.dropout} · batch ${t2.batch}${t2.minutes > 0 ? ` · ${t2.minutes} min budget` : ''} · ${st.settings.source.kind} → ${st.settings.target.kind}`);
     const resumed = st.resumedFrom ? ` · resumed from epoch ${st.resumedFrom.epoch}` : '';
     setText(this.modelLine, `${f.compact(st.parameters)} parameters · vocabulary ${f.int(st.sourceVocab)} → ${f.int(st.targetVocab)}${resumed}`);
   }

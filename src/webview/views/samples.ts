@@ -41,7 +41,7 @@ function sampleItem(s: SamplePrediction, mode: 'char' | 'word'): HTMLLIElement {
     h('div', { class: 'sample-row sample-reference' }, h('span', { class: 'tag' }, 'ref'), h('span', { class: 'sample-text' }, marked(d.reference, sep))),
     h('div', { class: 'sample-row sample-prediction' }, h('span', { class: 'tag' }, 'out'),
       h('span', { class: 'sample-text' }, marked(d.prediction, sep)),
-      ok ? h('span', { class: 'sample-verdict ok', title: 'Exactly right', 'aria-label': 'exactly right' }, icon('pass')) : h('span', { class: 'sample-verdict wrong', title: 'Differs from the reference', 'aria-label': 'differs' }, icon('diff'))));
+      ok ? h('span', { class: 'sample-verdict ok', title: 'Exactly right', 'aria-label': 'exactly right' }, icon('pass')) : h('span', { class: 'sample-verdict wrong', title: 'Differs from the reference', 'aria-label': 'differs' }, icon('close'))));
 }
 
 function marked(parts: DiffPart[], sep: string): Node[] {

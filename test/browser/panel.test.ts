@@ -1,0 +1,110 @@
+/** The panel fed a recorded training run: curves, "Now", samples, and robustness to bad messages. */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Browser } from 'playwright-core';
+import { launch, openPanel, skipReason, startServer, type Harness, type PanelPage } from './harness';
+import { chartPoints, epochs, panelState, recordedEvents, startOf, steps } from './fixtures';
+
+const events = recordedEvents();
+const trainEvent = (event: unknown) => ({ type: 'train-event', event });
+
+describe('training panel with a recorded run', { skip: skipReason() }, () => {
+  let browser: Browser;
+  let server: Harness;
+  let p: PanelPage;
+
+  before(async () => {
+    server = await startServer();
+    browser = await launch();
+    p = await openPanel(browser, server.origin);
+  });
+  after(async () => { await browser?.close(); await server?.close(); });
+
+  test('says ready first, then draws the state it is sent', async () => {
+    const posted = await p.posted();
+    assert.deepEqual(posted[0], { type: 'ready' });
+    await p.deliver({ type: 'state', state: panelState() });
+    await p.settle();
+    assert.equal(await p.page.textContent('[data-testid="status"]'), 'Ready');
+    assert.equal(await p.page.locator('.model').count(), 2);
+    assert.match(await p.page.textContent('[data-model="g2p-base"]') ?? '', /active/);
+  });
+
+  test('curves have one point per step event and per epoch, and the ETA and samples update', async () => {
+    const start = startOf(events);
+    const stepEvents = steps(events);
+    const epochEvents = epochs(events);
+    const firstEpochAt = events.findIndex((e) => e.kind === 'epoch');
+    // Everything up to (not including) the first epoch.
+    await p.deliverAll(events.slice(0, firstEpochAt).map(trainEvent));
+    await p.settle();
+    const stepsBefore = stepEvents.filter((s) => s.step <= epochEvents[0].step).length;
+    assert.deepEqual(await chartPoints(p.page, 'loss'), { trainStep: stepsBefore, trainEpoch: 0, devEpoch: 0 });
+    assert.equal(await p.page.textContent('[data-testid="status"]'), `Training ${start.modelDir.split('/').pop()}`);
+    const lastStepBefore = stepEvents[stepsBefore - 1];
+    assert.equal(await p.page.textContent('[data-stat="epoch"]'), `${lastStepBefore.epoch} / ${start.settings.train.epochs}`);
+    assert.equal(await p.page.textContent('[data-stat="step"]'), lastStepBefore.step.toLocaleString('en-US'));
+    const etaBefore = await p.page.textContent('[data-stat="eta"]');
+    assert.notEqual(etaBefore, '—');
+    assert.match(await p.page.textContent('.samples') ?? '', /appear after each epoch/);
+
+    await p.deliverAll(events.slice(firstEpochAt, events.length - 1).map(trainEvent));
+    await p.settle();
+    const stepsAll = stepEvents.length;
+    const withDev = epochEvents.filter((e) => e.dev).length;
+    assert.deepEqual(await chartPoints(p.page, 'loss'), { trainStep: stepsAll, trainEpoch: epochEvents.length, devEpoch: withDev });
+    assert.deepEqual(await chartPoints(p.page, 'accuracy'), { trainStep: stepsAll, trainEpoch: epochEvents.length, devEpoch: withDev });
+    const metricKeys = start.devMetric === 'per' ? { per: withDev, wer: withDev } : { bleu: withDev, chrf: withDev };
+    assert.deepEqual(await chartPoints(p.page, 'metric'), metricKeys);
+    // uPlot drew its canvases.
+    assert.equal(await p.page.locator('[data-chart="loss"] canvas').count(), 1);
+
+    const lastStep = stepEvents[stepEvents.length - 1];
+    assert.equal(await p.page.textContent('[data-stat="step"]'), lastStep.step.toLocaleString('en-US'));
+    const etaAfter = await p.page.textContent('[data-stat="eta"]');
+    if (lastStep.etaMs !== lastStepBefore.etaMs) assert.notEqual(etaAfter, etaBefore, 'the ETA follows the step events');
+
+    const lastEpoch = epochEvents[epochEvents.length - 1];
+    assert.equal(await p.page.locator('.sample').count(), lastEpoch.samples.length);
+    assert.match(await p.page.textContent('[data-testid="samples-head"]') ?? '', new RegExp(`After epoch ${lastEpoch.epoch}:`));
+    const wrong = lastEpoch.samples.filter((s) => s.prediction !== s.reference).length;
+    assert.equal(await p.page.locator('.sample-wrong').count(), wrong);
+    if (wrong > 0) assert.ok(await p.page.locator('.sample-wrong .diff-del, .sample-wrong .diff-ins').count() > 0, 'differences are marked');
+    assert.equal(await p.page.locator('.sample-ok .diff-del, .sample-ok .diff-ins').count(), 0);
+    // The reference line still reads as the reference, marks included.
+    const firstRef = await p.page.locator('.sample-reference .sample-text').first().textContent();
+    assert.equal(firstRef?.replace(/\s+/g, ' '), lastEpoch.samples[0].reference.replace(/\s+/g, ' '));
+  });
+
+  test('the end event finishes the run', async () => {
+    const end = events[events.length - 1];
+    assert.equal(end.kind, 'end');
+    await p.deliver(trainEvent(end));
+    await p.settle();
+    assert.match(await p.page.textContent('[data-testid="status"]') ?? '', /^(Finished|Stopped|Time budget reached|Failed)/);
+    assert.equal(await p.page.textContent('[data-stat="eta"]'), 'done');
+    assert.equal(await p.page.isVisible('[data-action="start"]'), true);
+    assert.equal(await p.page.isVisible('[data-action="stop"]'), false);
+  });
+
+  test('malformed messages are dropped without breaking the panel', async () => {
+    const before = await chartPoints(p.page, 'loss');
+    await p.deliverAll([
+      null, 42, 'state', { type: 'nope' }, { type: 'state', state: 'x' },
+      trainEvent({ kind: 'step', step: 'ten' }), trainEvent({ kind: 'epoch', epoch: 9, samples: 'no' }),
+      { type: 'models', models: 'none' }, { type: 'try-result', text: 1 }, { type: 'error' },
+      { type: 'data-file', path: { evil: true } },
+    ]);
+    await p.settle();
+    assert.deepEqual(await chartPoints(p.page, 'loss'), before);
+    assert.equal(await p.page.locator('.model').count(), 2);
+    // Text from messages is shown as text, never parsed as HTML.
+    await p.deliver({ type: 'error', message: '<img src=x onerror="window.__pwned=1">bad' });
+    await p.settle();
+    assert.equal(await p.page.textContent('.error-text'), '<img src=x onerror="window.__pwned=1">bad');
+    assert.equal(await p.page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned), undefined);
+    assert.equal(await p.page.locator('.error-banner img').count(), 0);
+    assert.deepEqual(p.errors, []);
+    assert.deepEqual(await p.cspViolations(), []);
+  });
+});
