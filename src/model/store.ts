@@ -6,7 +6,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { tf } from './backend';
+import { initBackend, tf } from './backend';
 import { writeFileAtomic, writeJsonAtomic } from './atomicFs';
 import { FILES, FORMAT_VERSION, ModelFolderError, readConfig, readJson, type ModelConfigFile } from './modelFolder';
 import { paramSpecs, type Params } from './params';
@@ -159,6 +159,7 @@ function assemble(dir: string, cfg: ModelConfigFile, weights: Map<string, tf.Ten
 
 /** Loads a saved model. Throws ModelFolderError with a clear message for missing, truncated or mismatched folders. */
 export async function loadModel(dir: string): Promise<Seq2SeqModel> {
+  await initBackend();
   const cfg = readConfig(dir);
   if (!existsSync(join(dir, FILES.model))) {
     throw new ModelFolderError(existsSync(join(dir, FILES.checkpointDir))
@@ -180,7 +181,10 @@ export interface CheckpointState {
   stepInEpoch: number;
   optimizerStep: number;
   lr: number;
+  /** Best dev score of any evaluation (decides which weights are saved as the model). */
   bestScore: number | null;
+  /** Best dev score at the end of a whole epoch (drives learning-rate reduction and early stopping). */
+  plateauBest: number | null;
   badEpochs: number;
   lrBadEpochs: number;
   elapsedMs: number;

@@ -108,7 +108,7 @@ export async function trainModel(opts: TrainOptions, onEvent: TrainEventHandler,
   let model: Seq2SeqModel;
   const optimizer = new Adam(settings.train.lr);
   let progress: CheckpointProgress = {
-    epoch: 0, step: 0, stepInEpoch: 0, optimizerStep: 0, lr: settings.train.lr, bestScore: null, badEpochs: 0, lrBadEpochs: 0, elapsedMs: 0,
+    epoch: 0, step: 0, stepInEpoch: 0, optimizerStep: 0, lr: settings.train.lr, bestScore: null, plateauBest: null, badEpochs: 0, lrBadEpochs: 0, elapsedMs: 0,
   };
   if (resuming) {
     const ck = loadCheckpoint(modelDir);
@@ -153,7 +153,7 @@ export async function trainModel(opts: TrainOptions, onEvent: TrainEventHandler,
   });
 
   const budgetMs = settings.train.minutes > 0 ? settings.train.minutes * 60_000 : Infinity;
-  const checkpointEveryMs = (opts.checkpointMinutes ?? 5) * 60_000;
+  const checkpointEveryMs = (opts.checkpointMinutes ?? 1) * 60_000;
   let lastCheckpoint = Date.now();
   let reason: TrainEndReason = 'completed';
   let bestDev: DevMetrics | null = metricsFile.best?.dev ?? null;
@@ -172,16 +172,22 @@ export async function trainModel(opts: TrainOptions, onEvent: TrainEventHandler,
     const isBest = progress.bestScore === null || score > progress.bestScore;
     if (isBest) {
       progress.bestScore = score;
-      progress.badEpochs = 0;
-      progress.lrBadEpochs = 0;
       bestDev = dev;
       await saveModel(model, modelDir, saveInfo);
-    } else if (complete) {
-      progress.badEpochs++;
-      progress.lrBadEpochs++;
-      if (settings.train.lrPatience > 0 && progress.lrBadEpochs >= settings.train.lrPatience) {
-        optimizer.lr = Math.max(optimizer.lr * 0.5, 1e-5);
+    }
+    // Plateau accounting looks at whole epochs only, so a stop-and-resume follows the same schedule.
+    if (complete) {
+      if (progress.plateauBest === null || score > progress.plateauBest) {
+        progress.plateauBest = score;
+        progress.badEpochs = 0;
         progress.lrBadEpochs = 0;
+      } else {
+        progress.badEpochs++;
+        progress.lrBadEpochs++;
+        if (settings.train.lrPatience > 0 && progress.lrBadEpochs >= settings.train.lrPatience) {
+          optimizer.lr = Math.max(optimizer.lr * 0.5, 1e-5);
+          progress.lrBadEpochs = 0;
+        }
       }
     }
     progress.lr = optimizer.lr;
@@ -241,6 +247,8 @@ export async function trainModel(opts: TrainOptions, onEvent: TrainEventHandler,
           progress.elapsedMs = elapsed();
           progress.optimizerStep = optimizer.state.step;
           saveCheckpoint(modelDir, model, optimizer.namedState(model.params), progress);
+          // Until the first epoch has been scored, the latest weights are the model: a crash still leaves one to load.
+          if (!existsSync(join(modelDir, FILES.model))) await saveModel(model, modelDir, saveInfo);
           lastCheckpoint = Date.now();
         }
         await yieldToEventLoop();

@@ -1,0 +1,58 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { corpusBleu, corpusChrf, editDistance, errorRates, tokenize13a } from '../../src/model/metrics';
+
+test('13a tokenisation splits punctuation but keeps decimal numbers', () => {
+  assert.deepEqual(tokenize13a('Hello, world. It costs 3.50$!'), ['Hello', ',', 'world', '.', 'It', 'costs', '3.50', '$', '!']);
+});
+
+test('BLEU: identical corpus scores 100; disjoint gets only sacreBLEU\'s exp smoothing; empty output scores 0', () => {
+  assert.equal(Math.round(corpusBleu(['the cat sat on the mat'], ['the cat sat on the mat']).score * 1e6) / 1e6, 100);
+  // sacreBLEU's default 'exp' smoothing also applies to unigrams: p_n = 1 / (2^n * total_n)
+  const expected = 100 * Math.pow((1 / 8) * (1 / 12) * (1 / 16) * (1 / 16), 1 / 4);
+  assert.ok(Math.abs(corpusBleu(['a b c d'], ['e f g h']).score - expected) < 1e-9);
+  assert.equal(corpusBleu([''], ['e f g h']).score, 0);
+});
+
+test('BLEU matches a hand computation (with brevity penalty and exp smoothing)', () => {
+  // hyp: "the cat sat on mat" (5), ref: "the cat sat on the mat" (6)
+  // 1-grams 5/5, 2-grams 3/4 (the cat, cat sat, sat on), 3-grams 2/3, 4-grams 1/2
+  // BP = exp(1 - 6/5)
+  const expected = 100 * Math.exp(1 - 6 / 5) * Math.exp((Math.log(1) + Math.log(3 / 4) + Math.log(2 / 3) + Math.log(1 / 2)) / 4);
+  const r = corpusBleu(['the cat sat on mat'], ['the cat sat on the mat']);
+  assert.ok(Math.abs(r.score - expected) < 1e-9, `${r.score} vs ${expected}`);
+  // Exp smoothing: no 4-gram match -> p4 = 100 / (2 * total4)
+  const s = corpusBleu(['a b c x y'], ['a b c d e']);
+  // 1: 3/5, 2: 2/4, 3: 1/3, 4: 0/2 -> 1/(2*2)
+  const exp2 = 100 * Math.exp((Math.log(3 / 5) + Math.log(2 / 4) + Math.log(1 / 3) + Math.log(1 / 4)) / 4);
+  assert.ok(Math.abs(s.score - exp2) < 1e-9, `${s.score} vs ${exp2}`);
+});
+
+test('BLEU is a corpus statistic, not an average of sentence scores', () => {
+  const r = corpusBleu(['a b c d', 'w x y z'], ['a b c d', 'w x y q']);
+  // 1: 7/8, 2: 5/6, 3: 3/4, 4: 1/2
+  const expected = 100 * Math.exp((Math.log(7 / 8) + Math.log(5 / 6) + Math.log(3 / 4) + Math.log(1 / 2)) / 4);
+  assert.ok(Math.abs(r.score - expected) < 1e-9);
+});
+
+test('chrF matches a hand computation', () => {
+  // hyp "ab", ref "abc": 1-grams hyp 2 ref 3 match 2; 2-grams hyp 1 ref 2 match 1; higher orders: hyp 0.
+  const f = (p: number, r: number) => (5 * p * r) / (4 * p + r);
+  const eps = 1e-16;
+  const fEps = (5 * eps * eps) / (4 * eps + eps);
+  const orders = [f(1, 2 / 3), f(1, 1 / 2)];
+  // orders 3..6: hyp has no n-grams -> precision eps; order 3 has ref 1 -> rec 0 -> F ~ 0; counted but not effective
+  const expected = (100 * (orders[0] + orders[1] + 4 * 0)) / 2;
+  const got = corpusChrf(['ab'], ['abc']);
+  assert.ok(Math.abs(got - expected) < 1e-6, `${got} vs ${expected}`);
+  void fEps;
+  assert.ok(Math.abs(corpusChrf(['same text'], ['same text']) - 100) < 1e-9);
+});
+
+test('edit distance and PER/WER', () => {
+  assert.equal(editDistance(['a', 'b', 'c'], ['a', 'c']), 1);
+  assert.equal(editDistance([], ['x', 'y']), 2);
+  const r = errorRates([['HH', 'AH', 'L', 'OW'], ['W', 'ER', 'D']], [['HH', 'AH', 'L', 'OW'], ['W', 'ER', 'L', 'D']]);
+  assert.equal(r.per, (100 * 1) / 8);
+  assert.equal(r.wer, 50);
+});

@@ -1,0 +1,92 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { tf } from '../../src/model/backend';
+import { DEFAULT_DECODE, type DecodeOptions } from '../../src/model/decodeOptions';
+import { beamDecode, decodeBatch, greedyDecode, lengthPenalty, sampleRow } from '../../src/model/search';
+import { rng } from '../../src/model/data';
+import { BOS, EOS } from '../../src/model/tokenizer';
+import { tinyModel } from '../helpers/tinyModel';
+
+const opts = (o: Partial<DecodeOptions>): DecodeOptions => ({ ...DEFAULT_DECODE, lengthPenalty: 0, ...o });
+const inputs = ['abc', 'cab', 'b', 'acbca'];
+
+test('beam size 1 equals greedy (tokens and log-probabilities)', async () => {
+  const model = await tinyModel({ model: { attention: 'bahdanau', bidirectional: true } });
+  const g = greedyDecode(model, inputs, opts({ maxLength: 8 }));
+  const b = beamDecode(model, inputs, opts({ strategy: 'beam', beamSize: 1, maxLength: 8 }));
+  for (let i = 0; i < inputs.length; i++) {
+    assert.deepEqual(b[i][0].ids, g[i][0].ids);
+    assert.ok(Math.abs(b[i][0].logProb - g[i][0].logProb) < 1e-5);
+  }
+  model.dispose();
+});
+
+test('a beam wide enough to hold every prefix finds exactly the most probable sequence', async () => {
+  const model = await tinyModel({ model: { attention: 'luong', hidden: 8, emb: 4 } }, ['ab', 'ba'], ['x', 'y']);
+  const V = model.target.size; // 6 with specials
+  const L = 3;
+  // Enumerate every output of length <= L that ends in </s>, or reaches length L, with its log-probability.
+  const best = tf.tidy(() => {
+    const { ids, S, B } = model.encodeSources(['ab']);
+    const enc = model.encode(ids, S, B);
+    let bestSeq: number[] = [];
+    let bestLp = -Infinity;
+    const walk = (prefix: number[], lp: number, states: typeof enc.encoder.finalStates) => {
+      const r = model.step(tf.tensor1d([prefix.length ? prefix[prefix.length - 1] : BOS], 'int32'), states, enc.memory);
+      const p = r.logProbs.dataSync();
+      for (let v = 0; v < V; v++) {
+        const seq = [...prefix, v];
+        const total = lp + p[v];
+        if (v === EOS || seq.length === L) { if (total > bestLp) { bestLp = total; bestSeq = seq; } } else walk(seq, total, r.states);
+      }
+    };
+    walk([], 0, enc.encoder.finalStates);
+    return { seq: bestSeq, lp: bestLp };
+  });
+  const [found] = beamDecode(model, ['ab'], opts({ strategy: 'beam', beamSize: V ** L, nBest: 1, maxLength: L }));
+  assert.deepEqual(found[0].ids, best.seq);
+  assert.ok(Math.abs(found[0].logProb - best.lp) < 1e-5);
+  model.dispose();
+});
+
+test('n-best lists are sorted by score and distinct', async () => {
+  const model = await tinyModel();
+  const out = decodeBatch(model, inputs, opts({ strategy: 'beam', beamSize: 5, nBest: 5, maxLength: 6, lengthPenalty: 0.6 }));
+  for (const hyps of out) {
+    assert.equal(hyps.length, 5);
+    for (let i = 1; i < hyps.length; i++) assert.ok(hyps[i - 1].score >= hyps[i].score);
+    assert.equal(new Set(hyps.map((h) => h.tokens.join(' ') + '|' + h.logProb.toFixed(6))).size, 5);
+    for (const h of hyps) assert.ok(Math.abs(h.score - h.logProb / lengthPenalty(h.tokens.length + (h.tokens.length < 6 ? 1 : 0), 0.6)) < 1e-6 || h.tokens.length === 6);
+  }
+  model.dispose();
+});
+
+test('sampling at temperature -> 0 equals greedy; top-k 1 equals greedy', async () => {
+  const model = await tinyModel({ model: { bidirectional: true } });
+  const g = decodeBatch(model, inputs, opts({ maxLength: 8 }));
+  const cold = decodeBatch(model, inputs, opts({ strategy: 'sample', temperature: 1e-4, seed: 3, maxLength: 8 }));
+  const top1 = decodeBatch(model, inputs, opts({ strategy: 'sample', temperature: 5, topK: 1, seed: 4, maxLength: 8 }));
+  assert.deepEqual(cold.map((h) => h[0].tokens), g.map((h) => h[0].tokens));
+  assert.deepEqual(top1.map((h) => h[0].tokens), g.map((h) => h[0].tokens));
+  model.dispose();
+});
+
+test('seeded sampling is reproducible and different seeds differ', async () => {
+  const model = await tinyModel();
+  const run = (seed: number) => decodeBatch(model, inputs, opts({ strategy: 'sample', temperature: 1.5, seed, nBest: 3, maxLength: 8 })).map((hs) => hs.map((h) => h.tokens.join('')));
+  assert.deepEqual(run(11), run(11));
+  assert.notDeepEqual(run(11), run(12));
+  model.dispose();
+});
+
+test('sampleRow honours top-k and top-p', () => {
+  const lp = Float32Array.from([0.5, 0.3, 0.15, 0.05].map(Math.log));
+  const random = rng(1);
+  const counts = [0, 0, 0, 0];
+  for (let i = 0; i < 4000; i++) counts[sampleRow(lp, { temperature: 1, topK: 2, topP: 1 }, random)]++;
+  assert.equal(counts[2] + counts[3], 0);
+  assert.ok(Math.abs(counts[0] / 4000 - 0.5 / 0.8) < 0.04, `top-k renormalised: ${counts}`);
+  const c2 = [0, 0, 0, 0];
+  for (let i = 0; i < 2000; i++) c2[sampleRow(lp, { temperature: 1, topK: 0, topP: 0.75 }, random)]++;
+  assert.equal(c2[2] + c2[3], 0, `top-p keeps the smallest set reaching 0.75: ${c2}`);
+});
