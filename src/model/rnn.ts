@@ -9,6 +9,7 @@
  */
 import { tf } from './backend';
 import type { CellKind } from './config';
+import { lstmSequence } from './lstmSequence';
 
 export interface RnnWeights {
   /** [inputSize, gates*H] */
@@ -57,6 +58,10 @@ function masked(mask: tf.Tensor2D | null, next: tf.Tensor2D, prev: tf.Tensor2D):
   return tf.add(prev, tf.mul(mask, tf.sub(next, prev))) as tf.Tensor2D;
 }
 
+/** The LSTM sequence with a hand-written backward pass; switchable for tests that compare it with autograd. */
+export let useFusedLstm = true;
+export function setFusedLstm(on: boolean): void { useFusedLstm = on; }
+
 export interface RnnResult { outputs: tf.Tensor3D; final: RnnState }
 
 /**
@@ -67,6 +72,11 @@ export function runRnn(
   cell: CellKind, x: tf.Tensor3D, w: RnnWeights, initial: RnnState, masks: tf.Tensor2D[] | null, reverse = false,
 ): RnnResult {
   const T = x.shape[0];
+  if (cell === 'lstm' && useFusedLstm) {
+    const mask = masks ? (tf.stack(masks) as tf.Tensor3D) : null;
+    const r = lstmSequence(projectInputs(cell, x, w), w.recurrentKernel, initial.h, initial.c!, mask, reverse);
+    return { outputs: r.outputs, final: { h: r.h, c: r.c } };
+  }
   const steps = tf.unstack(projectInputs(cell, x, w)) as tf.Tensor2D[];
   const outputs: tf.Tensor2D[] = new Array(T);
   let state = initial;

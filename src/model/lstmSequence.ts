@@ -1,0 +1,109 @@
+/**
+ * A whole LSTM sequence as one differentiable operation with a hand-written backward pass
+ * (backpropagation through time). Autograd on the per-step graph transposes the recurrent kernel
+ * once per step and sums one weight gradient per step; here the transpose is made once, per-step
+ * work is only the element-wise gate derivatives and one [B,4H] x [4H,H] multiply, and the
+ * recurrent kernel's gradient is a single [H, T*B] x [T*B, 4H] multiply at the end.
+ *
+ * Forward, per step t (mask m_t in {0,1} keeps the previous state on padding):
+ *   z = xw_t + h_{t-1} Wh;  i,f,o = sigmoid, g = tanh;  c~ = f c_{t-1} + i g;  h~ = o tanh(c~)
+ *   c_t = c_{t-1} + m (c~ - c_{t-1});  h_t = h_{t-1} + m (h~ - h_{t-1})
+ */
+import { tf } from './backend';
+
+export interface LstmSequenceResult { outputs: tf.Tensor3D; h: tf.Tensor2D; c: tf.Tensor2D }
+
+/**
+ * xw: projected inputs [T, B, 4H] (bias included); wh: [H, 4H]; h0, c0: [B, H];
+ * mask: [T, B, 1] or null; reverse: run from the last step to the first.
+ */
+export function lstmSequence(xw: tf.Tensor3D, wh: tf.Tensor2D, h0: tf.Tensor2D, c0: tf.Tensor2D, mask: tf.Tensor3D | null, reverse: boolean): LstmSequenceResult {
+  const [T, B, G] = xw.shape;
+  const H = G / 4;
+  const maskT = mask ?? tf.ones([T, B, 1]);
+  // customGrad returns one tensor: outputs, final h and final c are packed along time as [T + 2, B, H].
+  const op = tf.customGrad(((xwIn: tf.Tensor, whIn: tf.Tensor, h0In: tf.Tensor, c0In: tf.Tensor, maskIn: tf.Tensor, save: tf.GradSaveFunc) => {
+    const steps = tf.unstack(xwIn) as tf.Tensor2D[];
+    const masks = mask ? (tf.unstack(maskIn) as tf.Tensor2D[]) : null;
+    const hs: tf.Tensor2D[] = new Array(T + 1);
+    const cs: tf.Tensor2D[] = new Array(T + 1);
+    const gates: tf.Tensor2D[] = new Array(T);
+    const cand: tf.Tensor2D[] = new Array(T);
+    const outputs: tf.Tensor2D[] = new Array(T);
+    let h = h0In as tf.Tensor2D;
+    let c = c0In as tf.Tensor2D;
+    hs[0] = h; cs[0] = c;
+    for (let k = 0; k < T; k++) {
+      const t = reverse ? T - 1 - k : k;
+      const z = tf.add(steps[t], tf.matMul(h, whIn as tf.Tensor2D));
+      const [zi, zf, zg, zo] = tf.split(z, 4, 1);
+      const i = tf.sigmoid(zi); const f = tf.sigmoid(zf); const g = tf.tanh(zg); const o = tf.sigmoid(zo);
+      const cNew = tf.add(tf.mul(f, c), tf.mul(i, g)) as tf.Tensor2D;
+      const hNew = tf.mul(o, tf.tanh(cNew)) as tf.Tensor2D;
+      gates[k] = tf.concat([i, f, g, o], 1) as tf.Tensor2D;
+      cand[k] = cNew;
+      if (masks) {
+        const m = masks[t];
+        c = tf.add(c, tf.mul(m, tf.sub(cNew, c))) as tf.Tensor2D;
+        h = tf.add(h, tf.mul(m, tf.sub(hNew, h))) as tf.Tensor2D;
+      } else { c = cNew; h = hNew; }
+      hs[k + 1] = h; cs[k + 1] = c;
+      outputs[t] = h;
+    }
+    // Saved in processing order (k), not time order.
+    const hsT = tf.stack(hs); const csT = tf.stack(cs); const gatesT = tf.stack(gates); const candT = tf.stack(cand);
+    save([whIn, hsT, csT, gatesT, candT, maskIn]);
+    return {
+      value: tf.concat([tf.stack(outputs), tf.expandDims(h, 0), tf.expandDims(c, 0)], 0),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [whS, hsS, csS, gatesS, candS, maskS] = saved;
+        const whT = tf.transpose(whS) as tf.Tensor2D; // once per sequence
+        const dyU = tf.unstack(dy) as tf.Tensor2D[];
+        const dOut = dyU.slice(0, T);
+        let dh = dyU[T];
+        let dc = dyU[T + 1];
+        const hsU = tf.unstack(hsS) as tf.Tensor2D[];
+        const csU = tf.unstack(csS) as tf.Tensor2D[];
+        const gU = tf.unstack(gatesS) as tf.Tensor2D[];
+        const candU = tf.unstack(candS) as tf.Tensor2D[];
+        const mU = mask ? (tf.unstack(maskS) as tf.Tensor2D[]) : null;
+        const dz: tf.Tensor2D[] = new Array(T);
+        for (let k = T - 1; k >= 0; k--) {
+          const t = reverse ? T - 1 - k : k;
+          dh = tf.add(dh, dOut[t]) as tf.Tensor2D;
+          let dhNew = dh; let dcIn = dc;
+          let dhKeep: tf.Tensor2D | null = null; let dcKeep: tf.Tensor2D | null = null;
+          if (mU) {
+            const m = mU[t];
+            const notM = tf.sub(1, m);
+            dhNew = tf.mul(m, dh) as tf.Tensor2D; dhKeep = tf.mul(notM, dh) as tf.Tensor2D;
+            dcIn = tf.mul(m, dc) as tf.Tensor2D; dcKeep = tf.mul(notM, dc) as tf.Tensor2D;
+          }
+          const [i, f, g, o] = tf.split(gU[k], 4, 1);
+          const tc = tf.tanh(candU[k]);
+          const dcNew = tf.add(dcIn, tf.mul(tf.mul(dhNew, o), tf.sub(1, tf.square(tc))));
+          const dzi = tf.mul(tf.mul(dcNew, g), tf.mul(i, tf.sub(1, i)));
+          const dzf = tf.mul(tf.mul(dcNew, csU[k]), tf.mul(f, tf.sub(1, f)));
+          const dzg = tf.mul(tf.mul(dcNew, i), tf.sub(1, tf.square(g)));
+          const dzo = tf.mul(tf.mul(dhNew, tc), tf.mul(o, tf.sub(1, o)));
+          const dzk = tf.concat([dzi, dzf, dzg, dzo], 1) as tf.Tensor2D;
+          dz[t] = dzk;
+          dc = tf.mul(dcNew, f) as tf.Tensor2D;
+          dh = tf.matMul(dzk, whT) as tf.Tensor2D;
+          if (dhKeep) dh = tf.add(dh, dhKeep) as tf.Tensor2D;
+          if (dcKeep) dc = tf.add(dc, dcKeep) as tf.Tensor2D;
+          void hsU;
+        }
+        const dXw = tf.stack(dz) as tf.Tensor3D;
+        // dWh = sum over steps of h_prev^T dz, as one multiply: h_prev in time order [T*B, H].
+        const hPrevTime = tf.stack(Array.from({ length: T }, (_, t) => hsU[reverse ? T - 1 - t : t])) as tf.Tensor3D;
+        const hPrevFlatT = tf.transpose(tf.reshape(hPrevTime, [T * B, H])) as tf.Tensor2D;
+        const dWh = tf.matMul(hPrevFlatT, tf.reshape(dXw, [T * B, G]) as tf.Tensor2D);
+        return [dXw, dWh, dh, dc, tf.zerosLike(maskS)];
+      },
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  const packed = op(xw, wh, h0, c0, maskT) as tf.Tensor3D;
+  const [outputs, h, c] = tf.split(packed, [T, 1, 1], 0);
+  return { outputs: outputs as tf.Tensor3D, h: tf.squeeze(h, [0]) as tf.Tensor2D, c: tf.squeeze(c, [0]) as tf.Tensor2D };
+}
