@@ -165,7 +165,8 @@ export class App {
   private onTrainEvent(ev: TrainEvent): void {
     const m = this.model;
     if (ev.kind === 'start') {
-      const name = this.pendingName ?? (m.run && m.run.start?.modelDir === ev.modelDir ? m.run.modelName : basename(ev.modelDir));
+      const sameRun = m.run && (!m.run.start || m.run.start.modelDir === ev.modelDir);
+      const name = this.pendingName ?? (sameRun ? m.run!.modelName : basename(ev.modelDir));
       m.run = new Run(name, ev);
       m.live = true;
       m.pending = null;
@@ -194,8 +195,8 @@ export class App {
     if (!t) { this.model.run = null; this.model.live = false; return; }
     const run = new Run(t.modelName);
     for (const ev of t.events) run.apply(ev);
-    this.model.run = run.start ? run : null;
     this.model.live = t.running && !run.end;
+    this.model.run = run.start || this.model.live ? run : null;
   }
 
   // ---- the user's actions ----

@@ -34,7 +34,9 @@ export type RunStatus = 'idle' | 'starting' | 'running' | 'stopping' | 'ended' |
 export function runStatus(m: PanelModel): RunStatus {
   if (m.pending === 'start' || m.pending === 'resume') return 'starting';
   const r = m.run;
-  if (!r || !r.start) return 'idle';
+  if (!r) return 'idle';
+  // The extension says a run began but its start event (data read, model built) has not come yet.
+  if (!r.start) return m.live ? 'starting' : 'idle';
   if (r.end) return 'ended';
   if (!m.live) return 'interrupted';
   return m.pending === 'stop' ? 'stopping' : 'running';

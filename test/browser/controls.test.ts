@@ -74,7 +74,7 @@ describe('training panel controls', { skip: skipReason() }, () => {
     assert.equal(settings.model.cell, 'gru');
     assert.equal(settings.train.epochs, 3);
     assert.equal(settings.target.kind, 'word');
-    assert.equal(await p.page.textContent('[data-testid="status"]'), 'Starting…');
+    assert.equal(await p.page.textContent('[data-testid="status"]'), 'Starting g2p-test…');
     assert.equal(await p.page.isVisible('[data-action="start"]'), false);
     await p.page.context().close();
   });

@@ -6,10 +6,8 @@ import type { TrainEvent, TrainEpochEvent, TrainStartEvent, TrainStepEvent } fro
 import type { ModelSummary } from '../../src/model/modelSummary';
 import type { PanelState } from '../../src/protocol/webview';
 
-export const EVENTS_FILE = join(__dirname, 'fixtures', 'train-events.jsonl');
-
-export function recordedEvents(): TrainEvent[] {
-  return readFileSync(EVENTS_FILE, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as TrainEvent);
+export function recordedEvents(file = 'train-events.jsonl'): TrainEvent[] {
+  return readFileSync(join(__dirname, 'fixtures', file), 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as TrainEvent);
 }
 
 export const steps = (evs: TrainEvent[]) => evs.filter((e): e is TrainStepEvent => e.kind === 'step');

@@ -15,7 +15,8 @@ import { themeBodyClass, themeCss, type ThemeName } from './themes';
 
 export const ROOT = resolve(__dirname, '..', '..');
 export const DIST = join(ROOT, 'dist');
-export const CHROMIUM = '/usr/bin/chromium';
+/** Debian's Chromium; CHROMIUM_PATH points elsewhere (e.g. to check the skip path). */
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const SCREENSHOTS = join(ROOT, 'test', 'browser', 'screenshots');
 
 /** Why the browser tests cannot run here, or null. With REQUIRE_BROWSER_TESTS=1 they never skip. */
@@ -105,6 +106,7 @@ export async function startServer(): Promise<Harness> {
 }
 
 export async function launch(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing and REQUIRE_BROWSER_TESTS=1: install the chromium package`);
   const { chromium } = await import('playwright-core');
   return chromium.launch({
     executablePath: CHROMIUM,
@@ -123,6 +125,8 @@ export interface PanelPage {
   /** Waits until the panel has drawn everything scheduled (two animation frames and the chart throttle). */
   settle(): Promise<void>;
   cspViolations(): Promise<string[]>;
+  /** Switches theme as VS Code does: new variables and a new body class. */
+  setTheme(theme: ThemeName): Promise<void>;
 }
 
 export async function openPanel(browser: Browser, origin: string, opts: { theme?: ThemeName; width?: number; height?: number } = {}): Promise<PanelPage> {
@@ -144,6 +148,10 @@ export async function openPanel(browser: Browser, origin: string, opts: { theme?
       await page.evaluate(() => new Promise((ok) => requestAnimationFrame(() => requestAnimationFrame(ok))));
     },
     cspViolations: () => page.evaluate(() => (window as unknown as { __csp: string[] }).__csp),
+    setTheme: (theme) => page.evaluate(({ css, cls }) => {
+      document.getElementById('_defaultStyles')!.textContent = css;
+      document.body.className = cls;
+    }, { css: themeCss(theme), cls: themeBodyClass(theme) }),
   };
   return panel;
 }

@@ -108,3 +108,53 @@ describe('training panel with a recorded run', { skip: skipReason() }, () => {
     assert.deepEqual(await p.cspViolations(), []);
   });
 });
+
+describe('training panel, other situations', { skip: skipReason() }, () => {
+  let browser: Browser;
+  let server: Harness;
+
+  before(async () => { server = await startServer(); browser = await launch(); });
+  after(async () => { await browser?.close(); await server?.close(); });
+
+  test('a text task shows BLEU and chrF (recorded eng-deu run)', async () => {
+    const text = recordedEvents('train-events-text.jsonl');
+    const start = startOf(text);
+    assert.equal(start.devMetric, 'bleu');
+    const p = await openPanel(browser, server.origin, { theme: 'light' });
+    await p.deliver({ type: 'state', state: panelState({ training: { running: false, modelName: 'eng-deu-small', events: text } }) });
+    await p.settle();
+    const n = epochs(text).filter((e) => e.dev).length;
+    assert.deepEqual(await chartPoints(p.page, 'metric'), { bleu: n, chrf: n });
+    assert.match(await p.page.textContent('[data-chart="metric"] .chart-title') ?? '', /BLEU \/ chrF/);
+    assert.match(await p.page.textContent('[data-stat="best"]') ?? '', /^BLEU \d/);
+    assert.deepEqual(p.errors, []);
+    await p.page.context().close();
+  });
+
+  test('a run the extension reports before its start event shows as starting, with Stop', async () => {
+    const p = await openPanel(browser, server.origin);
+    await p.deliver({ type: 'state', state: panelState({ training: { running: true, modelName: 'from-palette', events: [] } }) });
+    await p.settle();
+    assert.equal(await p.page.textContent('[data-testid="status"]'), 'Starting from-palette…');
+    assert.equal(await p.page.isEnabled('[data-action="stop"]'), true);
+    assert.match(await p.page.textContent('.now') ?? '', /Reading the data/);
+    await p.deliver({ type: 'train-event', event: events[0] });
+    await p.settle();
+    assert.equal(await p.page.textContent('[data-testid="status"]'), 'Training from-palette');
+    await p.page.context().close();
+  });
+
+  test('switching the VS Code theme recolours the curves', async () => {
+    const p = await openPanel(browser, server.origin, { theme: 'dark' });
+    await p.deliverAll(events.slice(0, 12).map(trainEvent));
+    await p.settle();
+    const marker = () => p.page.evaluate(() => getComputedStyle(document.querySelector('[data-chart="loss"] .u-series:nth-child(2) .u-marker')!).borderColor);
+    assert.equal(await marker(), 'rgb(55, 148, 255)'); // --vscode-charts-blue, Dark Modern
+    await p.setTheme('light');
+    await p.settle();
+    assert.equal(await marker(), 'rgb(26, 133, 255)'); // --vscode-charts-blue, Light Modern
+    assert.equal(await p.page.evaluate(() => getComputedStyle(document.body).backgroundColor), 'rgb(248, 248, 248)');
+    assert.deepEqual(await chartPoints(p.page, 'loss'), { trainStep: steps(events.slice(0, 12)).length, trainEpoch: epochs(events.slice(0, 12)).length, devEpoch: epochs(events.slice(0, 12)).length });
+    await p.page.context().close();
+  });
+});

@@ -58,7 +58,12 @@ export class NowView {
     const r = m.run;
     this.empty.hidden = !!r?.start;
     this.body.hidden = !r?.start;
-    if (!r || !r.start) return;
+    if (!r || !r.start) {
+      const status = runStatus(m);
+      const backend = m.panel.backend ? ` Backend: ${m.panel.backend}.` : '';
+      setText(this.empty, status === 'starting' ? 'Reading the data and building the model…' : `No training yet. Progress appears here as soon as a run starts.${backend}`);
+      return;
+    }
     const st = r.start;
     const step = r.lastStep;
     const last = r.lastEpoch;

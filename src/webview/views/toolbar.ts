@@ -55,7 +55,7 @@ export class Toolbar {
     let detail = this.note || 'Choose data and a preset, then Start.';
     switch (s) {
       case 'starting':
-        title = m.pending === 'resume' ? `Resuming ${name || 'training'}…` : 'Starting…';
+        title = m.pending === 'resume' ? 'Resuming…' : m.pending === 'start' ? `Starting ${m.draft.name.trim()}…` : `Starting ${name}…`;
         detail = 'Reading the data and building the model.';
         break;
       case 'running': case 'stopping': {
@@ -86,7 +86,7 @@ export class Toolbar {
     const busy = s === 'starting' || s === 'running' || s === 'stopping';
     this.startBtn.hidden = busy;
     this.stopBtn.hidden = !busy;
-    this.stopBtn.disabled = s !== 'running';
+    this.stopBtn.disabled = !(s === 'running' || (s === 'starting' && m.live));
     this.resumeBtn.hidden = busy || !canResume(m);
     this.resumeBtn.title = `Resume ${name} from its last checkpoint`;
     this.errorEl.hidden = !m.error;
