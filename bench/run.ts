@@ -1,0 +1,676 @@
+/**
+ * `npm run bench`: Seq2Seq Studio's engine side by side with a plain PyTorch reference
+ * (bench/pytorch_ref.py, Debian's /usr/bin/python3 + torch 1.13 + OpenBLAS) on the same model, the same
+ * data and the same batch order, on this machine, in the same run.
+ *
+ *   npm run bench                      the table (about 4-5 minutes)
+ *   npm run bench -- --quick           a short run (about 1-2 minutes; figures are noisier)
+ *   npm run -s bench -- --json         one JSON object on stdout (progress goes to stderr)
+ *   flags: --steps N (timed training steps per run, default 40) --warmup N (3) --runs N (2, alternating)
+ *          --decode-n N (1000 dev words) --max-len N (20) --decode-train-steps N (150)
+ *          --model DIR (decode with an existing model of this architecture instead of training one)
+ *          --no-torch --no-worker --profile (where our training step's time goes)
+ *
+ * Runs alternate (ours, PyTorch, ours, PyTorch, ...) and the median of each side is reported, so a
+ * burst of load from another job hits both sides alike. Each run is its own process, so peak RSS is the
+ * peak of that run. Figures are printed, never asserted.
+ *
+ * Ours uses the engine's real code paths: makeBatches/padBatch/trainStep (src/model/train.ts) for
+ * training, translate() (src/model/translate.ts -> search.ts decodeBatch) for decoding, loadModel for
+ * loading, and dist/worker.js over IPC for worker start-up and interactive latency.
+ */
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createRequire } from 'node:module';
+import { performance } from 'node:perf_hooks';
+
+const ROOT = resolve(__dirname, '..');
+const DATA_DIR = resolve(ROOT, '..', 'shared', 'data', 'cmudict-g2p');
+const PY_REF = join(ROOT, 'bench', 'pytorch_ref.py');
+const PYTHON = process.env.BENCH_PYTHON ?? '/usr/bin/python3';
+const RESULT_TAG = 'BENCH_RESULT ';
+const INSTALL_HINT = 'apt-get install python3-torch libopenblas0-pthread';
+
+/** The benchmarked model: the issue's reference architecture, pinned. */
+const MODEL = { cell: 'lstm', layers: 1, emb: 64, hidden: 256, bidirectional: false, attention: 'none', dropout: 0 } as const;
+const BATCH = 64;
+const LR = 0.002;
+const SEED = 1;
+
+// ---- flags --------------------------------------------------------------------------------------
+
+interface Flags {
+  json: boolean; quick: boolean; steps: number; warmup: number; runs: number; decodeN: number; maxLen: number;
+  decodeTrainSteps: number; model: string | null; torch: boolean; worker: boolean; profile: boolean;
+  child: string | null; save: string | null; line: string; reps: number;
+  train: string; dev: string;
+}
+
+function parseFlags(argv: string[]): Flags {
+  const has = (f: string) => argv.includes(f);
+  const val = (f: string): string | undefined => {
+    const i = argv.indexOf(f);
+    if (i >= 0 && i + 1 < argv.length) return argv[i + 1];
+    const eq = argv.find((a) => a.startsWith(f + '='));
+    return eq ? eq.slice(f.length + 1) : undefined;
+  };
+  const num = (f: string, d: number): number => {
+    const v = val(f);
+    if (v === undefined) return d;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < 0) throw new Error(`${f} needs a number (got ${v})`);
+    return Math.floor(n);
+  };
+  const quick = has('--quick');
+  return {
+    json: has('--json'),
+    quick,
+    steps: Math.max(1, num('--steps', quick ? 12 : 40)),
+    warmup: num('--warmup', 3),
+    runs: Math.max(1, num('--runs', 2)),
+    decodeN: Math.max(1, num('--decode-n', quick ? 256 : 1000)),
+    maxLen: Math.max(1, num('--max-len', 20)),
+    decodeTrainSteps: num('--decode-train-steps', quick ? 60 : 150),
+    model: val('--model') ?? null,
+    torch: !has('--no-torch'),
+    worker: !has('--no-worker'),
+    profile: has('--profile'),
+    child: val('--child') ?? null,
+    save: val('--save') ?? null,
+    line: val('--line') ?? 'supercalifragilistic',
+    reps: Math.max(1, num('--reps', quick ? 5 : 15)),
+    train: resolve(val('--train') ?? join(DATA_DIR, 'train.tsv')),
+    dev: resolve(val('--dev') ?? join(DATA_DIR, 'dev.tsv')),
+  };
+}
+
+// ---- shared helpers -----------------------------------------------------------------------------
+
+const median = (xs: number[]): number => {
+  if (!xs.length) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+/** Matrix-multiply FLOPs of one forward pass on the padded batch shape (the same formula as pytorch_ref.py). */
+function forwardMatmulFlops(B: number, S: number, T: number, E: number, H: number, V: number): number {
+  return 2 * B * (S * (E + H) * 4 * H + T * (E + H) * 4 * H + T * H * V);
+}
+
+/** FNV-1a over the (B, S, T) of every timed step, as pytorch_ref.py computes it. */
+function fingerprint(shapes: [number, number, number][]): string {
+  let h = 0x811c9dc5;
+  for (const shape of shapes) for (const x of shape) h = Math.imul(h ^ x, 0x01000193) >>> 0;
+  return h.toString(16).padStart(8, '0');
+}
+
+const peakRssMb = (): number => process.resourceUsage().maxRSS / 1024;
+const progress = (msg: string): void => { process.stderr.write(`[bench] ${msg}\n`); };
+
+function emitResult(obj: unknown): void {
+  process.stdout.write(RESULT_TAG + JSON.stringify(obj) + '\n');
+}
+
+// ---- child: our training ------------------------------------------------------------------------
+
+interface TrainResult {
+  impl: string; backend?: string; steps: number; warmup: number; samples_per_s: number; target_tokens_per_s: number;
+  ms_per_step: number; ms_per_step_median: number; gflops: number; peak_rss_mb: number; first_loss: number; last_loss: number;
+  target_vocab: number; batches_fingerprint: string; threads?: number; profile?: unknown;
+}
+
+async function childTrain(f: Flags): Promise<void> {
+  const { initBackend, tf } = await import('../src/model/backend');
+  const { DEFAULT_SETTINGS, mergeSettings, validateSettings } = await import('../src/model/config');
+  const { makeBatches, padBatch, readPairs } = await import('../src/model/data');
+  const { Adam } = await import('../src/model/optimizer');
+  const { BOS, EOS, Seq2SeqModel } = await import('../src/model/seq2seq');
+  const { Vocabulary } = await import('../src/model/tokenizer');
+  const { trainStep } = await import('../src/model/train');
+  const { saveModel } = await import('../src/model/store');
+
+  const backend = await initBackend();
+  const settings = validateSettings(mergeSettings(DEFAULT_SETTINGS, {
+    model: { ...MODEL },
+    train: { batch: BATCH, lr: LR, seed: SEED },
+    source: { kind: 'char' },
+    target: { kind: 'word' },
+  }));
+  const { pairs } = await readPairs(f.train);
+  const src = Vocabulary.build(pairs.map((p) => p.source), settings.source, false);
+  const tgt = Vocabulary.build(pairs.map((p) => p.target), settings.target, true);
+  const model = Seq2SeqModel.create(settings, src, tgt);
+  const optimizer = new Adam(settings.train.lr);
+  const maxLen = settings.train.maxLen;
+  const examples = pairs
+    .map((p) => ({ src: src.encode(p.source), tgt: tgt.encode(p.target), line: p.line }))
+    .filter((e) => e.src.length <= maxLen && e.tgt.length <= maxLen);
+  const batches = makeBatches(examples, BATCH, SEED, 0);
+  const total = f.warmup + f.steps;
+  if (total > batches.length) throw new Error(`only ${batches.length} batches in one epoch; ask for fewer steps`);
+  const V = tgt.size;
+  const shapes: [number, number, number][] = [];
+  const stepMs: number[] = [];
+  const losses: number[] = [];
+  let samples = 0;
+  let tokens = 0;
+  let flops = 0;
+  let t0 = 0;
+  for (let k = 0; k < total; k++) {
+    if (k === f.warmup) t0 = performance.now();
+    const s0 = performance.now();
+    const b = padBatch(examples, batches[k], BOS, EOS);
+    const { loss } = trainStep(model, optimizer, b);
+    await new Promise<void>((r) => setImmediate(r)); // as trainModel does between batches
+    if (k >= f.warmup) {
+      stepMs.push(performance.now() - s0);
+      shapes.push([b.batch, b.srcLen, b.tgtLen]);
+      samples += b.batch;
+      tokens += b.targetTokens;
+      flops += 3 * forwardMatmulFlops(b.batch, b.srcLen, b.tgtLen, MODEL.emb, MODEL.hidden, V);
+      losses.push(loss);
+    }
+  }
+  const secs = (performance.now() - t0) / 1000;
+  const result: TrainResult = {
+    impl: 'ours', backend, steps: f.steps, warmup: f.warmup,
+    samples_per_s: samples / secs, target_tokens_per_s: tokens / secs, ms_per_step: (secs * 1000) / f.steps,
+    ms_per_step_median: median(stepMs), gflops: flops / secs / 1e9, peak_rss_mb: peakRssMb(),
+    first_loss: losses[0], last_loss: losses[losses.length - 1], target_vocab: V, batches_fingerprint: fingerprint(shapes),
+  };
+  if (f.profile) result.profile = await profileSteps(model, optimizer, examples, batches.slice(total, total + 6), { tf, padBatch, trainStep, BOS, EOS });
+  if (f.save) {
+    // Train on (untimed) up to decodeTrainSteps so greedy outputs end like a real model's, then save.
+    for (let k = total; k < Math.min(f.decodeTrainSteps, batches.length); k++) {
+      trainStep(model, optimizer, padBatch(examples, batches[k], BOS, EOS));
+      if ((k + 1) % 25 === 0) progress(`  decode model: step ${k + 1}/${f.decodeTrainSteps}`);
+    }
+    await saveModel(model, f.save, {
+      config: { task: 'pairs', devMetric: 'per', dataFile: f.train, trainPairs: examples.length, createdAt: new Date().toISOString() },
+    });
+  }
+  emitResult(result);
+}
+
+type ProfileDeps = {
+  tf: typeof import('../src/model/backend').tf;
+  padBatch: typeof import('../src/model/data').padBatch;
+  trainStep: typeof import('../src/model/train').trainStep;
+  BOS: number; EOS: number;
+};
+
+/**
+ * Where one training step's time goes: forward only (loss), forward + backward (gradients, no
+ * update), the whole step (with Adam and clipping), and the kernels of one whole step by total time.
+ */
+async function profileSteps(
+  model: import('../src/model/seq2seq').Seq2SeqModel, optimizer: import('../src/model/optimizer').Adam,
+  examples: import('../src/model/data').Example[], batches: number[][], d: ProfileDeps,
+): Promise<unknown> {
+  const { tf } = d;
+  const names = [...model.params.keys()];
+  const vars = names.map((n) => model.params.get(n)!);
+  const fwd: number[] = [];
+  const fwdBwd: number[] = [];
+  const full: number[] = [];
+  for (const idx of batches.slice(0, 5)) {
+    const b = d.padBatch(examples, idx, d.BOS, d.EOS);
+    let s = performance.now();
+    tf.tidy(() => { model.batchLoss(b, true).loss.dataSync(); });
+    fwd.push(performance.now() - s);
+    s = performance.now();
+    tf.tidy(() => {
+      const { value, grads } = tf.variableGrads(() => model.batchLoss(b, true).loss, vars);
+      value.dataSync();
+      for (const g of Object.values(grads)) g.dataSync();
+    });
+    fwdBwd.push(performance.now() - s);
+    s = performance.now();
+    d.trainStep(model, optimizer, b);
+    full.push(performance.now() - s);
+  }
+  const last = d.padBatch(examples, batches[batches.length - 1], d.BOS, d.EOS);
+  const info = await tf.profile(() => { d.trainStep(model, optimizer, last); });
+  const byKernel = new Map<string, { calls: number; ms: number }>();
+  for (const k of info.kernels) {
+    const e = byKernel.get(k.name) ?? { calls: 0, ms: 0 };
+    e.calls++;
+    e.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+    byKernel.set(k.name, e);
+  }
+  const kernels = [...byKernel.entries()].sort((a, b) => b[1].ms - a[1].ms)
+    .map(([name, e]) => ({ name, calls: e.calls, ms: Math.round(e.ms * 10) / 10 }));
+  return {
+    batch_shape: [last.batch, last.srcLen, last.tgtLen],
+    forward_ms: median(fwd), forward_backward_ms: median(fwdBwd), full_step_ms: median(full),
+    backward_ms: median(fwdBwd) - median(fwd), optimizer_ms: median(full) - median(fwdBwd),
+    kernel_calls: info.kernels.length, kernel_ms_total: Math.round(kernels.reduce((n, k) => n + k.ms, 0)),
+    top_kernels: kernels.slice(0, 12),
+  };
+}
+
+// ---- child: our decoding ------------------------------------------------------------------------
+
+interface DecodeStats { ms_per_input: number; inputs: number; batch: number; mean_output_tokens: number; outputs?: string[] }
+interface DecodeResult {
+  impl: string; backend?: string; model_load_ms?: number; greedy: DecodeStats; beam5: DecodeStats;
+  single_line_beam5_ms: number; peak_rss_mb: number; max_len: number; weights?: string;
+}
+
+function readSources(file: string, n: number): string[] {
+  const out: string[] = [];
+  for (const line of readFileSync(file, 'utf8').split(/\r?\n/)) {
+    const cols = line.split('\t');
+    if (cols.length < 2 || !cols[0].trim() || !cols[1].trim()) continue;
+    out.push(cols[0].trim());
+    if (out.length >= n) break;
+  }
+  return out;
+}
+
+async function childDecode(f: Flags): Promise<void> {
+  const { initBackend } = await import('../src/model/backend');
+  const { loadModel } = await import('../src/model/store');
+  const { translate } = await import('../src/model/translate');
+  if (!f.model) throw new Error('--child decode needs --model DIR');
+  const backend = await initBackend();
+  const l0 = performance.now();
+  const model = await loadModel(f.model);
+  const modelLoadMs = performance.now() - l0;
+  const texts = readSources(f.dev, f.decodeN);
+  const greedyOpts = { strategy: 'greedy' as const, maxLength: f.maxLen };
+  const beamOpts = { strategy: 'beam' as const, beamSize: 5, maxLength: f.maxLen };
+  await translate(model, texts.slice(0, 64), greedyOpts); // untimed warm-up, as pytorch_ref.py does
+  const run = async (opts: typeof greedyOpts | typeof beamOpts, batch: number): Promise<DecodeStats> => {
+    const t0 = performance.now();
+    const outs = await translate(model, texts, opts);
+    const ms = performance.now() - t0;
+    const lengths = outs.map((h) => h[0]?.tokens.length ?? 0);
+    return {
+      ms_per_input: ms / texts.length, inputs: texts.length, batch,
+      mean_output_tokens: lengths.reduce((a, b) => a + b, 0) / lengths.length,
+      outputs: outs.map((h) => h[0]?.text ?? ''),
+    };
+  };
+  const greedy = await run(greedyOpts, 64);
+  const beam5 = await run(beamOpts, Math.max(8, Math.floor(256 / 5)));
+  const single: number[] = [];
+  for (let i = 0; i < f.reps; i++) {
+    const t0 = performance.now();
+    await translate(model, [f.line], beamOpts);
+    single.push(performance.now() - t0);
+  }
+  const result: DecodeResult = {
+    impl: 'ours', backend, model_load_ms: modelLoadMs, greedy, beam5, single_line_beam5_ms: median(single),
+    peak_rss_mb: peakRssMb(), max_len: f.maxLen,
+  };
+  model.dispose();
+  emitResult(result);
+}
+
+// ---- child: extension activation with a stand-in `vscode` module --------------------------------
+
+/** A stand-in for the `vscode` API: every property is a callable, constructible stand-in again. */
+function standIn(path = 'vscode'): unknown {
+  const fn = function () { /* stand-in */ };
+  const cache = new Map<PropertyKey, unknown>();
+  return new Proxy(fn, {
+    get(_t, prop) {
+      if (prop === 'then') return undefined; // not a thenable
+      if (prop === Symbol.toPrimitive) return () => path;
+      if (prop === Symbol.iterator) return function* () { /* empty */ };
+      if (prop === 'dispose') return () => undefined;
+      if (prop === 'fsPath' || prop === 'path') return tmpdir();
+      if (!cache.has(prop)) cache.set(prop, standIn(`${path}.${String(prop)}`));
+      return cache.get(prop);
+    },
+    apply(_t, _this, args) {
+      // workspace.getConfiguration().get(key, default) and similar return their default.
+      if (path.endsWith('.get') && args.length >= 2) return args[1];
+      return standIn(`${path}()`);
+    },
+    construct() { return standIn(`new ${path}`) as object; },
+  });
+}
+
+async function childActivate(): Promise<void> {
+  const ext = join(ROOT, 'dist', 'extension.js');
+  const Module = createRequire(__filename)('node:module') as { _load: (req: string, parent: unknown, isMain: boolean) => unknown };
+  const original = Module._load;
+  const vscode = standIn();
+  Module._load = function (req: string, parent: unknown, isMain: boolean) {
+    return req === 'vscode' ? vscode : original.call(this, req, parent, isMain);
+  };
+  const memento = { get: (_k: string, d?: unknown) => d, update: async () => undefined, keys: () => [], setKeysForSync: () => undefined };
+  const storage = mkdtempSync(join(tmpdir(), 'seq2seq-bench-ext-'));
+  const uri = { fsPath: storage, path: storage, scheme: 'file', toString: () => `file://${storage}` };
+  const context = new Proxy({
+    subscriptions: [] as { dispose(): unknown }[], extensionPath: ROOT, extensionUri: { fsPath: ROOT, path: ROOT, scheme: 'file' },
+    globalStorageUri: uri, storageUri: uri, logUri: uri, globalStoragePath: storage, storagePath: storage, logPath: storage,
+    globalState: memento, workspaceState: memento, extensionMode: 1, asAbsolutePath: (p: string) => join(ROOT, p),
+  }, { get: (t, p) => (p in t ? (t as Record<PropertyKey, unknown>)[p] : standIn(`context.${String(p)}`)) });
+  const t0 = performance.now();
+  const mod = createRequire(__filename)(ext) as { activate(c: unknown): { activationMs?: number } };
+  const loadMs = performance.now() - t0;
+  const t1 = performance.now();
+  const api = mod.activate(context);
+  const activateMs = performance.now() - t1;
+  for (const d of context.subscriptions) { try { d.dispose(); } catch { /* stand-ins */ } }
+  rmSync(storage, { recursive: true, force: true });
+  emitResult({ module_load_ms: loadMs, activate_ms: activateMs, reported_activation_ms: api?.activationMs ?? null });
+}
+
+// ---- the orchestrator ---------------------------------------------------------------------------
+
+interface ChildOutcome<T> { ok: boolean; result?: T; error?: string }
+
+function runChild<T>(cmd: string, args: string[], opts: { tagged: boolean; timeoutMs?: number }): Promise<ChildOutcome<T>> {
+  return new Promise((resolvePromise) => {
+    const child = spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    const timer = opts.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs) : null;
+    child.stdout.on('data', (b: Buffer) => { out += b.toString(); });
+    child.stderr.on('data', (b: Buffer) => {
+      const s = b.toString();
+      err += s;
+      if (s.includes('[bench]')) process.stderr.write(s);
+    });
+    child.on('error', (e) => { if (timer) clearTimeout(timer); resolvePromise({ ok: false, error: e.message }); });
+    child.on('close', (code) => {
+      if (timer) clearTimeout(timer);
+      const lines = out.trim().split('\n').filter(Boolean);
+      const line = opts.tagged ? lines.reverse().find((l) => l.startsWith(RESULT_TAG))?.slice(RESULT_TAG.length) : lines[lines.length - 1];
+      if (line) {
+        try {
+          const parsed = JSON.parse(line) as T & { error?: string };
+          if (parsed.error) return resolvePromise({ ok: false, error: parsed.error });
+          if (code === 0) return resolvePromise({ ok: true, result: parsed });
+        } catch { /* fall through */ }
+      }
+      resolvePromise({ ok: false, error: `exit ${code}: ${(err.trim().split('\n').slice(-4).join(' | ') || out.slice(-300))}` });
+    });
+  });
+}
+
+const tsxArgs = (f: Flags, child: string, extra: string[]): string[] => [
+  '--import', 'tsx', join(ROOT, 'bench', 'run.ts'), '--child', child,
+  '--steps', String(f.steps), '--warmup', String(f.warmup), '--train', f.train, '--dev', f.dev,
+  '--decode-n', String(f.decodeN), '--max-len', String(f.maxLen), '--reps', String(f.reps),
+  '--decode-train-steps', String(f.decodeTrainSteps), '--line', f.line, ...extra,
+];
+
+interface TorchCheck { available: boolean; info?: Record<string, unknown>; reason?: string }
+
+async function checkTorch(f: Flags): Promise<TorchCheck> {
+  if (!f.torch) return { available: false, reason: 'skipped (--no-torch)' };
+  if (!existsSync(PYTHON)) return { available: false, reason: `${PYTHON} not found` };
+  const r = await runChild<Record<string, unknown>>(PYTHON, [PY_REF, 'blas'], { tagged: false, timeoutMs: 120_000 });
+  if (!r.ok) return { available: false, reason: r.error?.includes('torch-missing') ? 'torch is not installed' : r.error };
+  return { available: true, info: r.result };
+}
+
+interface WorkerBench { fork_to_ready_ms: number; first_translate_ms: number; warm_translate_ms: number; inspect_ms: number; backend: string }
+
+async function benchWorker(modelDir: string, line: string, maxLen: number, reps: number): Promise<WorkerBench> {
+  const script = join(ROOT, 'dist', 'worker.js');
+  if (!existsSync(script)) throw new Error(`${script} is not built (node esbuild.mjs)`);
+  const t0 = performance.now();
+  const child: ChildProcess = fork(script, [], {
+    serialization: 'advanced', stdio: ['ignore', 'ignore', 'ignore', 'ipc'], execArgv: ['--max-old-space-size=4096'],
+  });
+  type Msg = { type: string; id?: string; info?: { backend: string }; message?: string };
+  const waiters = new Map<string, (m: Msg) => void>();
+  let readyAt = 0;
+  let backend = '?';
+  const ready = new Promise<void>((res, rej) => {
+    child.on('message', (raw) => {
+      const m = raw as Msg;
+      if (m.type === 'ready') { readyAt = performance.now(); backend = m.info?.backend ?? '?'; res(); }
+      if ((m.type === 'result' || m.type === 'error') && m.id && waiters.has(m.id)) { waiters.get(m.id)!(m); waiters.delete(m.id); }
+    });
+    child.on('exit', (code) => rej(new Error(`worker exited (${code})`)));
+  });
+  let n = 0;
+  const request = (req: Record<string, unknown>): Promise<number> => new Promise((res, rej) => {
+    const id = `bench-${++n}`;
+    const s = performance.now();
+    waiters.set(id, (m) => (m.type === 'error' ? rej(new Error(m.message)) : res(performance.now() - s)));
+    child.send({ ...req, id });
+  });
+  try {
+    await ready;
+    const translateReq = { type: 'translate', modelDir, inputs: [line], decode: { strategy: 'beam', beamSize: 5, maxLength: maxLen } };
+    const first = await request(translateReq);
+    const warm: number[] = [];
+    for (let i = 0; i < reps; i++) warm.push(await request(translateReq));
+    const inspect = await request({ type: 'inspect', modelDir });
+    return { fork_to_ready_ms: readyAt - t0, first_translate_ms: first, warm_translate_ms: median(warm), inspect_ms: inspect, backend };
+  } finally {
+    child.removeAllListeners('exit');
+    if (child.connected) child.disconnect();
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    const timer = setTimeout(() => child.kill(), 5000);
+    await exited;
+    clearTimeout(timer);
+  }
+}
+
+function fmt(x: number | undefined | null, digits = 1): string {
+  if (x === undefined || x === null || !Number.isFinite(x)) return '-';
+  return x.toFixed(digits);
+}
+
+function agreement(a: string[] | undefined, b: string[] | undefined): number | null {
+  if (!a || !b || a.length !== b.length) return null;
+  let same = 0;
+  for (let i = 0; i < a.length; i++) if (a[i] === b[i]) same++;
+  return (100 * same) / a.length;
+}
+
+async function main(): Promise<void> {
+  const f = parseFlags(process.argv.slice(2));
+  if (f.child === 'train') return childTrain(f);
+  if (f.child === 'decode') return childDecode(f);
+  if (f.child === 'activate') return childActivate();
+
+  const started = performance.now();
+  const load0 = loadavg();
+  const machine = { cpus: cpus().length, cpu: cpus()[0]?.model ?? '?', mem_gb: Math.round(totalmem() / 2 ** 30), node: process.version, loadavg_start: load0.map((x) => Math.round(x * 100) / 100) };
+  progress(`machine: ${machine.cpus} x ${machine.cpu}, load average ${machine.loadavg_start.join(' ')}`);
+  if (!existsSync(f.train)) throw new Error(`${f.train}: training data not found (expected ../shared/data/cmudict-g2p next to the repo, or --train FILE)`);
+
+  const torch = await checkTorch(f);
+  if (torch.available) progress(`PyTorch ${String(torch.info?.torch)}: BLAS ${String(torch.info?.blas)} (${(torch.info?.blas_libraries as string[] | undefined)?.[0] ?? '?'}), 1024^3 matmul ${String(torch.info?.matmul_1024_gflops)} GFLOP/s on ${String(torch.info?.threads)} threads`);
+  else progress(`PyTorch reference unavailable: ${torch.reason}. Install it with: ${INSTALL_HINT}. Reporting our own figures only.`);
+  if (torch.available && torch.info?.blas !== 'openblas' && torch.info?.blas !== 'mkl') {
+    progress(`warning: PyTorch uses a ${String(torch.info?.blas)} BLAS; the reference is meant to run on OpenBLAS (apt-get install libopenblas0-pthread)`);
+  }
+
+  const workDir = mkdtempSync(join(tmpdir(), 'seq2seq-bench-'));
+  const modelDir = f.model ? resolve(f.model) : join(workDir, 'model');
+  const tsxBin = process.execPath;
+  const ours: TrainResult[] = [];
+  const theirs: TrainResult[] = [];
+  const errors: string[] = [];
+  try {
+    // Training: ours, torch, ours, torch, ...
+    for (let r = 0; r < f.runs; r++) {
+      const save = r === 0 && !f.model ? ['--save', modelDir] : [];
+      const prof = r === 0 && f.profile ? ['--profile'] : [];
+      progress(`train run ${r + 1}/${f.runs}: ours (${f.warmup} warm-up + ${f.steps} timed steps${save.length ? `, then a decode model to step ${f.decodeTrainSteps}` : ''})`);
+      const o = await runChild<TrainResult>(tsxBin, tsxArgs(f, 'train', [...save, ...prof]), { tagged: true });
+      if (o.ok && o.result) { ours.push(o.result); progress(`  ours: ${fmt(o.result.samples_per_s)} samples/s (${o.result.backend})`); } else errors.push(`ours train: ${o.error}`);
+      if (torch.available) {
+        progress(`train run ${r + 1}/${f.runs}: PyTorch`);
+        const t = await runChild<TrainResult>(PYTHON, [PY_REF, 'train', '--steps', String(f.steps), '--warmup', String(f.warmup), '--data', f.train], { tagged: false });
+        if (t.ok && t.result) { theirs.push(t.result); progress(`  PyTorch: ${fmt(t.result.samples_per_s)} samples/s`); } else errors.push(`pytorch train: ${t.error}`);
+      }
+    }
+    const loadAfterTrain = loadavg()[0];
+
+    // Decoding: ours, torch, ours, torch, ... with the same weights on both sides.
+    const oursDec: DecodeResult[] = [];
+    const theirsDec: DecodeResult[] = [];
+    const haveModel = existsSync(join(modelDir, 'model.json'));
+    if (!haveModel) errors.push(`no model to decode with in ${modelDir}`);
+    for (let r = 0; haveModel && r < f.runs; r++) {
+      progress(`decode run ${r + 1}/${f.runs}: ours (greedy + beam 5 over ${f.decodeN} dev words, one-line beam 5 x${f.reps})`);
+      const o = await runChild<DecodeResult>(tsxBin, tsxArgs(f, 'decode', ['--model', modelDir]), { tagged: true });
+      if (o.ok && o.result) oursDec.push(o.result); else errors.push(`ours decode: ${o.error}`);
+      if (torch.available) {
+        progress(`decode run ${r + 1}/${f.runs}: PyTorch`);
+        const t = await runChild<DecodeResult>(PYTHON, [PY_REF, 'decode', '--model', modelDir, '--dev', f.dev, '--n', String(f.decodeN), '--max-len', String(f.maxLen), '--reps', String(f.reps), '--line', f.line, '--outputs'], { tagged: false });
+        if (t.ok && t.result) theirsDec.push(t.result); else errors.push(`pytorch decode: ${t.error}`);
+      }
+    }
+
+    let worker: WorkerBench | null = null;
+    if (f.worker && haveModel) {
+      progress('worker: fork dist/worker.js, ready, first translate (loads the model), warm translates');
+      try { worker = await benchWorker(modelDir, f.line, f.maxLen, Math.min(f.reps, 10)); } catch (e) { errors.push(`worker: ${(e as Error).message}`); }
+    }
+    let activation: { module_load_ms: number; activate_ms: number; reported_activation_ms: number | null } | null = null;
+    let activationNote = '';
+    if (existsSync(join(ROOT, 'dist', 'extension.js'))) {
+      const a = await runChild<typeof activation & object>(tsxBin, ['--import', 'tsx', join(ROOT, 'bench', 'run.ts'), '--child', 'activate'], { tagged: true, timeoutMs: 60_000 });
+      if (a.ok && a.result) activation = a.result; else activationNote = `not measurable without VS Code here: ${a.error}`;
+    } else activationNote = 'dist/extension.js is not built';
+
+    // ---- summary ----
+    const med = (xs: TrainResult[], k: keyof TrainResult) => median(xs.map((x) => x[k] as number));
+    const medD = (xs: DecodeResult[], pick: (d: DecodeResult) => number) => median(xs.map(pick));
+    const oursSps = med(ours, 'samples_per_s');
+    const torchSps = med(theirs, 'samples_per_s');
+    const greedyAgree = agreement(oursDec[0]?.greedy.outputs, theirsDec[0]?.greedy.outputs);
+    const beamAgree = agreement(oursDec[0]?.beam5.outputs, theirsDec[0]?.beam5.outputs);
+    const sameBatches = ours.length && theirs.length ? ours[0].batches_fingerprint === theirs[0].batches_fingerprint : null;
+    const ratio = (a: number, b: number) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? a / b : null);
+    const summary = {
+      machine: { ...machine, loadavg_after_training: Math.round(loadAfterTrain * 100) / 100, loadavg_end: loadavg().map((x) => Math.round(x * 100) / 100) },
+      pytorch: torch.available ? torch.info : { unavailable: torch.reason, install: INSTALL_HINT },
+      settings: { model: MODEL, batch: BATCH, lr: LR, steps: f.steps, warmup: f.warmup, runs: f.runs, decode_inputs: f.decodeN, max_len: f.maxLen, decode_train_steps: f.model ? null : f.decodeTrainSteps, model_dir: f.model ? modelDir : null },
+      train: {
+        backend: ours[0]?.backend ?? null,
+        samples_per_s: oursSps, pytorch_samples_per_s: torchSps, ratio: ratio(oursSps, torchSps),
+        target_tokens_per_s: med(ours, 'target_tokens_per_s'), pytorch_target_tokens_per_s: med(theirs, 'target_tokens_per_s'),
+        gflops: med(ours, 'gflops'), pytorch_gflops: med(theirs, 'gflops'),
+        ms_per_step: med(ours, 'ms_per_step'), pytorch_ms_per_step: med(theirs, 'ms_per_step'),
+        peak_rss_mb: med(ours, 'peak_rss_mb'), pytorch_peak_rss_mb: med(theirs, 'peak_rss_mb'),
+        runs: ours.map((x) => x.samples_per_s), pytorch_runs: theirs.map((x) => x.samples_per_s),
+        same_batches: sameBatches, batches_fingerprint: ours[0]?.batches_fingerprint ?? null,
+        loss: ours[0] ? [ours[0].first_loss, ours[0].last_loss] : null, pytorch_loss: theirs[0] ? [theirs[0].first_loss, theirs[0].last_loss] : null,
+        profile: ours[0]?.profile,
+      },
+      greedy: {
+        ms_per_input: medD(oursDec, (d) => d.greedy.ms_per_input), pytorch_ms_per_input: medD(theirsDec, (d) => d.greedy.ms_per_input),
+        ratio: ratio(medD(oursDec, (d) => d.greedy.ms_per_input), medD(theirsDec, (d) => d.greedy.ms_per_input)),
+        mean_output_tokens: oursDec[0]?.greedy.mean_output_tokens ?? null, pytorch_mean_output_tokens: theirsDec[0]?.greedy.mean_output_tokens ?? null,
+        identical_outputs_pct: greedyAgree, batch: 64,
+      },
+      beam5: {
+        ms_per_input: medD(oursDec, (d) => d.beam5.ms_per_input), pytorch_ms_per_input: medD(theirsDec, (d) => d.beam5.ms_per_input),
+        ratio: ratio(medD(oursDec, (d) => d.beam5.ms_per_input), medD(theirsDec, (d) => d.beam5.ms_per_input)),
+        mean_output_tokens: oursDec[0]?.beam5.mean_output_tokens ?? null, pytorch_mean_output_tokens: theirsDec[0]?.beam5.mean_output_tokens ?? null,
+        identical_outputs_pct: beamAgree, batch_inputs: Math.max(8, Math.floor(256 / 5)),
+        single_line_ms: medD(oursDec, (d) => d.single_line_beam5_ms), pytorch_single_line_ms: medD(theirsDec, (d) => d.single_line_beam5_ms),
+      },
+      decode_peak_rss_mb: medD(oursDec, (d) => d.peak_rss_mb), pytorch_decode_peak_rss_mb: medD(theirsDec, (d) => d.peak_rss_mb),
+      model_load_ms: medD(oursDec, (d) => d.model_load_ms ?? NaN),
+      worker,
+      activation: activation ?? { note: activationNote },
+      errors,
+      elapsed_s: Math.round((performance.now() - started) / 1000),
+    };
+    if (f.json) {
+      process.stdout.write(JSON.stringify(summary, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)) + '\n');
+    } else {
+      printTable(summary, torch.available);
+    }
+  } finally {
+    rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+type Summary = {
+  machine: { cpus: number; cpu: string; node: string; loadavg_start: number[]; loadavg_after_training: number; loadavg_end: number[] };
+  pytorch: unknown;
+  settings: { steps: number; warmup: number; runs: number; decode_inputs: number; max_len: number };
+  train: Record<string, unknown> & { samples_per_s: number; pytorch_samples_per_s: number; ratio: number | null; target_tokens_per_s: number; pytorch_target_tokens_per_s: number; gflops: number; pytorch_gflops: number; ms_per_step: number; pytorch_ms_per_step: number; peak_rss_mb: number; pytorch_peak_rss_mb: number; backend: string | null; same_batches: boolean | null; runs: number[]; pytorch_runs: number[]; profile?: unknown };
+  greedy: { ms_per_input: number; pytorch_ms_per_input: number; ratio: number | null; mean_output_tokens: number | null; pytorch_mean_output_tokens: number | null; identical_outputs_pct: number | null };
+  beam5: { ms_per_input: number; pytorch_ms_per_input: number; ratio: number | null; mean_output_tokens: number | null; pytorch_mean_output_tokens: number | null; identical_outputs_pct: number | null; single_line_ms: number; pytorch_single_line_ms: number };
+  decode_peak_rss_mb: number; pytorch_decode_peak_rss_mb: number; model_load_ms: number;
+  worker: WorkerBench | null;
+  activation: { module_load_ms?: number; activate_ms?: number; note?: string };
+  errors: string[]; elapsed_s: number;
+};
+
+function printTable(s: Summary, torch: boolean): void {
+  const rows: [string, string, string, string][] = [];
+  const r = (a: number | null | undefined, b: number | null | undefined) => (a && b && Number.isFinite(a) && Number.isFinite(b) ? `${(a / b).toFixed(2)}x` : '-');
+  rows.push(['training (median of runs)', `ours (${s.train.backend ?? '?'})`, 'PyTorch 1.13', 'ours / PyTorch']);
+  rows.push(['  samples/s', fmt(s.train.samples_per_s), fmt(s.train.pytorch_samples_per_s), r(s.train.samples_per_s, s.train.pytorch_samples_per_s)]);
+  rows.push(['  target tokens/s', fmt(s.train.target_tokens_per_s, 0), fmt(s.train.pytorch_target_tokens_per_s, 0), r(s.train.target_tokens_per_s, s.train.pytorch_target_tokens_per_s)]);
+  rows.push(['  ms per step', fmt(s.train.ms_per_step, 0), fmt(s.train.pytorch_ms_per_step, 0), r(s.train.ms_per_step, s.train.pytorch_ms_per_step)]);
+  rows.push(['  matmul GFLOP/s', fmt(s.train.gflops, 2), fmt(s.train.pytorch_gflops, 2), r(s.train.gflops, s.train.pytorch_gflops)]);
+  rows.push(['  peak RSS MB', fmt(s.train.peak_rss_mb, 0), fmt(s.train.pytorch_peak_rss_mb, 0), r(s.train.peak_rss_mb, s.train.pytorch_peak_rss_mb)]);
+  rows.push(['  runs, samples/s', s.train.runs.map((x) => fmt(x)).join(', '), s.train.pytorch_runs.map((x) => fmt(x)).join(', ') || '-', '']);
+  rows.push([`decoding (max ${s.settings.max_len} tokens)`, '', '', '']);
+  rows.push([`  greedy ms/input (batch 64, ${s.settings.decode_inputs} words)`, fmt(s.greedy.ms_per_input, 2), fmt(s.greedy.pytorch_ms_per_input, 2), r(s.greedy.ms_per_input, s.greedy.pytorch_ms_per_input)]);
+  rows.push(['  greedy mean output tokens', fmt(s.greedy.mean_output_tokens, 2), fmt(s.greedy.pytorch_mean_output_tokens, 2), s.greedy.identical_outputs_pct === null ? '' : `${fmt(s.greedy.identical_outputs_pct)} % identical`]);
+  rows.push(['  beam-5 ms/input (51 inputs x 5 beams)', fmt(s.beam5.ms_per_input, 2), fmt(s.beam5.pytorch_ms_per_input, 2), r(s.beam5.ms_per_input, s.beam5.pytorch_ms_per_input)]);
+  rows.push(['  beam-5 mean output tokens', fmt(s.beam5.mean_output_tokens, 2), fmt(s.beam5.pytorch_mean_output_tokens, 2), s.beam5.identical_outputs_pct === null ? '' : `${fmt(s.beam5.identical_outputs_pct)} % identical`]);
+  rows.push(['  one line, beam 5, in process (ms)', fmt(s.beam5.single_line_ms, 1), fmt(s.beam5.pytorch_single_line_ms, 1), r(s.beam5.single_line_ms, s.beam5.pytorch_single_line_ms)]);
+  rows.push(['  decode peak RSS MB', fmt(s.decode_peak_rss_mb, 0), fmt(s.pytorch_decode_peak_rss_mb, 0), '']);
+  rows.push(['start-up (ours only)', '', '', '']);
+  rows.push(['  model load in process (ms)', fmt(s.model_load_ms, 0), '', '']);
+  if (s.worker) {
+    rows.push([`  worker fork -> ready (ms, ${s.worker.backend})`, fmt(s.worker.fork_to_ready_ms, 0), '', '']);
+    rows.push(['  worker first translate, loads model (ms)', fmt(s.worker.first_translate_ms, 0), '', '']);
+    rows.push(['  worker one line beam 5, warm (ms)', fmt(s.worker.warm_translate_ms, 1), '', '']);
+    rows.push(['  worker inspect (ms)', fmt(s.worker.inspect_ms, 1), '', '']);
+  }
+  if (s.activation.activate_ms !== undefined) {
+    rows.push(['  extension.js load + activate (ms)*', `${fmt(s.activation.module_load_ms, 0)} + ${fmt(s.activation.activate_ms, 1)}`, '', '']);
+  }
+  const w = [0, 1, 2, 3].map((i) => Math.max(...rows.map((row) => row[i].length)));
+  const line = (row: string[]) => row.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ');
+  const out: string[] = [];
+  out.push(`Seq2Seq Studio vs PyTorch — LSTM enc-dec emb 64 / hidden 256 / 1 layer / no attention, batch 64, Adam 0.002, CMUdict G2P`);
+  out.push(`${s.machine.cpus} x ${s.machine.cpu}, Node ${s.machine.node}; load average at start ${s.machine.loadavg_start.join(' ')}, after training ${s.machine.loadavg_after_training}, at end ${s.machine.loadavg_end.join(' ')}`);
+  if (torch) {
+    const p = s.pytorch as Record<string, unknown>;
+    out.push(`PyTorch ${String(p.torch)} on ${String(p.threads)} threads, BLAS: ${String(p.blas)} (1024^3 matmul ${String(p.matmul_1024_gflops)} GFLOP/s)`);
+  } else {
+    out.push(`PyTorch reference not run: ${String((s.pytorch as { unavailable?: string }).unavailable)}. To compare, install it: ${INSTALL_HINT}`);
+  }
+  out.push(`${s.settings.runs} alternating runs per side, ${s.settings.warmup} warm-up + ${s.settings.steps} timed steps each; same batches on both sides: ${s.train.same_batches === null ? 'n/a' : s.train.same_batches ? 'yes' : 'NO'}`);
+  out.push('');
+  out.push(line(rows[0]));
+  out.push(w.map((n) => '-'.repeat(n)).join('  '));
+  for (const row of rows.slice(1)) out.push(line(row));
+  if (s.activation.activate_ms !== undefined) out.push('* with a stand-in `vscode` module (no VS Code here): our own code only, not VS Code\'s extension-host overhead.');
+  else if (s.activation.note) out.push(`extension activation: ${s.activation.note}`);
+  if (s.train.profile) {
+    out.push('');
+    out.push('where our training step goes (one run, --profile):');
+    out.push(JSON.stringify(s.train.profile, null, 1).split('\n').map((l) => '  ' + l).join('\n'));
+  }
+  if (s.errors.length) {
+    out.push('');
+    out.push('errors:');
+    for (const e of s.errors) out.push(`  ${e}`);
+  }
+  out.push('');
+  out.push(`(${s.elapsed_s} s. Figures vary with load: other jobs on this machine share its ${s.machine.cpus} cores.)`);
+  process.stdout.write(out.join('\n') + '\n');
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`bench: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+  process.exit(1);
+});
+
