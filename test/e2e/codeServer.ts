@@ -206,3 +206,10 @@ export function makeWorkspace(root: string, files: Record<string, string>): stri
   for (const [name, text] of Object.entries(files)) writeFileSync(join(ws, name), text);
   return ws;
 }
+
+/** Merges settings into the running server's user settings.json; VS Code applies them without a reload. */
+export function setUserSettings(userDataDir: string, settings: Record<string, unknown>): void {
+  const file = join(userDataDir, 'User', 'settings.json');
+  const current = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  writeFileSync(file, JSON.stringify({ ...current, ...settings }, null, 2));
+}

@@ -1,0 +1,207 @@
+/**
+ * User-level end-to-end tests: the packaged .vsix installed into a real VS Code (code-server),
+ * driven through Chromium like a user: select text, open the editor's context menu, run
+ * Translate Selection and read the replaced text; train from the command palette and watch the
+ * status bar; stop and resume; cancel a 5,000-line translation from its progress notification.
+ * Screenshots go to test/e2e/screenshots/.
+ */
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { setUserSettings, ensureVsix, launchBrowser, makeWorkspace, requireCodeServer, ROOT, screenshot, startCodeServer } from './codeServer';
+
+const STATUS = '[id="seq2seq-studio.seq2seq-studio.seq2seq.status"]';
+const WORDS = ['cat', 'house', 'window'];
+
+/** A few epochs of a small model: training from the palette takes seconds, not minutes. */
+const TINY_OVERRIDES = { model: { hidden: 48, emb: 16, layers: 1, bidirectional: false, dropout: 0 }, train: { epochs: 40, batch: 32, logEvery: 2 } };
+
+async function statusText(page: Page): Promise<string> {
+  return ((await page.locator(STATUS).textContent({ timeout: 60_000 })) ?? '').replace(/\s+/g, ' ').trim();
+}
+
+async function waitForStatus(page: Page, re: RegExp, timeout = 60_000): Promise<string> {
+  const deadline = Date.now() + timeout;
+  let last = '';
+  while (Date.now() < deadline) {
+    last = await statusText(page).catch(() => '');
+    if (re.test(last)) return last;
+    await page.waitForTimeout(200);
+  }
+  throw new Error(`status bar never matched ${re} (last: "${last}")`);
+}
+
+/** The editor's lines, in order, as the user sees them. */
+async function editorLines(page: Page): Promise<string[]> {
+  return page.$$eval('.editor-group-container.active .monaco-editor .view-lines .view-line', (els) =>
+    els.map((e) => ({ top: parseFloat((e as HTMLElement).style.top || '0'), text: (e.textContent ?? '').replace(/\u00a0/g, ' ') }))
+      .sort((a, b) => a.top - b.top).map((l) => l.text));
+}
+
+async function focusEditor(page: Page): Promise<void> {
+  await page.locator('.editor-group-container.active .monaco-editor .view-lines').click();
+}
+
+async function openFile(page: Page, name: string): Promise<void> {
+  await page.locator('.explorer-folders-view .monaco-list-row', { hasText: name }).first().click();
+  await page.locator('.tabs-container .tab.active', { hasText: name }).waitFor({ timeout: 30_000 });
+  await page.locator('.editor-group-container.active .monaco-editor .view-lines').waitFor();
+}
+
+/** F1, the command's title, Enter. */
+async function runCommand(page: Page, title: string): Promise<void> {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible' });
+  await input.fill(`>${title}`);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 20_000 });
+  await page.keyboard.press('Enter');
+}
+
+/** Chooses the quick pick item whose text contains `label`. */
+async function choose(page: Page, label: string): Promise<void> {
+  const row = page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: label }).first();
+  await row.waitFor({ state: 'visible', timeout: 20_000 });
+  await row.click();
+}
+
+async function notification(page: Page, text: string | RegExp, timeout = 30_000) {
+  const toast = page.locator('.notification-toast', { hasText: text }).first();
+  await toast.waitFor({ state: 'visible', timeout });
+  return toast;
+}
+
+test('the packaged extension in code-server, used through the UI', { timeout: 300_000 }, async (t) => {
+  if (!requireCodeServer(t)) return;
+  const vsix = ensureVsix();
+  const bundledSample = existsSync(join(ROOT, 'samples', 'model', 'model.json'));
+  const server = await startCodeServer({ install: [vsix], settings: { 'seq2seq.training.overrides': TINY_OVERRIDES } });
+  const browser = await launchBrowser();
+  t.after(async () => { await browser.close().catch(() => undefined); await server.stop(); });
+
+  const big = Array.from({ length: 5000 }, (_, i) => ['alpha', 'window', 'garden', 'teacher', 'mountain'][i % 5]! + String.fromCharCode(97 + (i % 26))).join('\n');
+  const ws = makeWorkspace(server.dir, { 'words.txt': WORDS.join('\n') + '\n', 'big.txt': big + '\n' });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const t0 = Date.now();
+  await page.goto(`${server.url}/?folder=${encodeURIComponent(ws)}`);
+  await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+  await page.locator(STATUS).waitFor({ timeout: 60_000 });
+  t.diagnostic(`workbench with the extension's status bar item in ${Date.now() - t0} ms`);
+
+  const trainFromPalette = async (name: string) => {
+    await focusEditor(page);
+    await runCommand(page, 'Seq2Seq: Train Model…');
+    await choose(page, 'Sample data');
+    await choose(page, 'fast');
+    const input = page.locator('.quick-input-widget input');
+    await input.fill(name);
+    await page.keyboard.press('Enter');
+  };
+
+  await t.test('train from the palette: the status bar shows progress; stop at once; resume', async () => {
+    await openFile(page, 'words.txt');
+    const started = Date.now();
+    await trainFromPalette('ui-model');
+    const status = await waitForStatus(page, /Training epoch \d+\/40 · loss \d/, 90_000);
+    t.diagnostic(`status bar "${status}" ${Date.now() - started} ms after Enter`);
+    await screenshot(page, 'training-status-bar');
+    await runCommand(page, 'Seq2Seq: Stop Training');
+    const stopAsked = Date.now();
+    await waitForStatus(page, /^(?!.*Training)/, 20_000);
+    t.diagnostic(`stopped ${Date.now() - stopAsked} ms after Stop Training`);
+    await notification(page, /Training "ui-model" stopped after/);
+
+    await runCommand(page, 'Seq2Seq: Resume Training');
+    await choose(page, 'ui-model');
+    await waitForStatus(page, /Training epoch/, 60_000);
+    await screenshot(page, 'training-resumed');
+    await runCommand(page, 'Seq2Seq: Stop Training');
+    await waitForStatus(page, /^(?!.*Training)/, 20_000);
+  });
+
+  await t.test('select text, context menu, Translate Selection replaces it; undo restores it', async () => {
+    await runCommand(page, 'Notifications: Clear All Notifications');
+    if (bundledSample) {
+      // The bundled sample model is what a fresh install translates with.
+      await runCommand(page, 'Seq2Seq: Select Active Model');
+      await choose(page, 'g2p-sample');
+      await waitForStatus(page, /g2p-sample/);
+    }
+    const model = await statusText(page);
+    await openFile(page, 'words.txt');
+    await focusEditor(page);
+    await page.keyboard.press('Control+A');
+    await page.locator('.editor-group-container.active .monaco-editor .view-lines').click({ button: 'right' });
+    await page.getByRole('menuitem', { name: 'Translate Selection' }).click();
+    const deadline = Date.now() + 60_000;
+    let lines = await editorLines(page);
+    while (lines[0] === WORDS[0] && Date.now() < deadline) {
+      await page.waitForTimeout(200);
+      lines = await editorLines(page);
+    }
+    await screenshot(page, 'translate-selection');
+    t.diagnostic(`with "${model}": ${WORDS.join(', ')} → ${lines.slice(0, 3).join(' | ')}`);
+    assert.notEqual(lines[0], WORDS[0], 'the selected text was replaced');
+    assert.equal(lines.filter((l) => l.trim()).length, WORDS.length, 'one output line per selected line');
+    if (bundledSample) assert.match(lines[0]!, /^[A-Z]+( [A-Z]+)*$/, 'phonemes from the g2p sample model');
+    await page.keyboard.press('Control+Z');
+    await page.waitForTimeout(300);
+    assert.deepEqual((await editorLines(page)).slice(0, 3), WORDS, 'one undo restores the original');
+  });
+
+  await t.test('a 5,000-line selection translates with a progress notification, and can be cancelled', async () => {
+    await runCommand(page, 'Notifications: Clear All Notifications');
+    await openFile(page, 'big.txt');
+    await focusEditor(page);
+    await page.keyboard.press('Control+A');
+    const before = await editorLines(page);
+    const started = Date.now();
+    await runCommand(page, 'Seq2Seq: Translate Selection');
+    await notification(page, /Translating 5000 lines/, 30_000);
+    await screenshot(page, 'translate-5000-progress');
+    const deadline = Date.now() + 120_000;
+    while ((await editorLines(page))[0] === before[0] && Date.now() < deadline) await page.waitForTimeout(200);
+    t.diagnostic(`5000 lines translated in ${Date.now() - started} ms (greedy, through the UI)`);
+    assert.notDeepEqual(await editorLines(page), before, 'translated');
+    await page.keyboard.press('Control+Z');
+    await page.waitForTimeout(300);
+    assert.deepEqual(await editorLines(page), before, 'one undo restores 5000 lines');
+
+    // Slower decoding, set by editing settings.json (applies without a reload), so there is time to cancel.
+    setUserSettings(server.userDataDir, { 'seq2seq.decoding.strategy': 'beam', 'seq2seq.decoding.beamSize': 16 });
+    await page.waitForTimeout(1500);
+    await focusEditor(page);
+    await page.keyboard.press('Control+A');
+    await runCommand(page, 'Seq2Seq: Translate Selection');
+    const toast = await notification(page, /Translating 5000 lines/, 30_000);
+    await toast.hover();
+    await toast.getByRole('button', { name: 'Cancel' }).click({ timeout: 5_000 });
+    const cancelled = Date.now();
+    await toast.waitFor({ state: 'detached', timeout: 15_000 });
+    await waitForStatus(page, /^(?!.*Translating)/, 10_000);
+    t.diagnostic(`cancel took effect in ${Date.now() - cancelled} ms`);
+    await page.waitForTimeout(500);
+    assert.deepEqual(await editorLines(page), before, 'a cancelled translation leaves the text as it was');
+  });
+
+  const activation = findInLogs(join(server.userDataDir, 'logs'), /activated in [\d.]+ ms/);
+  if (activation) t.diagnostic(`extension log: ${activation}`);
+});
+
+/** The first match of `re` in the extension's log files under `dir`. */
+function findInLogs(dir: string, re: RegExp): string | null {
+  if (!existsSync(dir)) return null;
+  for (const f of readdirSync(dir)) {
+    const p = join(dir, f);
+    if (statSync(p).isDirectory()) {
+      const found = findInLogs(p, re);
+      if (found) return found;
+    } else if (f.endsWith('.log')) {
+      const m = re.exec(readFileSync(p, 'utf8'));
+      if (m) return m[0];
+    }
+  }
+  return null;
+}
