@@ -37,7 +37,7 @@ export const FIELDS: FieldSpec[] = [
   { key: 'train.batch', label: 'Batch', kind: 'int', preset: true, min: 1, max: 4096, step: '16' },
   { key: 'train.lr', label: 'Learning rate', kind: 'float', preset: true, min: 0, max: 1, step: 'any' },
   { key: 'train.epochs', label: 'Epochs', kind: 'int', preset: true, min: 1, max: 100000 },
-  { key: 'train.minutes', label: 'Time budget (min)', kind: 'float', preset: false, min: 0, max: 100000, step: 'any', hint: '0 = no limit' },
+  { key: 'train.minutes', label: 'Time limit (min)', kind: 'float', preset: false, min: 0, max: 100000, step: 'any', hint: '0 = no limit' },
   { key: 'source.kind', label: 'Source tokens', kind: 'select', preset: false, options: [{ value: 'char', label: 'Characters' }, { value: 'word', label: 'Words' }] },
   { key: 'target.kind', label: 'Target tokens', kind: 'select', preset: false, options: [{ value: 'char', label: 'Characters' }, { value: 'word', label: 'Words' }] },
 ];

@@ -25,6 +25,8 @@ describe('training panel controls', { skip: skipReason() }, () => {
 
   test('invalid values are refused with a message next to the field, and Start sends nothing', async () => {
     const p = await fresh();
+    assert.equal(await p.page.isVisible('#f-model-hidden'), false, 'a preset keeps the hyper-parameters folded');
+    await p.page.click('[data-testid="params"] > summary');
     await p.page.fill('#f-model-hidden', '-5');
     await p.page.fill('#f-train-lr', '0');
     await p.page.fill('#f-name', '../escape');
@@ -50,6 +52,8 @@ describe('training panel controls', { skip: skipReason() }, () => {
   test('valid custom settings start training with a message the extension accepts', async () => {
     const p = await fresh();
     await p.page.selectOption('#f-preset', 'custom');
+    await p.settle();
+    assert.equal(await p.page.isVisible('#f-model-hidden'), true, 'choosing custom unfolds the hyper-parameters');
     await p.page.fill('#f-name', 'g2p-test');
     await p.page.fill('#f-model-hidden', '96');
     await p.page.selectOption('#f-model-cell', 'gru');
@@ -82,6 +86,7 @@ describe('training panel controls', { skip: skipReason() }, () => {
   test('a preset sends only the settings the preset does not choose', async () => {
     const p = await fresh();
     await p.page.selectOption('#f-preset', 'fast');
+    await p.page.click('[data-testid="params"] > summary');
     await p.page.fill('#f-train-minutes', '15');
     await p.settle();
     assert.match(await p.page.textContent('[data-testid="effective"]') ?? '', /after 15 min/);

@@ -34,6 +34,17 @@ describe('screenshots', { skip: skipReason() }, () => {
     { theme: 'hc', width: 320, bg: 'rgb(0, 0, 0)' },
     { theme: 'dark', width: 250, bg: 'rgb(24, 24, 24)' },
   ];
+  test('idle, light, setup open: what a new user sees', async () => {
+    const p = await openPanel(browser, server.origin, { theme: 'light', width: 320, height: 1000 });
+    await p.deliver({ type: 'state', state: panelState({ models: [], activeModel: null }) });
+    await p.settle();
+    assert.equal(await p.page.isVisible('#f-preset'), true);
+    assert.equal(await p.page.isVisible('[data-action="start"]'), true);
+    await p.page.screenshot({ path: join(SCREENSHOTS, 'panel-idle-light-320.png'), fullPage: true });
+    assert.deepEqual(p.errors, []);
+    await p.page.context().close();
+  });
+
   for (const c of cases) {
     test(`${c.theme} at ${c.width} px`, async () => {
       const p = await openPanel(browser, server.origin, { theme: c.theme, width: c.width, height: 1000 });

@@ -11,6 +11,7 @@ import type { PanelModel } from '../panelModel';
 import type { Run } from '../run';
 
 const EMPTY = 'Curves appear after the first steps.';
+const NO_RUN = 'Loss, token accuracy and the dev metric are drawn here while a model trains.';
 
 export class CurvesView {
   readonly el: HTMLElement;
@@ -19,6 +20,8 @@ export class CurvesView {
   private metric: LineChart;
   private metricKind: 'bleu' | 'per' = 'per';
   private readonly resizer: ResizeObserver;
+  private readonly charts: HTMLDivElement;
+  private readonly noRun: HTMLParagraphElement;
 
   constructor() {
     this.loss = new LineChart('loss', 'Loss', [
@@ -32,9 +35,11 @@ export class CurvesView {
       { id: 'devEpoch', label: 'dev', color: 'orange', points: true, width: 2 },
     ], (v) => num(v), EMPTY);
     this.metric = this.metricChart('per');
-    this.el = h('div', { class: 'curves' }, this.loss.el, this.accuracy.el, this.metric.el);
+    this.charts = h('div', { class: 'curves' }, this.loss.el, this.accuracy.el, this.metric.el);
+    this.noRun = h('p', { class: 'empty' }, NO_RUN);
+    this.el = h('div', {}, this.noRun, this.charts);
     this.resizer = new ResizeObserver(() => this.resize());
-    this.resizer.observe(this.el);
+    this.resizer.observe(this.charts);
   }
 
   private metricChart(kind: 'bleu' | 'per'): LineChart {
@@ -46,7 +51,7 @@ export class CurvesView {
   }
 
   private resize(): void {
-    const w = this.el.clientWidth;
+    const w = this.charts.clientWidth;
     if (w > 0) for (const c of [this.loss, this.accuracy, this.metric]) c.resize(w);
   }
 
@@ -59,6 +64,8 @@ export class CurvesView {
       this.metric = next;
       this.metricKind = kind;
     }
+    this.noRun.hidden = !!r?.start;
+    this.charts.hidden = !r?.start;
     this.resize();
     if (!r) {
       for (const c of [this.loss, this.accuracy, this.metric]) c.setData([]);

@@ -38,6 +38,9 @@ export class FormView {
   private readonly summaryNote: HTMLParagraphElement;
   private readonly otherProblems: HTMLParagraphElement;
   private readonly fieldset: HTMLFieldSetElement;
+  private readonly params: HTMLDetailsElement;
+  private readonly paramsHint: HTMLSpanElement;
+  private lastPreset: PresetChoice | null = null;
   private readonly touched = new Set<string>();
 
   constructor(private readonly actions: FormActions) {
@@ -79,15 +82,19 @@ export class FormView {
       const label = h('label', { for: id, class: 'field-label' }, f.label);
       const cell = f.kind === 'check'
         ? h('div', { class: 'field field-check', 'data-field': f.key }, h('div', { class: 'check-row' }, input, label), this.errorEl(f.key))
-        : h('div', { class: 'field', 'data-field': f.key }, label, input, f.hint ? h('span', { class: 'hint' }, f.hint) : null, this.errorEl(f.key));
+        : h('div', { class: 'field', 'data-field': f.key }, label, input, this.errorEl(f.key));
+      if (f.hint) { input.title = f.hint; if (input instanceof HTMLInputElement) input.placeholder = f.hint; }
       grid.append(cell);
     }
-    this.fieldset = h('fieldset', { class: 'params' }, h('legend', {}, 'Hyper-parameters'), grid);
+    this.fieldset = h('fieldset', { class: 'params-fields' }, h('legend', { class: 'visually-hidden' }, 'Hyper-parameters'), grid);
+    this.paramsHint = h('span', { class: 'params-hint' });
+    this.params = h('details', { class: 'params', 'data-testid': 'params' },
+      h('summary', {}, icon('chevron-right', 'chevron'), h('span', {}, 'Hyper-parameters'), this.paramsHint), this.fieldset);
     this.summary = h('dl', { class: 'effective', 'data-testid': 'effective' });
     this.summaryNote = h('p', { class: 'hint' });
     this.otherProblems = h('p', { class: 'field-error', role: 'alert', hidden: true });
     this.el = h('form', { class: 'setup', novalidate: true, onsubmit: (e: Event) => e.preventDefault() },
-      dataRow, nameRow, presetRow, this.fieldset,
+      dataRow, nameRow, presetRow, this.params,
       h('div', { class: 'effective-box' }, h('h3', { class: 'sub-title' }, 'Effective settings'), this.summary, this.summaryNote, this.otherProblems));
   }
 
@@ -121,11 +128,18 @@ export class FormView {
       else if (document.activeElement !== input && input.value !== v) input.value = v;
     }
     this.fieldset.disabled = busy;
+    // Choosing "custom" opens the hyper-parameters; a preset's values are summed up below anyway.
+    if (d.preset !== this.lastPreset) {
+      if (d.preset === 'custom' && this.lastPreset !== null) this.params.open = true;
+      this.lastPreset = d.preset;
+    }
+    setText(this.paramsHint, d.preset === 'custom' ? 'custom' : `from the ${d.preset} preset`);
     this.el.querySelectorAll<HTMLButtonElement>('.data-row button').forEach((b) => { b.disabled = busy; });
     this.nameInput.disabled = busy;
     this.presetSelect.disabled = busy;
 
     const problems = formProblems(m.panel.defaults, d, m.profile);
+    if (m.showAllProblems && FIELDS.some((f) => problems.fields[f.key])) this.params.open = true;
     for (const [key, el] of this.errors) {
       const msg = (m.showAllProblems || this.touched.has(key)) ? problems.fields[key as FieldKey] ?? '' : '';
       setText(el, msg);
