@@ -481,6 +481,8 @@ def run_decoding(model, texts, src_index, tgt_vocab, strategy, max_len):
 def one_line_latency(model, text, src_index, max_len, reps):
     times = []
     with torch.no_grad():
+        for _ in range(5):  # untimed warm-up, as run.ts does for ours
+            beam_batch(model, [text], src_index, max_len)
         for _ in range(reps):
             t0 = time.perf_counter()
             beam_batch(model, [text], src_index, max_len)

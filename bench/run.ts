@@ -298,6 +298,7 @@ async function childDecode(f: Flags): Promise<void> {
   const greedy = await run(greedyOpts, 64);
   const beam5 = await run(beamOpts, Math.max(8, Math.floor(256 / 5)));
   const single: number[] = [];
+  for (let i = 0; i < 5; i++) await translate(model, [f.line], beamOpts); // untimed: JIT and kernels warm up on the 5-row shapes
   for (let i = 0; i < f.reps; i++) {
     const t0 = performance.now();
     await translate(model, [f.line], beamOpts);
@@ -313,11 +314,27 @@ async function childDecode(f: Flags): Promise<void> {
 
 // ---- child: extension activation with a stand-in `vscode` module --------------------------------
 
+/** The `vscode` namespaces and classes an extension may touch (bundlers copy a module's own keys). */
+const VSCODE_NAMES = [
+  'window', 'workspace', 'commands', 'env', 'extensions', 'languages', 'l10n', 'tasks', 'debug', 'authentication', 'tests',
+  'Uri', 'EventEmitter', 'Disposable', 'Range', 'Position', 'Selection', 'EndOfLine', 'ProgressLocation', 'StatusBarAlignment',
+  'ViewColumn', 'ThemeIcon', 'ThemeColor', 'MarkdownString', 'TreeItem', 'TreeItemCollapsibleState', 'ConfigurationTarget',
+  'CancellationTokenSource', 'CancellationError', 'RelativePattern', 'FileSystemError', 'FileType', 'LogLevel', 'TextEdit',
+  'WorkspaceEdit', 'QuickPickItemKind', 'ExtensionMode', 'UIKind', 'TextEditorRevealType', 'OverviewRulerLane',
+];
+
 /** A stand-in for the `vscode` API: every property is a callable, constructible stand-in again. */
 function standIn(path = 'vscode'): unknown {
   const fn = function () { /* stand-in */ };
   const cache = new Map<PropertyKey, unknown>();
+  const own = path === 'vscode' ? VSCODE_NAMES : [];
   return new Proxy(fn, {
+    set(_t, prop, value) { cache.set(prop, value); return true; },
+    defineProperty(_t, prop, desc) { cache.set(prop, desc.value ?? desc.get?.()); return true; },
+    ownKeys: () => [...own, 'prototype'],
+    getOwnPropertyDescriptor: (t, prop) => (prop === 'prototype'
+      ? Reflect.getOwnPropertyDescriptor(t, prop)
+      : own.includes(String(prop)) ? { configurable: true, enumerable: true, value: standIn(`${path}.${String(prop)}`) } : undefined),
     get(_t, prop) {
       if (prop === 'then') return undefined; // not a thenable
       if (prop === Symbol.toPrimitive) return () => path;
@@ -413,7 +430,7 @@ async function checkTorch(f: Flags): Promise<TorchCheck> {
   return { available: true, info: r.result };
 }
 
-interface WorkerBench { fork_to_ready_ms: number; first_translate_ms: number; warm_translate_ms: number; inspect_ms: number; backend: string }
+interface WorkerBench { fork_to_ready_ms: number; first_translate_ms: number; warm_translate_ms: number; warm_translate_min_ms: number; inspect_ms: number; backend: string }
 
 async function benchWorker(modelDir: string, line: string, maxLen: number, reps: number): Promise<WorkerBench> {
   const script = join(ROOT, 'dist', 'worker.js');
@@ -445,10 +462,11 @@ async function benchWorker(modelDir: string, line: string, maxLen: number, reps:
     await ready;
     const translateReq = { type: 'translate', modelDir, inputs: [line], decode: { strategy: 'beam', beamSize: 5, maxLength: maxLen } };
     const first = await request(translateReq);
+    for (let i = 0; i < 5; i++) await request(translateReq); // untimed warm-up, as in process
     const warm: number[] = [];
     for (let i = 0; i < reps; i++) warm.push(await request(translateReq));
     const inspect = await request({ type: 'inspect', modelDir });
-    return { fork_to_ready_ms: readyAt - t0, first_translate_ms: first, warm_translate_ms: median(warm), inspect_ms: inspect, backend };
+    return { fork_to_ready_ms: readyAt - t0, first_translate_ms: first, warm_translate_ms: median(warm), warm_translate_min_ms: Math.min(...warm), inspect_ms: inspect, backend };
   } finally {
     child.removeAllListeners('exit');
     if (child.connected) child.disconnect();
@@ -476,6 +494,10 @@ async function main(): Promise<void> {
   if (f.child === 'train') return childTrain(f);
   if (f.child === 'decode') return childDecode(f);
   if (f.child === 'activate') return childActivate();
+  if (f.child === 'worker') {
+    if (!f.model) throw new Error('--child worker needs --model DIR');
+    return emitResult(await benchWorker(resolve(f.model), f.line, f.maxLen, f.reps));
+  }
 
   const started = performance.now();
   const load0 = loadavg();
@@ -531,7 +553,7 @@ async function main(): Promise<void> {
     let worker: WorkerBench | null = null;
     if (f.worker && haveModel) {
       progress('worker: fork dist/worker.js, ready, first translate (loads the model), warm translates');
-      try { worker = await benchWorker(modelDir, f.line, f.maxLen, Math.min(f.reps, 10)); } catch (e) { errors.push(`worker: ${(e as Error).message}`); }
+      try { worker = await benchWorker(modelDir, f.line, f.maxLen, f.reps); } catch (e) { errors.push(`worker: ${(e as Error).message}`); }
     }
     let activation: { module_load_ms: number; activate_ms: number; reported_activation_ms: number | null } | null = null;
     let activationNote = '';
@@ -623,14 +645,14 @@ function printTable(s: Summary, torch: boolean): void {
   rows.push(['  greedy mean output tokens', fmt(s.greedy.mean_output_tokens, 2), fmt(s.greedy.pytorch_mean_output_tokens, 2), s.greedy.identical_outputs_pct === null ? '' : `${fmt(s.greedy.identical_outputs_pct)} % identical`]);
   rows.push(['  beam-5 ms/input (51 inputs x 5 beams)', fmt(s.beam5.ms_per_input, 2), fmt(s.beam5.pytorch_ms_per_input, 2), r(s.beam5.ms_per_input, s.beam5.pytorch_ms_per_input)]);
   rows.push(['  beam-5 mean output tokens', fmt(s.beam5.mean_output_tokens, 2), fmt(s.beam5.pytorch_mean_output_tokens, 2), s.beam5.identical_outputs_pct === null ? '' : `${fmt(s.beam5.identical_outputs_pct)} % identical`]);
-  rows.push(['  one line, beam 5, in process (ms)', fmt(s.beam5.single_line_ms, 1), fmt(s.beam5.pytorch_single_line_ms, 1), r(s.beam5.single_line_ms, s.beam5.pytorch_single_line_ms)]);
+  rows.push(['  one line, beam 5, in process, warm (ms)', fmt(s.beam5.single_line_ms, 1), fmt(s.beam5.pytorch_single_line_ms, 1), r(s.beam5.single_line_ms, s.beam5.pytorch_single_line_ms)]);
   rows.push(['  decode peak RSS MB', fmt(s.decode_peak_rss_mb, 0), fmt(s.pytorch_decode_peak_rss_mb, 0), '']);
   rows.push(['start-up (ours only)', '', '', '']);
   rows.push(['  model load in process (ms)', fmt(s.model_load_ms, 0), '', '']);
   if (s.worker) {
     rows.push([`  worker fork -> ready (ms, ${s.worker.backend})`, fmt(s.worker.fork_to_ready_ms, 0), '', '']);
     rows.push(['  worker first translate, loads model (ms)', fmt(s.worker.first_translate_ms, 0), '', '']);
-    rows.push(['  worker one line beam 5, warm (ms)', fmt(s.worker.warm_translate_ms, 1), '', '']);
+    rows.push(['  worker one line beam 5, warm median / min (ms)', `${fmt(s.worker.warm_translate_ms, 1)} / ${fmt(s.worker.warm_translate_min_ms, 1)}`, '', '']);
     rows.push(['  worker inspect (ms)', fmt(s.worker.inspect_ms, 1), '', '']);
   }
   if (s.activation.activate_ms !== undefined) {
@@ -655,9 +677,12 @@ function printTable(s: Summary, torch: boolean): void {
   if (s.activation.activate_ms !== undefined) out.push('* with a stand-in `vscode` module (no VS Code here): our own code only, not VS Code\'s extension-host overhead.');
   else if (s.activation.note) out.push(`extension activation: ${s.activation.note}`);
   if (s.train.profile) {
+    const p = s.train.profile as { batch_shape: number[]; forward_ms: number; forward_backward_ms: number; full_step_ms: number; kernel_calls: number; top_kernels: { name: string; calls: number; ms: number }[] };
     out.push('');
-    out.push('where our training step goes (one run, --profile):');
-    out.push(JSON.stringify(s.train.profile, null, 1).split('\n').map((l) => '  ' + l).join('\n'));
+    out.push(`where our training step goes (--profile; one batch of B x S x T = ${p.batch_shape.join(' x ')}, medians of 5):`);
+    out.push(`  forward (loss) ${fmt(p.forward_ms, 0)} ms; forward + backward (gradients) ${fmt(p.forward_backward_ms, 0)} ms; whole trainStep (+ clipping, Adam) ${fmt(p.full_step_ms, 0)} ms`);
+    out.push(`  tf.profile of one trainStep: ${p.kernel_calls} kernel calls; most time (a customGrad op's "forward" includes its inner kernels):`);
+    out.push('    ' + p.top_kernels.map((k) => `${k.name} ${k.calls}x ${fmt(k.ms, 1)} ms`).join(', '));
   }
   if (s.errors.length) {
     out.push('');
