@@ -238,7 +238,8 @@ export class TrainingController implements vscode.Disposable {
     }
     const metric = end.bestDev ? ` Best dev: BLEU ${end.bestDev.bleu.toFixed(1)}, PER ${end.bestDev.per.toFixed(3)}.` : '';
     if (end.reason === 'stopped') {
-      void vscode.window.showInformationMessage(`Training "${name}" stopped after ${end.epochs} epochs; Resume Training continues it.${metric}`);
+      const at = run.lastStep ? `in epoch ${run.lastStep.epoch}, step ${run.lastStep.step}` : `after ${end.epochs} epochs`;
+      void vscode.window.showInformationMessage(`Training "${name}" stopped ${at}; Resume Training continues it.${metric}`);
       return;
     }
     await this.models.setActive(name);

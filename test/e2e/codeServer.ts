@@ -36,6 +36,7 @@ export const QUIET_SETTINGS = {
   'git.enabled': false,
   'files.hotExit': 'off',
   'window.restoreWindows': 'none',
+  'workbench.secondarySideBar.defaultVisibility': 'hidden',
 } as const;
 
 /** Node 24 installed beside code-server (its extension host runs on it). */
