@@ -112,21 +112,23 @@ export function presetOverrides(preset: PresetName, data: DataProfile): Settings
   const embFor = (base: number) => clamp(roundTo(base * Math.max(1, Math.log2(vocab) / 6), 16), 32, 512);
   const dataScale = data.pairs < 2000 ? 0.5 : data.pairs < 20000 ? 1 : data.pairs < 200000 ? 1.5 : 2;
   const hiddenFor = (base: number) => clamp(roundTo(base * dataScale, 32), 64, 1024);
+  // Long enough for nearly every pair (95th percentile with room to spare), short enough to keep steps fast.
+  const maxLen = clamp(Math.ceil(Math.max(data.sourceLen95, data.targetLen95) * 1.6), 32, 400);
   switch (preset) {
     case 'fast':
       return {
         model: { layers: 1, bidirectional: false, emb: embFor(32), hidden: hiddenFor(128), attention: 'luong', dropout: 0 },
-        train: { batch: 64, lr: 0.003, epochs: 10 },
+        train: { batch: 64, lr: 0.003, epochs: 10, maxLen },
       };
     case 'balanced':
       return {
         model: { layers: 1, bidirectional: true, emb: embFor(64), hidden: hiddenFor(192), attention: 'luong', dropout: 0.1 },
-        train: { batch: 64, lr: 0.002, epochs: 30 },
+        train: { batch: 64, lr: 0.002, epochs: 30, maxLen },
       };
     case 'accurate':
       return {
         model: { layers: 2, bidirectional: true, emb: embFor(96), hidden: hiddenFor(256), attention: 'luong', dropout: 0.2 },
-        train: { batch: 64, lr: 0.0015, epochs: 60 },
+        train: { batch: 64, lr: 0.0015, epochs: 60, maxLen },
       };
   }
 }

@@ -67,8 +67,8 @@ export class Seq2SeqModel {
     return decodeStep(this.settings.model, this.params, prevIds, states, memory);
   }
 
-  /** Source ids for a list of texts, time-major and padded, truncated to maxLen tokens. */
-  encodeSources(texts: string[], maxLen = this.settings.train.maxLen): { ids: Int32Array; S: number; B: number } {
+  /** Source ids for a list of texts, time-major and padded; inputs far longer than anything seen in training are cut. */
+  encodeSources(texts: string[], maxLen = 4 * this.settings.train.maxLen): { ids: Int32Array; S: number; B: number } {
     const seqs = texts.map((t) => this.source.encode(t).slice(0, maxLen));
     const B = texts.length;
     const S = Math.max(1, ...seqs.map((s) => s.length));
