@@ -61,6 +61,7 @@ const tests: [string, () => Promise<void>][] = [
     assert.ok(ext, 'extension is installed');
     const api = (await ext.activate()) as { activationMs: number };
     notes.activationMs = Math.round(api.activationMs * 10) / 10;
+    notes.sampleModel = (await state()).activeModel;
     assert.ok(api.activationMs < 500, `activation took ${api.activationMs} ms`);
     const s = await state();
     assert.equal(s.workers.train.running, false, 'no training worker at activation');
@@ -81,6 +82,7 @@ const tests: [string, () => Promise<void>][] = [
     await until('training progress', async () => (await state()).training?.progress?.loss != null);
     const s = await state();
     assert.ok(s.workers.train.running, 'training worker forked on first need');
+    notes.backend = s.backend;
     // Stop during epoch 2, after the checkpoint of epoch 1, so there is something to resume from.
     await until('a checkpoint', () => existsSync(join(started.modelDir, 'checkpoint', 'state.json')), 180_000);
     await until('epoch 2', async () => ((await state()).training?.progress?.epoch ?? 0) >= 2, 60_000);
@@ -103,6 +105,14 @@ const tests: [string, () => Promise<void>][] = [
     await until('the training to end', async () => (await state()).training === null, 30_000);
     const s = await state();
     assert.equal(s.workers.train.running, false, 'dead worker is not reused');
+    assert.ok(existsSync(join(started.modelDir, 'model.json')), 'a saved model is left behind');
+    // The model left behind is loadable: translate with it.
+    await vscode.commands.executeCommand('seq2seq.selectModel', { name: 'killed' });
+    const editor = await openEditor('abc');
+    editor.selection = new vscode.Selection(0, 0, 0, 3);
+    const tr = (await vscode.commands.executeCommand('seq2seq.translateSelection')) as { inputs: number; placement: string };
+    assert.equal(tr?.placement, 'replace');
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
     const resumed = (await vscode.commands.executeCommand('seq2seq.resumeTraining', { name: 'killed', wait: false })) as { name: string };
     assert.equal(resumed?.name, 'killed');
     await until('resumed training progress', async () => (await state()).training?.progress?.loss != null, 120_000);
@@ -171,6 +181,32 @@ const tests: [string, () => Promise<void>][] = [
     assert.ok((await state()).training, 'training still running');
     await vscode.commands.executeCommand('seq2seq.stopTraining');
     await until('training to stop', async () => (await state()).training === null, 30_000);
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+  }],
+
+  ['a 5,000-line selection is translated in one request', async () => {
+    const bundled = (await state()).activeModel;
+    const words = ['alpha', 'window', 'garden', 'teacher', 'mountain'];
+    const text = Array.from({ length: 5000 }, (_, i) => words[i % 5]! + String.fromCharCode(97 + (i % 26))).join('\n');
+    const editor = await openEditor(text);
+    editor.selection = new vscode.Selection(0, 0, 4999, editor.document.lineAt(4999).text.length);
+    const r = (await vscode.commands.executeCommand('seq2seq.translateSelection')) as { inputs: number; ms: number };
+    assert.equal(r.inputs, 5000);
+    notes.model = bundled;
+    notes.translate5000LinesMs = r.ms;
+    assert.equal(editor.document.lineCount, 5000);
+    assert.notEqual(editor.document.lineAt(0).text, 'alphaa');
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+  }],
+
+  ['Generate Text inserts what the model produces after the cursor', async () => {
+    const editor = await openEditor('abc');
+    editor.selection = new vscode.Selection(0, 3, 0, 3);
+    const r = (await vscode.commands.executeCommand('seq2seq.generateText')) as { text: string; cancelled: boolean; ms: number };
+    assert.equal(r.cancelled, false);
+    assert.equal(editor.document.getText(), `abc${r.text}`, 'the streamed chunks are exactly what was inserted');
+    notes.generated = r.text.slice(0, 40);
+    notes.generateMs = r.ms;
     await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
   }],
 
