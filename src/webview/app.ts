@@ -82,7 +82,10 @@ export class App {
 
     const open = saved?.open ?? {};
     const section = (id: string, title: string, iconName: string, content: HTMLElement, defaultOpen = true) => {
-      const s = new Section(id, title, iconName, open[id] ?? defaultOpen, () => this.saver.soon());
+      const s = new Section(id, title, iconName, open[id] ?? defaultOpen, () => {
+        this.saver.soon();
+        if (s.open && (id === 'curves' || id === 'samples')) this.changed([id]);
+      });
       if (id === 'setup') s.el.querySelector('summary')!.addEventListener('click', () => { this.setupToggledByUser = true; });
       s.body.append(content);
       this.sections[id] = s;
@@ -196,7 +199,7 @@ export class App {
     const run = new Run(t.modelName);
     for (const ev of t.events) run.apply(ev);
     this.model.live = t.running && !run.end;
-    this.model.run = run.start || this.model.live ? run : null;
+    this.model.run = run.start || run.end || this.model.live ? run : null;
   }
 
   // ---- the user's actions ----
@@ -314,6 +317,8 @@ export class App {
 
   private draw(v: ViewName): void {
     const m = this.model;
+    // Closed sections are drawn when they are opened.
+    if ((v === 'curves' || v === 'samples') && this.sections[v] && !this.sections[v].open) return;
     switch (v) {
       case 'toolbar': this.toolbar.render(m); break;
       case 'now': this.now.render(m); break;

@@ -36,7 +36,7 @@ export function runStatus(m: PanelModel): RunStatus {
   const r = m.run;
   if (!r) return 'idle';
   // The extension says a run began but its start event (data read, model built) has not come yet.
-  if (!r.start) return m.live ? 'starting' : 'idle';
+  if (!r.start) return r.end ? 'ended' : m.live ? 'starting' : 'idle';
   if (r.end) return 'ended';
   if (!m.live) return 'interrupted';
   return m.pending === 'stop' ? 'stopping' : 'running';

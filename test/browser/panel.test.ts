@@ -144,6 +144,17 @@ describe('training panel, other situations', { skip: skipReason() }, () => {
     await p.page.context().close();
   });
 
+  test('a run that fails before it starts says why', async () => {
+    const p = await openPanel(browser, server.origin);
+    await p.deliver({ type: 'state', state: panelState({ training: { running: true, modelName: 'broken', events: [] } }) });
+    await p.deliver({ type: 'train-event', event: { kind: 'end', reason: 'error', modelDir: '/m/broken', epochs: 0, steps: 0, elapsedMs: 120, samplesPerSec: 0, targetTokensPerSec: 0, bestDev: null, error: 'no usable pairs in data.tsv (12 lines skipped)' } });
+    await p.settle();
+    assert.equal(await p.page.textContent('[data-testid="status"]'), 'Failed: broken');
+    assert.equal(await p.page.textContent('.status-detail'), 'no usable pairs in data.tsv (12 lines skipped)');
+    assert.equal(await p.page.isVisible('[data-action="start"]'), true);
+    await p.page.context().close();
+  });
+
   test('switching the VS Code theme recolours the curves', async () => {
     const p = await openPanel(browser, server.origin, { theme: 'dark' });
     await p.deliverAll(events.slice(0, 12).map(trainEvent));

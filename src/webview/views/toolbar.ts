@@ -68,7 +68,7 @@ export class Toolbar {
         const end = r!.end!;
         title = `${END_TEXT[end.reason] ?? 'Ended'}: ${name}`;
         detail = end.reason === 'error' ? (end.error ?? 'Training failed.')
-          : `${end.epochs} epochs, ${end.steps.toLocaleString('en-US')} steps in ${clock(end.elapsedMs)}`;
+          : `${end.epochs} epochs, ${(end.steps ?? 0).toLocaleString('en-US')} steps in ${clock(end.elapsedMs)}`;
         if (this.note) detail = this.note;
         break;
       }
