@@ -35,9 +35,9 @@ export interface TrainSettings {
   minutes: number;
   clipNorm: number;
   labelSmoothing: number;
-  /** Epochs without dev improvement before stopping; 0 disables early stopping. */
+  /** Epochs without dev-loss improvement before stopping; 0 disables early stopping. */
   patience: number;
-  /** Epochs without dev improvement before the learning rate is halved; 0 disables. */
+  /** Epochs without dev-loss improvement before the learning rate is halved; 0 disables. */
   lrPatience: number;
   seed: number;
   /** Share of the data held out as dev set when no dev file is given. */
@@ -58,7 +58,7 @@ export interface Seq2SeqSettings {
 export const DEFAULT_SETTINGS: Seq2SeqSettings = {
   model: { cell: 'lstm', layers: 1, bidirectional: true, emb: 64, hidden: 256, attention: 'luong', dropout: 0.1 },
   train: {
-    batch: 64, lr: 0.002, epochs: 30, minutes: 0, clipNorm: 5, labelSmoothing: 0, patience: 4, lrPatience: 1,
+    batch: 64, lr: 0.002, epochs: 30, minutes: 0, clipNorm: 5, labelSmoothing: 0, patience: 5, lrPatience: 2,
     seed: 1, devFraction: 0.05, maxLen: 64, logEvery: 10,
   },
   source: { kind: 'char', lowercase: false, maxVocab: 20000 },

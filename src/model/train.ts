@@ -79,7 +79,8 @@ function encodeExamples(pairs: Pair[], src: Vocabulary, tgt: Vocabulary, maxLen:
 
 function devScore(metric: 'bleu' | 'per', dev: DevMetrics | null, trainLoss: number): number {
   if (!dev) return -trainLoss;
-  return metric === 'per' ? -(dev.per + dev.wer / 10) : dev.bleu + dev.chrf / 10;
+  // The task's metric decides; dev loss breaks ties (e.g. two epochs that are both perfect).
+  return (metric === 'per' ? -(dev.per + dev.wer / 10) : dev.bleu + dev.chrf / 10) - dev.loss * 1e-3;
 }
 
 export async function trainModel(opts: TrainOptions, onEvent: TrainEventHandler, signal?: AbortSignal): Promise<TrainEndEvent> {
@@ -177,8 +178,10 @@ export async function trainModel(opts: TrainOptions, onEvent: TrainEventHandler,
     }
     // Plateau accounting looks at whole epochs only, so a stop-and-resume follows the same schedule.
     if (complete) {
-      if (progress.plateauBest === null || score > progress.plateauBest) {
-        progress.plateauBest = score;
+      // Dev loss is the smooth signal for plateaus (decoded metrics can sit still for epochs early on).
+      const plateauScore = -(dev?.loss ?? trainLoss);
+      if (progress.plateauBest === null || plateauScore > progress.plateauBest + 1e-4) {
+        progress.plateauBest = plateauScore;
         progress.badEpochs = 0;
         progress.lrBadEpochs = 0;
       } else {

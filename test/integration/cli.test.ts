@@ -93,3 +93,19 @@ test('help lists every command', () => {
   const out = execFileSync(process.execPath, [CLI, '--help'], { encoding: 'utf8' });
   for (const c of ['train', 'translate', 'eval', 'generate', 'demo']) assert.match(out, new RegExp(`seq2seq ${c}`));
 });
+
+test('generate: a model trained on plain text (--task generate) continues a prompt, reproducibly per seed', () => {
+  const text = join(dir, 'notes.txt');
+  const lines = Array.from({ length: 300 }, (_, i) => (i % 2 ? 'the quick brown fox' : 'jumps over the lazy dog'));
+  writeFileSync(text, lines.join('\n') + '\n');
+  const out = join(dir, 'gen');
+  const r = run(['train', '--task', 'generate', '--data', text, '--out', out, '--preset', 'fast', '--epochs', '12', '--quiet']);
+  assert.equal(r.status, 0, r.stderr);
+  const gen = (seed: string) => run(['generate', '--model', out, '--prompt', 'the quick brown fox', '--max-tokens', '46', '--seed', seed, '--temperature', '0.1']);
+  const a = gen('1');
+  assert.equal(a.status, 0, a.stderr);
+  assert.ok(a.stdout.startsWith('the quick brown fox\n'), a.stdout);
+  assert.equal(a.stdout, gen('1').stdout);
+  // The continuation of "the quick brown fox" in this text is "jumps over the lazy dog".
+  assert.match(a.stdout.split('\n')[1], /jumps over the lazy dog/);
+});
