@@ -105,6 +105,8 @@ export class App {
     this.saver = new ThrottledSaver(() => this.snapshot(), saveState);
     window.addEventListener('message', (e: MessageEvent) => this.receive(e.data));
     onThemeChange(() => this.curves.retheme());
+    // Elapsed time and ETA tick between step events (which may be seconds apart on a slow backend).
+    setInterval(() => { if (this.model.live && this.model.run?.start) this.changed(['now', 'toolbar']); }, 1000);
     this.changed(ALL);
     this.send({ type: 'ready' });
   }

@@ -6,6 +6,8 @@
 import type { TrainEndEvent, TrainEpochEvent, TrainEvent, TrainStartEvent, TrainStepEvent } from '../model/events';
 import { SmoothedSeries } from './series';
 
+const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
+
 /** Step events kept for saving the picture in the webview state (start, epochs and end are all kept). */
 export const SAVED_STEP_CAP = 300;
 
@@ -15,6 +17,8 @@ export class Run {
   readonly epochs: TrainEpochEvent[] = [];
   end: TrainEndEvent | null = null;
   stepEvents = 0;
+  /** When the latest step or epoch event arrived (performance.now()), to tick elapsed time and ETA between events. */
+  lastEventAt = 0;
   loss: SmoothedSeries;
   accuracy: SmoothedSeries;
   /** Thinned step events, for `setState`. */
@@ -46,6 +50,7 @@ export class Run {
       case 'step': {
         if (this.lastStep && ev.step <= this.lastStep.step) return false;
         this.lastStep = ev;
+        this.lastEventAt = now();
         const x = this.x(ev.step, ev.stepsPerEpoch);
         this.loss.push(x, ev.step, ev.loss);
         this.accuracy.push(x, ev.step, ev.accuracy);
@@ -57,6 +62,7 @@ export class Run {
         const last = this.epochs[this.epochs.length - 1];
         if (last && ev.epoch <= last.epoch) return false;
         this.epochs.push(ev);
+        this.lastEventAt = now();
         return true;
       }
       case 'end':
@@ -83,6 +89,21 @@ export class Run {
 
   epochX(ev: TrainEpochEvent): number {
     return Number.isFinite(ev.step) && ev.step > 0 ? this.x(ev.step) : ev.epoch;
+  }
+
+  /** Elapsed training time now: the latest report plus the time since it came, while the run is live. */
+  elapsedMs(live: boolean): number {
+    if (this.end) return this.end.elapsedMs;
+    const reported = Math.max(this.lastStep?.elapsedMs ?? 0, this.lastEpoch?.elapsedMs ?? 0);
+    return reported + (live && this.lastEventAt ? now() - this.lastEventAt : 0);
+  }
+
+  /** The latest ETA counted down since it came, while the run is live. */
+  etaMs(live: boolean): number {
+    const eta = this.lastStep?.etaMs;
+    if (typeof eta !== 'number' || !Number.isFinite(eta)) return Number.NaN;
+    const since = this.lastStep && live ? now() - this.lastEventAt : 0;
+    return Math.max(0, eta - since);
   }
 
   get lastEpoch(): TrainEpochEvent | null { return this.epochs[this.epochs.length - 1] ?? null; }

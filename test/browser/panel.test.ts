@@ -144,6 +144,24 @@ describe('training panel, other situations', { skip: skipReason() }, () => {
     await p.page.context().close();
   });
 
+  test('elapsed time and ETA tick between step events while the run is live', async () => {
+    const p = await openPanel(browser, server.origin);
+    const first = steps(events)[0];
+    await p.deliverAll([events[0], first].map(trainEvent));
+    await p.settle();
+    const ms = async (stat: string) => Number(await p.page.getAttribute(`[data-stat="${stat}"]`, 'data-ms'));
+    const sec = (t: string | null) => { const [m, s] = (t ?? '').split(':').map(Number); return m * 60 + s; };
+    const elapsed0 = sec(await p.page.textContent('[data-stat="elapsed"]'));
+    assert.equal(elapsed0, Math.round(first.elapsedMs / 1000));
+    assert.ok(Math.abs((await ms('eta')) - first.etaMs) < 1000);
+    await p.page.waitForTimeout(3300); // the clock is redrawn once a second
+    const elapsed1 = sec(await p.page.textContent('[data-stat="elapsed"]'));
+    assert.ok(elapsed1 >= elapsed0 + 2 && elapsed1 <= elapsed0 + 5, `elapsed went from ${elapsed0} s to ${elapsed1} s`);
+    const etaGone = first.etaMs - (await ms('eta'));
+    assert.ok(etaGone >= 2000 && etaGone <= 5000, `the ETA counted down ${etaGone} ms`);
+    await p.page.context().close();
+  });
+
   test('a run that fails before it starts says why', async () => {
     const p = await openPanel(browser, server.origin);
     await p.deliver({ type: 'state', state: panelState({ training: { running: true, modelName: 'broken', events: [] } }) });

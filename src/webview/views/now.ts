@@ -48,10 +48,11 @@ export class NowView {
     this.el = h('div', { class: 'now' }, this.empty, this.body);
   }
 
-  private set(id: string, value: string, sub = ''): void {
+  private set(id: string, value: string, sub = '', ms?: number): void {
     const s = this.stats.get(id)!;
     setText(s.value, value);
     setText(s.sub, sub);
+    if (ms !== undefined) s.value.dataset.ms = Number.isFinite(ms) ? String(Math.round(ms)) : '';
   }
 
   render(m: PanelModel): void {
@@ -73,11 +74,13 @@ export class NowView {
     this.set('epoch', `${epochNow} / ${total}`, step ? `step ${f.int(step.stepInEpoch)} of ${f.int(step.stepsPerEpoch)}` : '');
     this.set('step', f.int(step?.step ?? last?.step ?? 0), step ? `${f.num(step.samplesPerSec)} samples/s` : '');
     this.set('speed', f.int(r.end ? r.end.targetTokensPerSec : step?.targetTokensPerSec));
-    const elapsed = r.end?.elapsedMs ?? Math.max(step?.elapsedMs ?? 0, last?.elapsedMs ?? 0);
-    this.set('elapsed', f.clock(elapsed));
-    if (r.end) this.set('eta', 'done', reasonText(r.end.reason));
-    else if (status === 'interrupted') this.set('eta', f.DASH, 'not running');
-    else this.set('eta', step ? f.roughDuration(step.etaMs) : f.DASH, step && Number.isFinite(step.etaMs) ? `at ${new Date(Date.now() + step.etaMs).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' })}` : '');
+    const live = status === 'running' || status === 'stopping';
+    const elapsed = r.elapsedMs(live);
+    const eta = r.etaMs(live);
+    this.set('elapsed', f.clock(elapsed), '', elapsed);
+    if (r.end) this.set('eta', 'done', reasonText(r.end.reason), 0);
+    else if (status === 'interrupted') this.set('eta', f.DASH, 'not running', Number.NaN);
+    else this.set('eta', f.roughDuration(eta), Number.isFinite(eta) ? `at ${new Date(Date.now() + eta).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' })}` : '', eta);
     this.set('lr', f.lr(step?.lr ?? last?.lr ?? st.settings.train.lr));
     this.set('loss', f.num(step?.loss ?? last?.trainLoss), step ? `accuracy ${f.num(step.accuracy)} %` : '');
     const best = r.bestEpoch;
@@ -87,7 +90,7 @@ export class NowView {
 
     let frac = 0;
     if (r.end) frac = 1;
-    else if (step && Number.isFinite(step.etaMs) && step.elapsedMs + step.etaMs > 0) frac = step.elapsedMs / (step.elapsedMs + step.etaMs);
+    else if (step && Number.isFinite(eta) && elapsed + eta > 0) frac = elapsed / (elapsed + eta);
     else if (step && total > 0) frac = step.step / (step.stepsPerEpoch * total);
     this.progress.value = Math.min(1, Math.max(0, frac));
     setText(this.progressText, `${Math.round(this.progress.value * 100)} %`);

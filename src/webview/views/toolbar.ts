@@ -61,7 +61,7 @@ export class Toolbar {
       case 'running': case 'stopping': {
         const ep = r?.lastStep?.epoch ?? r?.lastEpoch?.epoch ?? 0;
         title = s === 'stopping' ? `Stopping ${name}…` : `Training ${name}`;
-        detail = `Epoch ${ep} of ${r?.totalEpochs ?? '?'} · ${clock(r?.lastStep?.elapsedMs ?? r?.lastEpoch?.elapsedMs ?? 0)}`;
+        detail = `Epoch ${ep} of ${r?.totalEpochs ?? '?'} · ${clock(r?.elapsedMs(true) ?? 0)}`;
         break;
       }
       case 'ended': {
