@@ -89,7 +89,7 @@ export class FormView {
     this.fieldset = h('fieldset', { class: 'params-fields' }, h('legend', { class: 'visually-hidden' }, 'Hyper-parameters'), grid);
     this.paramsHint = h('span', { class: 'params-hint' });
     this.params = h('details', { class: 'params', 'data-testid': 'params' },
-      h('summary', {}, icon('chevron-right', 'chevron'), h('span', {}, 'Hyper-parameters'), this.paramsHint), this.fieldset);
+      h('summary', {}, icon('chevron-right', 'chevron'), h('span', { class: 'params-title' }, 'Hyper-parameters'), this.paramsHint), this.fieldset);
     this.summary = h('dl', { class: 'effective', 'data-testid': 'effective' });
     this.summaryNote = h('p', { class: 'hint' });
     this.otherProblems = h('p', { class: 'field-error', role: 'alert', hidden: true });
@@ -133,7 +133,7 @@ export class FormView {
       if (d.preset === 'custom' && this.lastPreset !== null) this.params.open = true;
       this.lastPreset = d.preset;
     }
-    setText(this.paramsHint, d.preset === 'custom' ? 'custom' : `from the ${d.preset} preset`);
+    setText(this.paramsHint, d.preset === 'custom' ? 'custom' : `${d.preset} preset`);
     this.el.querySelectorAll<HTMLButtonElement>('.data-row button').forEach((b) => { b.disabled = busy; });
     this.nameInput.disabled = busy;
     this.presetSelect.disabled = busy;
