@@ -235,6 +235,11 @@ def load_engine_model(model_dir):
     return model, src_index, tgt_tokens_list, m
 
 
+def cpu_seconds():
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
 def peak_rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
@@ -297,6 +302,7 @@ def cmd_train(args):
     for k in range(total):
         if k == args.warmup:
             t_start = time.perf_counter()
+            cpu_start = cpu_seconds()
         t0 = time.perf_counter()
         src, lens, tgt_in, tgt_out, ntok, shape = pad_batch(examples, batches[k])
         logits = model(src, lens, tgt_in)
@@ -316,7 +322,9 @@ def cmd_train(args):
             flops += 3 * forward_matmul_flops(B, S, T, args.emb, args.hidden, V)
             losses.append(lv)
     secs = time.perf_counter() - t_start
+    cpu = cpu_seconds() - cpu_start
     out = {
+        "cpu_per_wall": cpu / secs,
         "impl": "pytorch",
         "steps": args.steps,
         "warmup": args.warmup,

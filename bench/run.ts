@@ -9,7 +9,7 @@
  *   flags: --steps N (timed training steps per run, default 40) --warmup N (3) --runs N (2, alternating)
  *          --decode-n N (1000 dev words) --max-len N (20) --decode-train-steps N (150)
  *          --model DIR (decode with an existing model of this architecture instead of training one)
- *          --no-torch --no-worker --profile (where our training step's time goes)
+ *          --no-torch --no-worker --profile (where our training step's time goes) --torch-threads N (2)
  *
  * Runs alternate (ours, PyTorch, ours, PyTorch, ...) and the median of each side is reported, so a
  * burst of load from another job hits both sides alike. Each run is its own process, so peak RSS is the
@@ -44,7 +44,7 @@ const SEED = 1;
 interface Flags {
   json: boolean; quick: boolean; steps: number; warmup: number; runs: number; decodeN: number; maxLen: number;
   decodeTrainSteps: number; model: string | null; torch: boolean; worker: boolean; profile: boolean;
-  child: string | null; save: string | null; line: string; reps: number;
+  child: string | null; save: string | null; line: string; reps: number; torchThreads: number;
   train: string; dev: string;
 }
 
@@ -81,6 +81,7 @@ function parseFlags(argv: string[]): Flags {
     save: val('--save') ?? null,
     line: val('--line') ?? 'supercalifragilistic',
     reps: Math.max(1, num('--reps', quick ? 5 : 15)),
+    torchThreads: Math.max(1, num('--torch-threads', 2)),
     train: resolve(val('--train') ?? join(DATA_DIR, 'train.tsv')),
     dev: resolve(val('--dev') ?? join(DATA_DIR, 'dev.tsv')),
   };
@@ -120,6 +121,8 @@ interface TrainResult {
   impl: string; backend?: string; steps: number; warmup: number; samples_per_s: number; target_tokens_per_s: number;
   ms_per_step: number; ms_per_step_median: number; gflops: number; peak_rss_mb: number; first_loss: number; last_loss: number;
   target_vocab: number; batches_fingerprint: string; threads?: number; profile?: unknown;
+  /** CPU seconds (all threads) per wall second over the timed steps: ~1 for one busy thread; lower when the cores are shared. */
+  cpu_per_wall: number;
 }
 
 async function childTrain(f: Flags): Promise<void> {
@@ -159,8 +162,9 @@ async function childTrain(f: Flags): Promise<void> {
   let tokens = 0;
   let flops = 0;
   let t0 = 0;
+  let cpu0 = process.cpuUsage();
   for (let k = 0; k < total; k++) {
-    if (k === f.warmup) t0 = performance.now();
+    if (k === f.warmup) { t0 = performance.now(); cpu0 = process.cpuUsage(); }
     const s0 = performance.now();
     const b = padBatch(examples, batches[k], BOS, EOS);
     const { loss } = trainStep(model, optimizer, b);
@@ -175,8 +179,9 @@ async function childTrain(f: Flags): Promise<void> {
     }
   }
   const secs = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
   const result: TrainResult = {
-    impl: 'ours', backend, steps: f.steps, warmup: f.warmup,
+    impl: 'ours', backend, steps: f.steps, warmup: f.warmup, cpu_per_wall: (cpu.user + cpu.system) / 1e6 / secs,
     samples_per_s: samples / secs, target_tokens_per_s: tokens / secs, ms_per_step: (secs * 1000) / f.steps,
     ms_per_step_median: median(stepMs), gflops: flops / secs / 1e9, peak_rss_mb: peakRssMb(),
     first_loss: losses[0], last_loss: losses[losses.length - 1], target_vocab: V, batches_fingerprint: fingerprint(shapes),
@@ -425,7 +430,7 @@ interface TorchCheck { available: boolean; info?: Record<string, unknown>; reaso
 async function checkTorch(f: Flags): Promise<TorchCheck> {
   if (!f.torch) return { available: false, reason: 'skipped (--no-torch)' };
   if (!existsSync(PYTHON)) return { available: false, reason: `${PYTHON} not found` };
-  const r = await runChild<Record<string, unknown>>(PYTHON, [PY_REF, 'blas'], { tagged: false, timeoutMs: 120_000 });
+  const r = await runChild<Record<string, unknown>>(PYTHON, [PY_REF, 'blas', '--threads', String(f.torchThreads)], { tagged: false, timeoutMs: 120_000 });
   if (!r.ok) return { available: false, reason: r.error?.includes('torch-missing') ? 'torch is not installed' : r.error };
   return { available: true, info: r.result };
 }
@@ -528,7 +533,7 @@ async function main(): Promise<void> {
       if (o.ok && o.result) { ours.push(o.result); progress(`  ours: ${fmt(o.result.samples_per_s)} samples/s (${o.result.backend})`); } else errors.push(`ours train: ${o.error}`);
       if (torch.available) {
         progress(`train run ${r + 1}/${f.runs}: PyTorch`);
-        const t = await runChild<TrainResult>(PYTHON, [PY_REF, 'train', '--steps', String(f.steps), '--warmup', String(f.warmup), '--data', f.train], { tagged: false });
+        const t = await runChild<TrainResult>(PYTHON, [PY_REF, 'train', '--steps', String(f.steps), '--warmup', String(f.warmup), '--data', f.train, '--threads', String(f.torchThreads)], { tagged: false });
         if (t.ok && t.result) { theirs.push(t.result); progress(`  PyTorch: ${fmt(t.result.samples_per_s)} samples/s`); } else errors.push(`pytorch train: ${t.error}`);
       }
     }
@@ -545,7 +550,7 @@ async function main(): Promise<void> {
       if (o.ok && o.result) oursDec.push(o.result); else errors.push(`ours decode: ${o.error}`);
       if (torch.available) {
         progress(`decode run ${r + 1}/${f.runs}: PyTorch`);
-        const t = await runChild<DecodeResult>(PYTHON, [PY_REF, 'decode', '--model', modelDir, '--dev', f.dev, '--n', String(f.decodeN), '--max-len', String(f.maxLen), '--reps', String(f.reps), '--line', f.line, '--outputs'], { tagged: false });
+        const t = await runChild<DecodeResult>(PYTHON, [PY_REF, 'decode', '--model', modelDir, '--dev', f.dev, '--n', String(f.decodeN), '--max-len', String(f.maxLen), '--reps', String(f.reps), '--line', f.line, '--threads', String(f.torchThreads), '--outputs'], { tagged: false });
         if (t.ok && t.result) theirsDec.push(t.result); else errors.push(`pytorch decode: ${t.error}`);
       }
     }
@@ -582,6 +587,7 @@ async function main(): Promise<void> {
         gflops: med(ours, 'gflops'), pytorch_gflops: med(theirs, 'gflops'),
         ms_per_step: med(ours, 'ms_per_step'), pytorch_ms_per_step: med(theirs, 'ms_per_step'),
         peak_rss_mb: med(ours, 'peak_rss_mb'), pytorch_peak_rss_mb: med(theirs, 'peak_rss_mb'),
+        cpu_per_wall: med(ours, 'cpu_per_wall'), pytorch_cpu_per_wall: med(theirs, 'cpu_per_wall'), pytorch_threads: f.torchThreads,
         runs: ours.map((x) => x.samples_per_s), pytorch_runs: theirs.map((x) => x.samples_per_s),
         same_batches: sameBatches, batches_fingerprint: ours[0]?.batches_fingerprint ?? null,
         loss: ours[0] ? [ours[0].first_loss, ours[0].last_loss] : null, pytorch_loss: theirs[0] ? [theirs[0].first_loss, theirs[0].last_loss] : null,
@@ -621,7 +627,7 @@ type Summary = {
   machine: { cpus: number; cpu: string; node: string; loadavg_start: number[]; loadavg_after_training: number; loadavg_end: number[] };
   pytorch: unknown;
   settings: { steps: number; warmup: number; runs: number; decode_inputs: number; max_len: number };
-  train: Record<string, unknown> & { samples_per_s: number; pytorch_samples_per_s: number; ratio: number | null; target_tokens_per_s: number; pytorch_target_tokens_per_s: number; gflops: number; pytorch_gflops: number; ms_per_step: number; pytorch_ms_per_step: number; peak_rss_mb: number; pytorch_peak_rss_mb: number; backend: string | null; same_batches: boolean | null; runs: number[]; pytorch_runs: number[]; profile?: unknown };
+  train: Record<string, unknown> & { cpu_per_wall: number; pytorch_cpu_per_wall: number; pytorch_threads: number; samples_per_s: number; pytorch_samples_per_s: number; ratio: number | null; target_tokens_per_s: number; pytorch_target_tokens_per_s: number; gflops: number; pytorch_gflops: number; ms_per_step: number; pytorch_ms_per_step: number; peak_rss_mb: number; pytorch_peak_rss_mb: number; backend: string | null; same_batches: boolean | null; runs: number[]; pytorch_runs: number[]; profile?: unknown };
   greedy: { ms_per_input: number; pytorch_ms_per_input: number; ratio: number | null; mean_output_tokens: number | null; pytorch_mean_output_tokens: number | null; identical_outputs_pct: number | null };
   beam5: { ms_per_input: number; pytorch_ms_per_input: number; ratio: number | null; mean_output_tokens: number | null; pytorch_mean_output_tokens: number | null; identical_outputs_pct: number | null; single_line_ms: number; pytorch_single_line_ms: number };
   decode_peak_rss_mb: number; pytorch_decode_peak_rss_mb: number; model_load_ms: number;
@@ -633,12 +639,13 @@ type Summary = {
 function printTable(s: Summary, torch: boolean): void {
   const rows: [string, string, string, string][] = [];
   const r = (a: number | null | undefined, b: number | null | undefined) => (a && b && Number.isFinite(a) && Number.isFinite(b) ? `${(a / b).toFixed(2)}x` : '-');
-  rows.push(['training (median of runs)', `ours (${s.train.backend ?? '?'})`, 'PyTorch 1.13', 'ours / PyTorch']);
+  rows.push(['training (median of runs)', `ours (${s.train.backend ?? '?'})`, `PyTorch, ${s.train.pytorch_threads} thr`, 'ours / PyTorch']);
   rows.push(['  samples/s', fmt(s.train.samples_per_s), fmt(s.train.pytorch_samples_per_s), r(s.train.samples_per_s, s.train.pytorch_samples_per_s)]);
   rows.push(['  target tokens/s', fmt(s.train.target_tokens_per_s, 0), fmt(s.train.pytorch_target_tokens_per_s, 0), r(s.train.target_tokens_per_s, s.train.pytorch_target_tokens_per_s)]);
   rows.push(['  ms per step', fmt(s.train.ms_per_step, 0), fmt(s.train.pytorch_ms_per_step, 0), r(s.train.ms_per_step, s.train.pytorch_ms_per_step)]);
   rows.push(['  matmul GFLOP/s', fmt(s.train.gflops, 2), fmt(s.train.pytorch_gflops, 2), r(s.train.gflops, s.train.pytorch_gflops)]);
   rows.push(['  peak RSS MB', fmt(s.train.peak_rss_mb, 0), fmt(s.train.pytorch_peak_rss_mb, 0), r(s.train.peak_rss_mb, s.train.pytorch_peak_rss_mb)]);
+  rows.push(['  CPU s per wall s (cores really used)', fmt(s.train.cpu_per_wall, 2), fmt(s.train.pytorch_cpu_per_wall, 2), '']);
   rows.push(['  runs, samples/s', s.train.runs.map((x) => fmt(x)).join(', '), s.train.pytorch_runs.map((x) => fmt(x)).join(', ') || '-', '']);
   rows.push([`decoding (max ${s.settings.max_len} tokens)`, '', '', '']);
   rows.push([`  greedy ms/input (batch 64, ${s.settings.decode_inputs} words)`, fmt(s.greedy.ms_per_input, 2), fmt(s.greedy.pytorch_ms_per_input, 2), r(s.greedy.ms_per_input, s.greedy.pytorch_ms_per_input)]);
