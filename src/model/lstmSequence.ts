@@ -33,14 +33,18 @@ export function lstmSequence(xw: tf.Tensor3D, wh: tf.Tensor2D, h0: tf.Tensor2D, 
     let h = h0In as tf.Tensor2D;
     let c = c0In as tf.Tensor2D;
     hs[0] = h; cs[0] = c;
+    // All four gate activations in one pass: tanh(x) = 2 sigmoid(2x) - 1, so the g block is scaled
+    // by 2 before one sigmoid and mapped back after it (no split/concat per step).
+    const scale = tf.tensor1d(Array.from({ length: G }, (_, j) => (j >= 2 * H && j < 3 * H ? 2 : 1)));
+    const shift = tf.tensor1d(Array.from({ length: G }, (_, j) => (j >= 2 * H && j < 3 * H ? -1 : 0)));
     for (let k = 0; k < T; k++) {
       const t = reverse ? T - 1 - k : k;
       const z = tf.add(steps[t], tf.matMul(h, whIn as tf.Tensor2D));
-      const [zi, zf, zg, zo] = tf.split(z, 4, 1);
-      const i = tf.sigmoid(zi); const f = tf.sigmoid(zf); const g = tf.tanh(zg); const o = tf.sigmoid(zo);
+      const act = tf.add(tf.mul(tf.sigmoid(tf.mul(z, scale)), scale), shift) as tf.Tensor2D;
+      const [i, f, g, o] = tf.split(act, 4, 1);
       const cNew = tf.add(tf.mul(f, c), tf.mul(i, g)) as tf.Tensor2D;
       const hNew = tf.mul(o, tf.tanh(cNew)) as tf.Tensor2D;
-      gates[k] = tf.concat([i, f, g, o], 1) as tf.Tensor2D;
+      gates[k] = act;
       cand[k] = cNew;
       if (masks) {
         const m = masks[t];
@@ -63,10 +67,17 @@ export function lstmSequence(xw: tf.Tensor3D, wh: tf.Tensor2D, h0: tf.Tensor2D, 
         let dh = dyU[T];
         let dc = dyU[T + 1];
         const hsU = tf.unstack(hsS) as tf.Tensor2D[];
-        const csU = tf.unstack(csS) as tf.Tensor2D[];
-        const gU = tf.unstack(gatesS) as tf.Tensor2D[];
-        const candU = tf.unstack(candS) as tf.Tensor2D[];
         const mU = mask ? (tf.unstack(maskS) as tf.Tensor2D[]) : null;
+        // Everything that does not depend on the incoming gradient is computed for all steps at once:
+        // gate derivatives a(1-a) (sigmoid) and (1-g)(1+g) (tanh), and the factors of dz.
+        const [iAll, fAll, gAll, oAll] = tf.split(gatesS, 4, 2);
+        const tcAll = tf.tanh(candS);
+        const oDtU = tf.unstack(tf.mul(oAll, tf.sub(1, tf.square(tcAll)))) as tf.Tensor2D[];
+        const q = tf.tensor1d(Array.from({ length: G }, (_, j) => (j >= 2 * H && j < 3 * H ? 1 : 0)));
+        const deriv = tf.mul(tf.sub(1, gatesS), tf.add(gatesS, q));
+        const cPrevAll = tf.slice(csS, [0, 0, 0], [T, B, H]);
+        const multU = tf.unstack(tf.mul(tf.concat([gAll, cPrevAll, iAll, tcAll], 2), deriv)) as tf.Tensor2D[];
+        const fU = tf.unstack(fAll) as tf.Tensor2D[];
         const dz: tf.Tensor2D[] = new Array(T);
         for (let k = T - 1; k >= 0; k--) {
           const t = reverse ? T - 1 - k : k;
@@ -75,24 +86,16 @@ export function lstmSequence(xw: tf.Tensor3D, wh: tf.Tensor2D, h0: tf.Tensor2D, 
           let dhKeep: tf.Tensor2D | null = null; let dcKeep: tf.Tensor2D | null = null;
           if (mU) {
             const m = mU[t];
-            const notM = tf.sub(1, m);
-            dhNew = tf.mul(m, dh) as tf.Tensor2D; dhKeep = tf.mul(notM, dh) as tf.Tensor2D;
-            dcIn = tf.mul(m, dc) as tf.Tensor2D; dcKeep = tf.mul(notM, dc) as tf.Tensor2D;
+            dhNew = tf.mul(m, dh) as tf.Tensor2D; dhKeep = tf.sub(dh, dhNew) as tf.Tensor2D;
+            dcIn = tf.mul(m, dc) as tf.Tensor2D; dcKeep = tf.sub(dc, dcIn) as tf.Tensor2D;
           }
-          const [i, f, g, o] = tf.split(gU[k], 4, 1);
-          const tc = tf.tanh(candU[k]);
-          const dcNew = tf.add(dcIn, tf.mul(tf.mul(dhNew, o), tf.sub(1, tf.square(tc))));
-          const dzi = tf.mul(tf.mul(dcNew, g), tf.mul(i, tf.sub(1, i)));
-          const dzf = tf.mul(tf.mul(dcNew, csU[k]), tf.mul(f, tf.sub(1, f)));
-          const dzg = tf.mul(tf.mul(dcNew, i), tf.sub(1, tf.square(g)));
-          const dzo = tf.mul(tf.mul(dhNew, tc), tf.mul(o, tf.sub(1, o)));
-          const dzk = tf.concat([dzi, dzf, dzg, dzo], 1) as tf.Tensor2D;
+          const dcNew = tf.add(dcIn, tf.mul(dhNew, oDtU[k])) as tf.Tensor2D;
+          const dzk = tf.mul(tf.concat([dcNew, dcNew, dcNew, dhNew], 1), multU[k]) as tf.Tensor2D;
           dz[t] = dzk;
-          dc = tf.mul(dcNew, f) as tf.Tensor2D;
+          dc = tf.mul(dcNew, fU[k]) as tf.Tensor2D;
           dh = tf.matMul(dzk, whT) as tf.Tensor2D;
           if (dhKeep) dh = tf.add(dh, dhKeep) as tf.Tensor2D;
           if (dcKeep) dc = tf.add(dc, dcKeep) as tf.Tensor2D;
-          void hsU;
         }
         const dXw = tf.stack(dz) as tf.Tensor3D;
         // dWh = sum over steps of h_prev^T dz, as one multiply: h_prev in time order [T*B, H].
