@@ -112,10 +112,13 @@ describe('training panel controls', { skip: skipReason() }, () => {
     assert.deepEqual(await sent(p, 'stop-training'), [{ type: 'stop-training' }]);
     assert.match(await p.page.textContent('[data-testid="status"]') ?? '', /^Stopping/);
     assert.equal(await p.page.isDisabled('[data-action="stop"]'), true);
-    await p.deliver({ type: 'train-event', event: { kind: 'end', reason: 'stopped', modelDir: start.modelDir, epochs: 0, steps: 40, elapsedMs: 5000, samplesPerSec: 600, targetTokensPerSec: 4000, bestDev: null } });
+    await p.deliver({ type: 'train-event', event: { kind: 'end', reason: 'stopped', modelDir: start.modelDir, epochs: 0, steps: 70, elapsedMs: 5000, samplesPerSec: 600, targetTokensPerSec: 4000, bestDev: null } });
     await p.settle();
     const name = start.modelDir.split('/').pop()!;
     assert.equal(await p.page.textContent('[data-testid="status"]'), `Stopped: ${name}`);
+    assert.equal(await p.page.textContent('.status-detail'), 'In epoch 1 at step 70, after 0:05');
+    const progress = Number(await p.page.getAttribute('.run-progress', 'value'));
+    assert.ok(Math.abs(progress - 70 / (start.stepsPerEpoch * start.settings.train.epochs)) < 1e-9, `a stopped run is not shown complete (${progress})`);
     assert.equal(await p.page.isVisible('[data-action="resume"]'), true);
     await p.page.click('[data-action="resume"]');
     await p.settle();
@@ -136,6 +139,7 @@ describe('training panel controls', { skip: skipReason() }, () => {
     await p.page.click('[data-action="sample-data"]');
     await p.settle();
     assert.equal(await p.page.textContent('[data-testid="data-name"]'), 'Sample data (built in)');
+    assert.equal(await p.page.isVisible('[data-action="sample-data"]'), false, 'no need to offer the sample data once chosen');
     await p.page.context().close();
   });
 

@@ -135,6 +135,7 @@ export class FormView {
     }
     setText(this.paramsHint, d.preset === 'custom' ? 'custom' : `${d.preset} preset`);
     this.el.querySelectorAll<HTMLButtonElement>('.data-row button').forEach((b) => { b.disabled = busy; });
+    (this.el.querySelector('[data-action="sample-data"]') as HTMLElement).hidden = d.dataFile === SAMPLE_DATA;
     this.nameInput.disabled = busy;
     this.presetSelect.disabled = busy;
 

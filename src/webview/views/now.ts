@@ -89,7 +89,8 @@ export class NowView {
     this.set('memory', step ? `${f.num(step.memoryMB)} MB` : f.DASH);
 
     let frac = 0;
-    if (r.end) frac = 1;
+    if (r.end && (r.end.reason === 'completed' || r.end.reason === 'early-stopping')) frac = 1;
+    else if (r.end) frac = total > 0 ? (r.end.steps ?? step?.step ?? 0) / (r.stepsPerEpoch * total) : 0;
     else if (step && Number.isFinite(eta) && elapsed + eta > 0) frac = elapsed / (elapsed + eta);
     else if (step && total > 0) frac = step.step / (step.stepsPerEpoch * total);
     this.progress.value = Math.min(1, Math.max(0, frac));

@@ -67,8 +67,11 @@ export class Toolbar {
       case 'ended': {
         const end = r!.end!;
         title = `${END_TEXT[end.reason] ?? 'Ended'}: ${name}`;
+        const steps = (end.steps ?? 0).toLocaleString('en-US');
+        const inEpoch = r!.lastStep && r!.lastStep.epoch > end.epochs ? r!.lastStep.epoch : null;
         detail = end.reason === 'error' ? (end.error ?? 'Training failed.')
-          : `${end.epochs} epochs, ${(end.steps ?? 0).toLocaleString('en-US')} steps in ${clock(end.elapsedMs)}`;
+          : inEpoch !== null ? `In epoch ${inEpoch} at step ${steps}, after ${clock(end.elapsedMs)}`
+          : `${end.epochs} epoch${end.epochs === 1 ? '' : 's'}, ${steps} steps in ${clock(end.elapsedMs)}`;
         if (this.note) detail = this.note;
         break;
       }
