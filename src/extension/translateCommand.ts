@@ -80,11 +80,12 @@ async function runWithProgress<T>(
 ): Promise<T | undefined> {
   const controller = new AbortController();
   try {
+    let result: T;
     if (lines <= settings.progressNotificationLines()) {
       s.statusBar.setActivity('Translating…');
-      return await work(controller.signal, () => undefined);
-    }
-    return await vscode.window.withProgress(
+      result = await work(controller.signal, () => undefined);
+    } else {
+      result = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `Seq2Seq: ${title}`, cancellable: true },
       async (progress, token) => {
         token.onCancellationRequested(() => controller.abort());
@@ -98,7 +99,11 @@ async function runWithProgress<T>(
           s.statusBar.setActivity(`Translating ${pct}%`);
         });
       },
-    );
+      );
+    }
+    // Cancelled just as the result arrived: the user asked for no change, so none is made.
+    if (controller.signal.aborted) throw new WorkerError('cancelled', 'cancelled');
+    return result;
   } catch (err) {
     if (controller.signal.aborted || (err instanceof WorkerError && err.code === 'cancelled')) {
       s.log.info('translation cancelled');

@@ -128,7 +128,8 @@ export class WorkerClient {
     }
     if (this.child) return this.child;
     const started = Date.now();
-    const child = fork(this.opts.script, [`--backend=${backend}`], {
+    // --role only labels the process for `ps`; the worker ignores it.
+    const child = fork(this.opts.script, [`--backend=${backend}`, `--role=${this.opts.role}`], {
       serialization: 'advanced',
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       execArgv: this.opts.execArgv ?? [],

@@ -6,6 +6,7 @@
  * Screenshots go to test/e2e/screenshots/.
  */
 import { test } from 'node:test';
+import { execFileSync } from 'node:child_process';
 import * as assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -45,15 +46,32 @@ async function focusEditor(page: Page): Promise<void> {
 }
 
 async function openFile(page: Page, name: string): Promise<void> {
-  // Quick Open (Ctrl+P), as a user would.
-  await page.keyboard.press('Control+P');
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible' });
-  await input.fill(name);
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor({ timeout: 20_000 });
-  await page.keyboard.press('Enter');
-  await page.locator('.tabs-container .tab.active', { hasText: name }).waitFor({ timeout: 30_000 });
+  // Quick Open (Ctrl+P), as a user would; once more if a notification or menu held the focus.
+  for (let attempt = 1; ; attempt++) {
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('Control+P');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible' });
+    await input.fill(name);
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor({ timeout: 20_000 });
+    await page.keyboard.press('Enter');
+    try {
+      await page.locator('.tabs-container .tab.active', { hasText: name }).waitFor({ timeout: 10_000 });
+      break;
+    } catch (err) {
+      if (attempt >= 3) throw err;
+    }
+  }
   await page.locator('.editor-group-container.active .monaco-editor .view-lines').waitFor();
+}
+
+/** Clicks a context menu item (menus ignore clicks in the first moments after they open). */
+async function clickMenuItem(page: Page, name: string): Promise<void> {
+  const item = page.getByRole('menuitem', { name });
+  await item.waitFor({ state: 'visible' });
+  await page.waitForTimeout(400);
+  await item.hover();
+  await item.click();
 }
 
 /** F1, the command's title, Enter. */
@@ -88,7 +106,8 @@ test('the packaged extension in code-server, used through the UI', { timeout: 30
   t.after(async () => { await browser.close().catch(() => undefined); await server.stop(); });
 
   const big = Array.from({ length: 5000 }, (_, i) => ['alpha', 'window', 'garden', 'teacher', 'mountain'][i % 5]! + String.fromCharCode(97 + (i % 26))).join('\n');
-  const ws = makeWorkspace(server.dir, { 'words.txt': WORDS.join('\n') + '\n', 'big.txt': big + '\n' });
+  const pairs = readFileSync(join(ROOT, 'samples', 'g2p-sample.tsv'), 'utf8').split('\n').slice(0, 600).join('\n');
+  const ws = makeWorkspace(server.dir, { 'words.txt': WORDS.join('\n') + '\n', 'big.txt': big + '\n', 'pairs.tsv': pairs + '\n' });
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   const t0 = Date.now();
   await page.goto(`${server.url}/?folder=${encodeURIComponent(ws)}`);
@@ -106,7 +125,7 @@ test('the packaged extension in code-server, used through the UI', { timeout: 30
     await page.keyboard.press('Enter');
   };
 
-  await t.test('train from the palette: the status bar shows progress; stop at once; resume', async () => {
+  await t.test('train from the palette: the status bar shows progress; stop at once; resume', onFailureScreenshot(page, 'train from the palette: the status bar shows progress; stop at once; resume', async () => {
     await openFile(page, 'words.txt');
     const started = Date.now();
     await trainFromPalette('ui-model');
@@ -125,9 +144,9 @@ test('the packaged extension in code-server, used through the UI', { timeout: 30
     await screenshot(page, 'training-resumed');
     await runCommand(page, 'Seq2Seq: Stop Training');
     await waitForStatus(page, /^(?!.*Training)/, 20_000);
-  });
+  }));
 
-  await t.test('the training panel opens from the status bar and shows the run and the models', async () => {
+  await t.test('the training panel opens from the status bar and shows the run and the models', onFailureScreenshot(page, 'the training panel opens from the status bar and shows the run and the models', async () => {
     const consoleErrors: string[] = [];
     page.on('console', (m) => { if (m.type() === 'error' && /Content Security Policy|webview/i.test(m.text())) consoleErrors.push(m.text()); });
     await page.locator(STATUS).click();
@@ -136,9 +155,9 @@ test('the packaged extension in code-server, used through the UI', { timeout: 30
     await page.waitForTimeout(1000);
     await screenshot(page, 'training-panel');
     assert.deepEqual(consoleErrors, [], 'no CSP violations or webview errors');
-  });
+  }));
 
-  await t.test('select text, context menu, Translate Selection replaces it; undo restores it', async () => {
+  await t.test('select text, context menu, Translate Selection replaces it; undo restores it', onFailureScreenshot(page, 'select text, context menu, Translate Selection replaces it; undo restores it', async () => {
     await runCommand(page, 'Notifications: Clear All Notifications');
     if (bundledSample) {
       // The bundled sample model is what a fresh install translates with.
@@ -151,7 +170,7 @@ test('the packaged extension in code-server, used through the UI', { timeout: 30
     await focusEditor(page);
     await page.keyboard.press('Control+A');
     await page.locator('.editor-group-container.active .monaco-editor .view-lines').click({ button: 'right' });
-    await page.getByRole('menuitem', { name: 'Translate Selection' }).click();
+    await clickMenuItem(page, 'Translate Selection');
     const deadline = Date.now() + 60_000;
     let lines = await editorLines(page);
     while (lines[0] === WORDS[0] && Date.now() < deadline) {
@@ -166,9 +185,9 @@ test('the packaged extension in code-server, used through the UI', { timeout: 30
     await page.keyboard.press('Control+Z');
     await page.waitForTimeout(300);
     assert.deepEqual((await editorLines(page)).slice(0, 3), WORDS, 'one undo restores the original');
-  });
+  }));
 
-  await t.test('a 5,000-line selection translates with a progress notification, and can be cancelled', async () => {
+  await t.test('a 5,000-line selection translates with a progress notification, and can be cancelled', onFailureScreenshot(page, 'a 5,000-line selection translates with a progress notification, and can be cancelled', async () => {
     await runCommand(page, 'Notifications: Clear All Notifications');
     await openFile(page, 'big.txt');
     await focusEditor(page);
@@ -201,7 +220,49 @@ test('the packaged extension in code-server, used through the UI', { timeout: 30
     t.diagnostic(`cancel took effect in ${Date.now() - cancelled} ms`);
     await page.waitForTimeout(500);
     assert.deepEqual(await editorLines(page), before, 'a cancelled translation leaves the text as it was');
-  });
+  }));
+
+  await t.test('a killed model process is reported in plain words and restarts on the next request', onFailureScreenshot(page, 'a killed model process is reported in plain words and restarts on the next request', async () => {
+    await runCommand(page, 'Notifications: Clear All Notifications');
+    await openFile(page, 'big.txt');
+    await focusEditor(page);
+    await page.keyboard.press('Control+A');
+    await runCommand(page, 'Seq2Seq: Translate Selection');
+    await notification(page, /Translating 5000 lines/, 30_000);
+    const pid = workerPid(server.extensionsDir, 'run');
+    assert.ok(pid, 'the run worker is visible in ps');
+    process.kill(pid, 'SIGKILL');
+    await notification(page, /the model process was killed .* while translating\. It will start again on your next request/, 15_000);
+    await screenshot(page, 'worker-killed');
+    await runCommand(page, 'Notifications: Clear All Notifications');
+    setUserSettings(server.userDataDir, { 'seq2seq.decoding.strategy': 'greedy' });
+    await page.waitForTimeout(1000);
+    await openFile(page, 'words.txt');
+    await focusEditor(page);
+    await page.keyboard.press('Control+A');
+    await runCommand(page, 'Seq2Seq: Translate Selection');
+    const deadline = Date.now() + 60_000;
+    while ((await editorLines(page))[0] === WORDS[0] && Date.now() < deadline) await page.waitForTimeout(200);
+    assert.notEqual((await editorLines(page))[0], WORDS[0], 'translated by a new worker');
+    assert.notEqual(workerPid(server.extensionsDir, 'run'), pid);
+    await page.keyboard.press('Control+Z');
+  }));
+
+  await t.test('Explorer context menu: Train Model on This File', onFailureScreenshot(page, 'Explorer context menu: Train Model on This File', async () => {
+    await runCommand(page, 'View: Show Explorer');
+    const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'pairs.tsv' }).first();
+    await row.click({ button: 'right' });
+    await clickMenuItem(page, 'Train Model on This File');
+    await choose(page, 'fast');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible' });
+    assert.match(await input.inputValue(), /^pairs-fast/, 'the name is suggested from the file');
+    await page.keyboard.press('Enter');
+    await waitForStatus(page, /Training epoch/, 60_000);
+    await screenshot(page, 'train-on-this-file');
+    await runCommand(page, 'Seq2Seq: Stop Training');
+    await waitForStatus(page, /^(?!.*Training)/, 20_000);
+  }));
 
   const activation = findInLogs(join(server.userDataDir, 'logs'), /activated in [\d.]+ ms/);
   if (activation) t.diagnostic(`extension log: ${activation}`);
@@ -221,4 +282,23 @@ function findInLogs(dir: string, re: RegExp): string | null {
     }
   }
   return null;
+}
+
+/** The pid of the extension's worker with this role, among code-server's processes. */
+function workerPid(extensionsDir: string, role: 'run' | 'train'): number | null {
+  const ps = execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' });
+  const line = ps.split('\n').find((l) => l.includes(extensionsDir) && l.includes('worker.js') && l.includes(`--role=${role}`));
+  return line ? Number(line.trim().split(/\s+/)[0]) : null;
+}
+
+/** Runs a step; on failure saves a screenshot named after it, then fails as before. */
+function onFailureScreenshot(page: Page, name: string, fn: () => Promise<void>): () => Promise<void> {
+  return async () => {
+    try {
+      await fn();
+    } catch (err) {
+      await screenshot(page, `FAILED-${name.replace(/[^A-Za-z0-9]+/g, '-').slice(0, 60)}`).catch(() => undefined);
+      throw err;
+    }
+  };
 }
