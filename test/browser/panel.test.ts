@@ -44,6 +44,8 @@ describe('training panel with a recorded run', { skip: skipReason() }, () => {
     const lastStepBefore = stepEvents[stepsBefore - 1];
     assert.equal(await p.page.textContent('[data-stat="epoch"]'), `${lastStepBefore.epoch} / ${start.settings.train.epochs}`);
     assert.equal(await p.page.textContent('[data-stat="step"]'), lastStepBefore.step.toLocaleString('en-US'));
+    const progress = Number(await p.page.getAttribute('.run-progress', 'value'));
+    assert.ok(Math.abs(progress - lastStepBefore.step / (start.stepsPerEpoch * start.settings.train.epochs)) < 1e-9, `progress ${progress}`);
     const etaBefore = await p.page.textContent('[data-stat="eta"]');
     assert.notEqual(etaBefore, '—');
     assert.match(await p.page.textContent('.samples') ?? '', /appear after each epoch/);

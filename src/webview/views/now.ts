@@ -91,8 +91,11 @@ export class NowView {
     let frac = 0;
     if (r.end && (r.end.reason === 'completed' || r.end.reason === 'early-stopping')) frac = 1;
     else if (r.end) frac = total > 0 ? (r.end.steps ?? step?.step ?? 0) / (r.stepsPerEpoch * total) : 0;
-    else if (step && Number.isFinite(eta) && elapsed + eta > 0) frac = elapsed / (elapsed + eta);
-    else if (step && total > 0) frac = step.step / (step.stepsPerEpoch * total);
+    else if (step && total > 0) {
+      // Steps done of all planned, or time used of the budget, whichever is further along.
+      const budgetMs = st.settings.train.minutes * 60_000;
+      frac = Math.max(step.step / (step.stepsPerEpoch * total), budgetMs > 0 ? elapsed / budgetMs : 0);
+    }
     this.progress.value = Math.min(1, Math.max(0, frac));
     setText(this.progressText, `${Math.round(this.progress.value * 100)} %`);
 
