@@ -15,6 +15,8 @@ export interface SeriesSpec {
   points: boolean;
   width?: number;
   dash?: number[];
+  /** Only markers, no line (e.g. the best epoch), drawn hollow and larger. */
+  marker?: boolean;
 }
 
 export interface XY { x: number[]; y: number[] }
@@ -98,7 +100,14 @@ export class LineChart {
       axes: [{ ...axis((v) => formatEpoch(v), 26), incrs: this.xIncrs }, axis(fmt, 42)],
       series: [
         { label: 'epoch', value: (_u, v) => (v === null ? '—' : formatEpoch(v)) },
-        ...this.specs.map((s): uPlot.Series => ({
+        ...this.specs.map((s): uPlot.Series => s.marker ? {
+          label: s.label,
+          stroke: t.colors[s.color],
+          width: 2,
+          paths: () => null,
+          points: { show: true, size: 11, width: 2, fill: 'transparent', stroke: t.colors[s.color] },
+          value: legendValue,
+        } : {
           label: s.label,
           stroke: t.colors[s.color],
           width: s.width ?? (s.points ? 1.5 : 1.25),
@@ -106,7 +115,7 @@ export class LineChart {
           spanGaps: true,
           points: s.points ? { show: true, size: 5, fill: t.colors[s.color], stroke: t.colors[s.color] } : { show: false },
           value: legendValue,
-        })),
+        }),
       ],
     };
     replaceChildren(this.plotEl);

@@ -56,8 +56,13 @@ describe('training panel with a recorded run', { skip: skipReason() }, () => {
     const withDev = epochEvents.filter((e) => e.dev).length;
     assert.deepEqual(await chartPoints(p.page, 'loss'), { trainStep: stepsAll, trainEpoch: epochEvents.length, devEpoch: withDev });
     assert.deepEqual(await chartPoints(p.page, 'accuracy'), { trainStep: stepsAll, trainEpoch: epochEvents.length, devEpoch: withDev });
-    const metricKeys = start.devMetric === 'per' ? { per: withDev, wer: withDev } : { bleu: withDev, chrf: withDev };
+    const best = epochEvents.some((e) => e.isBest) ? 1 : 0;
+    const metricKeys = start.devMetric === 'per' ? { per: withDev, wer: withDev, best } : { bleu: withDev, chrf: withDev, best };
     assert.deepEqual(await chartPoints(p.page, 'metric'), metricKeys);
+    // The best epoch is marked, with its value in the legend.
+    const bestEpoch = epochEvents.filter((e) => e.isBest).at(-1)!;
+    const bestValue = bestEpoch.dev![start.devMetric === 'per' ? 'per' : 'bleu'];
+    assert.equal(await p.page.locator('[data-chart="metric"] .u-series').nth(3).textContent(), `best${Number(bestValue.toPrecision(3))}`);
     // uPlot drew its canvases.
     assert.equal(await p.page.locator('[data-chart="loss"] canvas').count(), 1);
 
@@ -126,7 +131,7 @@ describe('training panel, other situations', { skip: skipReason() }, () => {
     await p.deliver({ type: 'state', state: panelState({ training: { running: false, modelName: 'eng-deu-small', events: text } }) });
     await p.settle();
     const n = epochs(text).filter((e) => e.dev).length;
-    assert.deepEqual(await chartPoints(p.page, 'metric'), { bleu: n, chrf: n });
+    assert.deepEqual(await chartPoints(p.page, 'metric'), { bleu: n, chrf: n, best: 1 });
     assert.match(await p.page.textContent('[data-chart="metric"] .chart-title') ?? '', /BLEU \/ chrF/);
     assert.match(await p.page.textContent('[data-stat="best"]') ?? '', /^BLEU \d/);
     assert.deepEqual(p.errors, []);

@@ -47,6 +47,7 @@ export class CurvesView {
     return new LineChart('metric', `Dev ${m.main.label} / ${m.second.label} (%${m.lowerIsBetter ? ', lower is better' : ''})`, [
       { id: m.main.key, label: m.main.label, color: 'green', points: true, width: 2 },
       { id: m.second.key, label: m.second.label, color: 'purple', points: true },
+      { id: 'best', label: 'best', color: 'orange', points: true, marker: true },
     ], (v) => num(v), 'The dev metric appears after the first epoch.', 140, [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000]);
   }
 
@@ -76,7 +77,10 @@ export class CurvesView {
     const acc = r.accuracy.points();
     this.accuracy.setData([acc, epochs((e) => e.trainAccuracy), epochs((e) => e.dev?.accuracy ?? Number.NaN)]);
     const mm = metricsFor(kind);
-    this.metric.setData([epochs((e) => metricValue(e.dev, mm.main.key)), epochs((e) => metricValue(e.dev, mm.second.key))]);
+    const best = r.bestEpoch;
+    const bestXY: XY = best && Number.isFinite(metricValue(best.dev, mm.main.key))
+      ? { x: [r.epochX(best)], y: [metricValue(best.dev, mm.main.key)] } : { x: [], y: [] };
+    this.metric.setData([epochs((e) => metricValue(e.dev, mm.main.key)), epochs((e) => metricValue(e.dev, mm.second.key)), bestXY]);
   }
 
   /** Re-creates the charts in the new theme's colours. */
