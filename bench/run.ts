@@ -9,7 +9,7 @@
  *   flags: --steps N (timed training steps per run, default 40) --warmup N (3) --runs N (2, alternating)
  *          --decode-n N (1000 dev words) --max-len N (20) --decode-train-steps N (150)
  *          --model DIR (decode with an existing model of this architecture instead of training one)
- *          --no-torch --no-worker --profile (where our training step's time goes) --torch-threads N (2)
+ *          --no-torch --no-worker --profile (where our training step's time goes) --torch-threads 2,1 (PyTorch thread counts, each run)
  *
  * Runs alternate (ours, PyTorch, ours, PyTorch, ...) and the median of each side is reported, so a
  * burst of load from another job hits both sides alike. Each run is its own process, so peak RSS is the
@@ -44,7 +44,7 @@ const SEED = 1;
 interface Flags {
   json: boolean; quick: boolean; steps: number; warmup: number; runs: number; decodeN: number; maxLen: number;
   decodeTrainSteps: number; model: string | null; torch: boolean; worker: boolean; profile: boolean;
-  child: string | null; save: string | null; line: string; reps: number; torchThreads: number;
+  child: string | null; save: string | null; line: string; reps: number; torchThreads: number[];
   train: string; dev: string;
 }
 
@@ -81,7 +81,7 @@ function parseFlags(argv: string[]): Flags {
     save: val('--save') ?? null,
     line: val('--line') ?? 'supercalifragilistic',
     reps: Math.max(1, num('--reps', quick ? 5 : 15)),
-    torchThreads: Math.max(1, num('--torch-threads', 2)),
+    torchThreads: (val('--torch-threads') ?? '2,1').split(',').map((x) => Math.max(1, Math.floor(Number(x)))).filter((x) => Number.isFinite(x)),
     train: resolve(val('--train') ?? join(DATA_DIR, 'train.tsv')),
     dev: resolve(val('--dev') ?? join(DATA_DIR, 'dev.tsv')),
   };
@@ -430,7 +430,7 @@ interface TorchCheck { available: boolean; info?: Record<string, unknown>; reaso
 async function checkTorch(f: Flags): Promise<TorchCheck> {
   if (!f.torch) return { available: false, reason: 'skipped (--no-torch)' };
   if (!existsSync(PYTHON)) return { available: false, reason: `${PYTHON} not found` };
-  const r = await runChild<Record<string, unknown>>(PYTHON, [PY_REF, 'blas', '--threads', String(f.torchThreads)], { tagged: false, timeoutMs: 120_000 });
+  const r = await runChild<Record<string, unknown>>(PYTHON, [PY_REF, 'blas', '--threads', String(f.torchThreads[0] ?? 2)], { tagged: false, timeoutMs: 120_000 });
   if (!r.ok) return { available: false, reason: r.error?.includes('torch-missing') ? 'torch is not installed' : r.error };
   return { available: true, info: r.result };
 }
@@ -494,6 +494,20 @@ function agreement(a: string[] | undefined, b: string[] | undefined): number | n
   return (100 * same) / a.length;
 }
 
+interface TorchSide {
+  threads: number;
+  train: TrainResult[];
+  decode: DecodeResult[];
+}
+
+interface SideSummary {
+  threads: number;
+  samples_per_s: number; target_tokens_per_s: number; gflops: number; ms_per_step: number; peak_rss_mb: number; cpu_per_wall: number;
+  runs: number[]; ratio: number | null;
+  greedy_ms_per_input: number; beam5_ms_per_input: number; single_line_beam5_ms: number; decode_peak_rss_mb: number;
+  greedy_mean_output_tokens: number | null; beam5_mean_output_tokens: number | null;
+}
+
 async function main(): Promise<void> {
   const f = parseFlags(process.argv.slice(2));
   if (f.child === 'train') return childTrain(f);
@@ -519,39 +533,38 @@ async function main(): Promise<void> {
 
   const workDir = mkdtempSync(join(tmpdir(), 'seq2seq-bench-'));
   const modelDir = f.model ? resolve(f.model) : join(workDir, 'model');
-  const tsxBin = process.execPath;
+  const node = process.execPath;
   const ours: TrainResult[] = [];
-  const theirs: TrainResult[] = [];
+  const sides: TorchSide[] = torch.available ? f.torchThreads.map((threads) => ({ threads, train: [], decode: [] })) : [];
   const errors: string[] = [];
   try {
-    // Training: ours, torch, ours, torch, ...
+    // Training: ours, torch (each thread count), ours, torch, ...
     for (let r = 0; r < f.runs; r++) {
       const save = r === 0 && !f.model ? ['--save', modelDir] : [];
       const prof = r === 0 && f.profile ? ['--profile'] : [];
       progress(`train run ${r + 1}/${f.runs}: ours (${f.warmup} warm-up + ${f.steps} timed steps${save.length ? `, then a decode model to step ${f.decodeTrainSteps}` : ''})`);
-      const o = await runChild<TrainResult>(tsxBin, tsxArgs(f, 'train', [...save, ...prof]), { tagged: true });
+      const o = await runChild<TrainResult>(node, tsxArgs(f, 'train', [...save, ...prof]), { tagged: true });
       if (o.ok && o.result) { ours.push(o.result); progress(`  ours: ${fmt(o.result.samples_per_s)} samples/s (${o.result.backend})`); } else errors.push(`ours train: ${o.error}`);
-      if (torch.available) {
-        progress(`train run ${r + 1}/${f.runs}: PyTorch`);
-        const t = await runChild<TrainResult>(PYTHON, [PY_REF, 'train', '--steps', String(f.steps), '--warmup', String(f.warmup), '--data', f.train, '--threads', String(f.torchThreads)], { tagged: false });
-        if (t.ok && t.result) { theirs.push(t.result); progress(`  PyTorch: ${fmt(t.result.samples_per_s)} samples/s`); } else errors.push(`pytorch train: ${t.error}`);
+      for (const side of sides) {
+        progress(`train run ${r + 1}/${f.runs}: PyTorch, ${side.threads} thread${side.threads > 1 ? 's' : ''}`);
+        const t = await runChild<TrainResult>(PYTHON, [PY_REF, 'train', '--steps', String(f.steps), '--warmup', String(f.warmup), '--data', f.train, '--threads', String(side.threads)], { tagged: false });
+        if (t.ok && t.result) { side.train.push(t.result); progress(`  PyTorch: ${fmt(t.result.samples_per_s)} samples/s`); } else errors.push(`pytorch train (${side.threads} threads): ${t.error}`);
       }
     }
     const loadAfterTrain = loadavg()[0];
 
     // Decoding: ours, torch, ours, torch, ... with the same weights on both sides.
     const oursDec: DecodeResult[] = [];
-    const theirsDec: DecodeResult[] = [];
     const haveModel = existsSync(join(modelDir, 'model.json'));
     if (!haveModel) errors.push(`no model to decode with in ${modelDir}`);
     for (let r = 0; haveModel && r < f.runs; r++) {
       progress(`decode run ${r + 1}/${f.runs}: ours (greedy + beam 5 over ${f.decodeN} dev words, one-line beam 5 x${f.reps})`);
-      const o = await runChild<DecodeResult>(tsxBin, tsxArgs(f, 'decode', ['--model', modelDir]), { tagged: true });
+      const o = await runChild<DecodeResult>(node, tsxArgs(f, 'decode', ['--model', modelDir]), { tagged: true });
       if (o.ok && o.result) oursDec.push(o.result); else errors.push(`ours decode: ${o.error}`);
-      if (torch.available) {
-        progress(`decode run ${r + 1}/${f.runs}: PyTorch`);
-        const t = await runChild<DecodeResult>(PYTHON, [PY_REF, 'decode', '--model', modelDir, '--dev', f.dev, '--n', String(f.decodeN), '--max-len', String(f.maxLen), '--reps', String(f.reps), '--line', f.line, '--threads', String(f.torchThreads), '--outputs'], { tagged: false });
-        if (t.ok && t.result) theirsDec.push(t.result); else errors.push(`pytorch decode: ${t.error}`);
+      for (const side of sides) {
+        progress(`decode run ${r + 1}/${f.runs}: PyTorch, ${side.threads} thread${side.threads > 1 ? 's' : ''}`);
+        const t = await runChild<DecodeResult>(PYTHON, [PY_REF, 'decode', '--model', modelDir, '--dev', f.dev, '--n', String(f.decodeN), '--max-len', String(f.maxLen), '--reps', String(f.reps), '--line', f.line, '--threads', String(side.threads), '--outputs'], { tagged: false });
+        if (t.ok && t.result) side.decode.push(t.result); else errors.push(`pytorch decode (${side.threads} threads): ${t.error}`);
       }
     }
 
@@ -563,51 +576,64 @@ async function main(): Promise<void> {
     let activation: { module_load_ms: number; activate_ms: number; reported_activation_ms: number | null } | null = null;
     let activationNote = '';
     if (existsSync(join(ROOT, 'dist', 'extension.js'))) {
-      const a = await runChild<typeof activation & object>(tsxBin, ['--import', 'tsx', join(ROOT, 'bench', 'run.ts'), '--child', 'activate'], { tagged: true, timeoutMs: 60_000 });
+      const a = await runChild<typeof activation & object>(node, ['--import', 'tsx', join(ROOT, 'bench', 'run.ts'), '--child', 'activate'], { tagged: true, timeoutMs: 60_000 });
       if (a.ok && a.result) activation = a.result; else activationNote = `not measurable without VS Code here: ${a.error}`;
     } else activationNote = 'dist/extension.js is not built';
 
     // ---- summary ----
     const med = (xs: TrainResult[], k: keyof TrainResult) => median(xs.map((x) => x[k] as number));
     const medD = (xs: DecodeResult[], pick: (d: DecodeResult) => number) => median(xs.map(pick));
-    const oursSps = med(ours, 'samples_per_s');
-    const torchSps = med(theirs, 'samples_per_s');
-    const greedyAgree = agreement(oursDec[0]?.greedy.outputs, theirsDec[0]?.greedy.outputs);
-    const beamAgree = agreement(oursDec[0]?.beam5.outputs, theirsDec[0]?.beam5.outputs);
-    const sameBatches = ours.length && theirs.length ? ours[0].batches_fingerprint === theirs[0].batches_fingerprint : null;
     const ratio = (a: number, b: number) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? a / b : null);
-    const summary = {
+    const oursSps = med(ours, 'samples_per_s');
+    const oursGreedy = medD(oursDec, (d) => d.greedy.ms_per_input);
+    const oursBeam = medD(oursDec, (d) => d.beam5.ms_per_input);
+    const oursLine = medD(oursDec, (d) => d.single_line_beam5_ms);
+    const sideSummaries: SideSummary[] = sides.map((s) => ({
+      threads: s.threads,
+      samples_per_s: med(s.train, 'samples_per_s'), target_tokens_per_s: med(s.train, 'target_tokens_per_s'), gflops: med(s.train, 'gflops'),
+      ms_per_step: med(s.train, 'ms_per_step'), peak_rss_mb: med(s.train, 'peak_rss_mb'), cpu_per_wall: med(s.train, 'cpu_per_wall'),
+      runs: s.train.map((x) => x.samples_per_s), ratio: ratio(oursSps, med(s.train, 'samples_per_s')),
+      greedy_ms_per_input: medD(s.decode, (d) => d.greedy.ms_per_input), beam5_ms_per_input: medD(s.decode, (d) => d.beam5.ms_per_input),
+      single_line_beam5_ms: medD(s.decode, (d) => d.single_line_beam5_ms), decode_peak_rss_mb: medD(s.decode, (d) => d.peak_rss_mb),
+      greedy_mean_output_tokens: s.decode[0]?.greedy.mean_output_tokens ?? null, beam5_mean_output_tokens: s.decode[0]?.beam5.mean_output_tokens ?? null,
+    }));
+    const primary = sideSummaries[0];
+    const best = sideSummaries.reduce<SideSummary | undefined>((b, s) => (!b || s.samples_per_s > b.samples_per_s ? s : b), undefined);
+    const firstDec = sides.find((s) => s.decode.length)?.decode[0];
+    const firstTrain = sides.find((s) => s.train.length)?.train[0];
+    const summary: Summary = {
       machine: { ...machine, loadavg_after_training: Math.round(loadAfterTrain * 100) / 100, loadavg_end: loadavg().map((x) => Math.round(x * 100) / 100) },
       pytorch: torch.available ? torch.info : { unavailable: torch.reason, install: INSTALL_HINT },
-      settings: { model: MODEL, batch: BATCH, lr: LR, steps: f.steps, warmup: f.warmup, runs: f.runs, decode_inputs: f.decodeN, max_len: f.maxLen, decode_train_steps: f.model ? null : f.decodeTrainSteps, model_dir: f.model ? modelDir : null },
+      settings: { model: MODEL, batch: BATCH, lr: LR, steps: f.steps, warmup: f.warmup, runs: f.runs, decode_inputs: f.decodeN, max_len: f.maxLen, decode_train_steps: f.model ? null : f.decodeTrainSteps, model_dir: f.model ? modelDir : null, pytorch_threads: f.torchThreads },
       train: {
         backend: ours[0]?.backend ?? null,
-        samples_per_s: oursSps, pytorch_samples_per_s: torchSps, ratio: ratio(oursSps, torchSps),
-        target_tokens_per_s: med(ours, 'target_tokens_per_s'), pytorch_target_tokens_per_s: med(theirs, 'target_tokens_per_s'),
-        gflops: med(ours, 'gflops'), pytorch_gflops: med(theirs, 'gflops'),
-        ms_per_step: med(ours, 'ms_per_step'), pytorch_ms_per_step: med(theirs, 'ms_per_step'),
-        peak_rss_mb: med(ours, 'peak_rss_mb'), pytorch_peak_rss_mb: med(theirs, 'peak_rss_mb'),
-        cpu_per_wall: med(ours, 'cpu_per_wall'), pytorch_cpu_per_wall: med(theirs, 'cpu_per_wall'), pytorch_threads: f.torchThreads,
-        runs: ours.map((x) => x.samples_per_s), pytorch_runs: theirs.map((x) => x.samples_per_s),
-        same_batches: sameBatches, batches_fingerprint: ours[0]?.batches_fingerprint ?? null,
-        loss: ours[0] ? [ours[0].first_loss, ours[0].last_loss] : null, pytorch_loss: theirs[0] ? [theirs[0].first_loss, theirs[0].last_loss] : null,
+        samples_per_s: oursSps, pytorch_samples_per_s: primary?.samples_per_s ?? null, ratio: primary?.ratio ?? null,
+        pytorch_threads: primary?.threads ?? null,
+        pytorch_best_samples_per_s: best?.samples_per_s ?? null, pytorch_best_threads: best?.threads ?? null, ratio_vs_best: best?.ratio ?? null,
+        target_tokens_per_s: med(ours, 'target_tokens_per_s'), pytorch_target_tokens_per_s: primary?.target_tokens_per_s ?? null,
+        gflops: med(ours, 'gflops'), pytorch_gflops: primary?.gflops ?? null,
+        ms_per_step: med(ours, 'ms_per_step'), pytorch_ms_per_step: primary?.ms_per_step ?? null,
+        peak_rss_mb: med(ours, 'peak_rss_mb'), pytorch_peak_rss_mb: primary?.peak_rss_mb ?? null,
+        cpu_per_wall: med(ours, 'cpu_per_wall'),
+        runs: ours.map((x) => x.samples_per_s),
+        same_batches: ours.length && firstTrain ? ours[0].batches_fingerprint === firstTrain.batches_fingerprint : null,
+        loss: ours[0] ? [ours[0].first_loss, ours[0].last_loss] : null, pytorch_loss: firstTrain ? [firstTrain.first_loss, firstTrain.last_loss] : null,
         profile: ours[0]?.profile,
       },
       greedy: {
-        ms_per_input: medD(oursDec, (d) => d.greedy.ms_per_input), pytorch_ms_per_input: medD(theirsDec, (d) => d.greedy.ms_per_input),
-        ratio: ratio(medD(oursDec, (d) => d.greedy.ms_per_input), medD(theirsDec, (d) => d.greedy.ms_per_input)),
-        mean_output_tokens: oursDec[0]?.greedy.mean_output_tokens ?? null, pytorch_mean_output_tokens: theirsDec[0]?.greedy.mean_output_tokens ?? null,
-        identical_outputs_pct: greedyAgree, batch: 64,
+        ms_per_input: oursGreedy, pytorch_ms_per_input: primary?.greedy_ms_per_input ?? null, ratio: primary ? ratio(oursGreedy, primary.greedy_ms_per_input) : null,
+        mean_output_tokens: oursDec[0]?.greedy.mean_output_tokens ?? null, pytorch_mean_output_tokens: primary?.greedy_mean_output_tokens ?? null,
+        identical_outputs_pct: agreement(oursDec[0]?.greedy.outputs, firstDec?.greedy.outputs), batch: 64,
       },
       beam5: {
-        ms_per_input: medD(oursDec, (d) => d.beam5.ms_per_input), pytorch_ms_per_input: medD(theirsDec, (d) => d.beam5.ms_per_input),
-        ratio: ratio(medD(oursDec, (d) => d.beam5.ms_per_input), medD(theirsDec, (d) => d.beam5.ms_per_input)),
-        mean_output_tokens: oursDec[0]?.beam5.mean_output_tokens ?? null, pytorch_mean_output_tokens: theirsDec[0]?.beam5.mean_output_tokens ?? null,
-        identical_outputs_pct: beamAgree, batch_inputs: Math.max(8, Math.floor(256 / 5)),
-        single_line_ms: medD(oursDec, (d) => d.single_line_beam5_ms), pytorch_single_line_ms: medD(theirsDec, (d) => d.single_line_beam5_ms),
+        ms_per_input: oursBeam, pytorch_ms_per_input: primary?.beam5_ms_per_input ?? null, ratio: primary ? ratio(oursBeam, primary.beam5_ms_per_input) : null,
+        mean_output_tokens: oursDec[0]?.beam5.mean_output_tokens ?? null, pytorch_mean_output_tokens: primary?.beam5_mean_output_tokens ?? null,
+        identical_outputs_pct: agreement(oursDec[0]?.beam5.outputs, firstDec?.beam5.outputs), batch_inputs: Math.max(8, Math.floor(256 / 5)),
+        single_line_ms: oursLine, pytorch_single_line_ms: primary?.single_line_beam5_ms ?? null,
       },
-      decode_peak_rss_mb: medD(oursDec, (d) => d.peak_rss_mb), pytorch_decode_peak_rss_mb: medD(theirsDec, (d) => d.peak_rss_mb),
+      decode_peak_rss_mb: medD(oursDec, (d) => d.peak_rss_mb),
       model_load_ms: medD(oursDec, (d) => d.model_load_ms ?? NaN),
+      pytorch_by_threads: sideSummaries,
       worker,
       activation: activation ?? { note: activationNote },
       errors,
@@ -623,65 +649,82 @@ async function main(): Promise<void> {
   }
 }
 
-type Summary = {
+type Num = number | null;
+interface Summary {
   machine: { cpus: number; cpu: string; node: string; loadavg_start: number[]; loadavg_after_training: number; loadavg_end: number[] };
   pytorch: unknown;
-  settings: { steps: number; warmup: number; runs: number; decode_inputs: number; max_len: number };
-  train: Record<string, unknown> & { cpu_per_wall: number; pytorch_cpu_per_wall: number; pytorch_threads: number; samples_per_s: number; pytorch_samples_per_s: number; ratio: number | null; target_tokens_per_s: number; pytorch_target_tokens_per_s: number; gflops: number; pytorch_gflops: number; ms_per_step: number; pytorch_ms_per_step: number; peak_rss_mb: number; pytorch_peak_rss_mb: number; backend: string | null; same_batches: boolean | null; runs: number[]; pytorch_runs: number[]; profile?: unknown };
-  greedy: { ms_per_input: number; pytorch_ms_per_input: number; ratio: number | null; mean_output_tokens: number | null; pytorch_mean_output_tokens: number | null; identical_outputs_pct: number | null };
-  beam5: { ms_per_input: number; pytorch_ms_per_input: number; ratio: number | null; mean_output_tokens: number | null; pytorch_mean_output_tokens: number | null; identical_outputs_pct: number | null; single_line_ms: number; pytorch_single_line_ms: number };
-  decode_peak_rss_mb: number; pytorch_decode_peak_rss_mb: number; model_load_ms: number;
+  settings: { steps: number; warmup: number; runs: number; decode_inputs: number; max_len: number } & Record<string, unknown>;
+  train: {
+    backend: string | null; samples_per_s: number; pytorch_samples_per_s: Num; ratio: Num; pytorch_threads: Num;
+    pytorch_best_samples_per_s: Num; pytorch_best_threads: Num; ratio_vs_best: Num;
+    target_tokens_per_s: number; pytorch_target_tokens_per_s: Num; gflops: number; pytorch_gflops: Num; ms_per_step: number; pytorch_ms_per_step: Num;
+    peak_rss_mb: number; pytorch_peak_rss_mb: Num; cpu_per_wall: number; runs: number[]; same_batches: boolean | null;
+    loss: number[] | null; pytorch_loss: number[] | null; profile?: unknown;
+  };
+  greedy: { ms_per_input: number; pytorch_ms_per_input: Num; ratio: Num; mean_output_tokens: Num; pytorch_mean_output_tokens: Num; identical_outputs_pct: Num; batch: number };
+  beam5: { ms_per_input: number; pytorch_ms_per_input: Num; ratio: Num; mean_output_tokens: Num; pytorch_mean_output_tokens: Num; identical_outputs_pct: Num; batch_inputs: number; single_line_ms: number; pytorch_single_line_ms: Num };
+  decode_peak_rss_mb: number; model_load_ms: number;
+  pytorch_by_threads: SideSummary[];
   worker: WorkerBench | null;
   activation: { module_load_ms?: number; activate_ms?: number; note?: string };
   errors: string[]; elapsed_s: number;
-};
+}
 
 function printTable(s: Summary, torch: boolean): void {
-  const rows: [string, string, string, string][] = [];
-  const r = (a: number | null | undefined, b: number | null | undefined) => (a && b && Number.isFinite(a) && Number.isFinite(b) ? `${(a / b).toFixed(2)}x` : '-');
-  rows.push(['training (median of runs)', `ours (${s.train.backend ?? '?'})`, `PyTorch, ${s.train.pytorch_threads} thr`, 'ours / PyTorch']);
-  rows.push(['  samples/s', fmt(s.train.samples_per_s), fmt(s.train.pytorch_samples_per_s), r(s.train.samples_per_s, s.train.pytorch_samples_per_s)]);
-  rows.push(['  target tokens/s', fmt(s.train.target_tokens_per_s, 0), fmt(s.train.pytorch_target_tokens_per_s, 0), r(s.train.target_tokens_per_s, s.train.pytorch_target_tokens_per_s)]);
-  rows.push(['  ms per step', fmt(s.train.ms_per_step, 0), fmt(s.train.pytorch_ms_per_step, 0), r(s.train.ms_per_step, s.train.pytorch_ms_per_step)]);
-  rows.push(['  matmul GFLOP/s', fmt(s.train.gflops, 2), fmt(s.train.pytorch_gflops, 2), r(s.train.gflops, s.train.pytorch_gflops)]);
-  rows.push(['  peak RSS MB', fmt(s.train.peak_rss_mb, 0), fmt(s.train.pytorch_peak_rss_mb, 0), r(s.train.peak_rss_mb, s.train.pytorch_peak_rss_mb)]);
-  rows.push(['  CPU s per wall s (cores really used)', fmt(s.train.cpu_per_wall, 2), fmt(s.train.pytorch_cpu_per_wall, 2), '']);
-  rows.push(['  runs, samples/s', s.train.runs.map((x) => fmt(x)).join(', '), s.train.pytorch_runs.map((x) => fmt(x)).join(', ') || '-', '']);
-  rows.push([`decoding (max ${s.settings.max_len} tokens)`, '', '', '']);
-  rows.push([`  greedy ms/input (batch 64, ${s.settings.decode_inputs} words)`, fmt(s.greedy.ms_per_input, 2), fmt(s.greedy.pytorch_ms_per_input, 2), r(s.greedy.ms_per_input, s.greedy.pytorch_ms_per_input)]);
-  rows.push(['  greedy mean output tokens', fmt(s.greedy.mean_output_tokens, 2), fmt(s.greedy.pytorch_mean_output_tokens, 2), s.greedy.identical_outputs_pct === null ? '' : `${fmt(s.greedy.identical_outputs_pct)} % identical`]);
-  rows.push(['  beam-5 ms/input (51 inputs x 5 beams)', fmt(s.beam5.ms_per_input, 2), fmt(s.beam5.pytorch_ms_per_input, 2), r(s.beam5.ms_per_input, s.beam5.pytorch_ms_per_input)]);
-  rows.push(['  beam-5 mean output tokens', fmt(s.beam5.mean_output_tokens, 2), fmt(s.beam5.pytorch_mean_output_tokens, 2), s.beam5.identical_outputs_pct === null ? '' : `${fmt(s.beam5.identical_outputs_pct)} % identical`]);
-  rows.push(['  one line, beam 5, in process, warm (ms)', fmt(s.beam5.single_line_ms, 1), fmt(s.beam5.pytorch_single_line_ms, 1), r(s.beam5.single_line_ms, s.beam5.pytorch_single_line_ms)]);
-  rows.push(['  decode peak RSS MB', fmt(s.decode_peak_rss_mb, 0), fmt(s.pytorch_decode_peak_rss_mb, 0), '']);
-  rows.push(['start-up (ours only)', '', '', '']);
-  rows.push(['  model load in process (ms)', fmt(s.model_load_ms, 0), '', '']);
+  const sides = s.pytorch_by_threads;
+  const ncol = 1 + sides.length * 2;
+  const rows: string[][] = [];
+  const blank = (label: string) => [label, ...Array<string>(ncol).fill('')];
+  const r = (a: Num | undefined, b: Num | undefined, digits = 2) => (a && b && Number.isFinite(a) && Number.isFinite(b) ? `${(a / b).toFixed(digits)}x` : '-');
+  const row = (label: string, ours: number | null, pick: (p: SideSummary) => number | null, digits: number, ratioToo = true) =>
+    [label, fmt(ours, digits), ...sides.map((p) => fmt(pick(p), digits)), ...sides.map((p) => (ratioToo ? r(ours, pick(p)) : ''))];
+  rows.push(['', `ours (${s.train.backend ?? '?'})`, ...sides.map((p) => `PyTorch ${p.threads} thr`), ...sides.map((p) => `ours / PT ${p.threads} thr`)]);
+  rows.push(blank('training (median of runs)'));
+  rows.push(row('  samples/s', s.train.samples_per_s, (p) => p.samples_per_s, 1));
+  rows.push(row('  target tokens/s', s.train.target_tokens_per_s, (p) => p.target_tokens_per_s, 0));
+  rows.push(row('  ms per step', s.train.ms_per_step, (p) => p.ms_per_step, 0));
+  rows.push(row('  matmul GFLOP/s', s.train.gflops, (p) => p.gflops, 2));
+  rows.push(row('  peak RSS MB', s.train.peak_rss_mb, (p) => p.peak_rss_mb, 0));
+  rows.push(row('  CPU s per wall s', s.train.cpu_per_wall, (p) => p.cpu_per_wall, 2, false));
+  rows.push(['  each run, samples/s', s.train.runs.map((x) => fmt(x)).join(', '), ...sides.map((p) => p.runs.map((x) => fmt(x)).join(', ') || '-'), ...sides.map(() => '')]);
+  rows.push(blank(`decoding (same weights both sides, max ${s.settings.max_len} tokens)`));
+  rows.push(row(`  greedy ms/input (64 per batch, ${s.settings.decode_inputs} words)`, s.greedy.ms_per_input, (p) => p.greedy_ms_per_input, 2));
+  rows.push(row('  greedy mean output tokens', s.greedy.mean_output_tokens, (p) => p.greedy_mean_output_tokens, 2, false));
+  rows.push(row('  beam-5 ms/input (51 inputs x 5 beams)', s.beam5.ms_per_input, (p) => p.beam5_ms_per_input, 2));
+  rows.push(row('  beam-5 mean output tokens', s.beam5.mean_output_tokens, (p) => p.beam5_mean_output_tokens, 2, false));
+  rows.push(row('  one line, beam 5, in process, warm (ms)', s.beam5.single_line_ms, (p) => p.single_line_beam5_ms, 1));
+  rows.push(row('  decode peak RSS MB', s.decode_peak_rss_mb, (p) => p.decode_peak_rss_mb, 0, false));
+  rows.push(blank('start-up (ours)'));
+  rows.push(['  model load in process (ms)', fmt(s.model_load_ms, 0), ...Array<string>(ncol - 1).fill('')]);
   if (s.worker) {
-    rows.push([`  worker fork -> ready (ms, ${s.worker.backend})`, fmt(s.worker.fork_to_ready_ms, 0), '', '']);
-    rows.push(['  worker first translate, loads model (ms)', fmt(s.worker.first_translate_ms, 0), '', '']);
-    rows.push(['  worker one line beam 5, warm median / min (ms)', `${fmt(s.worker.warm_translate_ms, 1)} / ${fmt(s.worker.warm_translate_min_ms, 1)}`, '', '']);
-    rows.push(['  worker inspect (ms)', fmt(s.worker.inspect_ms, 1), '', '']);
+    const w = s.worker;
+    const one = (label: string, v: string) => rows.push([label, v, ...Array<string>(ncol - 1).fill('')]);
+    one(`  worker fork -> ready (ms, ${w.backend})`, fmt(w.fork_to_ready_ms, 0));
+    one('  worker first translate, loads model (ms)', fmt(w.first_translate_ms, 0));
+    one('  worker one line beam 5, warm median / min (ms)', `${fmt(w.warm_translate_ms, 1)} / ${fmt(w.warm_translate_min_ms, 1)}`);
+    one('  worker inspect (ms)', fmt(w.inspect_ms, 1));
   }
   if (s.activation.activate_ms !== undefined) {
-    rows.push(['  extension.js load + activate (ms)*', `${fmt(s.activation.module_load_ms, 0)} + ${fmt(s.activation.activate_ms, 1)}`, '', '']);
+    rows.push(['  extension.js load + activate (ms)*', `${fmt(s.activation.module_load_ms, 0)} + ${fmt(s.activation.activate_ms, 1)}`, ...Array<string>(ncol - 1).fill('')]);
   }
-  const w = [0, 1, 2, 3].map((i) => Math.max(...rows.map((row) => row[i].length)));
-  const line = (row: string[]) => row.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ');
+  const w = rows[0].map((_, i) => Math.max(...rows.map((x) => x[i].length)));
+  const line = (x: string[]) => x.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ').trimEnd();
   const out: string[] = [];
-  out.push(`Seq2Seq Studio vs PyTorch — LSTM enc-dec emb 64 / hidden 256 / 1 layer / no attention, batch 64, Adam 0.002, CMUdict G2P`);
+  out.push('Seq2Seq Studio vs PyTorch: LSTM encoder-decoder, emb 64, hidden 256, 1 layer, no attention, batch 64, Adam 0.002, CMUdict G2P');
   out.push(`${s.machine.cpus} x ${s.machine.cpu}, Node ${s.machine.node}; load average at start ${s.machine.loadavg_start.join(' ')}, after training ${s.machine.loadavg_after_training}, at end ${s.machine.loadavg_end.join(' ')}`);
   if (torch) {
     const p = s.pytorch as Record<string, unknown>;
-    out.push(`PyTorch ${String(p.torch)} on ${String(p.threads)} threads, BLAS: ${String(p.blas)} (1024^3 matmul ${String(p.matmul_1024_gflops)} GFLOP/s)`);
+    out.push(`PyTorch ${String(p.torch)}, BLAS: ${String(p.blas)} (1024^3 matmul ${String(p.matmul_1024_gflops)} GFLOP/s on ${String(p.threads)} threads)`);
   } else {
     out.push(`PyTorch reference not run: ${String((s.pytorch as { unavailable?: string }).unavailable)}. To compare, install it: ${INSTALL_HINT}`);
   }
   out.push(`${s.settings.runs} alternating runs per side, ${s.settings.warmup} warm-up + ${s.settings.steps} timed steps each; same batches on both sides: ${s.train.same_batches === null ? 'n/a' : s.train.same_batches ? 'yes' : 'NO'}`);
+  if (s.greedy.identical_outputs_pct !== null) out.push(`decoded outputs identical to PyTorch's: greedy ${fmt(s.greedy.identical_outputs_pct)} %, beam 5 ${fmt(s.beam5.identical_outputs_pct)} %`);
   out.push('');
   out.push(line(rows[0]));
   out.push(w.map((n) => '-'.repeat(n)).join('  '));
-  for (const row of rows.slice(1)) out.push(line(row));
-  if (s.activation.activate_ms !== undefined) out.push('* with a stand-in `vscode` module (no VS Code here): our own code only, not VS Code\'s extension-host overhead.');
+  for (const x of rows.slice(1)) out.push(line(x));
+  if (s.activation.activate_ms !== undefined) out.push('* with a stand-in `vscode` module (no VS Code here): our own activation code only, not VS Code\'s extension host.');
   else if (s.activation.note) out.push(`extension activation: ${s.activation.note}`);
   if (s.train.profile) {
     const p = s.train.profile as { batch_shape: number[]; forward_ms: number; forward_backward_ms: number; full_step_ms: number; kernel_calls: number; top_kernels: { name: string; calls: number; ms: number }[] };
@@ -697,7 +740,7 @@ function printTable(s: Summary, torch: boolean): void {
     for (const e of s.errors) out.push(`  ${e}`);
   }
   out.push('');
-  out.push(`(${s.elapsed_s} s. Figures vary with load: other jobs on this machine share its ${s.machine.cpus} cores.)`);
+  out.push(`(${s.elapsed_s} s. Figures vary with load: other jobs on this machine share its ${s.machine.cpus} cores; "CPU s per wall s" below 1 (ours) or below the thread count (PyTorch) means a run did not get its cores.)`);
   process.stdout.write(out.join('\n') + '\n');
 }
 
@@ -705,4 +748,3 @@ main().catch((e: unknown) => {
   process.stderr.write(`bench: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
   process.exit(1);
 });
-
