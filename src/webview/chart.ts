@@ -94,10 +94,11 @@ export class LineChart {
       width: this.width || Math.max(120, this.plotEl.clientWidth || 240),
       height: this.height,
       padding: [6, 8, 0, 0],
-      scales: { x: { time: false } },
+      // A little room on both sides so end points and the best-epoch ring are not cut off.
+      scales: { x: { time: false, range: (_u, min, max) => { const pad = Math.max((max - min) * 0.03, 0.05); return [min - pad, max + pad]; } } },
       legend: { show: true, live: true },
       cursor: { drag: { x: false, y: false, setScale: false }, points: { size: 6 } },
-      axes: [{ ...axis((v) => formatEpoch(v), 26), incrs: this.xIncrs }, axis(fmt, 42)],
+      axes: [{ ...axis((v) => formatEpoch(v), 26), incrs: this.xIncrs, space: 36 }, { ...axis(fmt, 42), space: 24 }],
       series: [
         { label: 'epoch', value: (_u, v) => (v === null ? '—' : formatEpoch(v)) },
         ...this.specs.map((s): uPlot.Series => s.marker ? {
