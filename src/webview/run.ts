@@ -121,7 +121,7 @@ export class Run {
     if (this.lastStep && steps[steps.length - 1] !== this.lastStep) steps.push(this.lastStep);
     let e = 0;
     for (const s of steps) {
-      while (e < this.epochs.length && this.epochs[e].step <= s.step) out.push(this.epochs[e++]);
+      while (e < this.epochs.length && this.epochs[e].step < s.step) out.push(this.epochs[e++]);
       out.push(s);
     }
     while (e < this.epochs.length) out.push(this.epochs[e++]);

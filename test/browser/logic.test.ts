@@ -47,6 +47,7 @@ test('replaying a run keeps every epoch and thins saved steps', () => {
   assert.equal(run.apply(steps(evs)[3]), false, 'an old step is ignored');
   assert.equal(run.end?.kind, 'end');
   const replay = new Run('x');
+  assert.deepEqual(run.events(), evs, 'a short run is saved exactly as it came, in order');
   for (const e of run.events()) replay.apply(e);
   assert.deepEqual(replay.loss.points(), run.loss.points());
   // Many steps: the saved list stays bounded and keeps the latest.
