@@ -26,6 +26,10 @@ export interface FieldSpec {
   hint?: string;
 }
 
+/** "auto" leaves the choice to the engine, which looks at the data (spaces between tokens: words). */
+export const AUTO = 'auto';
+const TOKEN_OPTIONS = [{ value: AUTO, label: 'Auto' }, { value: 'char', label: 'Characters' }, { value: 'word', label: 'Words' }];
+
 export const FIELDS: FieldSpec[] = [
   { key: 'model.cell', label: 'Cell', kind: 'select', preset: false, options: [{ value: 'lstm', label: 'LSTM' }, { value: 'gru', label: 'GRU' }] },
   { key: 'model.layers', label: 'Layers', kind: 'int', preset: true, min: 1, max: 4 },
@@ -38,8 +42,8 @@ export const FIELDS: FieldSpec[] = [
   { key: 'train.lr', label: 'Learning rate', kind: 'float', preset: true, min: 0, max: 1, step: 'any' },
   { key: 'train.epochs', label: 'Epochs', kind: 'int', preset: true, min: 1, max: 100000 },
   { key: 'train.minutes', label: 'Time limit (min)', kind: 'float', preset: false, min: 0, max: 100000, step: 'any', hint: '0 = no limit' },
-  { key: 'source.kind', label: 'Source tokens', kind: 'select', preset: false, options: [{ value: 'char', label: 'Characters' }, { value: 'word', label: 'Words' }] },
-  { key: 'target.kind', label: 'Target tokens', kind: 'select', preset: false, options: [{ value: 'char', label: 'Characters' }, { value: 'word', label: 'Words' }] },
+  { key: 'source.kind', label: 'Source tokens', kind: 'select', preset: false, options: TOKEN_OPTIONS },
+  { key: 'target.kind', label: 'Target tokens', kind: 'select', preset: false, options: TOKEN_OPTIONS },
 ];
 
 export type FieldValues = Record<FieldKey, string>;
@@ -82,6 +86,7 @@ export function overridesFrom(values: FieldValues, keys: FieldKey[]): SettingsOv
   const out: Record<string, Record<string, unknown>> = {};
   for (const f of FIELDS) {
     if (!keys.includes(f.key)) continue;
+    if (f.kind === 'select' && values[f.key] === AUTO) continue;
     const [section, name] = f.key.split('.');
     (out[section] ??= {})[name] = parse(f, values[f.key]);
   }
@@ -145,19 +150,21 @@ export function suggestName(dataFile: string | null, now = new Date()): string {
 }
 
 export function newDraft(defaults: Seq2SeqSettings, preset: PresetChoice, dataFile: string | null, profile: DataProfile | null): FormDraft {
-  const draft: FormDraft = { dataFile, name: suggestName(dataFile), nameEdited: false, preset, values: valuesFromSettings(defaults) };
+  const values = { ...valuesFromSettings(defaults), 'source.kind': AUTO, 'target.kind': AUTO };
+  const draft: FormDraft = { dataFile, name: suggestName(dataFile), nameEdited: false, preset, values };
   draft.values = applyPreset(defaults, draft, preset, profile);
   return draft;
 }
 
 /** A one-line description of settings, for the summary before Start and the run header. */
-export function describe(s: Seq2SeqSettings): { label: string; value: string }[] {
+export function describe(s: Seq2SeqSettings, values?: FieldValues): { label: string; value: string }[] {
+  const kind = (side: 'source' | 'target') => (values?.[`${side}.kind`] === AUTO ? 'auto' : s[side].kind);
   const attention = s.model.attention === 'none' ? 'no attention' : `${s.model.attention === 'luong' ? 'Luong' : 'Bahdanau'} attention`;
   return [
     { label: 'Model', value: `${s.model.cell.toUpperCase()} × ${s.model.layers}${s.model.bidirectional ? ', bidirectional' : ''}, ${attention}` },
     { label: 'Sizes', value: `embedding ${s.model.emb}, hidden ${s.model.hidden}, dropout ${s.model.dropout}` },
     { label: 'Training', value: `${s.train.epochs} epochs, batch ${s.train.batch}, lr ${s.train.lr}` },
     { label: 'Stops', value: `${s.train.minutes > 0 ? `after ${s.train.minutes} min or ` : ''}${s.train.patience > 0 ? `after ${s.train.patience} epochs without dev gain` : 'at the last epoch'}` },
-    { label: 'Tokens', value: `${s.source.kind} → ${s.target.kind}` },
+    { label: 'Tokens', value: `${kind('source')} → ${kind('target')}${values && (values['source.kind'] === AUTO || values['target.kind'] === AUTO) ? ' (auto: chosen from the data)' : ''}` },
   ];
 }

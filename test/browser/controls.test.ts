@@ -64,7 +64,7 @@ describe('training panel controls', { skip: skipReason() }, () => {
     assert.match(effective, /GRU × 1/);
     assert.match(effective, /hidden 96/);
     assert.match(effective, /3 epochs/);
-    assert.match(effective, /char → word/);
+    assert.match(effective, /auto → word/);
     await p.page.click('[data-action="start"]');
     await p.settle();
     const [msg] = await sent(p, 'start-training');
@@ -78,6 +78,7 @@ describe('training panel controls', { skip: skipReason() }, () => {
     assert.equal(settings.model.cell, 'gru');
     assert.equal(settings.train.epochs, 3);
     assert.equal(settings.target.kind, 'word');
+    assert.equal((msg.settings as Record<string, unknown>).source, undefined, 'source tokens on auto are not sent');
     assert.equal(await p.page.textContent('[data-testid="status"]'), 'Starting g2p-test…');
     assert.equal(await p.page.isVisible('[data-action="start"]'), false);
     await p.page.context().close();
@@ -94,7 +95,8 @@ describe('training panel controls', { skip: skipReason() }, () => {
     await p.settle();
     const [msg] = await sent(p, 'start-training');
     assert.equal(msg.preset, 'fast');
-    assert.deepEqual(msg.settings, { model: { cell: 'lstm' }, train: { minutes: 15 }, source: { kind: 'char' }, target: { kind: 'char' } });
+    // Tokenisers on "auto" are left to the engine, which looks at the data.
+    assert.deepEqual(msg.settings, { model: { cell: 'lstm' }, train: { minutes: 15 } });
     assert.deepEqual(parseWebviewMessage(msg), msg);
     await p.page.context().close();
   });

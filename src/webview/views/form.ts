@@ -151,7 +151,7 @@ export class FormView {
     setText(this.otherProblems, problems.other.length ? `Problems in your default settings: ${problems.other.join('; ')}` : '');
 
     const eff = effectiveSettings(m.panel.defaults, d, m.profile);
-    replaceChildren(this.summary, describe(eff).flatMap((row) => [h('dt', {}, row.label), h('dd', {}, row.value)]));
+    replaceChildren(this.summary, describe(eff, d.values).flatMap((row) => [h('dt', {}, row.label), h('dd', {}, row.value)]));
     setText(this.summaryNote, d.preset !== 'custom' && !m.profile
       ? 'Sizes shown for typical data: the preset picks them from your data when training starts.'
       : d.preset !== 'custom' ? 'Sizes picked by the preset for this data.' : '');
