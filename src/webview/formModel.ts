@@ -165,6 +165,6 @@ export function describe(s: Seq2SeqSettings, values?: FieldValues): { label: str
     { label: 'Sizes', value: `embedding ${s.model.emb}, hidden ${s.model.hidden}, dropout ${s.model.dropout}` },
     { label: 'Training', value: `${s.train.epochs} epochs, batch ${s.train.batch}, lr ${s.train.lr}` },
     { label: 'Stops', value: `${s.train.minutes > 0 ? `after ${s.train.minutes} min or ` : ''}${s.train.patience > 0 ? `after ${s.train.patience} epochs without dev gain` : 'at the last epoch'}` },
-    { label: 'Tokens', value: `${kind('source')} → ${kind('target')}${values && (values['source.kind'] === AUTO || values['target.kind'] === AUTO) ? ' (auto: chosen from the data)' : ''}` },
+    { label: 'Tokens', value: kind('source') === 'auto' && kind('target') === 'auto' ? 'characters or words, chosen from the data' : `${kind('source')} → ${kind('target')}` },
   ];
 }
