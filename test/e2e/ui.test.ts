@@ -124,6 +124,31 @@ test('the packaged extension in code-server, used through the UI', { timeout: 30
     await page.keyboard.press('Enter');
   };
 
+  await t.test('select text, context menu, Translate Selection replaces it; undo restores it', onFailureScreenshot(page, 'select text, context menu, Translate Selection replaces it; undo restores it', async () => {
+    // Straight after install: the bundled sample model is the active one.
+    if (bundledSample) await waitForStatus(page, /g2p-sample/);
+    const model = await statusText(page);
+    await openFile(page, 'words.txt');
+    await focusEditor(page);
+    await page.keyboard.press('Control+A');
+    await page.locator('.editor-group-container.active .monaco-editor .view-lines').click({ button: 'right' });
+    await clickMenuItem(page, 'Translate Selection');
+    const deadline = Date.now() + 60_000;
+    let lines = await editorLines(page);
+    while (lines[0] === WORDS[0] && Date.now() < deadline) {
+      await page.waitForTimeout(200);
+      lines = await editorLines(page);
+    }
+    await screenshot(page, 'translate-selection');
+    t.diagnostic(`with "${model}": ${WORDS.join(', ')} → ${lines.slice(0, 3).join(' | ')}`);
+    assert.notEqual(lines[0], WORDS[0], 'the selected text was replaced');
+    assert.equal(lines.filter((l) => l.trim()).length, WORDS.length, 'one output line per selected line');
+    if (bundledSample) assert.match(lines[0]!, /^[A-Z]+( [A-Z]+)*$/, 'phonemes from the g2p sample model');
+    await page.keyboard.press('Control+Z');
+    await page.waitForTimeout(300);
+    assert.deepEqual((await editorLines(page)).slice(0, 3), WORDS, 'one undo restores the original');
+  }));
+
   await t.test('train from the palette: the status bar shows progress; stop at once; resume', onFailureScreenshot(page, 'train from the palette: the status bar shows progress; stop at once; resume', async () => {
     await openFile(page, 'words.txt');
     const started = Date.now();
@@ -154,36 +179,6 @@ test('the packaged extension in code-server, used through the UI', { timeout: 30
     await page.waitForTimeout(1000);
     await screenshot(page, 'training-panel');
     assert.deepEqual(consoleErrors, [], 'no CSP violations or webview errors');
-  }));
-
-  await t.test('select text, context menu, Translate Selection replaces it; undo restores it', onFailureScreenshot(page, 'select text, context menu, Translate Selection replaces it; undo restores it', async () => {
-    await runCommand(page, 'Notifications: Clear All Notifications');
-    if (bundledSample) {
-      // The bundled sample model is what a fresh install translates with.
-      await runCommand(page, 'Seq2Seq: Select Active Model');
-      await choose(page, 'g2p-sample');
-      await waitForStatus(page, /g2p-sample/);
-    }
-    const model = await statusText(page);
-    await openFile(page, 'words.txt');
-    await focusEditor(page);
-    await page.keyboard.press('Control+A');
-    await page.locator('.editor-group-container.active .monaco-editor .view-lines').click({ button: 'right' });
-    await clickMenuItem(page, 'Translate Selection');
-    const deadline = Date.now() + 60_000;
-    let lines = await editorLines(page);
-    while (lines[0] === WORDS[0] && Date.now() < deadline) {
-      await page.waitForTimeout(200);
-      lines = await editorLines(page);
-    }
-    await screenshot(page, 'translate-selection');
-    t.diagnostic(`with "${model}": ${WORDS.join(', ')} → ${lines.slice(0, 3).join(' | ')}`);
-    assert.notEqual(lines[0], WORDS[0], 'the selected text was replaced');
-    assert.equal(lines.filter((l) => l.trim()).length, WORDS.length, 'one output line per selected line');
-    if (bundledSample) assert.match(lines[0]!, /^[A-Z]+( [A-Z]+)*$/, 'phonemes from the g2p sample model');
-    await page.keyboard.press('Control+Z');
-    await page.waitForTimeout(300);
-    assert.deepEqual((await editorLines(page)).slice(0, 3), WORDS, 'one undo restores the original');
   }));
 
   await t.test('a 5,000-line selection translates with a progress notification, and can be cancelled', onFailureScreenshot(page, 'a 5,000-line selection translates with a progress notification, and can be cancelled', async () => {
@@ -255,7 +250,9 @@ test('the packaged extension in code-server, used through the UI', { timeout: 30
     await choose(page, 'fast');
     const input = page.locator('.quick-input-widget input');
     await input.waitFor({ state: 'visible' });
-    assert.match(await input.inputValue(), /^pairs-fast/, 'the name is suggested from the file');
+    let suggested = '';
+    for (const until = Date.now() + 10_000; !suggested && Date.now() < until; await page.waitForTimeout(100)) suggested = await input.inputValue();
+    assert.match(suggested, /^pairs-fast/, 'the name is suggested from the file');
     await page.keyboard.press('Enter');
     await waitForStatus(page, /Training epoch/, 60_000);
     await screenshot(page, 'train-on-this-file');
