@@ -6,20 +6,15 @@
  */
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import * as esbuild from 'esbuild';
 import { ensureVsix, launchBrowser, requireCodeServer, ROOT, screenshot, startCodeServer, makeWorkspace } from './codeServer';
+import { bundleSuite } from './suiteBundle';
 
 test('extension API tests inside code-server', { timeout: 300_000 }, async (t) => {
   if (!requireCodeServer(t)) return;
   ensureVsix(); // builds dist/ (production bundles), as packaged
-  const artifacts = join(__dirname, '.artifacts');
-  mkdirSync(artifacts, { recursive: true });
-  await esbuild.build({
-    entryPoints: [join(__dirname, 'suite', 'index.ts')], bundle: true, platform: 'node', format: 'cjs', target: 'node20',
-    external: ['vscode'], outfile: join(artifacts, 'suite', 'index.js'), logLevel: 'warning',
-  });
+  const suite = await bundleSuite();
 
   const server = await startCodeServer({ args: ['--vscode-option', 'enable-smoke-test-driver'] });
   const resultsFile = join(server.dir, 'results.json'); // SEQ2SEQ_E2E_RESULTS in the server's environment
@@ -30,7 +25,7 @@ test('extension API tests inside code-server', { timeout: 300_000 }, async (t) =
     const remote = (p: string) => `vscode-remote://127.0.0.1:${server.port}${p}`;
     const payload = JSON.stringify([
       ['extensionDevelopmentPath', remote(ROOT)],
-      ['extensionTestsPath', remote(join(artifacts, 'suite', 'index.js'))],
+      ['extensionTestsPath', remote(suite)],
     ]);
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     const logs: string[] = [];
