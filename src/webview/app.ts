@@ -104,6 +104,9 @@ export class App {
 
     this.saver = new ThrottledSaver(() => this.snapshot(), saveState);
     window.addEventListener('message', (e: MessageEvent) => this.receive(e.data));
+    // VS Code may drop a hidden webview at any moment: keep what the throttle has not saved yet.
+    window.addEventListener('pagehide', () => this.saver.now());
+    document.addEventListener('visibilitychange', () => { if (document.hidden) this.saver.now(); });
     onThemeChange(() => this.curves.retheme());
     // Elapsed time and ETA tick between step events (which may be seconds apart on a slow backend).
     setInterval(() => { if (this.model.live && this.model.run?.start) this.changed(['now', 'toolbar']); }, 1000);
