@@ -278,7 +278,7 @@ async function profileSteps(
 interface DecodeStats { ms_per_input: number; inputs: number; batch: number; mean_output_tokens: number; outputs?: string[] }
 interface DecodeResult {
   impl: string; backend?: string; model_load_ms?: number; greedy: DecodeStats; beam5: DecodeStats;
-  single_line_beam5_ms: number; peak_rss_mb: number; max_len: number; weights?: string;
+  single_line_beam5_ms: number; peak_rss_mb: number; max_len: number; weights?: string; profile?: unknown;
 }
 
 function readSources(file: string, n: number): string[] {
@@ -330,6 +330,30 @@ async function childDecode(f: Flags): Promise<void> {
     impl: 'ours', backend, model_load_ms: modelLoadMs, greedy, beam5, single_line_beam5_ms: median(single),
     peak_rss_mb: peakRssMb(), max_len: f.maxLen,
   };
+  if (f.profile) {
+    // Kernels of greedy decoding of one batch of 64 words, and of one line with beam 5.
+    const { tf } = await import('../src/model/backend');
+    const kernels = async (fn: () => Promise<void>) => {
+      const info = await tf.profile(fn);
+      const by = new Map<string, { calls: number; ms: number }>();
+      for (const k of info.kernels) {
+        const e = by.get(k.name) ?? { calls: 0, ms: 0 };
+        e.calls++;
+        e.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+        by.set(k.name, e);
+      }
+      return {
+        kernel_calls: info.kernels.length,
+        top_kernels: [...by.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 10).map(([name, e]) => ({ name, calls: e.calls, ms: Math.round(e.ms * 10) / 10 })),
+      };
+    };
+    const t0 = performance.now();
+    const greedyBatch = await kernels(async () => { await translate(model, texts.slice(0, 64), greedyOpts); });
+    const greedyMs = performance.now() - t0;
+    const t1 = performance.now();
+    const lineBeam = await kernels(async () => { await translate(model, [f.line], beamOpts); });
+    result.profile = { greedy_64: { ...greedyBatch, wall_ms: greedyMs }, one_line_beam5: { ...lineBeam, wall_ms: performance.now() - t1 } };
+  }
   model.dispose();
   emitResult(result);
 }
@@ -584,7 +608,7 @@ async function main(): Promise<void> {
     if (!haveModel) errors.push(`no model to decode with in ${modelDir}`);
     for (let r = 0; haveModel && r < f.runs; r++) {
       progress(`decode run ${r + 1}/${f.runs}: ours (greedy + beam 5 over ${f.decodeN} dev words, one-line beam 5 x${f.reps})`);
-      const o = await runChild<DecodeResult>(node, tsxArgs(f, 'decode', ['--model', modelDir]), { tagged: true });
+      const o = await runChild<DecodeResult>(node, tsxArgs(f, 'decode', ['--model', modelDir, ...(r === 0 && f.profile ? ['--profile'] : [])]), { tagged: true });
       if (o.ok && o.result) oursDec.push(o.result); else errors.push(`ours decode: ${o.error}`);
       if (f.experiment) {
         const e = await runChild<DecodeResult>(node, tsxArgs(f, 'decode', ['--model', modelDir, '--experiment', f.experiment]), { tagged: true });
@@ -662,6 +686,7 @@ async function main(): Promise<void> {
       },
       decode_peak_rss_mb: medD(oursDec, (d) => d.peak_rss_mb),
       model_load_ms: medD(oursDec, (d) => d.model_load_ms ?? NaN),
+      decode_profile: oursDec[0]?.profile,
       pytorch_by_threads: sideSummaries,
       experiment: f.experiment ? {
         name: f.experiment,
@@ -703,7 +728,7 @@ interface Summary {
   };
   greedy: { ms_per_input: number; pytorch_ms_per_input: Num; ratio: Num; mean_output_tokens: Num; pytorch_mean_output_tokens: Num; identical_outputs_pct: Num; batch: number };
   beam5: { ms_per_input: number; pytorch_ms_per_input: Num; ratio: Num; mean_output_tokens: Num; pytorch_mean_output_tokens: Num; identical_outputs_pct: Num; batch_inputs: number; single_line_ms: number; pytorch_single_line_ms: Num };
-  decode_peak_rss_mb: number; model_load_ms: number;
+  decode_peak_rss_mb: number; model_load_ms: number; decode_profile?: unknown;
   pytorch_by_threads: SideSummary[];
   experiment: null | {
     name: string; samples_per_s: number; runs: number[]; speedup: Num; ratio: Num; ratio_vs_best: Num; gflops: number; peak_rss_mb: number;
@@ -784,6 +809,15 @@ function printTable(s: Summary, torch: boolean): void {
     out.push(`  forward (loss) ${fmt(p.forward_ms, 0)} ms; forward + backward (gradients) ${fmt(p.forward_backward_ms, 0)} ms; whole trainStep (+ clipping, Adam) ${fmt(p.full_step_ms, 0)} ms`);
     out.push(`  tf.profile of one trainStep: ${p.kernel_calls} kernel calls; most time (a customGrad op's "forward" includes its inner kernels):`);
     out.push('    ' + p.top_kernels.map((k) => `${k.name} ${k.calls}x ${fmt(k.ms, 1)} ms`).join(', '));
+  }
+  if (s.decode_profile) {
+    type K = { kernel_calls: number; wall_ms: number; top_kernels: { name: string; calls: number; ms: number }[] };
+    const d = s.decode_profile as { greedy_64: K; one_line_beam5: K };
+    out.push('');
+    out.push('where our decoding time goes (--profile, tf.profile):');
+    for (const [label, k] of [['greedy, one batch of 64 words', d.greedy_64], ['one line, beam 5', d.one_line_beam5]] as const) {
+      out.push(`  ${label}: ${fmt(k.wall_ms, 1)} ms wall (profiled), ${k.kernel_calls} kernel calls: ` + k.top_kernels.map((x) => `${x.name} ${x.calls}x ${fmt(x.ms, 1)} ms`).join(', '));
+    }
   }
   if (s.errors.length) {
     out.push('');
