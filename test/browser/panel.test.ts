@@ -161,11 +161,14 @@ describe('training panel, other situations', { skip: skipReason() }, () => {
     const elapsed0 = sec(await p.page.textContent('[data-stat="elapsed"]'));
     assert.equal(elapsed0, Math.round(first.elapsedMs / 1000));
     assert.ok(Math.abs((await ms('eta')) - first.etaMs) < 1000);
+    const live = () => p.page.locator('[aria-live], [role="status"], [role="alert"]').allTextContents();
+    const liveBefore = await live();
     await p.page.waitForTimeout(3300); // the clock is redrawn once a second
     const elapsed1 = sec(await p.page.textContent('[data-stat="elapsed"]'));
     assert.ok(elapsed1 >= elapsed0 + 2 && elapsed1 <= elapsed0 + 5, `elapsed went from ${elapsed0} s to ${elapsed1} s`);
     const etaGone = first.etaMs - (await ms('eta'));
     assert.ok(etaGone >= 2000 && etaGone <= 5000, `the ETA counted down ${etaGone} ms`);
+    assert.deepEqual(await live(), liveBefore, 'screen readers are not told every tick');
     await p.page.context().close();
   });
 

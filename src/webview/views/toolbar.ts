@@ -29,9 +29,10 @@ export class Toolbar {
 
   constructor(private readonly actions: ToolbarActions) {
     this.dot = h('span', { class: 'status-dot', 'aria-hidden': 'true' });
-    this.title = h('span', { class: 'status-title', 'data-testid': 'status' });
+    // Only the title is a live region: the detail holds a clock that changes every second.
+    this.title = h('span', { class: 'status-title', 'data-testid': 'status', role: 'status', 'aria-live': 'polite' });
     this.detail = h('span', { class: 'status-detail' });
-    this.status = h('div', { class: 'status', role: 'status', 'aria-live': 'polite' }, this.dot,
+    this.status = h('div', { class: 'status' }, this.dot,
       h('div', { class: 'status-text' }, this.title, this.detail));
     this.startBtn = h('button', { type: 'button', class: 'btn primary', 'data-action': 'start', title: 'Start training with these settings' }, icon('play'), h('span', {}, 'Start'));
     this.stopBtn = h('button', { type: 'button', class: 'btn secondary', 'data-action': 'stop', title: 'Stop training (the last checkpoint is kept)' }, icon('debug-stop'), h('span', {}, 'Stop'));
