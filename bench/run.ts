@@ -6,7 +6,7 @@
  *   npm run bench                      the table (about 4-5 minutes)
  *   npm run bench -- --quick           a short run (about 1-2 minutes; figures are noisier)
  *   npm run -s bench -- --json         one JSON object on stdout (progress goes to stderr)
- *   flags: --steps N (timed training steps per run, default 40) --warmup N (3) --runs N (2, alternating)
+ *   flags: --steps N (timed training steps per run, default 40) --warmup N (3) --runs N (3; --quick 2; alternating)
  *          --decode-n N (1000 dev words) --max-len N (20) --decode-train-steps N (150)
  *          --model DIR (decode with an existing model of this architecture instead of training one)
  *          --experiment copy-free-slicing (also time ours with bench/kernels.ts's Slice/SplitV/Unpack fix)
@@ -70,7 +70,7 @@ function parseFlags(argv: string[]): Flags {
     quick,
     steps: Math.max(1, num('--steps', quick ? 12 : 40)),
     warmup: num('--warmup', 3),
-    runs: Math.max(1, num('--runs', 2)),
+    runs: Math.max(1, num('--runs', quick ? 2 : 3)),
     decodeN: Math.max(1, num('--decode-n', quick ? 256 : 1000)),
     maxLen: Math.max(1, num('--max-len', 20)),
     decodeTrainSteps: num('--decode-train-steps', quick ? 60 : 150),
