@@ -27,14 +27,16 @@ export class LineChart {
   private plot: uPlot | null = null;
   private data: XY[] = [];
   private width = 0;
+  /** While the user has zoomed in (drag), new data keeps their view; a double-click zooms out again. */
+  private zoomed = false;
 
   constructor(readonly id: string, title: string, private readonly specs: SeriesSpec[], private readonly format: (v: number) => string,
     private readonly emptyText: string, private readonly height = 140,
     /** Tick spacings allowed on the epoch axis (per-epoch-only charts use whole epochs). */
     private readonly xIncrs = [0.25, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000]) {
     this.plotEl = h('div', { class: 'chart-plot' });
-    this.el = h('figure', { class: 'chart', 'data-chart': id, 'data-points': '{}' },
-      h('figcaption', { class: 'chart-title' }, title), this.plotEl);
+    this.el = h('figure', { class: 'chart', 'data-chart': id, 'data-points': '{}', 'data-zoomed': 'false' },
+      h('figcaption', { class: 'chart-title', title: 'Drag across the chart to zoom in; double-click to zoom out' }, title), this.plotEl);
     replaceChildren(this.plotEl, h('div', { class: 'chart-empty' }, emptyText));
   }
 
@@ -51,7 +53,7 @@ export class LineChart {
     }
     const aligned = align(series);
     if (!this.plot) this.create(aligned);
-    else this.plot.setData(aligned);
+    else this.plot.setData(aligned, !this.zoomed);
   }
 
   resize(width: number): void {
@@ -71,6 +73,12 @@ export class LineChart {
   private destroy(): void {
     this.plot?.destroy();
     this.plot = null;
+    this.setZoomed(false);
+  }
+
+  private setZoomed(z: boolean): void {
+    this.zoomed = z;
+    this.el.dataset.zoomed = String(z);
   }
 
   private create(aligned: uPlot.AlignedData): void {
@@ -97,7 +105,11 @@ export class LineChart {
       // A little room on both sides so end points and the best-epoch ring are not cut off.
       scales: { x: { time: false, range: (_u, min, max) => { const pad = Math.max((max - min) * 0.03, 0.05); return [min - pad, max + pad]; } } },
       legend: { show: true, live: true },
-      cursor: { drag: { x: false, y: false, setScale: false }, points: { size: 6 } },
+      cursor: { drag: { x: true, y: false, setScale: true }, points: { size: 6 } },
+      hooks: {
+        setSelect: [(u) => { if (u.select.width > 0) this.setZoomed(true); }],
+        setScale: [(u, key) => { if (key === 'x') this.el.dataset.xRange = `${u.scales.x.min},${u.scales.x.max}`; }],
+      },
       axes: [{ ...axis((v) => formatEpoch(v), 26), incrs: this.xIncrs, space: 36 }, { ...axis(fmt, 42), space: 24 }],
       series: [
         { label: 'epoch', value: (_u, v) => (v === null ? '—' : formatEpoch(v)) },
@@ -121,6 +133,7 @@ export class LineChart {
     };
     replaceChildren(this.plotEl);
     this.plot = new uPlot(opts, aligned, this.plotEl);
+    this.plot.over.addEventListener('dblclick', () => this.setZoomed(false));
   }
 }
 

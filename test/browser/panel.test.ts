@@ -172,6 +172,33 @@ describe('training panel, other situations', { skip: skipReason() }, () => {
     await p.page.context().close();
   });
 
+  test('dragging across a chart zooms in and stays zoomed as data arrives; a double-click zooms out', async () => {
+    const p = await openPanel(browser, server.origin);
+    const half = Math.floor(events.length / 2);
+    await p.deliverAll(events.slice(0, half).map(trainEvent));
+    await p.settle();
+    const range = async () => (await p.page.getAttribute('[data-chart="loss"]', 'data-x-range'))!.split(',').map(Number);
+    const [fullMin, fullMax] = await range();
+    const box = (await p.page.locator('[data-chart="loss"] .u-over').boundingBox())!;
+    await p.page.mouse.move(box.x + box.width * 0.5, box.y + box.height / 2);
+    await p.page.mouse.down();
+    await p.page.mouse.move(box.x + box.width * 0.9, box.y + box.height / 2, { steps: 5 });
+    await p.page.mouse.up();
+    await p.settle();
+    assert.equal(await p.page.getAttribute('[data-chart="loss"]', 'data-zoomed'), 'true');
+    const [zMin, zMax] = await range();
+    assert.ok(zMin > fullMin + (fullMax - fullMin) * 0.3 && zMax < fullMax, `zoomed to ${zMin}..${zMax} of ${fullMin}..${fullMax}`);
+    await p.deliverAll(events.slice(half, half + 20).map(trainEvent));
+    await p.settle();
+    assert.deepEqual(await range(), [zMin, zMax], 'new data keeps the zoom');
+    await p.page.dblclick('[data-chart="loss"] .u-over');
+    await p.settle();
+    assert.equal(await p.page.getAttribute('[data-chart="loss"]', 'data-zoomed'), 'false');
+    const [oMin, oMax] = await range();
+    assert.ok(oMin <= fullMin && oMax > zMax, 'zoomed out over all the data');
+    await p.page.context().close();
+  });
+
   test('a run that fails before it starts says why', async () => {
     const p = await openPanel(browser, server.origin);
     await p.deliver({ type: 'state', state: panelState({ training: { running: true, modelName: 'broken', events: [] } }) });
