@@ -3,7 +3,11 @@
  * - it has no `UnsortedSegmentSum` kernel, which the gradient of an embedding lookup (gather) needs:
  *   we register one that works on the wasm heap directly;
  * - `BatchMatMul` / `_FusedMatMul` with `transposeA` or `transposeB` fall off XNNPACK's fast path
- *   (~1 GFLOP/s instead of ~16): we materialise the transpose first, then multiply untransposed.
+ *   (~1 GFLOP/s instead of ~16): we materialise the transpose first, then multiply untransposed;
+ * - its contiguous `Slice` path (used by `Unpack` = tf.unstack and `SplitV` = tf.split) calls
+ *   `readSync`, which copies the WHOLE input out of the heap for every slice (unstacking [T, B, 4H]
+ *   copies it T times): we copy only each slice's bytes from a heap view (found by bench/kernels.ts;
+ *   ~2.7x faster training steps).
  * Registered before the backend initialises; they rely on package internals, so the version is pinned.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -25,6 +29,80 @@ export function registerWasmKernelFixes(): void {
   }
   wrapTransposingMatMul(tf.BatchMatMul);
   wrapTransposingMatMul(tf._FusedMatMul);
+  registerCopyFreeSlicing();
+}
+
+interface HeapBackend {
+  makeOutput(shape: number[], dtype: string): TensorInfo;
+  typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array | Uint8Array;
+}
+
+/** Copies x[begin : begin + size] out of the wasm heap, reading only the slice's bytes (runs of the last axis). */
+function sliceFromHeap(backend: HeapBackend, x: TensorInfo, begin: number[], size: number[], outShape: number[] = size): TensorInfo {
+  const out = backend.makeOutput(outShape, x.dtype);
+  // Views are taken after the allocation: the heap may have grown and moved.
+  const xv = backend.typedArrayFromHeap(x);
+  const ov = backend.typedArrayFromHeap(out);
+  const rank = x.shape.length;
+  if (rank === 0) { ov.set(xv.subarray(0, 1)); return out; }
+  const strides = tf.util.computeStrides(x.shape);
+  const last = size[rank - 1];
+  const outer = size.slice(0, rank - 1).reduce((a, b) => a * b, 1);
+  const idx = new Array<number>(rank - 1).fill(0);
+  for (let o = 0; o < outer; o++) {
+    let off = begin[rank - 1];
+    for (let d = 0; d < rank - 1; d++) off += (begin[d] + idx[d]) * strides[d];
+    ov.set(xv.subarray(off, off + last), o * last);
+    for (let d = rank - 2; d >= 0; d--) { if (++idx[d] < size[d]) break; idx[d] = 0; }
+  }
+  return out;
+}
+
+type KernelArgs = { inputs: Record<string, TensorInfo>; attrs: Record<string, unknown>; backend: HeapBackend };
+
+function replaceKernel(name: string, fn: (a: KernelArgs, original: (a: KernelArgs) => unknown) => unknown): void {
+  const original = tf.getKernel(name, 'wasm');
+  if (!original) return;
+  const call = original.kernelFunc as unknown as (a: KernelArgs) => unknown;
+  tf.unregisterKernel(name, 'wasm');
+  tf.registerKernel({ ...(original as KernelConfig), kernelFunc: ((a: KernelArgs) => fn(a, call)) as unknown as KernelFunc });
+}
+
+function registerCopyFreeSlicing(): void {
+  replaceKernel(tf.Slice, (a, original) => {
+    const x = a.inputs.x;
+    if (x.dtype === 'string') return original(a);
+    const [begin, size] = tf.slice_util.parseSliceParams(x, a.attrs.begin as number[], a.attrs.size as number[]);
+    return sliceFromHeap(a.backend, x, begin, size);
+  });
+  replaceKernel(tf.SplitV, (a, original) => {
+    const x = a.inputs.x;
+    if (x.dtype === 'string') return original(a);
+    const axis = tf.util.parseAxisParam(a.attrs.axis as number, x.shape)[0];
+    const sizes = tf.backend_util.prepareSplitSize(x as unknown as tf.Tensor, a.attrs.numOrSizeSplits as number[] | number, axis);
+    const begin = new Array<number>(x.shape.length).fill(0);
+    return sizes.map((n) => {
+      const size = [...x.shape];
+      size[axis] = n;
+      const out = sliceFromHeap(a.backend, x, [...begin], size);
+      begin[axis] += n;
+      return out;
+    });
+  });
+  replaceKernel(tf.Unpack, (a, original) => {
+    const x = a.inputs.value;
+    if (x.dtype === 'string') return original(a);
+    let axis = a.attrs.axis as number;
+    if (axis < 0) axis += x.shape.length;
+    const outShape = x.shape.filter((_, i) => i !== axis);
+    const size = [...x.shape];
+    size[axis] = 1;
+    return Array.from({ length: x.shape[axis] }, (_, i) => {
+      const begin = new Array<number>(x.shape.length).fill(0);
+      begin[axis] = i;
+      return sliceFromHeap(a.backend, x, begin, size, outShape);
+    });
+  });
 }
 
 function unsortedSegmentSum(args: { inputs: { x: TensorInfo; segmentIds: TensorInfo }; backend: WasmBackendLike; attrs: NamedAttrMap }): TensorInfo {

@@ -1,0 +1,42 @@
+/** Our wasm kernel fixes compute exactly what the reference (pure-JS cpu) kernels compute. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { initBackend, tf } from '../../src/model/backend';
+
+async function onBoth<T>(fn: () => T): Promise<{ wasm: T; cpu: T }> {
+  assert.equal(await initBackend(), 'wasm');
+  const wasm = fn();
+  await tf.setBackend('cpu');
+  try { return { wasm, cpu: fn() }; } finally { await tf.setBackend('wasm'); }
+}
+
+const data = (n: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 1.7) * 3);
+
+test('Slice, SplitV and Unpack (copy-free) equal the reference on every axis', async () => {
+  const r = await onBoth(() => tf.tidy(() => {
+    const x = tf.tensor3d(data(3 * 4 * 5), [3, 4, 5]);
+    const out: number[][] = [];
+    for (let axis = 0; axis < 3; axis++) for (const t of tf.unstack(x, axis)) out.push([...t.dataSync()]);
+    for (const t of tf.split(x, [1, 3, 1], 2)) out.push([...t.dataSync()]);
+    for (const t of tf.split(x, 2, 1)) out.push([...t.dataSync()]);
+    out.push([...tf.slice(x, [1, 1, 2], [2, 3, 2]).dataSync()]);
+    out.push([...tf.slice(tf.tensor1d([1, 2, 3, 4], 'int32'), [1], [2]).dataSync()]);
+    return out;
+  }));
+  assert.deepEqual(r.wasm, r.cpu);
+});
+
+test('transposed matrix multiplies (materialised first) and UnsortedSegmentSum equal the reference', async () => {
+  const r = await onBoth(() => tf.tidy(() => {
+    const a = tf.tensor2d(data(6 * 4), [6, 4]);
+    const b = tf.tensor2d(data(5 * 4).map((v) => v / 2), [5, 4]);
+    const c = tf.tensor3d(data(2 * 4 * 3), [2, 4, 3]);
+    const d = tf.tensor3d(data(2 * 4 * 5), [2, 4, 5]);
+    const seg = tf.unsortedSegmentSum(tf.tensor2d(data(5 * 3), [5, 3]), tf.tensor1d([2, 0, 2, 1, 0], 'int32'), 4);
+    return [
+      tf.matMul(a, b, false, true), tf.matMul(c, d, true, false), tf.matMul(d, c, true, false),
+      tf.fused.matMul({ a, b, transposeB: true, bias: tf.tensor1d([1, 2, 3, 4, 5]), activation: 'relu' }), seg,
+    ].map((t) => [...t.dataSync()].map((v) => Math.round(v * 1e4) / 1e4));
+  }));
+  assert.deepEqual(r.wasm, r.cpu);
+});
