@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import type { Browser } from 'playwright-core';
 import { parseWebviewMessage } from '../../src/protocol/webview';
 import { launch, openPanel, skipReason, startServer, type Harness, type PanelPage } from './harness';
-import { panelState, recordedEvents, startOf } from './fixtures';
+import { panelState, recordedEvents, recordedTryResult, startOf } from './fixtures';
 
 const events = recordedEvents();
 
@@ -147,27 +147,27 @@ describe('training panel controls', { skip: skipReason() }, () => {
 
   test('model actions and "try it" send their messages; results show n-best with scores', async () => {
     const p = await fresh();
-    await p.page.click('[data-model="eng-deu"] button[aria-label="Make eng-deu the active model"]');
-    await p.page.click('[data-model="eng-deu"] button[aria-label="Export eng-deu"]');
-    await p.page.click('[data-model="g2p-base"] button[aria-label="Delete g2p-base"]');
+    await p.page.click('[data-model="eng-deu-small"] button[aria-label="Make eng-deu-small the active model"]');
+    await p.page.click('[data-model="eng-deu-small"] button[aria-label="Export eng-deu-small"]');
+    await p.page.click('[data-model="g2p-small"] button[aria-label="Delete g2p-small"]');
     const posted = await p.posted();
     assert.deepEqual(posted.filter((m) => ['set-active-model', 'export-model', 'delete-model'].includes(m.type)), [
-      { type: 'set-active-model', model: 'eng-deu' },
-      { type: 'export-model', model: 'eng-deu' },
-      { type: 'delete-model', model: 'g2p-base' },
+      { type: 'set-active-model', model: 'eng-deu-small' },
+      { type: 'export-model', model: 'eng-deu-small' },
+      { type: 'delete-model', model: 'g2p-small' },
     ]);
-    await p.page.fill('#try-input', 'hello');
+    const result = recordedTryResult();
+    await p.page.fill('#try-input', result.text);
     await p.page.press('#try-input', 'Enter');
     await p.settle();
-    assert.deepEqual(await sent(p, 'try-translate'), [{ type: 'try-translate', text: 'hello', nBest: 3 }]);
+    assert.deepEqual(await sent(p, 'try-translate'), [{ type: 'try-translate', text: result.text, nBest: 3 }]);
     assert.match(await p.page.textContent('.try-results') ?? '', /Translating/);
-    await p.deliver({ type: 'try-result', text: 'hello', hypotheses: [
-      { text: 'HH AH L OW', tokens: [], logProb: -0.2, score: -0.2 },
-      { text: 'HH EH L OW', tokens: [], logProb: -1.9, score: -1.7 },
-    ] });
+    await p.deliver(result);
     await p.settle();
-    assert.deepEqual(await p.page.locator('.hyp-text').allTextContents(), ['HH AH L OW', 'HH EH L OW']);
-    assert.match(await p.page.locator('.hyp-score').first().textContent() ?? '', /-0\.2 · p 82 %/);
+    assert.deepEqual(await p.page.locator('.hyp-text').allTextContents(), result.hypotheses.map((h) => h.text));
+    const top = result.hypotheses[0];
+    assert.equal(await p.page.locator('.hyp-score').first().textContent(),
+      `${Number(top.score.toPrecision(3))} · p ${Number((Math.exp(top.logProb) * 100).toPrecision(2))} %`);
     await p.page.context().close();
   });
 

@@ -1,9 +1,10 @@
-/** The recorded training run and protocol messages built from it, as the extension would send them. */
+/** The recorded training runs, models and translations (real worker output), and messages built from them as the extension sends them. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_SETTINGS } from '../../src/model/config';
 import type { TrainEvent, TrainEpochEvent, TrainStartEvent, TrainStepEvent } from '../../src/model/events';
 import type { ModelSummary } from '../../src/model/modelSummary';
+import type { Hypothesis } from '../../src/model/decodeOptions';
 import type { PanelState } from '../../src/protocol/webview';
 
 export function recordedEvents(file = 'train-events.jsonl'): TrainEvent[] {
@@ -14,20 +15,20 @@ export const steps = (evs: TrainEvent[]) => evs.filter((e): e is TrainStepEvent 
 export const epochs = (evs: TrainEvent[]) => evs.filter((e): e is TrainEpochEvent => e.kind === 'epoch');
 export const startOf = (evs: TrainEvent[]) => evs.find((e): e is TrainStartEvent => e.kind === 'start')!;
 
-export function modelSummary(name: string, over: Partial<ModelSummary> = {}): ModelSummary {
-  return {
-    name, dir: `/models/${name}`, task: 'char → word', sourceKind: 'char', targetKind: 'word', cell: 'lstm', attention: 'luong',
-    parameters: 151211, sizeBytes: 605000, trainPairs: 1900, epochs: 4, steps: 120,
-    bestDev: { loss: 1.2, accuracy: 71.5, perplexity: 3.3, bleu: 0, chrf: 0, per: 18.4, wer: 52.1 }, devMetric: 'per',
-    createdAt: '2026-11-27T10:00:00.000Z', updatedAt: '2026-11-27T10:20:00.000Z', complete: true, resumable: true, ...over,
-  };
+/** ModelSummary records the worker reported for the recorded models (see record.ts). */
+export function recordedModels(): ModelSummary[] {
+  return JSON.parse(readFileSync(join(__dirname, 'fixtures', 'models.json'), 'utf8')) as ModelSummary[];
+}
+
+/** The worker's n-best for "seq" with the recorded g2p model, as the extension sends it. */
+export function recordedTryResult(): { type: 'try-result'; text: string; hypotheses: Hypothesis[] } {
+  return JSON.parse(readFileSync(join(__dirname, 'fixtures', 'try-result.json'), 'utf8'));
 }
 
 export function panelState(over: Partial<PanelState> = {}): PanelState {
+  const models = recordedModels();
   return {
-    training: null,
-    models: [modelSummary('g2p-base'), modelSummary('eng-deu', { task: 'word → word', devMetric: 'bleu', sourceKind: 'word', bestDev: { loss: 2.1, accuracy: 48, perplexity: 8.2, bleu: 14.2, chrf: 38.9, per: 0, wer: 0 }, updatedAt: '2026-11-26T09:00:00.000Z' })],
-    activeModel: 'g2p-base', backend: 'wasm', defaults: DEFAULT_SETTINGS, defaultPreset: 'balanced', dataFile: '<sample>',
+    training: null, models, activeModel: models[0].name, backend: 'wasm', defaults: DEFAULT_SETTINGS, defaultPreset: 'balanced', dataFile: '<sample>',
     ...over,
   };
 }

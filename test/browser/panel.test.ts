@@ -27,7 +27,8 @@ describe('training panel with a recorded run', { skip: skipReason() }, () => {
     await p.settle();
     assert.equal(await p.page.textContent('[data-testid="status"]'), 'Ready');
     assert.equal(await p.page.locator('.model').count(), 2);
-    assert.match(await p.page.textContent('[data-model="g2p-base"]') ?? '', /active/);
+    assert.match(await p.page.textContent('[data-model="g2p-small"]') ?? '', /active/);
+    assert.match(await p.page.textContent('[data-model="g2p-small"]') ?? '', /char → word/);
   });
 
   test('curves have one point per step event and per epoch, and the ETA and samples update', async () => {

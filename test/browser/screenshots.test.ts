@@ -9,7 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { launch, openPanel, SCREENSHOTS, skipReason, startServer, type Harness } from './harness';
-import { panelState, recordedEvents } from './fixtures';
+import { panelState, recordedEvents, recordedTryResult } from './fixtures';
 import type { ThemeName } from './themes';
 
 const events = recordedEvents();
@@ -49,12 +49,8 @@ describe('screenshots', { skip: skipReason() }, () => {
     test(`${c.theme} at ${c.width} px`, async () => {
       const p = await openPanel(browser, server.origin, { theme: c.theme, width: c.width, height: 1000 });
       await p.deliver({ type: 'state', state: panelState({ training: { running: true, modelName: 'g2p-small', events: midRunEvents } }) });
-      await p.page.fill('#try-input', 'seq');
-      await p.deliver({ type: 'try-result', text: 'seq', hypotheses: [
-        { text: 'S IY K', tokens: ['S', 'IY', 'K'], logProb: -0.41, score: -0.41 },
-        { text: 'S EH K', tokens: ['S', 'EH', 'K'], logProb: -1.62, score: -1.62 },
-        { text: 'S IY K Y UW', tokens: ['S', 'IY', 'K', 'Y', 'UW'], logProb: -2.9, score: -2.4 },
-      ] });
+      await p.page.fill('#try-input', recordedTryResult().text);
+      await p.deliver(recordedTryResult());
       await p.settle();
       await p.page.evaluate(() => {
         (document.querySelector('#section-setup') as HTMLDetailsElement).open = true;

@@ -1,0 +1,89 @@
+/**
+ * Records the fixtures from real runs of the worker process (dist/worker.js), over its IPC, as the
+ * extension host drives it: the TrainEvents of a training, the n-best of a translation with the
+ * trained model, and the ModelSummary the model list shows.
+ *
+ *   node esbuild.mjs && node --import tsx test/browser/record.ts
+ *
+ * Uses the first lines of the bundled sample data (g2p) and, when present, of
+ * ../shared/data/freedict-eng-deu (a text task with BLEU/chrF).
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TrainEvent } from '../../src/model/events';
+import type { ModelSummary } from '../../src/model/modelSummary';
+import type { WorkerMessage, WorkerRequest } from '../../src/protocol/worker';
+import type { SettingsOverrides } from '../../src/model/config';
+import type { Hypothesis } from '../../src/model/decodeOptions';
+import { DIST, ROOT } from './harness';
+
+const FIXTURES = join(__dirname, 'fixtures');
+type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
+
+class Worker {
+  private readonly child: ChildProcess;
+  private readonly waiting = new Map<string, { ok(v: unknown): void; fail(e: Error): void; onEvent?(e: TrainEvent): void }>();
+  private n = 0;
+
+  constructor() {
+    this.child = fork(join(DIST, 'worker.js'), [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    this.child.on('message', (m: WorkerMessage) => {
+      if (m.type === 'train-event') this.waiting.get(m.id)?.onEvent?.(m.event);
+      else if (m.type === 'result') { this.waiting.get(m.id)?.ok(m.result); this.waiting.delete(m.id); }
+      else if (m.type === 'error') { this.waiting.get(m.id)?.fail(new Error(m.message)); this.waiting.delete(m.id); }
+    });
+  }
+
+  request<T>(req: WithoutId<WorkerRequest>, onEvent?: (e: TrainEvent) => void): Promise<T> {
+    const id = `r${++this.n}`;
+    return new Promise<T>((ok, fail) => {
+      this.waiting.set(id, { ok: ok as (v: unknown) => void, fail, onEvent });
+      this.child.send({ ...req, id });
+    });
+  }
+
+  close(): void { this.child.kill(); }
+}
+
+function slice(file: string, lines: number, dir: string, name: string): string {
+  const out = join(dir, name);
+  writeFileSync(out, readFileSync(file, 'utf8').split('\n').slice(0, lines).join('\n') + '\n');
+  return out;
+}
+
+async function record(w: Worker, dir: string, name: string, dataFile: string, settings: SettingsOverrides, tryText: string) {
+  const events: TrainEvent[] = [];
+  const modelDir = join(dir, name);
+  await w.request({ type: 'train', dataFile, modelDir, preset: 'fast', settings, resume: false }, (e) => events.push(e));
+  const { outputs } = await w.request<{ outputs: Hypothesis[][] }>({ type: 'translate', modelDir, inputs: [tryText], decode: { strategy: 'beam', beamSize: 3, nBest: 3 } });
+  const summary = await w.request<ModelSummary>({ type: 'inspect', modelDir });
+  return { events, tryResult: { type: 'try-result', text: tryText, hypotheses: outputs[0] }, summary };
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'seq2seq-record-'));
+  const w = new Worker();
+  try {
+    const g2p = await record(w, dir, 'g2p-small', slice(join(ROOT, 'samples', 'g2p-sample.tsv'), 2000, dir, 'g2p-2000.tsv'),
+      { train: { epochs: 10, batch: 16 }, target: { kind: 'word' } }, 'seq');
+    writeFileSync(join(FIXTURES, 'train-events.jsonl'), g2p.events.map((e) => JSON.stringify(e)).join('\n') + '\n');
+    writeFileSync(join(FIXTURES, 'try-result.json'), JSON.stringify(g2p.tryResult, null, 2) + '\n');
+    const models = [g2p.summary];
+    const ende = join(ROOT, '..', 'shared', 'data', 'freedict-eng-deu', 'train.tsv');
+    if (existsSync(ende)) {
+      const text = await record(w, dir, 'eng-deu-small', slice(ende, 1500, dir, 'eng-deu-1500.tsv'),
+        { train: { epochs: 3 }, source: { kind: 'word' }, target: { kind: 'word' } }, 'good morning');
+      writeFileSync(join(FIXTURES, 'train-events-text.jsonl'), text.events.map((e) => JSON.stringify(e)).join('\n') + '\n');
+      models.push(text.summary);
+    }
+    writeFileSync(join(FIXTURES, 'models.json'), JSON.stringify(models, null, 2) + '\n');
+    console.log(`recorded ${g2p.events.length} events, ${models.length} models into ${FIXTURES}`);
+  } finally {
+    w.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+void main().catch((err) => { console.error(err); process.exit(1); });
