@@ -49,6 +49,8 @@ export type RequestBody = DistributiveOmit<Exclude<WorkerRequest, { type: 'cance
 
 interface Pending {
   type: string;
+  /** The process the request was sent to: only its exit fails the request. */
+  child: ChildProcess;
   resolve: (v: unknown) => void;
   reject: (e: Error) => void;
   handlers: RequestHandlers;
@@ -96,6 +98,7 @@ export class WorkerClient {
       signal?.addEventListener('abort', onAbort, { once: true });
       this.pending.set(id, {
         type: body.type,
+        child,
         handlers,
         resolve: (v) => { signal?.removeEventListener('abort', onAbort); resolve(v as WorkerResults[T]); },
         reject: (e) => { signal?.removeEventListener('abort', onAbort); reject(e); },
@@ -137,6 +140,7 @@ export class WorkerClient {
     });
     this.child = child;
     this.childBackend = backend;
+    this.info = null;
     this.stderrTail = [];
     this.opts.log.info(`${this.opts.role} worker: started pid ${child.pid} (backend preference ${backend})`);
     pipeLines(child.stdout, (l) => this.opts.log.debug(`[${this.opts.role} worker] ${l}`));
@@ -202,9 +206,10 @@ export class WorkerClient {
     const expected = this.stopping.has(child);
     if (this.child === child) this.child = null;
     const reason = describeExit(code, signal, this.stderrTail);
-    const interrupted = [...this.pending.values()].map((p) => p.type);
+    const mine = [...this.pending].filter(([, p]) => p.child === child);
+    const interrupted = mine.map(([, p]) => p.type);
     (expected ? this.opts.log.info : this.opts.log.error).call(this.opts.log, `${this.opts.role} worker: exited (${reason})`);
-    for (const [id, p] of [...this.pending]) {
+    for (const [id, p] of mine) {
       this.pending.delete(id);
       p.reject(new WorkerError(expected ? 'the worker was stopped' : `the worker process ${reason}`, expected ? 'stopped' : 'worker-died'));
     }

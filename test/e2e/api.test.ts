@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureVsix, launchBrowser, requireCodeServer, ROOT, screenshot, startCodeServer, makeWorkspace } from './codeServer';
+import { extensionLog, ensureVsix, launchBrowser, requireCodeServer, ROOT, screenshot, startCodeServer, makeWorkspace } from './codeServer';
 import { bundleSuite } from './suiteBundle';
 
 test('extension API tests inside code-server', { timeout: 300_000 }, async (t) => {
@@ -46,7 +46,7 @@ test('extension API tests inside code-server', { timeout: 300_000 }, async (t) =
     const failures = results.filter((r) => !r.ok);
     if (code !== 0 || failures.length || !results.length) {
       const tail = logs.filter((l) => /seq2seq|error|fail/i.test(l)).slice(-40).join('\n');
-      assert.fail(`extension tests exited with ${code}; ${failures.length} failed of ${results.length}\n${failures.map((f) => `${f.name}: ${f.error}`).join('\n\n')}\n--- log ---\n${tail}\n--- server ---\n${server.log().slice(-3000)}`);
+      assert.fail(`extension tests exited with ${code}; ${failures.length} failed of ${results.length}\n${failures.map((f) => `${f.name}: ${f.error}`).join('\n\n')}\n--- log ---\n${tail}\n--- extension log ---\n${extensionLog(server.userDataDir).slice(-4000)}\n--- server ---\n${server.log().slice(-2000)}`);
     }
     assert.ok(results.length >= 5, 'every extension test ran');
   }

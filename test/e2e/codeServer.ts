@@ -214,3 +214,18 @@ export function setUserSettings(userDataDir: string, settings: Record<string, un
   const current = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
   writeFileSync(file, JSON.stringify({ ...current, ...settings }, null, 2));
 }
+
+/** The extension's own log (the "Seq2Seq Studio" LogOutputChannel) as written under the user data dir. */
+export function extensionLog(userDataDir: string): string {
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    if (!existsSync(dir)) return;
+    for (const f of readdirSync(dir)) {
+      const p = join(dir, f);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (/Seq2Seq/i.test(f)) out.push(readFileSync(p, 'utf8'));
+    }
+  };
+  walk(join(userDataDir, 'logs'));
+  return out.join('\n');
+}

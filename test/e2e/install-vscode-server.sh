@@ -6,7 +6,6 @@ set -euo pipefail
 cd "$(dirname "$0")"
 CODE_SERVER_VERSION=4.139.1
 NODE_VERSION=24
-PLAYWRIGHT_VERSION=1.65.1
 DIR=.vscode-server
 STAMP="$DIR/.installed-$CODE_SERVER_VERSION-node$NODE_VERSION"
 
@@ -31,7 +30,7 @@ echo "install-vscode-server: $("$NODE_BIN_DIR/node" -v) at $NODE_BIN_DIR" >&2
 
 echo "install-vscode-server: installing code-server@$CODE_SERVER_VERSION (a few minutes the first time) ..." >&2
 PATH="$NODE_BIN_DIR:$PATH" npm_config_nodedir="$NODE_DIR" \
-  npm install --no-audit --no-fund "node@$NODE_VERSION" "code-server@$CODE_SERVER_VERSION" "playwright-core@$PLAYWRIGHT_VERSION" >/dev/null
+  npm install --no-audit --no-fund "node@$NODE_VERSION" "code-server@$CODE_SERVER_VERSION" >/dev/null
 
 rm -f .installed-*
 echo "$NODE_BIN_DIR/node" > node-path.txt

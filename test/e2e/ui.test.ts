@@ -227,6 +227,7 @@ test('the packaged extension in code-server, used through the UI', { timeout: 30
     assert.ok(pid, 'the run worker is visible in ps');
     process.kill(pid, 'SIGKILL');
     await notification(page, /the model process was killed .* while translating\. It will start again on your next request/, 15_000);
+    await page.waitForTimeout(800); // let the progress notification fade out
     await screenshot(page, 'worker-killed');
     await runCommand(page, 'Notifications: Clear All Notifications');
     setUserSettings(server.userDataDir, { 'seq2seq.decoding.strategy': 'greedy' });

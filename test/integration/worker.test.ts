@@ -143,6 +143,22 @@ test('worker process over real IPC', { timeout: 600_000 }, async (t) => {
     assert.equal(chunks.join(''), text);
   });
 
+  await t.test('a changed backend preference restarts the idle worker; the next request is served by the new one', async () => {
+    let pref: 'auto' | 'cpu' = 'auto';
+    const own = new WorkerClient({ script: WORKER, role: 'backend', backend: () => pref, log });
+    try {
+      const first = await own.request({ type: 'info' });
+      pref = 'cpu';
+      const { outputs } = await own.request({ type: 'translate', modelDir, inputs: ['abc'], decode: { maxLength: 12 } });
+      assert.equal(outputs.length, 1);
+      const second = await own.request({ type: 'info' });
+      assert.equal(second.backend, 'cpu');
+      assert.notEqual(second.pid, first.pid);
+    } finally {
+      own.dispose();
+    }
+  });
+
   await t.test('a killed worker is reported in plain words and replaced on the next request', async () => {
     const pid = client.pid!;
     const pending = client.request({ type: 'translate', modelDir, inputs: Array.from({ length: 2000 }, () => 'abcdef'), decode: { maxLength: 12 } });

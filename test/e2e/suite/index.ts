@@ -210,6 +210,22 @@ const tests: [string, () => Promise<void>][] = [
     await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
   }],
 
+  ['a changed backend setting applies to the next request without a reload', async () => {
+    const config = vscode.workspace.getConfiguration('seq2seq');
+    await config.update('backend', 'cpu', vscode.ConfigurationTarget.Global);
+    try {
+      const editor = await openEditor('cat');
+      editor.selection = new vscode.Selection(0, 0, 0, 3);
+      const r = (await vscode.commands.executeCommand('seq2seq.translateSelection')) as { placement: string } | undefined;
+      assert.equal(r?.placement, 'replace', `translated (${JSON.stringify(r)}): "${editor.document.getText()}"`);
+      const s = await state();
+      assert.equal(s.backend, 'cpu', 'the idle model process restarted on the cpu backend');
+      await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+    } finally {
+      await config.update('backend', undefined, vscode.ConfigurationTarget.Global);
+    }
+  }],
+
   ['Select Active Model, Export Model and Delete Model work on folders', async () => {
     assert.equal(await vscode.commands.executeCommand('seq2seq.selectModel', { name: 'tiny' }), 'tiny');
     assert.equal((await state()).activeModel, 'tiny');
