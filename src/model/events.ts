@@ -43,6 +43,7 @@ export interface TrainStepEvent {
   step: number;
   stepInEpoch: number;
   stepsPerEpoch: number;
+  /** Mean loss and token accuracy over the steps since the previous step event. */
   loss: number;
   accuracy: number;
   lr: number;

@@ -159,6 +159,7 @@ export async function trainModel(opts: TrainOptions, onEvent: TrainEventHandler,
   let reason: TrainEndReason = 'completed';
   let bestDev: DevMetrics | null = metricsFile.best?.dev ?? null;
   let samplesDone = 0;
+  let stepsThisRun = 0;
   let tokensDone = 0;
   const runStart = Date.now();
   const elapsedBefore = progress.elapsedMs;
@@ -217,7 +218,8 @@ export async function trainModel(opts: TrainOptions, onEvent: TrainEventHandler,
       let lossSum = 0;
       let correctSum = 0;
       let tokenSum = 0;
-      const windowStart = { time: Date.now(), samples: 0, tokens: 0 };
+      // The window since the previous step event: its speed, and its own mean loss and accuracy.
+      const win = { time: Date.now(), steps: 0, samples: 0, tokens: 0, lossSum: 0, correct: 0 };
       for (let bi = progress.stepInEpoch; bi < batches.length; bi++) {
         if (signal?.aborted) { reason = 'stopped'; stopNow = true; break; }
         if (elapsed() >= budgetMs) { reason = 'time-budget'; stopNow = true; break; }
@@ -230,20 +232,21 @@ export async function trainModel(opts: TrainOptions, onEvent: TrainEventHandler,
         tokenSum += b.targetTokens;
         samplesDone += b.batch;
         tokensDone += b.targetTokens;
-        windowStart.samples += b.batch;
-        windowStart.tokens += b.targetTokens;
+        stepsThisRun++;
+        win.steps++; win.samples += b.batch; win.tokens += b.targetTokens; win.lossSum += loss * b.targetTokens; win.correct += correct;
         if (progress.step % settings.train.logEvery === 0 || bi === batches.length - 1) {
-          const secs = Math.max(1e-3, (Date.now() - windowStart.time) / 1000);
-          const stepsPerSec = (settings.train.logEvery) / secs;
+          const secs = Math.max(1e-3, (Date.now() - win.time) / 1000);
+          // ETA from the whole run's pace, which includes dev evaluation and checkpoints.
+          const msPerStep = (Date.now() - runStart) / stepsThisRun;
           const remainingSteps = (settings.train.epochs - epoch) * stepsPerEpoch - (bi + 1);
-          const etaMs = Math.min(Number.isFinite(budgetMs) ? budgetMs - elapsed() : Infinity, (remainingSteps / Math.max(stepsPerSec, 1e-6)) * 1000);
+          const etaMs = Math.min(Number.isFinite(budgetMs) ? budgetMs - elapsed() : Infinity, remainingSteps * msPerStep);
           onEvent({
             kind: 'step', epoch: epoch + 1, step: progress.step, stepInEpoch: bi + 1, stepsPerEpoch,
-            loss: tokenSum ? lossSum / tokenSum : 0, accuracy: tokenSum ? (100 * correctSum) / tokenSum : 0, lr: optimizer.lr,
-            samplesPerSec: windowStart.samples / secs, targetTokensPerSec: windowStart.tokens / secs,
+            loss: win.tokens ? win.lossSum / win.tokens : 0, accuracy: win.tokens ? (100 * win.correct) / win.tokens : 0, lr: optimizer.lr,
+            samplesPerSec: win.samples / secs, targetTokensPerSec: win.tokens / secs,
             elapsedMs: elapsed(), etaMs: Math.max(0, etaMs), memoryMB: Math.round(process.memoryUsage().rss / 1048576),
           });
-          windowStart.time = Date.now(); windowStart.samples = 0; windowStart.tokens = 0;
+          Object.assign(win, { time: Date.now(), steps: 0, samples: 0, tokens: 0, lossSum: 0, correct: 0 });
         }
         if (Date.now() - lastCheckpoint > checkpointEveryMs) {
           progress.epoch = epoch;
