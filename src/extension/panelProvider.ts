@@ -92,12 +92,13 @@ ${styles.map((f) => `<link rel="stylesheet" href="${uri(f)}">`).join('\n')}
         this.postState();
         break;
       case 'start-training': {
-        const dataFile = resolveData(this.s, msg.dataFile);
+        const dataFile = resolveData(this.s, msg.dataFile) ?? msg.dataFile;
+        if (!existsSync(dataFile)) throw new Error(`the data file ${dataFile} does not exist`);
         const problem = this.s.models.nameProblem(msg.name);
         if (problem) throw new Error(problem);
         if (this.s.training.running) throw new Error(`"${this.s.training.modelName}" is already training`);
         void this.s.training.start({
-          name: msg.name, dataFile: dataFile ?? msg.dataFile,
+          name: msg.name, dataFile,
           preset: msg.preset === 'custom' ? undefined : msg.preset,
           settings: msg.settings,
         });

@@ -3,6 +3,8 @@
  * the Settings editor applies to the next action without a reload.
  */
 import * as vscode from 'vscode';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import type { PresetName, SettingsOverrides } from '../model/config';
 import { DEFAULT_DECODE, type DecodeOptions, type DecodeStrategy } from '../model/decodeOptions';
 
@@ -55,7 +57,9 @@ export function outputPlacement(): OutputPlacement {
 /** The configured models folder, or undefined for the default (global storage). */
 export function modelsDirectory(): string | undefined {
   const v = cfg().get<string>('modelsDirectory');
-  return typeof v === 'string' && v.trim() ? v.trim() : undefined;
+  if (typeof v !== 'string' || !v.trim()) return undefined;
+  const dir = v.trim();
+  return dir === '~' || dir.startsWith('~/') ? join(homedir(), dir.slice(1)) : dir;
 }
 
 export function backend(): BackendPref {
