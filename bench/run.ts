@@ -9,7 +9,6 @@
  *   flags: --steps N (timed training steps per run, default 40) --warmup N (3) --runs N (3; --quick 2; alternating)
  *          --decode-n N (1000 dev words) --max-len N (20) --decode-train-steps N (150)
  *          --model DIR (decode with an existing model of this architecture instead of training one)
- *          --experiment copy-free-slicing (also time ours with bench/kernels.ts's Slice/SplitV/Unpack fix)
  *          --no-torch --no-worker --profile (where our training step's time goes) --torch-threads 2,1 (PyTorch thread counts, each run)
  *
  * Runs alternate (ours, PyTorch, ours, PyTorch, ...) and the median of each side is reported, so a
@@ -45,7 +44,7 @@ const SEED = 1;
 interface Flags {
   json: boolean; quick: boolean; steps: number; warmup: number; runs: number; decodeN: number; maxLen: number;
   decodeTrainSteps: number; model: string | null; torch: boolean; worker: boolean; profile: boolean;
-  child: string | null; save: string | null; line: string; reps: number; torchThreads: number[]; experiment: string | null;
+  child: string | null; save: string | null; line: string; reps: number; torchThreads: number[];
   train: string; dev: string;
 }
 
@@ -82,7 +81,6 @@ function parseFlags(argv: string[]): Flags {
     save: val('--save') ?? null,
     line: val('--line') ?? 'supercalifragilistic',
     reps: Math.max(1, num('--reps', quick ? 5 : 15)),
-    experiment: val('--experiment') ?? null,
     torchThreads: (val('--torch-threads') ?? '2,1').split(',').map((x) => Math.max(1, Math.floor(Number(x)))).filter((x) => Number.isFinite(x)),
     train: resolve(val('--train') ?? join(DATA_DIR, 'train.tsv')),
     dev: resolve(val('--dev') ?? join(DATA_DIR, 'dev.tsv')),
@@ -117,19 +115,6 @@ function emitResult(obj: unknown): void {
   process.stdout.write(RESULT_TAG + JSON.stringify(obj) + '\n');
 }
 
-/** Bench-only changes to the wasm backend, applied in this process only (see bench/kernels.ts). */
-const EXPERIMENTS = ['copy-free-slicing'];
-async function applyExperiment(f: Flags): Promise<void> {
-  if (!f.experiment) return;
-  if (f.experiment === 'copy-free-slicing') {
-    const { tf } = await import('../src/model/backend');
-    if (tf.getBackend() !== 'wasm') return;
-    (await import('./kernels')).registerCopyFreeSlicing();
-    return;
-  }
-  throw new Error(`unknown --experiment ${f.experiment} (known: ${EXPERIMENTS.join(', ')})`);
-}
-
 // ---- child: our training ------------------------------------------------------------------------
 
 interface TrainResult {
@@ -151,7 +136,6 @@ async function childTrain(f: Flags): Promise<void> {
   const { saveModel } = await import('../src/model/store');
 
   const backend = await initBackend();
-  await applyExperiment(f);
   const settings = validateSettings(mergeSettings(DEFAULT_SETTINGS, {
     model: { ...MODEL },
     train: { batch: BATCH, lr: LR, seed: SEED },
@@ -298,7 +282,6 @@ async function childDecode(f: Flags): Promise<void> {
   const { translate } = await import('../src/model/translate');
   if (!f.model) throw new Error('--child decode needs --model DIR');
   const backend = await initBackend();
-  await applyExperiment(f);
   const l0 = performance.now();
   const model = await loadModel(f.model);
   const modelLoadMs = performance.now() - l0;
@@ -576,9 +559,6 @@ async function main(): Promise<void> {
   const modelDir = f.model ? resolve(f.model) : join(workDir, 'model');
   const node = process.execPath;
   const ours: TrainResult[] = [];
-  const oursExp: TrainResult[] = [];
-  const oursExpDec: DecodeResult[] = [];
-  if (f.experiment && !EXPERIMENTS.includes(f.experiment)) throw new Error(`unknown --experiment ${f.experiment} (known: ${EXPERIMENTS.join(', ')})`);
   const sides: TorchSide[] = torch.available ? f.torchThreads.map((threads) => ({ threads, train: [], decode: [] })) : [];
   const errors: string[] = [];
   try {
@@ -589,11 +569,6 @@ async function main(): Promise<void> {
       progress(`train run ${r + 1}/${f.runs}: ours (${f.warmup} warm-up + ${f.steps} timed steps${save.length ? `, then a decode model to step ${f.decodeTrainSteps}` : ''})`);
       const o = await runChild<TrainResult>(node, tsxArgs(f, 'train', [...save, ...prof]), { tagged: true });
       if (o.ok && o.result) { ours.push(o.result); progress(`  ours: ${fmt(o.result.samples_per_s)} samples/s (${o.result.backend})`); } else errors.push(`ours train: ${o.error}`);
-      if (f.experiment) {
-        progress(`train run ${r + 1}/${f.runs}: ours + ${f.experiment}`);
-        const e = await runChild<TrainResult>(node, tsxArgs(f, 'train', ['--experiment', f.experiment]), { tagged: true });
-        if (e.ok && e.result) { oursExp.push(e.result); progress(`  ours + ${f.experiment}: ${fmt(e.result.samples_per_s)} samples/s`); } else errors.push(`ours + ${f.experiment} train: ${e.error}`);
-      }
       for (const side of sides) {
         progress(`train run ${r + 1}/${f.runs}: PyTorch, ${side.threads} thread${side.threads > 1 ? 's' : ''}`);
         const t = await runChild<TrainResult>(PYTHON, [PY_REF, 'train', '--steps', String(f.steps), '--warmup', String(f.warmup), '--data', f.train, '--threads', String(side.threads)], { tagged: false });
@@ -610,10 +585,6 @@ async function main(): Promise<void> {
       progress(`decode run ${r + 1}/${f.runs}: ours (greedy + beam 5 over ${f.decodeN} dev words, one-line beam 5 x${f.reps})`);
       const o = await runChild<DecodeResult>(node, tsxArgs(f, 'decode', ['--model', modelDir, ...(r === 0 && f.profile ? ['--profile'] : [])]), { tagged: true });
       if (o.ok && o.result) oursDec.push(o.result); else errors.push(`ours decode: ${o.error}`);
-      if (f.experiment) {
-        const e = await runChild<DecodeResult>(node, tsxArgs(f, 'decode', ['--model', modelDir, '--experiment', f.experiment]), { tagged: true });
-        if (e.ok && e.result) oursExpDec.push(e.result); else errors.push(`ours + ${f.experiment} decode: ${e.error}`);
-      }
       for (const side of sides) {
         progress(`decode run ${r + 1}/${f.runs}: PyTorch, ${side.threads} thread${side.threads > 1 ? 's' : ''}`);
         const t = await runChild<DecodeResult>(PYTHON, [PY_REF, 'decode', '--model', modelDir, '--dev', f.dev, '--n', String(f.decodeN), '--max-len', String(f.maxLen), '--reps', String(f.reps), '--line', f.line, '--threads', String(side.threads), '--outputs'], { tagged: false });
@@ -688,17 +659,6 @@ async function main(): Promise<void> {
       model_load_ms: medD(oursDec, (d) => d.model_load_ms ?? NaN),
       decode_profile: oursDec[0]?.profile,
       pytorch_by_threads: sideSummaries,
-      experiment: f.experiment ? {
-        name: f.experiment,
-        samples_per_s: med(oursExp, 'samples_per_s'), runs: oursExp.map((x) => x.samples_per_s),
-        speedup: ratio(med(oursExp, 'samples_per_s'), oursSps), ratio: primary ? ratio(med(oursExp, 'samples_per_s'), primary.samples_per_s) : null,
-        ratio_vs_best: best ? ratio(med(oursExp, 'samples_per_s'), best.samples_per_s) : null,
-        gflops: med(oursExp, 'gflops'), peak_rss_mb: med(oursExp, 'peak_rss_mb'),
-        greedy_ms_per_input: medD(oursExpDec, (d) => d.greedy.ms_per_input), beam5_ms_per_input: medD(oursExpDec, (d) => d.beam5.ms_per_input),
-        single_line_beam5_ms: medD(oursExpDec, (d) => d.single_line_beam5_ms),
-        identical_greedy_outputs_pct: agreement(oursDec[0]?.greedy.outputs, oursExpDec[0]?.greedy.outputs),
-        loss: oursExp[0] ? [oursExp[0].first_loss, oursExp[0].last_loss] : null,
-      } : null,
       worker,
       activation: activation ?? { note: activationNote },
       errors,
@@ -730,10 +690,6 @@ interface Summary {
   beam5: { ms_per_input: number; pytorch_ms_per_input: Num; ratio: Num; mean_output_tokens: Num; pytorch_mean_output_tokens: Num; identical_outputs_pct: Num; batch_inputs: number; single_line_ms: number; pytorch_single_line_ms: Num };
   decode_peak_rss_mb: number; model_load_ms: number; decode_profile?: unknown;
   pytorch_by_threads: SideSummary[];
-  experiment: null | {
-    name: string; samples_per_s: number; runs: number[]; speedup: Num; ratio: Num; ratio_vs_best: Num; gflops: number; peak_rss_mb: number;
-    greedy_ms_per_input: number; beam5_ms_per_input: number; single_line_beam5_ms: number; identical_greedy_outputs_pct: Num; loss: number[] | null;
-  };
   worker: WorkerBench | null;
   activation: { module_load_ms?: number; activate_ms?: number; note?: string };
   errors: string[]; elapsed_s: number;
@@ -795,13 +751,6 @@ function printTable(s: Summary, torch: boolean): void {
   for (const x of rows.slice(1)) out.push(line(x));
   if (s.activation.activate_ms !== undefined) out.push('* with a stand-in `vscode` module (no VS Code here): our own activation code only, not VS Code\'s extension host.');
   else if (s.activation.note) out.push(`extension activation: ${s.activation.note}`);
-  if (s.experiment) {
-    const e = s.experiment;
-    out.push('');
-    out.push(`experiment "${e.name}" (bench-only kernel change in our processes, alternated with the runs above):`);
-    out.push(`  training ${fmt(e.samples_per_s)} samples/s (runs ${e.runs.map((x) => fmt(x)).join(', ')}): ${fmt(e.speedup, 2)}x ours as shipped; ${fmt(e.ratio, 2)}x PyTorch ${s.train.pytorch_threads ?? '-'} thr, ${fmt(e.ratio_vs_best, 2)}x the fastest PyTorch; ${fmt(e.gflops, 2)} GFLOP/s; loss ${e.loss ? e.loss.map((x) => x.toFixed(3)).join(' -> ') : '-'} (as shipped: ${s.train.loss ? s.train.loss.map((x) => x.toFixed(3)).join(' -> ') : '-'})`);
-    out.push(`  decoding: greedy ${fmt(e.greedy_ms_per_input, 2)} ms/input, beam 5 ${fmt(e.beam5_ms_per_input, 2)} ms/input, one line beam 5 ${fmt(e.single_line_beam5_ms, 1)} ms; greedy outputs identical to as-shipped: ${fmt(e.identical_greedy_outputs_pct)} %`);
-  }
   if (s.train.profile) {
     const p = s.train.profile as { batch_shape: number[]; forward_ms: number; forward_backward_ms: number; full_step_ms: number; kernel_calls: number; top_kernels: { name: string; calls: number; ms: number }[] };
     out.push('');
