@@ -19,7 +19,7 @@
  * training, translate() (src/model/translate.ts -> search.ts decodeBatch) for decoding, loadModel for
  * loading, and dist/worker.js over IPC for worker start-up and interactive latency.
  */
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -544,6 +544,8 @@ async function main(): Promise<void> {
 
   const started = performance.now();
   const load0 = loadavg();
+  const git = (...a: string[]) => { const r = spawnSync('git', a, { cwd: ROOT, encoding: 'utf8' }); return r.status === 0 ? r.stdout.trim() : null; };
+  const engine = { commit: git('rev-parse', '--short', 'HEAD'), src_modified: (git('status', '--porcelain', '--', 'src') ?? '') !== '' };
   const machine = { cpus: cpus().length, cpu: cpus()[0]?.model ?? '?', mem_gb: Math.round(totalmem() / 2 ** 30), node: process.version, loadavg_start: load0.map((x) => Math.round(x * 100) / 100) };
   progress(`machine: ${machine.cpus} x ${machine.cpu}, load average ${machine.loadavg_start.join(' ')}`);
   if (!existsSync(f.train)) throw new Error(`${f.train}: training data not found (expected ../shared/data/cmudict-g2p next to the repo, or --train FILE)`);
@@ -626,6 +628,7 @@ async function main(): Promise<void> {
     const firstDec = sides.find((s) => s.decode.length)?.decode[0];
     const firstTrain = sides.find((s) => s.train.length)?.train[0];
     const summary: Summary = {
+      engine,
       machine: { ...machine, loadavg_after_training: Math.round(loadAfterTrain * 100) / 100, loadavg_end: loadavg().map((x) => Math.round(x * 100) / 100) },
       pytorch: torch.available ? torch.info : { unavailable: torch.reason, install: INSTALL_HINT },
       settings: { model: MODEL, batch: BATCH, lr: LR, steps: f.steps, warmup: f.warmup, runs: f.runs, decode_inputs: f.decodeN, max_len: f.maxLen, decode_train_steps: f.model ? null : f.decodeTrainSteps, model_dir: f.model ? modelDir : null, pytorch_threads: f.torchThreads },
@@ -676,6 +679,7 @@ async function main(): Promise<void> {
 
 type Num = number | null;
 interface Summary {
+  engine: { commit: string | null; src_modified: boolean };
   machine: { cpus: number; cpu: string; node: string; loadavg_start: number[]; loadavg_after_training: number; loadavg_end: number[] };
   pytorch: unknown;
   settings: { steps: number; warmup: number; runs: number; decode_inputs: number; max_len: number } & Record<string, unknown>;
@@ -736,6 +740,7 @@ function printTable(s: Summary, torch: boolean): void {
   const line = (x: string[]) => x.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ').trimEnd();
   const out: string[] = [];
   out.push('Seq2Seq Studio vs PyTorch: LSTM encoder-decoder, emb 64, hidden 256, 1 layer, no attention, batch 64, Adam 0.002, CMUdict G2P');
+  out.push(`engine at commit ${s.engine.commit ?? '?'}${s.engine.src_modified ? ' (src/ has uncommitted changes)' : ''}`);
   out.push(`${s.machine.cpus} x ${s.machine.cpu}, Node ${s.machine.node}; load average at start ${s.machine.loadavg_start.join(' ')}, after training ${s.machine.loadavg_after_training}, at end ${s.machine.loadavg_end.join(' ')}`);
   if (torch) {
     const p = s.pytorch as Record<string, unknown>;
