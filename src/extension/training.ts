@@ -14,6 +14,8 @@ import { WorkerError, type WorkerExit } from './workerClient';
 import type { Workers } from './workers';
 
 const RUNS_KEY = 'seq2seq.trainingRuns';
+/** The model being trained, kept while a run is going: still set at activation means VS Code closed mid-run. */
+const IN_PROGRESS_KEY = 'seq2seq.trainingInProgress';
 const MAX_STEP_EVENTS = 300;
 const STOP_GRACE_MS = 15_000;
 
@@ -58,6 +60,7 @@ export class TrainingController implements vscode.Disposable {
   ) {
     this.disposables.push(workers.onTrainWorkerExit((e) => this.onWorkerExit(e)));
     void vscode.commands.executeCommand('setContext', 'seq2seq.training', false);
+    this.offerInterruptedRun();
   }
 
   get running(): boolean { return this.run !== null; }
@@ -138,6 +141,7 @@ export class TrainingController implements vscode.Disposable {
     this.run = run;
     this.finished = null;
     void this.rememberRun(options);
+    void this.context.globalState.update(IN_PROGRESS_KEY, options.name);
     void vscode.commands.executeCommand('setContext', 'seq2seq.training', true);
     this.log.info(`training "${options.name}" ${resume ? 'resumed' : 'started'} on ${options.dataFile} (preset ${options.preset ?? 'default'})`);
     this.stateEmitter.fire();
@@ -216,6 +220,8 @@ export class TrainingController implements vscode.Disposable {
     }
     this.run = null;
     this.finished = { options: run.options, events: run.events };
+    // A run stopped without the user asking was cut short by VS Code closing: keep it to offer resuming.
+    if (end.reason !== 'stopped' || run.stopping) void this.context.globalState.update(IN_PROGRESS_KEY, undefined);
     void vscode.commands.executeCommand('setContext', 'seq2seq.training', false);
     this.models.notifyChanged();
     this.stateEmitter.fire();
@@ -253,6 +259,21 @@ export class TrainingController implements vscode.Disposable {
   private onWorkerExit(e: WorkerExit): void {
     // The pending train request is rejected by the client and reported through finish().
     if (!e.expected && !e.interrupted.includes('train')) this.log.warn(`the idle training process ${e.reason}`);
+  }
+
+  /** A run that VS Code's closing or reloading cut short is offered for resuming, once. */
+  private offerInterruptedRun(): void {
+    const name = this.context.globalState.get<string>(IN_PROGRESS_KEY);
+    if (!name) return;
+    void this.context.globalState.update(IN_PROGRESS_KEY, undefined);
+    setTimeout(() => {
+      if (this.run) return;
+      const summary = this.models.summary(name);
+      if (!summary?.resumable) return;
+      void vscode.window.showInformationMessage(
+        `Seq2Seq: training "${name}" was interrupted when VS Code closed (last checkpoint: epoch ${summary.epochs}).`, 'Resume Training',
+      ).then((choice) => { if (choice) void vscode.commands.executeCommand('seq2seq.resumeTraining', { name }); });
+    }, 2000);
   }
 
   private async rememberRun(options: TrainOptions): Promise<void> {

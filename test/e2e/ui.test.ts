@@ -261,6 +261,23 @@ test('the packaged extension in code-server, used through the UI', { timeout: 30
     await waitForStatus(page, /^(?!.*Training)/, 20_000);
   }));
 
+  await t.test('a training cut short by reloading VS Code is offered for resuming', onFailureScreenshot(page, 'reload-resume', async () => {
+    await runCommand(page, 'Notifications: Clear All Notifications');
+    await runCommand(page, 'Seq2Seq: Resume Training');
+    await choose(page, 'ui-model');
+    await waitForStatus(page, /Training epoch/, 60_000);
+    const before = workerPid(server.extensionsDir, 'train');
+    await runCommand(page, 'Developer: Reload Window');
+    const toast = await notification(page, /training "ui-model" was interrupted when VS Code closed/, 90_000);
+    assert.equal(before !== null && isAlive(before), false, 'the old training process ended with its extension host');
+    await page.waitForTimeout(800); // the toast fades in
+    await screenshot(page, 'offer-resume-after-reload');
+    await toast.getByRole('button', { name: 'Resume Training' }).click();
+    await waitForStatus(page, /Training epoch/, 60_000);
+    await runCommand(page, 'Seq2Seq: Stop Training');
+    await waitForStatus(page, /^(?!.*Training)/, 20_000);
+  }));
+
   const activation = findInLogs(join(server.userDataDir, 'logs'), /activated in [\d.]+ ms/);
   if (activation) t.diagnostic(`extension log: ${activation}`);
 });
@@ -298,4 +315,8 @@ function onFailureScreenshot(page: Page, name: string, fn: () => Promise<void>):
       throw err;
     }
   };
+}
+
+function isAlive(pid: number): boolean {
+  try { process.kill(pid, 0); return true; } catch { return false; }
 }
