@@ -79,38 +79,34 @@ async function runWithProgress<T>(
   work: (signal: AbortSignal, onProgress: (done: number, total: number) => void) => Promise<T>,
 ): Promise<T | undefined> {
   const controller = new AbortController();
+  const inNotification = () => vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `Seq2Seq: ${title}`, cancellable: true },
+    (progress, token) => {
+      token.onCancellationRequested(() => controller.abort());
+      let reported = 0;
+      s.statusBar.setActivity('Translating 0%');
+      return work(controller.signal, (done, total) => {
+        const pct = Math.floor((100 * done) / Math.max(1, total));
+        if (pct <= reported) return;
+        progress.report({ increment: pct - reported, message: `${done} / ${total} lines` });
+        reported = pct;
+        s.statusBar.setActivity(`Translating ${pct}%`);
+      });
+    },
+  );
+  const inStatusBar = () => {
+    s.statusBar.setActivity('Translating…');
+    return work(controller.signal, () => undefined);
+  };
   try {
-    let result: T;
-    if (lines <= settings.progressNotificationLines()) {
-      s.statusBar.setActivity('Translating…');
-      result = await work(controller.signal, () => undefined);
-    } else {
-      result = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `Seq2Seq: ${title}`, cancellable: true },
-      async (progress, token) => {
-        token.onCancellationRequested(() => controller.abort());
-        let reported = 0;
-        s.statusBar.setActivity('Translating 0%');
-        return work(controller.signal, (done, total) => {
-          const pct = Math.floor((100 * done) / Math.max(1, total));
-          if (pct <= reported) return;
-          progress.report({ increment: pct - reported, message: `${done} / ${total} lines` });
-          reported = pct;
-          s.statusBar.setActivity(`Translating ${pct}%`);
-        });
-      },
-      );
-    }
+    const result = await (lines > settings.progressNotificationLines() ? inNotification() : inStatusBar());
     // Cancelled just as the result arrived: the user asked for no change, so none is made.
-    if (controller.signal.aborted) throw new WorkerError('cancelled', 'cancelled');
-    return result;
+    return controller.signal.aborted ? undefined : result;
   } catch (err) {
-    if (controller.signal.aborted || (err instanceof WorkerError && err.code === 'cancelled')) {
-      s.log.info('translation cancelled');
-      return undefined;
-    }
+    if (controller.signal.aborted || (err instanceof WorkerError && err.code === 'cancelled')) return undefined;
     throw err;
   } finally {
+    if (controller.signal.aborted) s.log.info('translation cancelled');
     s.statusBar.setActivity(null);
   }
 }
