@@ -754,6 +754,7 @@ function printTable(s: Summary, torch: boolean): void {
   out.push(line(rows[0]));
   out.push(w.map((n) => '-'.repeat(n)).join('  '));
   for (const x of rows.slice(1)) out.push(line(x));
+  if (sides.length) out.push('"PyTorch N thr" = torch.set_num_threads(N) (intra-op threads); OpenBLAS keeps its own pool of one thread per core either way.');
   if (s.activation.activate_ms !== undefined) out.push('* with a stand-in `vscode` module (no VS Code here): our own activation code only, not VS Code\'s extension host.');
   else if (s.activation.note) out.push(`extension activation: ${s.activation.note}`);
   if (s.train.profile) {
