@@ -40,6 +40,7 @@ forward = 2*B*(S*(E+H)*4H + T*(E+H)*4H + T*H*V), training = 3 x forward (forward
 import argparse
 import json
 import os
+import re
 import resource
 import statistics
 import sys
@@ -244,6 +245,22 @@ def peak_rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
+def mapped_blas():
+    """The BLAS/LAPACK libraries this process has mapped (call after a matmul), and their kind."""
+    libs = set()
+    try:
+        with open("/proc/self/maps") as f:
+            for line in f:
+                path = line.split()[-1] if len(line.split()) >= 6 else ""
+                if any(k in path.lower() for k in ("blas", "lapack", "mkl")):
+                    libs.add(os.path.realpath(path))
+    except OSError:
+        pass
+    names = sorted(libs)
+    kind = "openblas" if any("openblas" in p for p in names) else ("mkl" if any("mkl" in p for p in names) else ("reference" if names else "unknown"))
+    return kind, names
+
+
 def blas_info():
     """Which BLAS library the process really mapped (the Debian alternatives link decides), and its speed."""
     a = torch.randn(1024, 1024)
@@ -268,7 +285,7 @@ def blas_info():
     return {
         "blas": kind,
         "blas_libraries": names,
-        "build_blas_info": next((p.split("=", 1)[1] for p in torch.__config__.show().replace(",", "\n").split("\n") if p.strip().startswith("BLAS_INFO")), None),
+        "build_blas_info": (re.search(r"BLAS_INFO=(\w+)", torch.__config__.show()) or [None, None])[1],
         "matmul_1024_gflops": round(reps * 2 * 1024 ** 3 / dt / 1e9, 1),
         "threads": torch.get_num_threads(),
         "torch": torch.__version__,
@@ -324,6 +341,7 @@ def cmd_train(args):
     secs = time.perf_counter() - t_start
     cpu = cpu_seconds() - cpu_start
     out = {
+        "blas": mapped_blas()[0],
         "cpu_per_wall": cpu / secs,
         "impl": "pytorch",
         "steps": args.steps,
@@ -506,6 +524,8 @@ def cmd_decode(args, which):
     # One untimed pass over a batch warms the allocator and kernels, as run.ts does for ours.
     with torch.no_grad():
         greedy_batch(model, texts[:64], src_index, args.max_len)
+        if which == "beam5":
+            beam_batch(model, texts[:8], src_index, args.max_len)
     if which in ("greedy", "decode"):
         out["greedy"] = run_decoding(model, texts, src_index, tgt_vocab, "greedy", args.max_len)
     if which in ("beam5", "decode"):
