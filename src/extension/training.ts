@@ -219,6 +219,8 @@ export class TrainingController implements vscode.Disposable {
       this.eventEmitter.fire(end);
     }
     this.run = null;
+    // The training process holds a whole TF.js runtime and the optimizer's state: free it between runs.
+    if (!this.workers.train.busy) this.workers.train.stop();
     this.finished = { options: run.options, events: run.events };
     // A run stopped without the user asking was cut short by VS Code closing: keep it to offer resuming.
     if (end.reason !== 'stopped' || run.stopping) void this.context.globalState.update(IN_PROGRESS_KEY, undefined);

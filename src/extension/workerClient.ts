@@ -109,11 +109,12 @@ export class WorkerClient {
     });
   }
 
-  /** Stops the process; pending requests fail. */
+  /** Stops the process; its pending requests fail. The next request forks a new one at once. */
   stop(): void {
     const child = this.child;
     if (!child) return;
     this.stopping.add(child);
+    this.child = null;
     child.kill();
   }
 
@@ -127,7 +128,6 @@ export class WorkerClient {
     if (this.child && this.childBackend !== backend && this.pending.size === 0) {
       this.opts.log.info(`${this.opts.role} worker: backend setting changed to ${backend}, restarting`);
       this.stop();
-      this.child = null;
     }
     if (this.child) return this.child;
     const started = Date.now();

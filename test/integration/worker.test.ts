@@ -159,6 +159,18 @@ test('worker process over real IPC', { timeout: 600_000 }, async (t) => {
     }
   });
 
+  await t.test('a request right after stop() goes to a new process', async () => {
+    const own = new WorkerClient({ script: WORKER, role: 'restart', backend: () => 'auto', log });
+    try {
+      const first = await own.request({ type: 'info' });
+      own.stop();
+      const second = await own.request({ type: 'info' });
+      assert.notEqual(second.pid, first.pid);
+    } finally {
+      own.dispose();
+    }
+  });
+
   await t.test('a killed worker is reported in plain words and replaced on the next request', async () => {
     const pid = client.pid!;
     const pending = client.request({ type: 'translate', modelDir, inputs: Array.from({ length: 2000 }, () => 'abcdef'), decode: { maxLength: 12 } });
