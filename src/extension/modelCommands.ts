@@ -82,11 +82,12 @@ async function pickModel(s: Services, title: string, placeHolder: string, markAc
   return picked?.name;
 }
 
+/** The model's best dev scores (the engine reports every score as a percentage). */
 export function formatMetrics(m: ModelSummary): string {
   const d = m.bestDev;
   if (!d) return 'no dev metrics';
   return m.devMetric === 'per'
-    ? `PER ${(d.per * 100).toFixed(1)}% · WER ${(d.wer * 100).toFixed(1)}%`
+    ? `PER ${d.per.toFixed(1)}% · WER ${d.wer.toFixed(1)}%`
     : `BLEU ${d.bleu.toFixed(1)} · chrF ${d.chrf.toFixed(1)}`;
 }
 

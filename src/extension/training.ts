@@ -176,7 +176,7 @@ export class TrainingController implements vscode.Disposable {
       case 'epoch':
         run.lastEpoch = e;
         run.epochs = e.epochs;
-        this.log.info(`training "${run.options.name}": epoch ${e.epoch}/${e.epochs} loss ${e.trainLoss.toFixed(3)}${e.dev ? ` dev loss ${e.dev.loss.toFixed(3)} BLEU ${e.dev.bleu.toFixed(1)} PER ${e.dev.per.toFixed(3)}` : ''}`);
+        this.log.info(`training "${run.options.name}": epoch ${e.epoch}/${e.epochs} loss ${e.trainLoss.toFixed(3)}${e.dev ? ` dev loss ${e.dev.loss.toFixed(3)} BLEU ${e.dev.bleu.toFixed(1)} PER ${e.dev.per.toFixed(1)}%` : ''}`);
         this.models.notifyChanged();
         break;
       case 'end':
@@ -244,7 +244,7 @@ export class TrainingController implements vscode.Disposable {
       if (choice === 'Show Logs') this.log.show();
       return;
     }
-    const metric = end.bestDev ? ` Best dev: BLEU ${end.bestDev.bleu.toFixed(1)}, PER ${end.bestDev.per.toFixed(3)}.` : '';
+    const metric = end.bestDev ? ` Best dev: BLEU ${end.bestDev.bleu.toFixed(1)}, PER ${end.bestDev.per.toFixed(1)}%.` : '';
     if (end.reason === 'stopped') {
       const at = run.lastStep ? `in epoch ${run.lastStep.epoch}, step ${run.lastStep.step}` : `after ${end.epochs} epochs`;
       void vscode.window.showInformationMessage(`Training "${name}" stopped ${at}; Resume Training continues it.${metric}`);

@@ -181,6 +181,21 @@ test('the packaged extension in code-server, used through the UI', { timeout: 30
     assert.deepEqual(consoleErrors, [], 'no CSP violations or webview errors');
   }));
 
+  await t.test('Select Active Model lists each model with task, size, metrics and date', onFailureScreenshot(page, 'select-model', async () => {
+    await runCommand(page, 'Seq2Seq: Select Active Model');
+    const row = page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: 'g2p-sample' }).first();
+    await row.waitFor({ state: 'visible', timeout: 20_000 });
+    const text = (await row.textContent()) ?? '';
+    assert.match(text, /→/, `task shown: ${text}`);
+    assert.match(text, /\d+(\.\d)? (KB|MB)/, `size shown: ${text}`);
+    assert.match(text, /(PER|BLEU) \d{1,3}\.\d/, `metrics shown: ${text}`);
+    const per = /PER (\d+(\.\d+)?)%/.exec(text);
+    if (per) assert.ok(Number(per[1]) <= 100, `PER is a percentage: ${text}`);
+    assert.match(text, /\d{4}|\d+\/\d+\/\d+/, `date shown: ${text}`);
+    await screenshot(page, 'select-active-model');
+    await page.keyboard.press('Escape');
+  }));
+
   await t.test('a 5,000-line selection translates with a progress notification, and can be cancelled', onFailureScreenshot(page, 'a 5,000-line selection translates with a progress notification, and can be cancelled', async () => {
     await runCommand(page, 'Notifications: Clear All Notifications');
     await openFile(page, 'big.txt');
