@@ -22,7 +22,7 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
   const workers = new Workers(context.extensionPath, log);
   const models = new ModelStore(context, log);
   const training = new TrainingController(context, workers, models, log);
-  const statusBar = new StatusBar(models, training);
+  const statusBar = new StatusBar(models, training, () => workers.backend);
   const services: Services = {
     context, log, workers, models, training, statusBar,
     requireActiveModel: () => requireActiveModel(models),

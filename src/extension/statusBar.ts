@@ -14,7 +14,7 @@ export class StatusBar implements vscode.Disposable {
   private lastRender = 0;
   private pending: NodeJS.Timeout | null = null;
 
-  constructor(private readonly models: ModelStore, private readonly training: TrainingController) {
+  constructor(private readonly models: ModelStore, private readonly training: TrainingController, private readonly backend: () => string | null) {
     this.item = vscode.window.createStatusBarItem('seq2seq.status', vscode.StatusBarAlignment.Left, 50);
     this.item.name = 'Seq2Seq Studio';
     this.item.command = 'seq2seq.showTrainingPanel';
@@ -59,7 +59,10 @@ export class StatusBar implements vscode.Disposable {
     if (this.activity) parts.push(`$(loading~spin) ${this.activity}`);
     this.item.text = parts.join('  ');
     const state = p ? `training "${this.training.modelName}"` : this.activity ?? 'idle';
-    this.item.tooltip = new vscode.MarkdownString(`**Seq2Seq Studio**\n\nActive model: ${model}\n\nState: ${state}\n\nClick to open the training panel.`);
+    const backend = this.backend();
+    this.item.tooltip = new vscode.MarkdownString(
+      `**Seq2Seq Studio**\n\nActive model: ${model}\n\nState: ${state}${backend ? `\n\nBackend: ${backend}` : ''}\n\nClick to open the training panel.`,
+    );
     this.item.accessibilityInformation = { label: `Seq2Seq: ${model}, ${state}` };
   }
 
