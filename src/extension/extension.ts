@@ -32,6 +32,7 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
     log, workers, models, training, statusBar, panel,
     vscode.window.registerWebviewViewProvider(PANEL_VIEW_ID, panel, { webviewOptions: { retainContextWhenHidden: true } }),
     ...registerCommands(services),
+    workers.onDidReportInfo(() => statusBar.refresh()),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('seq2seq.modelsDirectory')) models.notifyChanged();
     }),

@@ -46,6 +46,11 @@ export class StatusBar implements vscode.Disposable {
     this.pending = setTimeout(() => { this.pending = null; this.render(); }, wait);
   }
 
+  /** Redraws, e.g. once a worker has reported its backend. */
+  refresh(): void {
+    this.render();
+  }
+
   private render(): void {
     this.lastRender = Date.now();
     const model = this.activeModel ?? 'no model';
