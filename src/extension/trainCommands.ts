@@ -15,6 +15,8 @@ import type { Services } from './services';
 
 export interface TrainArgs {
   dataFile?: string;
+  /** A separate dev set; without it a share of the data is held out. */
+  devFile?: string;
   name?: string;
   preset?: PresetName;
   settings?: SettingsOverrides;
@@ -50,7 +52,7 @@ export async function trainModel(s: Services, arg?: TrainArgs | vscode.Uri): Pro
   if (problem) throw new Error(problem);
 
   const overrides = mergeOverrides(settings.trainingOverrides(), args.settings);
-  const done = s.training.start({ name, dataFile, preset, settings: overrides, task: args.task ?? guessTask(dataFile) });
+  const done = s.training.start({ name, dataFile, devFile: args.devFile, preset, settings: overrides, task: args.task ?? guessTask(dataFile) });
   const started: TrainStarted = { name, modelDir: s.models.pathOf(name) };
   if (args.wait) started.done = await done;
   return started;
