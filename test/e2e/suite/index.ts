@@ -5,7 +5,7 @@
  * console; a failure makes `run()` reject, which exits the extension host with code 1.
  */
 import * as assert from 'node:assert/strict';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 
@@ -68,6 +68,10 @@ const tests: [string, () => Promise<void>][] = [
     assert.equal(s.workers.run.running, false, 'no model worker at activation');
     const loaded = Object.keys(require.cache).filter((k) => /tfjs|tensorflow/i.test(k));
     assert.deepEqual(loaded, [], 'no TensorFlow module in the extension host');
+    // The extension is one bundle: TF.js would be inside it, so look there too.
+    const bundle = readFileSync(join(ext.extensionPath, 'dist', 'extension.js'), 'utf8');
+    assert.ok(!bundle.includes('registerKernel'), 'no TF.js code in dist/extension.js');
+    notes.extensionBundleKB = Math.round(bundle.length / 1024);
     const cmds = await vscode.commands.getCommands(true);
     for (const id of ['seq2seq.trainModel', 'seq2seq.trainOnFile', 'seq2seq.stopTraining', 'seq2seq.resumeTraining', 'seq2seq.translateSelection',
       'seq2seq.generateText', 'seq2seq.loadModel', 'seq2seq.exportModel', 'seq2seq.deleteModel', 'seq2seq.selectModel', 'seq2seq.showTrainingPanel', 'seq2seq.showLogs']) {
