@@ -178,6 +178,19 @@ test('the packaged extension in code-server, used through the UI', { timeout: 30
     await panel.locator('body', { hasText: 'ui-model' }).waitFor({ timeout: 30_000 });
     await page.waitForTimeout(1000);
     await screenshot(page, 'training-panel');
+    // "Try it": the panel asks the extension, which asks the model process, for the 3 best.
+    const input = panel.locator('#try-input');
+    await input.scrollIntoViewIfNeeded();
+    await input.fill('cat');
+    await panel.locator('#try-nbest').selectOption('3');
+    await input.press('Enter');
+    const hyps = panel.locator('.nbest .hyp-text');
+    await hyps.first().waitFor({ timeout: 30_000 });
+    const texts = await hyps.allTextContents();
+    t.diagnostic(`panel "Try it" for "cat": ${texts.join(' | ')}`);
+    assert.ok(texts.length >= 1 && texts.length <= 3, `1-3 hypotheses: ${texts.join(' | ')}`);
+    if (bundledSample) assert.equal(texts[0], 'K AE T');
+    await screenshot(page, 'training-panel-try-it');
     assert.deepEqual(consoleErrors, [], 'no CSP violations or webview errors');
   }));
 
