@@ -36,7 +36,17 @@ export async function generateText(s: Services, editor = vscode.window.activeTex
     first = false;
     edits = edits.then(async () => {
       if (doc.isClosed) return;
-      const ok = await editor.edit((eb) => eb.insert(doc.positionAt(offset), text), { undoStopBefore, undoStopAfter: false });
+      const at = doc.positionAt(offset);
+      // While the editor is open the chunks join one undo step; after a tab switch closed it,
+      // they go straight to the document.
+      let ok = false;
+      try {
+        ok = await editor.edit((eb) => eb.insert(at, text), { undoStopBefore, undoStopAfter: false });
+      } catch {
+        const edit = new vscode.WorkspaceEdit();
+        edit.insert(doc.uri, at, text);
+        ok = await vscode.workspace.applyEdit(edit);
+      }
       if (ok) { offset += text.length; inserted += text; }
     });
   };

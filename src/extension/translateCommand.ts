@@ -52,18 +52,19 @@ export async function translateSelection(s: Services, editor = vscode.window.act
     const out = await vscode.workspace.openTextDocument({ content: texts.join(eol), language: 'plaintext' });
     await vscode.window.showTextDocument(out, { viewColumn: vscode.ViewColumn.Beside, preview: false });
   } else {
-    const ok = await editor.edit((eb) => {
-      ranges.forEach((r, i) => {
-        if (placement === 'replace') {
-          eb.replace(r, texts[i]!);
-        } else {
-          // Below the selection's last line (a selection ending at column 0 ends on the line before).
-          const lastLine = r.end.character === 0 && r.end.line > r.start.line ? r.end.line - 1 : r.end.line;
-          eb.insert(doc.lineAt(lastLine).range.end, eol + texts[i]!);
-        }
-      });
+    // A WorkspaceEdit on the document, not the editor: the user may have switched tabs meanwhile,
+    // which closes the TextEditor but not the document. One edit is one undo step.
+    const edit = new vscode.WorkspaceEdit();
+    ranges.forEach((r, i) => {
+      if (placement === 'replace') {
+        edit.replace(doc.uri, r, texts[i]!);
+      } else {
+        // Below the selection's last line (a selection ending at column 0 ends on the line before).
+        const lastLine = r.end.character === 0 && r.end.line > r.start.line ? r.end.line - 1 : r.end.line;
+        edit.insert(doc.uri, doc.lineAt(lastLine).range.end, eol + texts[i]!);
+      }
     });
-    if (!ok) throw new Error('the editor refused the edit');
+    if (!(await vscode.workspace.applyEdit(edit))) throw new Error('VS Code refused the edit');
   }
   const ms = Date.now() - started;
   s.log.info(`translated ${n} lines with "${model.name}" in ${ms} ms (${placement})`);

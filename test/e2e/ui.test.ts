@@ -41,6 +41,14 @@ async function editorLines(page: Page): Promise<string[]> {
       .sort((a, b) => a.top - b.top).map((l) => l.text));
 }
 
+/** The first lines of the document (moves the cursor to the top, so the editor shows them). */
+async function topLines(page: Page): Promise<string[]> {
+  await page.locator('.editor-group-container.active .monaco-editor .view-lines').click();
+  await page.keyboard.press('Control+Home');
+  await page.waitForTimeout(50);
+  return editorLines(page);
+}
+
 async function focusEditor(page: Page): Promise<void> {
   await page.locator('.editor-group-container.active .monaco-editor .view-lines').click();
 }
@@ -212,24 +220,50 @@ test('the packaged extension in code-server, used through the UI', { timeout: 30
   await t.test('a 5,000-line selection translates with a progress notification, and can be cancelled', onFailureScreenshot(page, 'a 5,000-line selection translates with a progress notification, and can be cancelled', async () => {
     await runCommand(page, 'Notifications: Clear All Notifications');
     await openFile(page, 'big.txt');
-    await focusEditor(page);
+    const before = await topLines(page);
     await page.keyboard.press('Control+A');
-    const before = await editorLines(page);
     const started = Date.now();
     await runCommand(page, 'Seq2Seq: Translate Selection');
     await notification(page, /Translating 5000 lines/, 30_000);
     await screenshot(page, 'translate-5000-progress');
     const deadline = Date.now() + 120_000;
-    while ((await editorLines(page))[0] === before[0] && Date.now() < deadline) await page.waitForTimeout(200);
+    while ((await topLines(page))[0] === before[0] && Date.now() < deadline) await page.waitForTimeout(200);
     t.diagnostic(`5000 lines translated in ${Date.now() - started} ms (greedy, through the UI)`);
-    assert.notDeepEqual(await editorLines(page), before, 'translated');
+    assert.notDeepEqual(await topLines(page), before, 'translated');
     await page.keyboard.press('Control+Z');
     await page.waitForTimeout(300);
-    assert.deepEqual(await editorLines(page), before, 'one undo restores 5000 lines');
+    assert.deepEqual(await topLines(page), before, 'one undo restores 5000 lines');
 
     // Slower decoding, set by editing settings.json (applies without a reload), so there is time to cancel.
     setUserSettings(server.userDataDir, { 'seq2seq.decoding.strategy': 'beam', 'seq2seq.decoding.beamSize': 64 });
     await page.waitForTimeout(1500);
+
+    // While it translates the editor stays responsive: switch to the other file, type, see the keys
+    // land; the translation still goes into big.txt although its editor tab was left.
+    await focusEditor(page);
+    await page.keyboard.press('Control+A');
+    await runCommand(page, 'Seq2Seq: Translate Selection');
+    const running = await notification(page, /Translating 5000 lines/, 30_000);
+    const beamStarted = Date.now();
+    await openFile(page, 'words.txt');
+    await focusEditor(page);
+    await page.keyboard.press('Control+Home');
+    const typed = Date.now();
+    await page.keyboard.type('zz');
+    while (!(await editorLines(page))[0]?.startsWith('zz') && Date.now() - typed < 10_000) await page.waitForTimeout(20);
+    assert.ok((await editorLines(page))[0]?.startsWith('zz'), 'typing shows up during the translation');
+    t.diagnostic(`typing during the 5000-line translation showed up after ${Date.now() - typed} ms (translation still running: ${await running.isVisible()})`);
+    await page.keyboard.press('Control+Z');
+    await running.waitFor({ state: 'detached', timeout: 180_000 });
+    t.diagnostic(`5000 lines with beam 64 in ${Date.now() - beamStarted} ms`);
+    await openFile(page, 'big.txt');
+    const translatedDeadline = Date.now() + 10_000;
+    while ((await topLines(page))[0] === before[0] && Date.now() < translatedDeadline) await page.waitForTimeout(100);
+    assert.notEqual((await topLines(page))[0], before[0], 'big.txt was translated while its tab was in the background');
+    await focusEditor(page);
+    await page.keyboard.press('Control+Z');
+    await page.waitForTimeout(300);
+    assert.deepEqual(await topLines(page), before, 'one undo restores it');
     await focusEditor(page);
     await page.keyboard.press('Control+A');
     await runCommand(page, 'Seq2Seq: Translate Selection');
@@ -241,7 +275,7 @@ test('the packaged extension in code-server, used through the UI', { timeout: 30
     await waitForStatus(page, /^(?!.*Translating)/, 10_000);
     t.diagnostic(`cancel took effect in ${Date.now() - cancelled} ms`);
     await page.waitForTimeout(500);
-    assert.deepEqual(await editorLines(page), before, 'a cancelled translation leaves the text as it was');
+    assert.deepEqual(await topLines(page), before, 'a cancelled translation leaves the text as it was');
   }));
 
   await t.test('a killed model process is reported in plain words and restarts on the next request', onFailureScreenshot(page, 'a killed model process is reported in plain words and restarts on the next request', async () => {
