@@ -130,6 +130,7 @@ async function cmdTrain(argv: string[]): Promise<void> {
     controller.abort();
   };
   process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
   const end = await trainModel({
     dataFile: v.data ?? '', devFile: v.dev, modelDir: v.out,
     preset: oneOfFlag(v.preset, 'preset', ['fast', 'balanced', 'accurate'] as const) as PresetName | undefined,
@@ -139,6 +140,7 @@ async function cmdTrain(argv: string[]): Promise<void> {
     if (eventsFile) appendFileSync(eventsFile, JSON.stringify(e) + '\n');
   }, controller.signal);
   process.off('SIGINT', onSigint);
+  process.off('SIGTERM', onSigint);
   if (v.json) {
     console.log(JSON.stringify({
       backend: (await import('./model/backend')).backendName(), reason: end.reason, model: resolve(end.modelDir),
