@@ -7,7 +7,7 @@ import { tf } from './backend';
 import type { ModelSettings } from './config';
 import { attend, type Memory } from './attention';
 import { attentionWeights, get, rnnWeights, type Params } from './params';
-import { lookupPays, projectIds, projectInputs, projectionTable, rnnStep, runRnn, runRnnProjected, type RnnState } from './rnn';
+import { projectInputs, rnnStep, runRnn, type RnnState } from './rnn';
 
 function outputLogits(params: Params, hidden2d: tf.Tensor2D): tf.Tensor2D {
   return tf.add(tf.matMul(hidden2d, get(params, 'output/kernel') as unknown as tf.Tensor2D), get(params, 'output/bias')) as tf.Tensor2D;
@@ -17,19 +17,9 @@ function outputLogits(params: Params, hidden2d: tf.Tensor2D): tf.Tensor2D {
 export function decodeTeacherForced(
   m: ModelSettings, params: Params, tgtIn: tf.Tensor2D, initial: RnnState[], memory: Memory | null, training: boolean,
 ): tf.Tensor2D {
-  const embedding = get(params, 'decoder/embedding') as unknown as tf.Tensor2D;
-  const dropEmbeddings = training && m.dropout > 0;
-  let x: tf.Tensor3D;
-  if (lookupPays(embedding.shape[0], tgtIn.size, dropEmbeddings)) {
-    const w = rnnWeights(params, 'decoder/l0');
-    x = runRnnProjected(m.cell, projectIds(m.cell, embedding, tgtIn, w), w, initial[0], null).outputs;
-  } else {
-    x = tf.gather(embedding, tgtIn) as unknown as tf.Tensor3D;
-    if (dropEmbeddings) x = tf.dropout(x, m.dropout) as tf.Tensor3D;
-    x = runRnn(m.cell, x, rnnWeights(params, 'decoder/l0'), initial[0], null).outputs;
-  }
+  let x = tf.gather(get(params, 'decoder/embedding'), tgtIn) as tf.Tensor3D;
   if (training && m.dropout > 0) x = tf.dropout(x, m.dropout) as tf.Tensor3D;
-  for (let l = 1; l < m.layers; l++) {
+  for (let l = 0; l < m.layers; l++) {
     x = runRnn(m.cell, x, rnnWeights(params, `decoder/l${l}`), initial[l], null).outputs;
     if (training && m.dropout > 0) x = tf.dropout(x, m.dropout) as tf.Tensor3D;
   }
@@ -39,25 +29,15 @@ export function decodeTeacherForced(
   return outputLogits(params, tf.reshape(hidden, [B * T, H]) as tf.Tensor2D);
 }
 
-/** The first decoder layer's input projection for every target token, computed once per decoding call. */
-export function decoderInputTable(m: ModelSettings, params: Params): tf.Tensor2D {
-  return projectionTable(m.cell, get(params, 'decoder/embedding') as unknown as tf.Tensor2D, rnnWeights(params, 'decoder/l0'));
-}
-
-/**
- * One decoding step for every row: prevIds [B] -> log-probabilities [B, V] and the new states.
- * With inputTable (decoderInputTable), the first layer's input is a row lookup instead of a multiply.
- */
+/** One decoding step for every row: prevIds [B] -> log-probabilities [B, V] and the new states. */
 export function decodeStep(
-  m: ModelSettings, params: Params, prevIds: tf.Tensor1D, states: RnnState[], memory: Memory | null, inputTable?: tf.Tensor2D,
+  m: ModelSettings, params: Params, prevIds: tf.Tensor1D, states: RnnState[], memory: Memory | null,
 ): { logProbs: tf.Tensor2D; states: RnnState[] } {
-  let x = inputTable ? (null as unknown as tf.Tensor2D) : (tf.gather(get(params, 'decoder/embedding'), prevIds) as tf.Tensor2D);
+  let x = tf.gather(get(params, 'decoder/embedding'), prevIds) as tf.Tensor2D;
   const next: RnnState[] = [];
   for (let l = 0; l < m.layers; l++) {
     const w = rnnWeights(params, `decoder/l${l}`);
-    const xw = l === 0 && inputTable
-      ? (tf.gather(inputTable, prevIds) as tf.Tensor2D)
-      : (tf.squeeze(projectInputs(m.cell, tf.expandDims(x, 0) as tf.Tensor3D, w), [0]) as tf.Tensor2D);
+    const xw = tf.squeeze(projectInputs(m.cell, tf.expandDims(x, 0) as tf.Tensor3D, w), [0]) as tf.Tensor2D;
     const s = rnnStep(m.cell, xw, states[l], w);
     next.push(s);
     x = s.h;

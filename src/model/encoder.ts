@@ -6,7 +6,7 @@
 import { tf } from './backend';
 import type { ModelSettings } from './config';
 import { encoderDirectionSize, get, rnnWeights, type Params } from './params';
-import { lookupPays, projectIds, projectInputs, runRnnProjected, type RnnState } from './rnn';
+import { runRnn, type RnnState } from './rnn';
 
 export interface EncoderOutput {
   /** [S, B, H] time-major */
@@ -27,23 +27,14 @@ export function encode(m: ModelSettings, params: Params, srcIds: tf.Tensor2D, ha
   const [S, B] = srcIds.shape;
   const srcMask = tf.cast(tf.notEqual(srcIds, 0), 'float32') as tf.Tensor2D;
   const masks = hasPadding ? (tf.unstack(tf.reshape(srcMask, [S, B, 1])) as tf.Tensor2D[]) : null;
-  const embedding = get(params, 'encoder/embedding') as unknown as tf.Tensor2D;
-  const dropEmbeddings = training && m.dropout > 0;
-  const lookup = lookupPays(embedding.shape[0], S * B, dropEmbeddings);
-  let x: tf.Tensor3D | null = lookup ? null : (tf.gather(embedding, srcIds) as unknown as tf.Tensor3D);
-  if (x && dropEmbeddings) x = tf.dropout(x, m.dropout) as tf.Tensor3D;
-  const project = (name: string) => {
-    const w = rnnWeights(params, name);
-    return { w, xw: x ? projectInputs(m.cell, x, w) : projectIds(m.cell, embedding, srcIds, w) };
-  };
+  let x = tf.gather(get(params, 'encoder/embedding'), srcIds) as tf.Tensor3D;
+  if (training && m.dropout > 0) x = tf.dropout(x, m.dropout) as tf.Tensor3D;
   const He = encoderDirectionSize(m);
   const finalStates: RnnState[] = [];
   for (let l = 0; l < m.layers; l++) {
-    const f = project(`encoder/l${l}/fwd`);
-    const fwd = runRnnProjected(m.cell, f.xw, f.w, zeroState(m, B, He), masks);
+    const fwd = runRnn(m.cell, x, rnnWeights(params, `encoder/l${l}/fwd`), zeroState(m, B, He), masks);
     if (m.bidirectional) {
-      const b = project(`encoder/l${l}/bwd`);
-      const bwd = runRnnProjected(m.cell, b.xw, b.w, zeroState(m, B, He), masks, true);
+      const bwd = runRnn(m.cell, x, rnnWeights(params, `encoder/l${l}/bwd`), zeroState(m, B, He), masks, true);
       x = tf.concat([fwd.outputs, bwd.outputs], 2) as tf.Tensor3D;
       finalStates.push({
         h: tf.concat([fwd.final.h, bwd.final.h], 1) as tf.Tensor2D,
@@ -53,7 +44,7 @@ export function encode(m: ModelSettings, params: Params, srcIds: tf.Tensor2D, ha
       x = fwd.outputs;
       finalStates.push(fwd.final);
     }
-    if (training && m.dropout > 0 && l < m.layers - 1) x = tf.dropout(x!, m.dropout) as tf.Tensor3D;
+    if (training && m.dropout > 0 && l < m.layers - 1) x = tf.dropout(x, m.dropout) as tf.Tensor3D;
   }
-  return { outputs: x!, finalStates, srcMask };
+  return { outputs: x, finalStates, srcMask };
 }

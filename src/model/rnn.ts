@@ -24,34 +24,12 @@ export interface RnnState { h: tf.Tensor2D; c?: tf.Tensor2D }
 
 export function gatesOf(cell: CellKind): number { return cell === 'lstm' ? 4 : 3; }
 
-function inputBias(cell: CellKind, w: RnnWeights): tf.Tensor1D {
-  return cell === 'lstm' ? w.bias as tf.Tensor1D : tf.squeeze(tf.slice(w.bias, [0, 0], [1, -1]), [0]) as tf.Tensor1D;
-}
-
 /** The input projection for all steps: [T, B, in] -> [T, B, gates*H], bias included (GRU: input bias only). */
 export function projectInputs(cell: CellKind, x: tf.Tensor3D, w: RnnWeights): tf.Tensor3D {
   const [T, B, inSize] = x.shape;
+  const inputBias = cell === 'lstm' ? w.bias as tf.Tensor1D : tf.squeeze(tf.slice(w.bias, [0, 0], [1, -1]), [0]) as tf.Tensor1D;
   const flat = tf.reshape(x, [T * B, inSize]) as tf.Tensor2D;
-  return tf.reshape(tf.add(tf.matMul(flat, w.kernel), inputBias(cell, w)), [T, B, -1]) as tf.Tensor3D;
-}
-
-/**
- * The projection of every vocabulary entry at once: embedding [V, E] -> [V, gates*H], bias included.
- * When the vocabulary is smaller than the batch's token count (characters, phonemes), looking rows
- * up in this table replaces the per-token [T*B, E] x [E, gates*H] multiply, forward and backward.
- */
-export function projectionTable(cell: CellKind, embedding: tf.Tensor2D, w: RnnWeights): tf.Tensor2D {
-  return tf.add(tf.matMul(embedding, w.kernel), inputBias(cell, w)) as tf.Tensor2D;
-}
-
-/** Projected inputs for token ids [T, B] by table lookup (same values as embedding then projectInputs). */
-export function projectIds(cell: CellKind, embedding: tf.Tensor2D, ids: tf.Tensor2D, w: RnnWeights): tf.Tensor3D {
-  return tf.gather(projectionTable(cell, embedding, w), ids) as unknown as tf.Tensor3D;
-}
-
-/** Whether the table lookup is exact and cheaper: no dropout on the embeddings, and fewer entries than tokens. */
-export function lookupPays(vocab: number, tokens: number, embeddingDropout: boolean): boolean {
-  return !embeddingDropout && vocab <= tokens;
+  return tf.reshape(tf.add(tf.matMul(flat, w.kernel), inputBias), [T, B, -1]) as tf.Tensor3D;
 }
 
 /** One step given the step's projected input xw [B, gates*H]. */
@@ -93,20 +71,13 @@ export interface RnnResult { outputs: tf.Tensor3D; final: RnnState }
 export function runRnn(
   cell: CellKind, x: tf.Tensor3D, w: RnnWeights, initial: RnnState, masks: tf.Tensor2D[] | null, reverse = false,
 ): RnnResult {
-  return runRnnProjected(cell, projectInputs(cell, x, w), w, initial, masks, reverse);
-}
-
-/** Runs the layer over already projected inputs xw [T, B, gates*H] (see projectInputs / projectIds). */
-export function runRnnProjected(
-  cell: CellKind, xw: tf.Tensor3D, w: RnnWeights, initial: RnnState, masks: tf.Tensor2D[] | null, reverse = false,
-): RnnResult {
-  const T = xw.shape[0];
+  const T = x.shape[0];
   if (cell === 'lstm' && useFusedLstm) {
     const mask = masks ? (tf.stack(masks) as tf.Tensor3D) : null;
-    const r = lstmSequence(xw, w.recurrentKernel, initial.h, initial.c!, mask, reverse);
+    const r = lstmSequence(projectInputs(cell, x, w), w.recurrentKernel, initial.h, initial.c!, mask, reverse);
     return { outputs: r.outputs, final: { h: r.h, c: r.c } };
   }
-  const steps = tf.unstack(xw) as tf.Tensor2D[];
+  const steps = tf.unstack(projectInputs(cell, x, w)) as tf.Tensor2D[];
   const outputs: tf.Tensor2D[] = new Array(T);
   let state = initial;
   for (let k = 0; k < T; k++) {

@@ -43,7 +43,6 @@ function stepLoop(
   const { ids, S, B } = model.encodeSources(texts);
   let memory: Memory | null = null;
   let states: RnnState[] = [];
-  const inputTable = tf.tidy(() => model.decoderInputTable());
   tf.tidy(() => {
     const enc = model.encode(ids, S, B);
     const tiled = tileRows(enc.memory, enc.encoder.finalStates, B, rowsPerInput);
@@ -59,7 +58,7 @@ function stepLoop(
     for (let step = 0; step < maxLength; step++) {
       let out!: { logProbs: tf.Tensor2D; states: RnnState[] };
       tf.tidy(() => {
-        out = model.step(tf.tensor1d(prev, 'int32'), states, memory, inputTable);
+        out = model.step(tf.tensor1d(prev, 'int32'), states, memory);
         keepState(out.states);
         tf.keep(out.logProbs);
       });
@@ -80,7 +79,6 @@ function stepLoop(
       if (choice.done) break;
     }
   } finally {
-    inputTable.dispose();
     disposeState(states);
     const m = memory as Memory | null;
     if (m) { m.values.dispose(); m.keys.dispose(); m.maskBias.dispose(); }

@@ -9,7 +9,7 @@ import { prepareMemory, type Memory } from './attention';
 import { BOS, EOS, PAD, type Vocabulary } from './tokenizer';
 import type { BatchArrays } from './data';
 import { encode, type EncoderOutput } from './encoder';
-import { decodeStep, decodeTeacherForced, decoderInputTable } from './decoder';
+import { decodeStep, decodeTeacherForced } from './decoder';
 import { maskedCrossEntropy } from './loss';
 import { attentionWeights, countParameters, createParams, paramSpecs, type Params } from './params';
 import type { RnnState } from './rnn';
@@ -63,13 +63,8 @@ export class Seq2SeqModel {
   }
 
   /** One decoder step for search: prevIds [B] -> log-probabilities [B, V]. */
-  step(prevIds: tf.Tensor1D, states: RnnState[], memory: Memory | null, inputTable?: tf.Tensor2D): { logProbs: tf.Tensor2D; states: RnnState[] } {
-    return decodeStep(this.settings.model, this.params, prevIds, states, memory, inputTable);
-  }
-
-  /** The decoder's first-layer input projection of every target token: pass to step() to save a multiply per step. */
-  decoderInputTable(): tf.Tensor2D {
-    return decoderInputTable(this.settings.model, this.params);
+  step(prevIds: tf.Tensor1D, states: RnnState[], memory: Memory | null): { logProbs: tf.Tensor2D; states: RnnState[] } {
+    return decodeStep(this.settings.model, this.params, prevIds, states, memory);
   }
 
   /** Source ids for a list of texts, time-major and padded; inputs far longer than anything seen in training are cut. */
