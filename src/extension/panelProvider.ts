@@ -11,6 +11,7 @@ import { DEFAULT_SETTINGS } from '../model/config';
 import { parseWebviewMessage, SAMPLE_DATA, type ExtensionToWebview, type PanelState, type WebviewToExtension } from '../protocol/webview';
 import * as settings from './settings';
 import { resolveData } from './trainCommands';
+import { guessTask } from './dataFiles';
 import type { Services } from './services';
 
 export const PANEL_VIEW_ID = 'seq2seq.trainingPanel';
@@ -116,6 +117,11 @@ ${styles.map((f) => `<link rel="stylesheet" href="${uri(f)}">`).join('\n')}
         if (path) {
           this.dataFile = path;
           this.post({ type: 'data-file', path });
+          // Then the sizes a preset will pick for it; a file that cannot be read is reported at Start.
+          this.s.workers.run.request({ type: 'profile', dataFile: path, task: guessTask(path) }).then(
+            (profile) => { if (this.dataFile === path) this.post({ type: 'data-file', path, profile }); },
+            (err: Error) => this.s.log.info(`could not profile ${path}: ${err.message}`),
+          );
         }
         break;
       }

@@ -1,6 +1,6 @@
 /** The engine's public surface, used by the worker and the CLI. */
 export { initBackend, backendName, type BackendPreference } from './backend';
-export { trainModel, resolveSettings, type TrainOptions } from './train';
+export { trainModel, resolveSettings, profileDataFile, type TrainOptions } from './train';
 export { loadModel, saveModel } from './store';
 export { translate, generate, CancelledError, resolveDecodeOptions } from './translate';
 export { readModelSummary, listModels, ModelFolderError } from './modelFolder';

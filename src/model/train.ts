@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { initBackend, tf } from './backend';
 import {
   DEFAULT_SETTINGS, mergeSettings, presetOverrides, validateSettings,
-  type DataProfile, type PresetName, type Seq2SeqSettings, type SettingsOverrides,
+  type DataProfile, type PresetName, type Seq2SeqSettings, type SettingsOverrides, type TokenizerKind,
 } from './config';
 import { DataError, makeBatches, padBatch, readGenerationPairs, readPairs, splitDev, type Example, type Pair } from './data';
 import { evaluatePairs } from './evaluate';
@@ -46,13 +46,13 @@ function percentile95(lengths: number[]): number {
   return s[Math.min(s.length - 1, Math.floor(s.length * 0.95))];
 }
 
-/** Settings from defaults, the preset (sized from the data), and explicit overrides, in that order. */
-export function resolveSettings(pairs: Pair[], preset: PresetName, overrides: SettingsOverrides | undefined): Seq2SeqSettings {
+/** What the presets look at, measured on (the first 5,000 of) the pairs with the tokenisers that will be used. */
+export function profilePairs(pairs: Pair[], overrides?: SettingsOverrides): { profile: DataProfile; sourceKind: TokenizerKind; targetKind: TokenizerKind } {
   const sample = pairs.slice(0, 5000);
-  const srcKind = overrides?.source?.kind ?? detectTokenizerKind(sample.map((p) => p.source)).kind;
-  const tgtKind = overrides?.target?.kind ?? detectTokenizerKind(sample.map((p) => p.target)).kind;
-  const probeS = Vocabulary.build(sample.map((p) => p.source), { ...DEFAULT_SETTINGS.source, kind: srcKind });
-  const probeT = Vocabulary.build(sample.map((p) => p.target), { ...DEFAULT_SETTINGS.target, kind: tgtKind });
+  const sourceKind = overrides?.source?.kind ?? detectTokenizerKind(sample.map((p) => p.source)).kind;
+  const targetKind = overrides?.target?.kind ?? detectTokenizerKind(sample.map((p) => p.target)).kind;
+  const probeS = Vocabulary.build(sample.map((p) => p.source), { ...DEFAULT_SETTINGS.source, kind: sourceKind });
+  const probeT = Vocabulary.build(sample.map((p) => p.target), { ...DEFAULT_SETTINGS.target, kind: targetKind });
   const profile: DataProfile = {
     pairs: pairs.length,
     sourceVocab: probeS.size,
@@ -60,7 +60,19 @@ export function resolveSettings(pairs: Pair[], preset: PresetName, overrides: Se
     sourceLen95: percentile95(sample.map((p) => probeS.tokenize(p.source).length)),
     targetLen95: percentile95(sample.map((p) => probeT.tokenize(p.target).length)),
   };
-  return validateSettings(mergeSettings(DEFAULT_SETTINGS, { source: { kind: srcKind }, target: { kind: tgtKind } }, presetOverrides(preset, profile), overrides));
+  return { profile, sourceKind, targetKind };
+}
+
+/** The profile of a data file, for showing what a preset will pick before training starts. */
+export async function profileDataFile(file: string, task: 'pairs' | 'generate' = 'pairs'): Promise<DataProfile> {
+  const read = task === 'generate' ? await readGenerationPairs(file) : await readPairs(file);
+  return profilePairs(read.pairs).profile;
+}
+
+/** Settings from defaults, the preset (sized from the data), and explicit overrides, in that order. */
+export function resolveSettings(pairs: Pair[], preset: PresetName, overrides: SettingsOverrides | undefined): Seq2SeqSettings {
+  const { profile, sourceKind, targetKind } = profilePairs(pairs, overrides);
+  return validateSettings(mergeSettings(DEFAULT_SETTINGS, { source: { kind: sourceKind }, target: { kind: targetKind } }, presetOverrides(preset, profile), overrides));
 }
 
 function encodeExamples(pairs: Pair[], src: Vocabulary, tgt: Vocabulary, maxLen: number, skipped: SkippedLine[]): Example[] {

@@ -3,7 +3,7 @@
  * Requests carry an id; every reply and progress message names it; cancellation is a message
  * (`cancel`), checked by the worker between batches. Both sides validate what they receive.
  */
-import type { PresetName, SettingsOverrides } from '../model/config';
+import type { DataProfile, PresetName, SettingsOverrides } from '../model/config';
 import type { DecodeOptions, Hypothesis } from '../model/decodeOptions';
 import type { TrainEndEvent, TrainEvent } from '../model/events';
 import type { ModelSummary } from '../model/modelSummary';
@@ -24,9 +24,11 @@ export interface TranslateRequest { type: 'translate'; id: string; modelDir: str
 export interface GenerateRequest { type: 'generate'; id: string; modelDir: string; prompt: string; decode?: Partial<DecodeOptions>; maxTokens: number }
 export interface InspectRequest { type: 'inspect'; id: string; modelDir: string }
 export interface InfoRequest { type: 'info'; id: string }
+/** Measures a data file as the presets do (pairs, vocabularies, lengths), so the panel can show the sizes a preset will pick. */
+export interface ProfileRequest { type: 'profile'; id: string; dataFile: string; task?: 'pairs' | 'generate' }
 export interface CancelRequest { type: 'cancel'; id: string; target: string }
 
-export type WorkerRequest = TrainRequest | TranslateRequest | GenerateRequest | InspectRequest | InfoRequest | CancelRequest;
+export type WorkerRequest = TrainRequest | TranslateRequest | GenerateRequest | InspectRequest | InfoRequest | ProfileRequest | CancelRequest;
 
 export interface WorkerInfo { backend: string; tfjsVersion: string; pid: number; node: string }
 
@@ -37,6 +39,7 @@ export interface WorkerResults {
   generate: { text: string };
   inspect: ModelSummary;
   info: WorkerInfo;
+  profile: DataProfile;
   cancel: { cancelled: boolean };
 }
 
@@ -81,6 +84,10 @@ export function parseWorkerRequest(msg: unknown): WorkerRequest {
       v.str(msg, 'modelDir', { max: MAX_PATH });
       break;
     case 'info':
+      break;
+    case 'profile':
+      v.str(msg, 'dataFile', { max: MAX_PATH });
+      v.oneOf(msg, 'task', ['pairs', 'generate'], { optional: true });
       break;
     case 'cancel':
       v.str(msg, 'target', { max: 200 });

@@ -3,7 +3,7 @@
  * `send`. They run concurrently; training yields to the event loop between batches, so a translate
  * request is served while a model trains (with its own model instance, loaded from the saved folder).
  */
-import { initBackend, trainModel, translate, generate } from '../model/index';
+import { initBackend, trainModel, translate, generate, profileDataFile } from '../model/index';
 import { tfjsVersions } from '../model/backend';
 import { readModelSummary } from '../model/modelFolder';
 import { DEFAULT_DECODE } from '../model/decodeOptions';
@@ -65,6 +65,10 @@ export class Handlers {
       model, req.prompt, decode, req.maxTokens, (chunk) => this.send({ type: 'generate-chunk', id: req.id, text: chunk }), signal,
     ));
     return { text };
+  }
+
+  profile(req: Extract<WorkerRequest, { type: 'profile' }>): Promise<WorkerResults['profile']> {
+    return profileDataFile(req.dataFile, req.task);
   }
 
   inspect(req: Extract<WorkerRequest, { type: 'inspect' }>): WorkerResults['inspect'] {

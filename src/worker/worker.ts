@@ -53,6 +53,7 @@ async function dispatch(req: WorkerRequest): Promise<void> {
       case 'translate': result = await handlers.translate(req, controller.signal); break;
       case 'generate': result = await handlers.generate(req, controller.signal); break;
       case 'inspect': result = handlers.inspect(req); break;
+      case 'profile': result = await handlers.profile(req); break;
     }
     send({ type: 'result', id: req.id, result });
     log('debug', `${req.type} ${req.id} done in ${Date.now() - started} ms`);

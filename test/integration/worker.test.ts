@@ -99,6 +99,13 @@ test('worker process over real IPC', { timeout: 600_000 }, async (t) => {
     assert.ok(existsSync(join(modelDir, 'model.json')), 'a loadable model is saved');
   });
 
+  await t.test('profile measures a data file as the presets do', async () => {
+    const profile = await client.request({ type: 'profile', dataFile: data });
+    // 600 reversed words of 3-6 letters from an 8-letter alphabet: 8 letters + 4 special tokens per side.
+    assert.deepEqual(profile, { pairs: 600, sourceVocab: 12, targetVocab: 12, sourceLen95: 6, targetLen95: 6 });
+    await assert.rejects(client.request({ type: 'profile', dataFile: join(dir, 'missing.tsv') }), /cannot read the data file/);
+  });
+
   await t.test('inspect reads the summary without loading the model', async () => {
     const summary = await client.request({ type: 'inspect', modelDir });
     assert.equal(summary.dir, modelDir);
