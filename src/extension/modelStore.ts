@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import { cpSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { listModels, readModelSummary } from '../model/modelFolder';
+import { importKerasModel, isKerasLayersFolder } from '../model/kerasImport';
 import type { ModelSummary } from '../model/modelSummary';
 import { isValidModelName } from '../protocol/webview';
 import * as settings from './settings';
@@ -93,12 +94,21 @@ export class ModelStore implements vscode.Disposable {
     return undefined;
   }
 
-  /** Copies a model folder (e.g. converted from Keras) into the models folder; throws if it is not a model. */
+  /**
+   * Brings a model folder into the models folder: ours is copied; a Keras model converted by
+   * tensorflowjs_converter (with a tokenizers.json beside it) is converted. Throws a clear error otherwise.
+   */
   import(folder: string, name: string): ModelSummary {
-    readModelSummary(folder); // throws ModelFolderError with a clear message
+    const keras = isKerasLayersFolder(folder);
+    if (!keras) readModelSummary(folder); // throws ModelFolderError with a clear message
     const problem = this.nameProblem(name);
     if (problem) throw new Error(problem);
     const target = this.pathOf(name);
+    if (keras) {
+      importKerasModel(folder, target);
+      this.changed.fire();
+      return readModelSummary(target);
+    }
     const tmp = `${target}.importing-${process.pid}`;
     rmSync(tmp, { recursive: true, force: true });
     cpSync(folder, tmp, { recursive: true });
