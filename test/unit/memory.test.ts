@@ -1,0 +1,27 @@
+/** Long runs must not grow: no tensor survives a training step or a decoding call. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { tf } from '../../src/model/backend';
+import { padBatch } from '../../src/model/data';
+import { Adam } from '../../src/model/optimizer';
+import { trainStep } from '../../src/model/train';
+import { translate } from '../../src/model/translate';
+import { BOS, EOS } from '../../src/model/tokenizer';
+import { tinyModel } from '../helpers/tinyModel';
+
+for (const cell of ['lstm', 'gru'] as const) {
+  test(`no tensor leaks from training steps or decoding (${cell}, bidirectional, attention, dropout)`, async () => {
+    const model = await tinyModel({ model: { cell, bidirectional: true, attention: 'bahdanau', layers: 2, dropout: 0.2 }, train: { labelSmoothing: 0.1 } });
+    const opt = new Adam(0.01);
+    const ex = ['abc', 'cab', 'b'].map((w, i) => ({ src: model.source.encode(w), tgt: model.target.encode(i ? 'xy' : 'yxy'), line: i }));
+    const b = padBatch(ex, [0, 1, 2], BOS, EOS);
+    trainStep(model, opt, b); // creates the optimizer's moments once
+    await translate(model, ['abc'], { strategy: 'beam', beamSize: 3 });
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 5; i++) trainStep(model, opt, b);
+    for (const strategy of ['greedy', 'beam', 'sample'] as const) await translate(model, ['abc', 'ba', ''], { strategy, beamSize: 3, nBest: 2, maxLength: 5 });
+    assert.equal(tf.memory().numTensors, before);
+    opt.dispose();
+    model.dispose();
+  });
+}
