@@ -87,3 +87,17 @@ function wasmBinaryDir(): string | null {
   } catch { /* not resolvable from here */ }
   return candidates.find((d) => existsSync(join(d, 'tfjs-backend-wasm-simd.wasm'))) ?? null;
 }
+
+/** The WebAssembly runtime aborted (almost always: out of its 4 GB of memory); the backend is unusable until the process restarts. */
+export class BackendAbortedError extends Error {
+  constructor() {
+    super('The WebAssembly backend ran out of memory (it can address at most 4 GB). Reduce the batch size or the maximum length, ' +
+      'or install @tensorflow/tfjs-node. The model process has to start again; the last checkpoint is kept.');
+    this.name = 'BackendAbortedError';
+  }
+}
+
+/** Turns a wasm runtime abort into BackendAbortedError; other errors pass unchanged. */
+export function explainBackendError(e: unknown): unknown {
+  return e instanceof Error && /Aborted\(/.test(e.message) ? new BackendAbortedError() : e;
+}

@@ -23,43 +23,47 @@ export function lstmSequence(xw: tf.Tensor3D, wh: tf.Tensor2D, h0: tf.Tensor2D, 
   const maskT = mask ?? tf.ones([T, B, 1]);
   // customGrad returns one tensor: outputs, final h and final c are packed along time as [T + 2, B, H].
   const op = tf.customGrad(((xwIn: tf.Tensor, whIn: tf.Tensor, h0In: tf.Tensor, c0In: tf.Tensor, maskIn: tf.Tensor, save: tf.GradSaveFunc) => {
-    const steps = tf.unstack(xwIn) as tf.Tensor2D[];
-    const masks = mask ? (tf.unstack(maskIn) as tf.Tensor2D[]) : null;
-    const hs: tf.Tensor2D[] = new Array(T + 1);
-    const cs: tf.Tensor2D[] = new Array(T + 1);
-    const gates: tf.Tensor2D[] = new Array(T);
-    const cand: tf.Tensor2D[] = new Array(T);
-    const outputs: tf.Tensor2D[] = new Array(T);
-    let h = h0In as tf.Tensor2D;
-    let c = c0In as tf.Tensor2D;
-    hs[0] = h; cs[0] = c;
-    // All four gate activations in one pass: tanh(x) = 2 sigmoid(2x) - 1, so the g block is scaled
-    // by 2 before one sigmoid and mapped back after it (no split/concat per step).
-    const scale = tf.tensor1d(Array.from({ length: G }, (_, j) => (j >= 2 * H && j < 3 * H ? 2 : 1)));
-    const shift = tf.tensor1d(Array.from({ length: G }, (_, j) => (j >= 2 * H && j < 3 * H ? -1 : 0)));
-    for (let k = 0; k < T; k++) {
-      const t = reverse ? T - 1 - k : k;
-      const z = tf.add(steps[t], tf.matMul(h, whIn as tf.Tensor2D));
-      const act = tf.add(tf.mul(tf.sigmoid(tf.mul(z, scale)), scale), shift) as tf.Tensor2D;
-      const [i, f, g, o] = tf.split(act, 4, 1);
-      const cNew = tf.add(tf.mul(f, c), tf.mul(i, g)) as tf.Tensor2D;
-      const hNew = tf.mul(o, tf.tanh(cNew)) as tf.Tensor2D;
-      gates[k] = act;
-      cand[k] = cNew;
-      if (masks) {
-        const m = masks[t];
-        c = tf.add(c, tf.mul(m, tf.sub(cNew, c))) as tf.Tensor2D;
-        h = tf.add(h, tf.mul(m, tf.sub(hNew, h))) as tf.Tensor2D;
-      } else { c = cNew; h = hNew; }
-      hs[k + 1] = h; cs[k + 1] = c;
-      outputs[t] = h;
-    }
-    // Saved in processing order (k), not time order.
-    const hsT = tf.stack(hs); const csT = tf.stack(cs); const gatesT = tf.stack(gates); const candT = tf.stack(cand);
+    // customGrad does not scope its forward function: the tidy frees every per-step temporary as soon
+    // as the sequence is done, keeping only what the backward pass needs (peak memory, long sequences).
+    const [value, hsT, csT, gatesT, candT] = tf.tidy(() => {
+      const steps = tf.unstack(xwIn) as tf.Tensor2D[];
+      const masks = mask ? (tf.unstack(maskIn) as tf.Tensor2D[]) : null;
+      const hs: tf.Tensor2D[] = new Array(T + 1);
+      const cs: tf.Tensor2D[] = new Array(T + 1);
+      const gates: tf.Tensor2D[] = new Array(T);
+      const cand: tf.Tensor2D[] = new Array(T);
+      const outputs: tf.Tensor2D[] = new Array(T);
+      let h = h0In as tf.Tensor2D;
+      let c = c0In as tf.Tensor2D;
+      hs[0] = h; cs[0] = c;
+      // All four gate activations in one pass: tanh(x) = 2 sigmoid(2x) - 1, so the g block is scaled
+      // by 2 before one sigmoid and mapped back after it (no split/concat per step).
+      const scale = tf.tensor1d(Array.from({ length: G }, (_, j) => (j >= 2 * H && j < 3 * H ? 2 : 1)));
+      const shift = tf.tensor1d(Array.from({ length: G }, (_, j) => (j >= 2 * H && j < 3 * H ? -1 : 0)));
+      for (let k = 0; k < T; k++) {
+        const t = reverse ? T - 1 - k : k;
+        const z = tf.add(steps[t], tf.matMul(h, whIn as tf.Tensor2D));
+        const act = tf.add(tf.mul(tf.sigmoid(tf.mul(z, scale)), scale), shift) as tf.Tensor2D;
+        const [i, f, g, o] = tf.split(act, 4, 1);
+        const cNew = tf.add(tf.mul(f, c), tf.mul(i, g)) as tf.Tensor2D;
+        const hNew = tf.mul(o, tf.tanh(cNew)) as tf.Tensor2D;
+        gates[k] = act;
+        cand[k] = cNew;
+        if (masks) {
+          const m = masks[t];
+          c = tf.add(c, tf.mul(m, tf.sub(cNew, c))) as tf.Tensor2D;
+          h = tf.add(h, tf.mul(m, tf.sub(hNew, h))) as tf.Tensor2D;
+        } else { c = cNew; h = hNew; }
+        hs[k + 1] = h; cs[k + 1] = c;
+        outputs[t] = h;
+      }
+      // Saved in processing order (k), not time order.
+      return [tf.concat([tf.stack(outputs), tf.expandDims(h, 0), tf.expandDims(c, 0)], 0), tf.stack(hs), tf.stack(cs), tf.stack(gates), tf.stack(cand)];
+    });
     save([whIn, hsT, csT, gatesT, candT, maskIn]);
     return {
-      value: tf.concat([tf.stack(outputs), tf.expandDims(h, 0), tf.expandDims(c, 0)], 0),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      value,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.tidy(() => {
         const [whS, hsS, csS, gatesS, candS, maskS] = saved;
         const whT = tf.transpose(whS) as tf.Tensor2D; // once per sequence
         const dyU = tf.unstack(dy) as tf.Tensor2D[];
@@ -103,7 +107,7 @@ export function lstmSequence(xw: tf.Tensor3D, wh: tf.Tensor2D, h0: tf.Tensor2D, 
         const hPrevFlatT = tf.transpose(tf.reshape(hPrevTime, [T * B, H])) as tf.Tensor2D;
         const dWh = tf.matMul(hPrevFlatT, tf.reshape(dXw, [T * B, G]) as tf.Tensor2D);
         return [dXw, dWh, dh, dc, tf.zerosLike(maskS)];
-      },
+      }),
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
   const packed = op(xw, wh, h0, c0, maskT) as tf.Tensor3D;

@@ -7,7 +7,7 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { initBackend, tf } from './backend';
+import { BackendAbortedError, explainBackendError, initBackend, tf } from './backend';
 import {
   DEFAULT_SETTINGS, mergeSettings, presetOverrides, validateSettings,
   type DataProfile, type PresetName, type Seq2SeqSettings, type SettingsOverrides, type TokenizerKind,
@@ -284,14 +284,14 @@ export async function trainModel(opts: TrainOptions, onEvent: TrainEventHandler,
       onEvent(ev);
       if (complete && settings.train.patience > 0 && progress.badEpochs >= settings.train.patience) { reason = 'early-stopping'; break; }
     }
-  } catch (e) {
+  } catch (caught) {
+    const e = explainBackendError(caught);
     const end: TrainEndEvent = {
       kind: 'end', reason: 'error', modelDir, epochs: progress.epoch, steps: progress.step, elapsedMs: elapsed(),
       samplesPerSec: 0, targetTokensPerSec: 0, bestDev, error: (e as Error).message,
     };
     onEvent(end);
-    model.dispose();
-    optimizer.dispose();
+    if (!(e instanceof BackendAbortedError)) { model.dispose(); optimizer.dispose(); }
     throw e;
   }
   const secs = Math.max(1e-3, (Date.now() - runStart) / 1000);

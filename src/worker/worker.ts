@@ -7,6 +7,7 @@
 import { parseWorkerRequest, type WorkerMessage, type WorkerRequest } from '../protocol/worker';
 import { isObj } from '../protocol/validate';
 import { Handlers, type BackendPref } from './handlers';
+import { BackendAbortedError, explainBackendError } from '../model/backend';
 
 if (!process.send) {
   console.error('seq2seq worker: must be started with an IPC channel (child_process.fork).');
@@ -57,10 +58,13 @@ async function dispatch(req: WorkerRequest): Promise<void> {
     }
     send({ type: 'result', id: req.id, result });
     log('debug', `${req.type} ${req.id} done in ${Date.now() - started} ms`);
-  } catch (err) {
+  } catch (caught) {
+    const err = explainBackendError(caught);
     const cancelled = controller.signal.aborted;
     send({ type: 'error', id: req.id, message: cancelled ? 'cancelled' : errorMessage(err), code: cancelled ? 'cancelled' : errorCode(err) });
     if (!cancelled) log('warn', `${req.type} ${req.id} failed: ${err instanceof Error && err.stack ? err.stack : errorMessage(err)}`);
+    // After a wasm abort nothing more can run in this process: exit, and the extension starts a new one.
+    if (err instanceof BackendAbortedError) setTimeout(() => process.exit(70), 100);
   } finally {
     inflight.delete(req.id);
   }
