@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { BackendAbortedError, explainBackendError, initBackend, tf } from './backend';
 import {
   DEFAULT_SETTINGS, mergeSettings, presetOverrides, validateSettings,
-  type DataProfile, type PresetName, type Seq2SeqSettings, type SettingsOverrides, type TokenizerKind,
+  type DataProfile, type PresetName, type Seq2SeqSettings, type SettingsOverrides, type TokenizerKind, type TokenizerSettings,
 } from './config';
 import { DataError, makeBatches, padBatch, readGenerationPairs, readPairs, splitDev, type Example, type Pair } from './data';
 import { evaluatePairs } from './evaluate';
@@ -75,6 +75,12 @@ export function resolveSettings(pairs: Pair[], preset: PresetName, overrides: Se
   return validateSettings(mergeSettings(DEFAULT_SETTINGS, { source: { kind: sourceKind }, target: { kind: targetKind } }, presetOverrides(preset, profile), overrides));
 }
 
+/** A word-level side whose texts are white-space separated symbols (phonemes) keeps them as they are. */
+function buildVocabulary(texts: string[], side: TokenizerSettings): Vocabulary {
+  const whitespaceOnly = side.kind === 'word' && detectTokenizerKind(texts.slice(0, 5000)).whitespaceOnly;
+  return Vocabulary.build(texts, side, whitespaceOnly);
+}
+
 function encodeExamples(pairs: Pair[], src: Vocabulary, tgt: Vocabulary, maxLen: number, skipped: SkippedLine[]): Example[] {
   const out: Example[] = [];
   for (const p of pairs) {
@@ -130,14 +136,13 @@ export async function trainModel(opts: TrainOptions, onEvent: TrainEventHandler,
     progress = { ...ck.state };
     optimizer.lr = progress.lr;
   } else {
-    const src = Vocabulary.build(trainPairs.map((p) => p.source), settings.source, detectTokenizerKind(trainPairs.slice(0, 5000).map((p) => p.source)).whitespaceOnly && settings.source.kind === 'word');
-    const tgt = Vocabulary.build(trainPairs.map((p) => p.target), settings.target, detectTokenizerKind(trainPairs.slice(0, 5000).map((p) => p.target)).whitespaceOnly && settings.target.kind === 'word');
-    model = Seq2SeqModel.create(settings, src, tgt);
+    model = Seq2SeqModel.create(settings, buildVocabulary(trainPairs.map((p) => p.source), settings.source), buildVocabulary(trainPairs.map((p) => p.target), settings.target));
   }
   const lengthSkips: SkippedLine[] = [];
   const examples = encodeExamples(trainPairs, model.source, model.target, settings.train.maxLen, lengthSkips);
   const devExamples = encodeExamples(devPairs, model.source, model.target, settings.train.maxLen, []);
-  const devKept = devPairs.filter((p) => model.source.encode(p.source).length <= settings.train.maxLen && model.target.encode(p.target).length <= settings.train.maxLen);
+  const devKeptLines = new Set(devExamples.map((e) => e.line));
+  const devKept = devPairs.filter((p) => devKeptLines.has(p.line));
   if (examples.length === 0) {
     model.dispose();
     throw new DataError(`${dataFile}: every pair is longer than maxLen ${settings.train.maxLen} tokens; raise maxLen`, dataFile, lengthSkips[0]?.line);
