@@ -11,15 +11,14 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs
 import { join } from 'node:path';
 import { DEFAULT_SETTINGS, mergeSettings, type CellKind } from './config';
 import { writeFileAtomic, writeJsonAtomic } from './atomicFs';
-import { FILES, FORMAT_VERSION, ModelFolderError, readJson, type ModelConfigFile } from './modelFolder';
+import { FILES, FORMAT_VERSION, ModelFolderError, readJson, readManifestWeights, type ManifestWeight, type ModelConfigFile } from './modelFolder';
 import type { VocabularyJSON } from './tokenizer';
 
 interface KerasLayer { class_name: string; name?: string; config: Record<string, unknown>; inbound_nodes?: unknown }
-interface WeightEntry { name: string; shape: number[]; dtype?: string }
 interface LayersModelJson {
   format?: string;
   modelTopology?: { model_config?: { class_name?: string; config?: { layers?: KerasLayer[] } }; class_name?: string; config?: { layers?: KerasLayer[] } };
-  weightsManifest?: { paths: string[]; weights: WeightEntry[] }[];
+  weightsManifest?: { paths: string[]; weights: ManifestWeight[] }[];
 }
 
 /** True when dir holds a Keras-converted layers model (not one of ours). */
@@ -72,20 +71,8 @@ export function importKerasModel(srcDir: string, destDir: string): void {
   if (Number(decEmb.config.output_dim) !== emb) throw mismatch('the two embeddings differ in width (ours share one width)');
 
   // Weights, by our names.
-  const data: Buffer[] = [];
-  const entries: WeightEntry[] = [];
-  for (const group of j.weightsManifest) {
-    entries.push(...group.weights);
-    for (const p of group.paths) {
-      const f = join(srcDir, p);
-      if (!existsSync(f)) throw new ModelFolderError(`${f}: weights file is missing`);
-      data.push(readFileSync(f));
-    }
-  }
-  const all = Buffer.concat(data);
+  const { entries, data: all } = readManifestWeights(srcDir, j.weightsManifest);
   const sizes = entries.map((w) => w.shape.reduce((a, b) => a * b, 1) * 4);
-  const expected = sizes.reduce((a, b) => a + b, 0);
-  if (all.byteLength !== expected) throw new ModelFolderError(`${srcDir}: weights are truncated or do not match model.json (expected ${expected} bytes, found ${all.byteLength})`);
   const byName = new Map<string, { shape: number[]; bytes: Buffer }>();
   let off = 0;
   entries.forEach((w, i) => {

@@ -127,3 +127,29 @@ export function listModels(modelsDir: string): ModelSummary[] {
   }
   return out.sort((a, b) => b.updatedAt.localeCompare(a.updatedAt));
 }
+
+export interface ManifestWeight { name: string; shape: number[]; dtype?: string }
+export interface WeightsManifestGroup { paths: string[]; weights: ManifestWeight[] }
+
+/**
+ * Reads the weight files a TF.js weights manifest names (in order, across shards) and checks that
+ * their bytes add up to the float32 weights listed. Returns the entries and one buffer.
+ */
+export function readManifestWeights(dir: string, manifest: WeightsManifestGroup[]): { entries: ManifestWeight[]; data: Buffer } {
+  const entries: ManifestWeight[] = [];
+  const buffers: Buffer[] = [];
+  for (const group of manifest) {
+    entries.push(...group.weights);
+    for (const p of group.paths) {
+      const file = join(dir, p);
+      if (!existsSync(file)) throw new ModelFolderError(`${file}: weights file is missing`);
+      buffers.push(readFileSync(file));
+    }
+  }
+  const data = Buffer.concat(buffers);
+  const expected = entries.reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1) * 4, 0);
+  if (data.byteLength !== expected) {
+    throw new ModelFolderError(`${dir}: weights are truncated or do not match model.json (expected ${expected} bytes, found ${data.byteLength})`);
+  }
+  return { entries, data };
+}

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } fr
 import { join } from 'node:path';
 import { initBackend, tf } from './backend';
 import { writeFileAtomic, writeJsonAtomic } from './atomicFs';
-import { FILES, FORMAT_VERSION, ModelFolderError, readConfig, readJson, type ModelConfigFile } from './modelFolder';
+import { FILES, FORMAT_VERSION, ModelFolderError, readConfig, readJson, readManifestWeights, type ModelConfigFile } from './modelFolder';
 import { paramSpecs, type Params } from './params';
 import { Seq2SeqModel } from './seq2seq';
 import { Vocabulary, type VocabularyJSON } from './tokenizer';
@@ -37,22 +37,9 @@ export function fsIOHandler(dir: string, weightsFile: string = FILES.weights): t
       const modelPath = join(dir, FILES.model);
       const json = readJson<{ modelTopology?: object; weightsManifest?: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[]; format?: string; generatedBy?: string; convertedBy?: string; userDefinedMetadata?: Record<string, {}> }>(modelPath, 'the model file (model.json)');
       if (!Array.isArray(json.weightsManifest)) throw new ModelFolderError(`${modelPath}: has no weightsManifest; not a TF.js layers model`);
-      const specs: tf.io.WeightsManifestEntry[] = [];
-      const buffers: Uint8Array[] = [];
-      for (const group of json.weightsManifest) {
-        specs.push(...group.weights);
-        for (const p of group.paths) {
-          const file = join(dir, p);
-          if (!existsSync(file)) throw new ModelFolderError(`${file}: weights file is missing`);
-          buffers.push(readFileSync(file));
-        }
-      }
-      const total = buffers.reduce((n, b) => n + b.byteLength, 0);
-      const expected = specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1) * 4, 0);
-      if (total !== expected) {
-        throw new ModelFolderError(`${dir}: weights are truncated or do not match model.json (expected ${expected} bytes, found ${total})`);
-      }
-      const weightData = concatWeightData(buffers.map((b) => b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer));
+      const { entries, data } = readManifestWeights(dir, json.weightsManifest);
+      const specs = entries as tf.io.WeightsManifestEntry[];
+      const weightData = new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength));
       return {
         modelTopology: json.modelTopology, weightSpecs: specs, weightData: weightData.buffer as ArrayBuffer,
         format: json.format, generatedBy: json.generatedBy, convertedBy: json.convertedBy ?? undefined,
