@@ -1,7 +1,8 @@
 /**
  * Evaluation metrics: corpus BLEU as sacreBLEU computes it by default (13a tokenisation, up to
  * 4-grams, exponential smoothing, brevity penalty over the corpus), chrF (sacreBLEU defaults:
- * character 6-grams, beta 2, white space removed, statistics summed over the corpus), and edit
+ * character 6-grams, beta 2, white space removed, statistics summed over the corpus, precision and
+ * recall averaged over the effective orders before one F-beta), and edit
  * distance based phoneme/token error rate. All scores are percentages (0-100).
  */
 
@@ -49,6 +50,8 @@ export function corpusBleu(hypotheses: string[], references: string[], maxOrder 
       totals[n - 1] += Math.max(0, h.length - n + 1);
     }
   }
+  // sacreBLEU 2.x stops early when nothing matches at all: the score is 0, not a smoothed value.
+  if (matches.every((m) => m === 0)) return { score: 0, precisions: matches.map(() => 0), bp: 0, sysLen, refLen };
   const precisions: number[] = [];
   let smoothK = 1;
   for (let n = 0; n < maxOrder; n++) {
@@ -93,19 +96,24 @@ export function corpusChrf(hypotheses: string[], references: string[], order = 6
       stats[3 * (n - 1) + 2] += match;
     }
   }
-  const eps = 1e-16;
+  // sacreBLEU 2.x default (eps_smoothing off): average precision and recall over the orders for
+  // which both sides have n-grams (the effective order), then one F-beta of the averages.
   const factor = beta * beta;
-  let score = 0;
+  let avgPrec = 0;
+  let avgRec = 0;
   let effective = 0;
   for (let n = 0; n < order; n++) {
     const [hyp, ref, match] = [stats[3 * n], stats[3 * n + 1], stats[3 * n + 2]];
-    const prec = hyp > 0 ? match / hyp : eps;
-    const rec = ref > 0 ? match / ref : eps;
-    const denom = factor * prec + rec;
-    score += denom > 0 ? ((1 + factor) * prec * rec) / denom : eps;
-    if (hyp > 0 && ref > 0) effective++;
+    if (hyp > 0 && ref > 0) {
+      avgPrec += match / hyp;
+      avgRec += match / ref;
+      effective++;
+    }
   }
-  return effective === 0 ? 0 : (100 * score) / effective;
+  if (effective === 0) return 0;
+  avgPrec /= effective;
+  avgRec /= effective;
+  return avgPrec + avgRec > 0 ? (100 * (1 + factor) * avgPrec * avgRec) / (factor * avgPrec + avgRec) : 0;
 }
 
 /** Levenshtein distance between token sequences. */
