@@ -266,22 +266,12 @@ def blas_info():
     a = torch.randn(1024, 1024)
     b = torch.randn(1024, 1024)
     torch.mm(a, b)
-    libs = set()
-    try:
-        with open("/proc/self/maps") as f:
-            for line in f:
-                path = line.split()[-1] if len(line.split()) >= 6 else ""
-                if any(k in path.lower() for k in ("blas", "lapack", "mkl")):
-                    libs.add(os.path.realpath(path))
-    except OSError:
-        pass
+    kind, names = mapped_blas()
     reps = 8
     t0 = time.perf_counter()
     for _ in range(reps):
         torch.mm(a, b)
     dt = time.perf_counter() - t0
-    names = sorted(libs)
-    kind = "openblas" if any("openblas" in p for p in names) else ("mkl" if any("mkl" in p for p in names) else ("reference" if names else "unknown"))
     return {
         "blas": kind,
         "blas_libraries": names,
