@@ -34,7 +34,10 @@ Run 'seq2seq COMMAND --help' for the flags of a command.`,
   --task pairs|generate  generate: --data is plain text; learn to continue it line by line
   --cell lstm|gru --layers N --emb N --hidden N --attention none|luong|bahdanau --bidirectional true|false
   --dropout X --batch N --lr X --seed N --label-smoothing X --max-len N --clip X --patience N
-  --source-tokens char|word --target-tokens char|word --lowercase --vocab N (largest vocabulary per side)
+  --source-tokens char|word|subword --target-tokens char|word|subword (default: chosen from the data)
+  --tokens char|word|subword  both sides at once (--source-tokens/--target-tokens win)
+                         subword: byte-pair encoding (SentencePiece style), --vocab N is its target size
+  --lowercase --vocab N  (largest vocabulary per side)
   --json                 end with one JSON line of figures; --events-jsonl FILE  write every event as JSON lines
   --quiet                no progress bar`,
   translate: `seq2seq translate --model DIR [options]   (reads lines from stdin or --input FILE)
@@ -98,13 +101,15 @@ async function cmdTrain(argv: string[]): Promise<void> {
       emb: { type: 'string' }, hidden: { type: 'string' }, attention: { type: 'string' }, bidirectional: { type: 'string' }, dropout: { type: 'string' },
       batch: { type: 'string' }, lr: { type: 'string' }, seed: { type: 'string' }, 'label-smoothing': { type: 'string' }, 'max-len': { type: 'string' },
       clip: { type: 'string' }, patience: { type: 'string' }, 'source-tokens': { type: 'string' }, 'target-tokens': { type: 'string' },
-      lowercase: { type: 'boolean' }, vocab: { type: 'string' }, json: { type: 'boolean' }, 'events-jsonl': { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean' },
+      tokens: { type: 'string' }, lowercase: { type: 'boolean' }, vocab: { type: 'string' }, json: { type: 'boolean' }, 'events-jsonl': { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean' },
       'log-every': { type: 'string' },
     },
   });
   if (v.help) { console.log(HELP.train); return; }
   if (!v.out) throw new UsageError('train needs --out DIR');
   if (!v.data && !v.resume) throw new UsageError('train needs --data FILE');
+  const KINDS = ['char', 'word', 'subword'] as const;
+  const bothKinds = oneOfFlag(v.tokens, 'tokens', KINDS);
   const settings: SettingsOverrides = {
     model: {
       cell: oneOfFlag(v.cell, 'cell', ['lstm', 'gru'] as const), layers: numberFlag(v.layers, 'layers'), emb: numberFlag(v.emb, 'emb'),
@@ -116,8 +121,8 @@ async function cmdTrain(argv: string[]): Promise<void> {
       seed: numberFlag(v.seed, 'seed'), labelSmoothing: numberFlag(v['label-smoothing'], 'label-smoothing'), maxLen: numberFlag(v['max-len'], 'max-len'),
       clipNorm: numberFlag(v.clip, 'clip'), patience: numberFlag(v.patience, 'patience'), logEvery: numberFlag(v['log-every'], 'log-every'),
     },
-    source: { kind: oneOfFlag(v['source-tokens'], 'source-tokens', ['char', 'word'] as const), lowercase: v.lowercase, maxVocab: numberFlag(v.vocab, 'vocab') },
-    target: { kind: oneOfFlag(v['target-tokens'], 'target-tokens', ['char', 'word'] as const), lowercase: v.lowercase, maxVocab: numberFlag(v.vocab, 'vocab') },
+    source: { kind: oneOfFlag(v['source-tokens'], 'source-tokens', KINDS) ?? bothKinds, lowercase: v.lowercase, maxVocab: numberFlag(v.vocab, 'vocab') },
+    target: { kind: oneOfFlag(v['target-tokens'], 'target-tokens', KINDS) ?? bothKinds, lowercase: v.lowercase, maxVocab: numberFlag(v.vocab, 'vocab') },
   };
   const { trainModel } = await import('./model/train');
   const printer = new ProgressPrinter(process.stderr, !!v.quiet);

@@ -6,13 +6,16 @@
 
 export type CellKind = 'lstm' | 'gru';
 export type AttentionKind = 'none' | 'luong' | 'bahdanau';
-export type TokenizerKind = 'char' | 'word';
+export type TokenizerKind = 'char' | 'word' | 'subword';
 export type PresetName = 'fast' | 'balanced' | 'accurate';
 
 export interface TokenizerSettings {
   kind: TokenizerKind;
   lowercase: boolean;
-  /** Largest vocabulary kept (most frequent tokens); the rest become <unk>. */
+  /**
+   * Largest vocabulary kept (most frequent tokens); the rest become <unk>. For subword it is the
+   * size aimed at, counting the 4 specials, every base character and the learned merged pieces.
+   */
   maxVocab: number;
 }
 
@@ -183,7 +186,7 @@ export function settingsErrors(s: Seq2SeqSettings): SettingsFieldError[] {
   int('train.maxLen', s.train.maxLen, 2, 1000);
   int('train.logEvery', s.train.logEvery, 1, 100000);
   for (const side of ['source', 'target'] as const) {
-    oneOf(`${side}.kind`, s[side].kind, ['char', 'word']);
+    oneOf(`${side}.kind`, s[side].kind, ['char', 'word', 'subword']);
     int(`${side}.maxVocab`, s[side].maxVocab, 8, 1000000);
   }
   return errs;

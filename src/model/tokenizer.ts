@@ -1,9 +1,13 @@
 /**
  * Vocabularies and tokenisers, one per side. Character level keeps every code point (so decoding
  * gives back the exact text); word level splits on white space and punctuation and rejoins with
- * simple spacing rules. Ids 0-3 are the special tokens.
+ * simple spacing rules; subword level is byte-pair encoding in the SentencePiece style (see bpe.ts):
+ * words split on white space, each with a leading "▁", cut into learned pieces. Subword decoding
+ * gives back the text with white space normalised (runs collapsed to one space, none at the ends;
+ * a "▁" in the input itself comes back as a space). Ids 0-3 are the special tokens.
  */
 import type { TokenizerKind, TokenizerSettings } from './config';
+import { BpeEncoder, learnBpe, WORD_START, type Merge } from './bpe';
 
 export const PAD = 0;
 export const BOS = 1;
@@ -21,24 +25,31 @@ export interface VocabularyJSON {
   /** True when word tokens are exactly the white-space separated fields (symbol sequences such as phonemes). */
   whitespaceOnly: boolean;
   tokens: string[];
+  /** Subword only: the byte-pair merges in the order learned. */
+  merges?: Merge[];
 }
 
 export class Vocabulary {
   readonly index: Map<string, number>;
+  private readonly bpe: BpeEncoder | null;
 
   constructor(
     readonly kind: TokenizerKind,
     readonly lowercase: boolean,
     readonly tokens: string[],
     readonly whitespaceOnly = false,
+    /** Subword only: the byte-pair merges in the order learned. */
+    readonly merges: readonly Merge[] = [],
   ) {
     this.index = new Map(tokens.map((t, i) => [t, i]));
+    this.bpe = kind === 'subword' ? new BpeEncoder(merges) : null;
   }
 
   get size(): number { return this.tokens.length; }
 
   /** Builds a vocabulary of the most frequent tokens (ties broken by first appearance, so it is deterministic). */
   static build(texts: Iterable<string>, settings: TokenizerSettings, whitespaceOnly = false): Vocabulary {
+    if (settings.kind === 'subword') return Vocabulary.buildSubword(texts, settings);
     const probe = new Vocabulary(settings.kind, settings.lowercase, [...SPECIALS], whitespaceOnly);
     const counts = new Map<string, number>();
     for (const text of texts) for (const tok of probe.tokenize(text)) counts.set(tok, (counts.get(tok) ?? 0) + 1);
@@ -46,20 +57,52 @@ export class Vocabulary {
     return new Vocabulary(settings.kind, settings.lowercase, [...SPECIALS, ...ranked.map(([t]) => t)], whitespaceOnly);
   }
 
-  static fromJSON(j: VocabularyJSON): Vocabulary {
-    if (!j || !Array.isArray(j.tokens) || j.tokens.length < SPECIALS.length || (j.kind !== 'char' && j.kind !== 'word')) {
-      throw new Error('tokenizer data is malformed');
+  /**
+   * Byte-pair encoding: `maxVocab` counts the specials, the base characters and the merged pieces.
+   * Every character seen is kept unless that alone would pass the budget (then the most frequent).
+   * Pairs seen only once are never merged, so the vocabulary can stay below the budget.
+   */
+  private static buildSubword(texts: Iterable<string>, settings: TokenizerSettings): Vocabulary {
+    const words = new Map<string, number>();
+    for (const text of texts) {
+      const t = settings.lowercase ? text.toLowerCase() : text;
+      for (const w of t.split(/\s+/)) if (w) words.set(WORD_START + w, (words.get(WORD_START + w) ?? 0) + 1);
     }
-    return new Vocabulary(j.kind, !!j.lowercase, j.tokens, !!j.whitespaceOnly);
+    const model = learnBpe(words, { maxPieces: Math.max(0, settings.maxVocab - SPECIALS.length), forbidden: new Set(SPECIALS) });
+    return new Vocabulary('subword', settings.lowercase, [...SPECIALS, ...model.alphabet, ...model.pieces], false, model.merges);
+  }
+
+  static fromJSON(j: VocabularyJSON): Vocabulary {
+    const malformed = () => new Error('tokenizer data is malformed');
+    if (!j || !Array.isArray(j.tokens) || j.tokens.length < SPECIALS.length || (j.kind !== 'char' && j.kind !== 'word' && j.kind !== 'subword')) {
+      throw malformed();
+    }
+    if (j.kind !== 'subword') return new Vocabulary(j.kind, !!j.lowercase, j.tokens, !!j.whitespaceOnly);
+    if (!j.tokens.every((t) => typeof t === 'string' && t.length > 0) || !Array.isArray(j.merges)) throw malformed();
+    // Each merge joins two pieces the vocabulary has into a piece it has.
+    const known = new Set(j.tokens);
+    const specials = new Set<string>(SPECIALS);
+    for (const m of j.merges) {
+      if (!Array.isArray(m) || m.length !== 2 || typeof m[0] !== 'string' || typeof m[1] !== 'string' || !m[0] || !m[1]) throw malformed();
+      if (!known.has(m[0]) || !known.has(m[1]) || !known.has(m[0] + m[1]) || specials.has(m[0] + m[1])) throw malformed();
+    }
+    return new Vocabulary('subword', !!j.lowercase, j.tokens, false, j.merges.map(([a, b]) => [a, b] as Merge));
   }
 
   toJSON(): VocabularyJSON {
-    return { kind: this.kind, lowercase: this.lowercase, whitespaceOnly: this.whitespaceOnly, tokens: this.tokens };
+    const j: VocabularyJSON = { kind: this.kind, lowercase: this.lowercase, whitespaceOnly: this.whitespaceOnly, tokens: this.tokens };
+    if (this.kind === 'subword') j.merges = this.merges.map(([a, b]) => [a, b]);
+    return j;
   }
 
   tokenize(text: string): string[] {
     const t = this.lowercase ? text.toLowerCase() : text;
     if (this.kind === 'char') return Array.from(t);
+    if (this.bpe) {
+      const out: string[] = [];
+      for (const w of t.split(/\s+/)) if (w) for (const p of this.bpe.encodeWord(WORD_START + w)) out.push(p);
+      return out;
+    }
     if (this.whitespaceOnly) return t.split(/\s+/).filter(Boolean);
     return t.match(WORD_RE) ?? [];
   }
@@ -82,6 +125,7 @@ export class Vocabulary {
 
   detokenize(tokens: string[]): string {
     if (this.kind === 'char') return tokens.join('');
+    if (this.kind === 'subword') return tokens.join('').replace(/\u2581/g, ' ').replace(/^ /, '');
     if (this.whitespaceOnly) return tokens.join(' ');
     let s = '';
     let prev = '';

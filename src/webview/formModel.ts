@@ -28,7 +28,7 @@ export interface FieldSpec {
 
 /** "auto" leaves the choice to the engine, which looks at the data (spaces between tokens: words). */
 export const AUTO = 'auto';
-const TOKEN_OPTIONS = [{ value: AUTO, label: 'Auto' }, { value: 'char', label: 'Characters' }, { value: 'word', label: 'Words' }];
+const TOKEN_OPTIONS = [{ value: AUTO, label: 'Auto' }, { value: 'char', label: 'Characters' }, { value: 'word', label: 'Words' }, { value: 'subword', label: 'Subwords (BPE)' }];
 
 export const FIELDS: FieldSpec[] = [
   { key: 'model.cell', label: 'Cell', kind: 'select', preset: false, options: [{ value: 'lstm', label: 'LSTM' }, { value: 'gru', label: 'GRU' }] },

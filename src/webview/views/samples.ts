@@ -24,7 +24,8 @@ export class SamplesView {
     if (key === this.shownKey) return;
     this.shownKey = key;
     if (!epoch || !r) { this.renderEmpty(); return; }
-    const mode = r.start?.settings.target.kind === 'word' ? 'word' : 'char';
+    // Subword output is text with spaces between words: compared word by word, like word level.
+    const mode = (r.start?.settings.target.kind ?? 'char') === 'char' ? 'char' : 'word';
     const exact = epoch.samples.filter((s) => s.prediction === s.reference).length;
     replaceChildren(this.el,
       h('p', { class: 'samples-head', 'data-testid': 'samples-head' }, `After epoch ${epoch.epoch}: ${exact} of ${epoch.samples.length} exactly right`),
