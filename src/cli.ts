@@ -38,6 +38,7 @@ Run 'seq2seq COMMAND --help' for the flags of a command.`,
   --tokens char|word|subword  both sides at once (--source-tokens/--target-tokens win)
                          subword: byte-pair encoding (SentencePiece style), --vocab N is its target size
   --lowercase --vocab N  (largest vocabulary per side)
+  --threads 1|2          threads computing gradients (default: 2 on a machine with 2+ cores, 1 with tfjs-node)
   --json                 end with one JSON line of figures; --events-jsonl FILE  write every event as JSON lines
   --quiet                no progress bar`,
   translate: `seq2seq translate --model DIR [options]   (reads lines from stdin or --input FILE)
@@ -102,7 +103,7 @@ async function cmdTrain(argv: string[]): Promise<void> {
       batch: { type: 'string' }, lr: { type: 'string' }, seed: { type: 'string' }, 'label-smoothing': { type: 'string' }, 'max-len': { type: 'string' },
       clip: { type: 'string' }, patience: { type: 'string' }, 'source-tokens': { type: 'string' }, 'target-tokens': { type: 'string' },
       tokens: { type: 'string' }, lowercase: { type: 'boolean' }, vocab: { type: 'string' }, json: { type: 'boolean' }, 'events-jsonl': { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean' },
-      'log-every': { type: 'string' },
+      'log-every': { type: 'string' }, threads: { type: 'string' },
     },
   });
   if (v.help) { console.log(HELP.train); return; }
@@ -136,11 +137,14 @@ async function cmdTrain(argv: string[]): Promise<void> {
   };
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigint);
+  let threads = 1;
   const end = await trainModel({
     dataFile: v.data ?? '', devFile: v.dev, modelDir: v.out,
     preset: oneOfFlag(v.preset, 'preset', ['fast', 'balanced', 'accurate'] as const) as PresetName | undefined,
     settings, resume: !!v.resume, task: oneOfFlag(v.task, 'task', ['pairs', 'generate'] as const),
+    threads: threadsFlag(v.threads),
   }, (e: TrainEvent) => {
+    if (e.kind === 'start') threads = e.threads ?? 1;
     printer.onEvent(e);
     if (eventsFile) appendFileSync(eventsFile, JSON.stringify(e) + '\n');
   }, controller.signal);
@@ -148,12 +152,18 @@ async function cmdTrain(argv: string[]): Promise<void> {
   process.off('SIGTERM', onSigint);
   if (v.json) {
     console.log(JSON.stringify({
-      backend: (await import('./model/backend')).backendName(), reason: end.reason, model: resolve(end.modelDir),
+      backend: (await import('./model/backend')).backendName(), threads, reason: end.reason, model: resolve(end.modelDir),
       steps: end.steps, epochs: end.epochs, elapsed_s: end.elapsedMs / 1000, samples_per_s: end.samplesPerSec,
       target_tokens_per_s: end.targetTokensPerSec, best_dev: end.bestDev,
     }));
   }
   if (end.reason === 'error') process.exitCode = 1;
+}
+
+function threadsFlag(v: string | undefined): number | undefined {
+  const n = numberFlag(v, 'threads');
+  if (n !== undefined && n !== 1 && n !== 2) throw new UsageError(`--threads must be 1 or 2 (got ${v})`);
+  return n;
 }
 
 async function cmdTranslate(argv: string[]): Promise<void> {

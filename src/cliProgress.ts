@@ -26,7 +26,7 @@ export class ProgressPrinter {
       case 'start': {
         this.epochs = e.settings.train.epochs;
         const m = e.settings.model;
-        this.out.write(`backend ${e.backend} · ${e.data.pairs} training pairs (${e.data.skipped} lines skipped) · ${e.dev.pairs} dev · ` +
+        this.out.write(`backend ${e.backend}${(e.threads ?? 1) > 1 ? ` × ${e.threads} threads` : ''} · ${e.data.pairs} training pairs (${e.data.skipped} lines skipped) · ${e.dev.pairs} dev · ` +
           `vocab ${e.sourceVocab}/${e.targetVocab} · ${m.cell} ${m.layers}x${m.hidden}${m.bidirectional ? ' bi' : ''} emb ${m.emb} attention ${m.attention} · ` +
           `${(e.parameters / 1e6).toFixed(2)}M parameters${e.resumedFrom ? ` · resumed at epoch ${e.resumedFrom.epoch + 1}, step ${e.resumedFrom.step}` : ''}\n`);
         for (const s of e.data.skippedLines.slice(0, 5)) this.out.write(`  skipped ${e.data.file}:${s.line}: ${s.reason}\n`);

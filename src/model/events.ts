@@ -23,6 +23,8 @@ export interface TrainStartEvent {
   runId: string;
   modelDir: string;
   backend: BackendName;
+  /** Threads computing gradients: 2 when a replica on a second core shares each batch. */
+  threads?: number;
   settings: Seq2SeqSettings;
   data: DataReport;
   dev: { pairs: number; file?: string };

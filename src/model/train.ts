@@ -7,12 +7,12 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { BackendAbortedError, explainBackendError, initBackend, tf } from './backend';
+import { BackendAbortedError, explainBackendError, initBackend, tf, type BackendPreference } from './backend';
 import {
   DEFAULT_SETTINGS, mergeSettings, presetOverrides, validateSettings,
   type DataProfile, type PresetName, type Seq2SeqSettings, type SettingsOverrides, type TokenizerKind, type TokenizerSettings,
 } from './config';
-import { DataError, makeBatches, padBatch, readGenerationPairs, readPairs, splitDev, type Example, type Pair } from './data';
+import { DataError, makeBatches, padBatch, readGenerationPairs, readPairs, splitDev, type BatchArrays, type Example, type Pair } from './data';
 import { evaluatePairs } from './evaluate';
 import type { DataReport, DevMetrics, SkippedLine, TrainEndEvent, TrainEndReason, TrainEpochEvent, TrainEvent } from './events';
 import { FILES, readConfig, readMetrics, type MetricsFile } from './modelFolder';
@@ -21,6 +21,8 @@ import { loadCheckpoint, saveCheckpoint, saveModel, saveModelMeta, type Checkpoi
 import { BOS, EOS, Seq2SeqModel } from './seq2seq';
 import { detectTokenizerKind, Vocabulary } from './tokenizer';
 import { writeJsonAtomic } from './atomicFs';
+import { batchGradients } from './gradients';
+import { defaultTrainingThreads, GradientReplica, MIN_ROWS_PER_REPLICA } from './gradientReplica';
 
 export interface TrainOptions {
   dataFile: string;
@@ -34,6 +36,8 @@ export interface TrainOptions {
   checkpointMinutes?: number;
   /** Dev pairs decoded for BLEU/PER after each epoch (all dev pairs are used for loss). */
   maxDevDecode?: number;
+  /** Threads computing gradients (1 or 2); by default 2 where there are two cores and the backend is single-threaded. */
+  threads?: number;
 }
 
 export type TrainEventHandler = (e: TrainEvent) => void;
@@ -162,9 +166,15 @@ export async function trainModel(opts: TrainOptions, onEvent: TrainEventHandler,
   if (!resuming) saveModelMeta(model, modelDir, saveInfo);
 
   const stepsPerEpoch = Math.ceil(examples.length / settings.train.batch);
+  const wantThreads = opts.threads ?? defaultTrainingThreads(backend);
+  let replica: GradientReplica | null = null;
+  if (wantThreads >= 2 && settings.train.batch >= 2 * MIN_ROWS_PER_REPLICA) {
+    // A second thread that cannot start only costs speed: training goes on with one.
+    replica = await GradientReplica.start(model, backend as BackendPreference).catch(() => null);
+  }
   const runId = `${Date.now().toString(36)}-${process.pid}`;
   onEvent({
-    kind: 'start', runId, modelDir, backend, settings, data: report,
+    kind: 'start', runId, modelDir, backend, threads: replica ? 2 : 1, settings, data: report,
     dev: { pairs: devExamples.length, file: devFile }, sourceVocab: model.source.size, targetVocab: model.target.size,
     parameters: model.parameterCount, stepsPerEpoch, devMetric: devMetricKind,
     resumedFrom: resuming ? { epoch: progress.epoch, step: progress.step } : undefined,
@@ -240,8 +250,7 @@ export async function trainModel(opts: TrainOptions, onEvent: TrainEventHandler,
       for (let bi = progress.stepInEpoch; bi < batches.length; bi++) {
         if (signal?.aborted) { reason = 'stopped'; stopNow = true; break; }
         if (elapsed() >= budgetMs) { reason = 'time-budget'; stopNow = true; break; }
-        const b = padBatch(examples, batches[bi], BOS, EOS);
-        const { loss, correct } = trainStep(model, optimizer, b);
+        const { b, loss, correct } = await trainOnBatch(model, optimizer, examples, batches[bi], replica);
         progress.step++;
         progress.stepInEpoch = bi + 1;
         lossSum += loss * b.targetTokens;
@@ -290,6 +299,7 @@ export async function trainModel(opts: TrainOptions, onEvent: TrainEventHandler,
       if (complete && settings.train.patience > 0 && progress.badEpochs >= settings.train.patience) { reason = 'early-stopping'; break; }
     }
   } catch (caught) {
+    await replica?.close();
     const e = explainBackendError(caught);
     const end: TrainEndEvent = {
       kind: 'end', reason: 'error', modelDir, epochs: progress.epoch, steps: progress.step, elapsedMs: elapsed(),
@@ -299,6 +309,7 @@ export async function trainModel(opts: TrainOptions, onEvent: TrainEventHandler,
     if (!(e instanceof BackendAbortedError)) { model.dispose(); optimizer.dispose(); }
     throw e;
   }
+  await replica?.close();
   const secs = Math.max(1e-3, (Date.now() - runStart) / 1000);
   const end: TrainEndEvent = {
     kind: 'end', reason, modelDir, epochs: progress.epoch, steps: progress.step, elapsedMs: elapsed(),
@@ -311,22 +322,67 @@ export async function trainModel(opts: TrainOptions, onEvent: TrainEventHandler,
 }
 
 /** One optimisation step on a padded batch; returns the batch's mean loss and its correct-token count. */
-export function trainStep(model: Seq2SeqModel, optimizer: Adam, b: ReturnType<typeof padBatch>): { loss: number; correct: number } {
-  const names = [...model.params.keys()];
-  const vars = names.map((n) => model.params.get(n)!);
-  let correctT: tf.Scalar | null = null;
-  const { value, grads } = tf.variableGrads(() => {
-    const r = model.batchLoss(b, true);
-    correctT = tf.keep(r.correct);
-    return r.loss;
-  }, vars);
-  const byName: Record<string, tf.Tensor> = {};
-  names.forEach((n, i) => { byName[n] = grads[vars[i].name]; });
-  optimizer.apply(model.params, byName, model.settings.train.clipNorm);
-  const loss = value.dataSync()[0];
-  const correct = (correctT as unknown as tf.Scalar).dataSync()[0];
-  value.dispose();
-  (correctT as unknown as tf.Scalar).dispose();
-  for (const g of Object.values(grads)) g.dispose();
+export function trainStep(model: Seq2SeqModel, optimizer: Adam, b: BatchArrays): { loss: number; correct: number } {
+  const { loss, correct, grads } = batchGradients(model, b);
+  optimizer.apply(model.params, Object.fromEntries(grads), model.settings.train.clipNorm);
+  for (const g of grads.values()) g.dispose();
   return { loss, correct };
+}
+
+/**
+ * One optimisation step on two halves of a batch, the second half's gradients computed by the
+ * replica on another thread at the same time. Combined weighted by target tokens, the gradients
+ * are those of the whole batch's mean loss, so the step equals trainStep on the whole batch.
+ */
+export async function trainStepParallel(
+  model: Seq2SeqModel, optimizer: Adam, mine: BatchArrays, theirs: BatchArrays, replica: GradientReplica,
+): Promise<{ loss: number; correct: number }> {
+  const vars = [...model.params.values()];
+  const weights = vars.map((v) => ownedFloats(v));
+  const targetTokens = theirs.targetTokens;
+  const remote = replica.gradients(weights, theirs);
+  let local: ReturnType<typeof batchGradients> | null = null;
+  try {
+    local = batchGradients(model, mine);
+    const r = await remote;
+    const n1 = mine.targetTokens;
+    const n2 = targetTokens;
+    const w1 = n1 / (n1 + n2);
+    const w2 = n2 / (n1 + n2);
+    const combined: Record<string, tf.Tensor> = {};
+    [...model.params.keys()].forEach((name, i) => {
+      const g1 = local!.grads.get(name)!;
+      combined[name] = tf.tidy(() => tf.add(tf.mul(g1, w1), tf.mul(tf.tensor(r.grads[i], g1.shape), w2)));
+    });
+    optimizer.apply(model.params, combined, model.settings.train.clipNorm);
+    for (const g of Object.values(combined)) g.dispose();
+    return { loss: local.loss * w1 + r.loss * w2, correct: local.correct + r.correct };
+  } finally {
+    if (local) for (const g of local.grads.values()) g.dispose();
+    else remote.catch(() => { /* the local error is the one reported */ });
+  }
+}
+
+/** A tensor's values in a buffer of their own (safe to transfer to another thread). */
+function ownedFloats(t: tf.Tensor): Float32Array {
+  const a = t.dataSync() as Float32Array;
+  return a.byteOffset === 0 && a.byteLength === a.buffer.byteLength && tf.getBackend() === 'wasm' ? a : a.slice();
+}
+
+/**
+ * The step the training loop takes for one batch of example indices: split across two threads when
+ * a replica is running and the batch is big enough, else on this thread. Rows are dealt alternately
+ * so both halves have nearly the same lengths and hence the same work.
+ */
+async function trainOnBatch(
+  model: Seq2SeqModel, optimizer: Adam, examples: Example[], idx: number[], replica: GradientReplica | null,
+): Promise<{ b: { batch: number; targetTokens: number }; loss: number; correct: number }> {
+  if (!replica || idx.length < 2 * MIN_ROWS_PER_REPLICA) {
+    const b = padBatch(examples, idx, BOS, EOS);
+    return { b, ...trainStep(model, optimizer, b) };
+  }
+  const mine = padBatch(examples, idx.filter((_, i) => i % 2 === 0), BOS, EOS);
+  const theirs = padBatch(examples, idx.filter((_, i) => i % 2 === 1), BOS, EOS);
+  const b = { batch: idx.length, targetTokens: mine.targetTokens + theirs.targetTokens };
+  return { b, ...(await trainStepParallel(model, optimizer, mine, theirs, replica)) };
 }
