@@ -10,12 +10,14 @@
  *          --decode-n N (1000 dev words) --max-len N (20) --decode-train-steps N (150)
  *          --model DIR (decode with an existing model of this architecture instead of training one)
  *          --no-torch --no-worker --profile (where our training step's time goes) --torch-threads 2,1 (PyTorch thread counts, each run)
+ *          --our-threads 2,1 (our training threads, each run; the first is the reference for the ratios)
  *
  * Runs alternate (ours, PyTorch, ours, PyTorch, ...) and the median of each side is reported, so a
  * burst of load from another job hits both sides alike. Each run is its own process, so peak RSS is the
  * peak of that run. Figures are printed, never asserted.
  *
- * Ours uses the engine's real code paths: makeBatches/padBatch/trainStep (src/model/train.ts) for
+ * Ours uses the engine's real code paths: makeBatches/trainOnBatch (src/model/train.ts: the step the
+ * training loop takes, split across a gradient replica thread when 2 threads are asked for) for
  * training, translate() (src/model/translate.ts -> search.ts decodeBatch) for decoding, loadModel for
  * loading, and dist/worker.js over IPC for worker start-up and interactive latency.
  */
@@ -25,6 +27,7 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
+import type { BackendPreference } from '../src/model/backend';
 
 const ROOT = resolve(__dirname, '..');
 const DATA_DIR = resolve(ROOT, '..', 'shared', 'data', 'cmudict-g2p');
@@ -44,7 +47,9 @@ const SEED = 1;
 interface Flags {
   json: boolean; quick: boolean; steps: number; warmup: number; runs: number; decodeN: number; maxLen: number;
   decodeTrainSteps: number; model: string | null; torch: boolean; worker: boolean; profile: boolean;
-  child: string | null; save: string | null; line: string; reps: number; torchThreads: number[];
+  child: string | null; save: string | null; line: string; reps: number; torchThreads: number[]; ourThreads: number[];
+  /** A child's training threads (1 or 2). */
+  threads: number;
   train: string; dev: string;
 }
 
@@ -81,10 +86,16 @@ function parseFlags(argv: string[]): Flags {
     save: val('--save') ?? null,
     line: val('--line') ?? 'supercalifragilistic',
     reps: Math.max(1, num('--reps', quick ? 5 : 15)),
-    torchThreads: (val('--torch-threads') ?? '2,1').split(',').map((x) => Math.max(1, Math.floor(Number(x)))).filter((x) => Number.isFinite(x)),
+    torchThreads: threadList(val('--torch-threads') ?? '2,1'),
+    ourThreads: threadList(val('--our-threads') ?? '2,1').map((x) => Math.min(2, x)),
+    threads: Math.min(2, Math.max(1, num('--threads', 1))),
     train: resolve(val('--train') ?? join(DATA_DIR, 'train.tsv')),
     dev: resolve(val('--dev') ?? join(DATA_DIR, 'dev.tsv')),
   };
+}
+
+function threadList(v: string): number[] {
+  return v.split(',').map((x) => Math.max(1, Math.floor(Number(x)))).filter((x) => Number.isFinite(x));
 }
 
 // ---- shared helpers -----------------------------------------------------------------------------
@@ -132,7 +143,8 @@ async function childTrain(f: Flags): Promise<void> {
   const { Adam } = await import('../src/model/optimizer');
   const { BOS, EOS, Seq2SeqModel } = await import('../src/model/seq2seq');
   const { Vocabulary } = await import('../src/model/tokenizer');
-  const { trainStep } = await import('../src/model/train');
+  const { trainOnBatch, trainStep } = await import('../src/model/train');
+  const { GradientReplica } = await import('../src/model/gradientReplica');
   const { saveModel } = await import('../src/model/store');
 
   const backend = await initBackend();
@@ -155,6 +167,9 @@ async function childTrain(f: Flags): Promise<void> {
   const total = f.warmup + f.steps;
   if (total > batches.length) throw new Error(`only ${batches.length} batches in one epoch; ask for fewer steps`);
   const V = tgt.size;
+  // Each batch's padded whole-batch shape, for the FLOP count and the fingerprint (worked out before timing).
+  const batchShapes = batches.slice(0, total).map((idx) => { const b = padBatch(examples, idx, BOS, EOS); return [b.batch, b.srcLen, b.tgtLen] as [number, number, number]; });
+  const replica = f.threads >= 2 ? await GradientReplica.start(model, backend as BackendPreference) : null;
   const shapes: [number, number, number][] = [];
   const stepMs: number[] = [];
   const losses: number[] = [];
@@ -166,22 +181,23 @@ async function childTrain(f: Flags): Promise<void> {
   for (let k = 0; k < total; k++) {
     if (k === f.warmup) { t0 = performance.now(); cpu0 = process.cpuUsage(); }
     const s0 = performance.now();
-    const b = padBatch(examples, batches[k], BOS, EOS);
-    const { loss } = trainStep(model, optimizer, b);
+    const { b, loss } = await trainOnBatch(model, optimizer, examples, batches[k], replica);
     await new Promise<void>((r) => setImmediate(r)); // as trainModel does between batches
     if (k >= f.warmup) {
+      const [B, S, T] = batchShapes[k];
       stepMs.push(performance.now() - s0);
-      shapes.push([b.batch, b.srcLen, b.tgtLen]);
+      shapes.push([B, S, T]);
       samples += b.batch;
       tokens += b.targetTokens;
-      flops += 3 * forwardMatmulFlops(b.batch, b.srcLen, b.tgtLen, MODEL.emb, MODEL.hidden, V);
+      flops += 3 * forwardMatmulFlops(B, S, T, MODEL.emb, MODEL.hidden, V);
       losses.push(loss);
     }
   }
   const secs = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
+  await replica?.close();
   const result: TrainResult = {
-    impl: 'ours', backend, steps: f.steps, warmup: f.warmup, cpu_per_wall: (cpu.user + cpu.system) / 1e6 / secs,
+    impl: 'ours', backend, threads: replica ? 2 : 1, steps: f.steps, warmup: f.warmup, cpu_per_wall: (cpu.user + cpu.system) / 1e6 / secs,
     samples_per_s: samples / secs, target_tokens_per_s: tokens / secs, ms_per_step: (secs * 1000) / f.steps,
     ms_per_step_median: median(stepMs), gflops: flops / secs / 1e9, peak_rss_mb: peakRssMb(),
     first_loss: losses[0], last_loss: losses[losses.length - 1], target_vocab: V, batches_fingerprint: fingerprint(shapes),
@@ -560,17 +576,20 @@ async function main(): Promise<void> {
   const workDir = mkdtempSync(join(tmpdir(), 'seq2seq-bench-'));
   const modelDir = f.model ? resolve(f.model) : join(workDir, 'model');
   const node = process.execPath;
-  const ours: TrainResult[] = [];
+  const ourSides = f.ourThreads.map((threads) => ({ threads, train: [] as TrainResult[] }));
+  const ours = ourSides[0].train; // the reference for every ratio
   const sides: TorchSide[] = torch.available ? f.torchThreads.map((threads) => ({ threads, train: [], decode: [] })) : [];
   const errors: string[] = [];
   try {
     // Training: ours, torch (each thread count), ours, torch, ...
     for (let r = 0; r < f.runs; r++) {
-      const save = r === 0 && !f.model ? ['--save', modelDir] : [];
-      const prof = r === 0 && f.profile ? ['--profile'] : [];
-      progress(`train run ${r + 1}/${f.runs}: ours (${f.warmup} warm-up + ${f.steps} timed steps${save.length ? `, then a decode model to step ${f.decodeTrainSteps}` : ''})`);
-      const o = await runChild<TrainResult>(node, tsxArgs(f, 'train', [...save, ...prof]), { tagged: true });
-      if (o.ok && o.result) { ours.push(o.result); progress(`  ours: ${fmt(o.result.samples_per_s)} samples/s (${o.result.backend})`); } else errors.push(`ours train: ${o.error}`);
+      for (const [i, side] of ourSides.entries()) {
+        const save = r === 0 && i === 0 && !f.model ? ['--save', modelDir] : [];
+        const prof = r === 0 && i === 0 && f.profile ? ['--profile'] : [];
+        progress(`train run ${r + 1}/${f.runs}: ours, ${side.threads} thread${side.threads > 1 ? 's' : ''} (${f.warmup} warm-up + ${f.steps} timed steps${save.length ? `, then a decode model to step ${f.decodeTrainSteps}` : ''})`);
+        const o = await runChild<TrainResult>(node, tsxArgs(f, 'train', ['--threads', String(side.threads), ...save, ...prof]), { tagged: true });
+        if (o.ok && o.result) { side.train.push(o.result); progress(`  ours: ${fmt(o.result.samples_per_s)} samples/s (${o.result.backend}, ${o.result.threads ?? 1} thread${(o.result.threads ?? 1) > 1 ? 's' : ''})`); } else errors.push(`ours train (${side.threads} threads): ${o.error}`);
+      }
       for (const side of sides) {
         progress(`train run ${r + 1}/${f.runs}: PyTorch, ${side.threads} thread${side.threads > 1 ? 's' : ''}`);
         const t = await runChild<TrainResult>(PYTHON, [PY_REF, 'train', '--steps', String(f.steps), '--warmup', String(f.warmup), '--data', f.train, '--threads', String(side.threads)], { tagged: false });
@@ -611,6 +630,12 @@ async function main(): Promise<void> {
     const medD = (xs: DecodeResult[], pick: (d: DecodeResult) => number) => median(xs.map(pick));
     const ratio = (a: number, b: number) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? a / b : null);
     const oursSps = med(ours, 'samples_per_s');
+    const ourSummaries: OurSideSummary[] = ourSides.map((o) => ({
+      threads: o.train[0]?.threads ?? o.threads,
+      samples_per_s: med(o.train, 'samples_per_s'), target_tokens_per_s: med(o.train, 'target_tokens_per_s'), gflops: med(o.train, 'gflops'),
+      ms_per_step: med(o.train, 'ms_per_step'), peak_rss_mb: med(o.train, 'peak_rss_mb'), cpu_per_wall: med(o.train, 'cpu_per_wall'),
+      runs: o.train.map((x) => x.samples_per_s),
+    }));
     const oursGreedy = medD(oursDec, (d) => d.greedy.ms_per_input);
     const oursBeam = medD(oursDec, (d) => d.beam5.ms_per_input);
     const oursLine = medD(oursDec, (d) => d.single_line_beam5_ms);
@@ -631,9 +656,9 @@ async function main(): Promise<void> {
       engine,
       machine: { ...machine, loadavg_after_training: Math.round(loadAfterTrain * 100) / 100, loadavg_end: loadavg().map((x) => Math.round(x * 100) / 100) },
       pytorch: torch.available ? torch.info : { unavailable: torch.reason, install: INSTALL_HINT },
-      settings: { model: MODEL, batch: BATCH, lr: LR, steps: f.steps, warmup: f.warmup, runs: f.runs, decode_inputs: f.decodeN, max_len: f.maxLen, decode_train_steps: f.model ? null : f.decodeTrainSteps, model_dir: f.model ? modelDir : null, pytorch_threads: f.torchThreads },
+      settings: { model: MODEL, batch: BATCH, lr: LR, steps: f.steps, warmup: f.warmup, runs: f.runs, our_threads: f.ourThreads, decode_inputs: f.decodeN, max_len: f.maxLen, decode_train_steps: f.model ? null : f.decodeTrainSteps, model_dir: f.model ? modelDir : null, pytorch_threads: f.torchThreads },
       train: {
-        backend: ours[0]?.backend ?? null,
+        backend: ours[0]?.backend ?? null, threads: ourSummaries[0].threads,
         samples_per_s: oursSps, pytorch_samples_per_s: primary?.samples_per_s ?? null, ratio: primary?.ratio ?? null,
         pytorch_threads: primary?.threads ?? null,
         pytorch_best_samples_per_s: best?.samples_per_s ?? null, pytorch_best_threads: best?.threads ?? null, ratio_vs_best: best?.ratio ?? null,
@@ -662,6 +687,7 @@ async function main(): Promise<void> {
       model_load_ms: medD(oursDec, (d) => d.model_load_ms ?? NaN),
       decode_profile: oursDec[0]?.profile,
       pytorch_by_threads: sideSummaries,
+      ours_by_threads: ourSummaries,
       worker,
       activation: activation ?? { note: activationNote },
       errors,
@@ -678,13 +704,17 @@ async function main(): Promise<void> {
 }
 
 type Num = number | null;
+interface OurSideSummary {
+  threads: number; samples_per_s: number; target_tokens_per_s: number; gflops: number; ms_per_step: number;
+  peak_rss_mb: number; cpu_per_wall: number; runs: number[];
+}
 interface Summary {
   engine: { commit: string | null; src_modified: boolean };
   machine: { cpus: number; cpu: string; node: string; loadavg_start: number[]; loadavg_after_training: number; loadavg_end: number[] };
   pytorch: unknown;
   settings: { steps: number; warmup: number; runs: number; decode_inputs: number; max_len: number } & Record<string, unknown>;
   train: {
-    backend: string | null; samples_per_s: number; pytorch_samples_per_s: Num; ratio: Num; pytorch_threads: Num;
+    backend: string | null; threads: number; samples_per_s: number; pytorch_samples_per_s: Num; ratio: Num; pytorch_threads: Num;
     pytorch_best_samples_per_s: Num; pytorch_best_threads: Num; ratio_vs_best: Num;
     target_tokens_per_s: number; pytorch_target_tokens_per_s: Num; gflops: number; pytorch_gflops: Num; ms_per_step: number; pytorch_ms_per_step: Num;
     peak_rss_mb: number; pytorch_peak_rss_mb: Num; cpu_per_wall: number; runs: number[]; same_batches: boolean | null;
@@ -694,6 +724,7 @@ interface Summary {
   beam5: { ms_per_input: number; pytorch_ms_per_input: Num; ratio: Num; mean_output_tokens: Num; pytorch_mean_output_tokens: Num; identical_outputs_pct: Num; batch_inputs: number; single_line_ms: number; pytorch_single_line_ms: Num };
   decode_peak_rss_mb: number; model_load_ms: number; decode_profile?: unknown;
   pytorch_by_threads: SideSummary[];
+  ours_by_threads: OurSideSummary[];
   worker: WorkerBench | null;
   activation: { module_load_ms?: number; activate_ms?: number; note?: string };
   errors: string[]; elapsed_s: number;
@@ -701,21 +732,24 @@ interface Summary {
 
 function printTable(s: Summary, torch: boolean): void {
   const sides = s.pytorch_by_threads;
-  const ncol = 1 + sides.length * 2;
+  const others = s.ours_by_threads.slice(1); // our other thread counts, shown for training only
+  const ncol = 1 + others.length + sides.length * 2;
   const rows: string[][] = [];
   const blank = (label: string) => [label, ...Array<string>(ncol).fill('')];
   const r = (a: Num | undefined, b: Num | undefined, digits = 2) => (a && b && Number.isFinite(a) && Number.isFinite(b) ? `${(a / b).toFixed(digits)}x` : '-');
-  const row = (label: string, ours: number | null, pick: (p: SideSummary) => number | null, digits: number, ratioToo = true) =>
-    [label, fmt(ours, digits), ...sides.map((p) => fmt(pick(p), digits)), ...sides.map((p) => (ratioToo ? r(ours, pick(p)) : ''))];
-  rows.push(['', `ours (${s.train.backend ?? '?'})`, ...sides.map((p) => `PyTorch ${p.threads} thr`), ...sides.map((p) => `ours / PT ${p.threads} thr`)]);
+  const row = (label: string, ours: number | null, pick: (p: SideSummary) => number | null, digits: number, ratioToo = true, pickOurs?: (o: OurSideSummary) => number) =>
+    [label, fmt(ours, digits), ...others.map((o) => (pickOurs ? fmt(pickOurs(o), digits) : '')), ...sides.map((p) => fmt(pick(p), digits)), ...sides.map((p) => (ratioToo ? r(ours, pick(p)) : ''))];
+  const thr = (n: number) => `${n} thr`;
+  rows.push(['', `ours (${s.train.backend ?? '?'}, ${thr(s.train.threads)})`, ...others.map((o) => `ours ${thr(o.threads)}`), ...sides.map((p) => `PyTorch ${thr(p.threads)}`), ...sides.map((p) => `ours / PT ${thr(p.threads)}`)]);
   rows.push(blank('training (median of runs)'));
-  rows.push(row('  samples/s', s.train.samples_per_s, (p) => p.samples_per_s, 1));
-  rows.push(row('  target tokens/s', s.train.target_tokens_per_s, (p) => p.target_tokens_per_s, 0));
-  rows.push(row('  ms per step', s.train.ms_per_step, (p) => p.ms_per_step, 0));
-  rows.push(row('  matmul GFLOP/s', s.train.gflops, (p) => p.gflops, 2));
-  rows.push(row('  peak RSS MB', s.train.peak_rss_mb, (p) => p.peak_rss_mb, 0));
-  rows.push(row('  CPU s per wall s', s.train.cpu_per_wall, (p) => p.cpu_per_wall, 2, false));
-  rows.push(['  each run, samples/s', s.train.runs.map((x) => fmt(x)).join(', '), ...sides.map((p) => p.runs.map((x) => fmt(x)).join(', ') || '-'), ...sides.map(() => '')]);
+  rows.push(row('  samples/s', s.train.samples_per_s, (p) => p.samples_per_s, 1, true, (o) => o.samples_per_s));
+  rows.push(row('  target tokens/s', s.train.target_tokens_per_s, (p) => p.target_tokens_per_s, 0, true, (o) => o.target_tokens_per_s));
+  rows.push(row('  ms per step', s.train.ms_per_step, (p) => p.ms_per_step, 0, true, (o) => o.ms_per_step));
+  rows.push(row('  matmul GFLOP/s', s.train.gflops, (p) => p.gflops, 2, true, (o) => o.gflops));
+  rows.push(row('  peak RSS MB', s.train.peak_rss_mb, (p) => p.peak_rss_mb, 0, true, (o) => o.peak_rss_mb));
+  rows.push(row('  CPU s per wall s', s.train.cpu_per_wall, (p) => p.cpu_per_wall, 2, false, (o) => o.cpu_per_wall));
+  const runs = (xs: number[]) => xs.map((x) => fmt(x)).join(', ') || '-';
+  rows.push(['  each run, samples/s', runs(s.train.runs), ...others.map((o) => runs(o.runs)), ...sides.map((p) => runs(p.runs)), ...sides.map(() => '')]);
   rows.push(blank(`decoding (same weights both sides, max ${s.settings.max_len} tokens)`));
   rows.push(row(`  greedy ms/input (64 per batch, ${s.settings.decode_inputs} words)`, s.greedy.ms_per_input, (p) => p.greedy_ms_per_input, 2));
   rows.push(row('  greedy mean output tokens', s.greedy.mean_output_tokens, (p) => p.greedy_mean_output_tokens, 2, false));
@@ -754,6 +788,7 @@ function printTable(s: Summary, torch: boolean): void {
   out.push(line(rows[0]));
   out.push(w.map((n) => '-'.repeat(n)).join('  '));
   for (const x of rows.slice(1)) out.push(line(x));
+  out.push('"ours N thr" = training threads (2: a gradient replica on a worker thread computes half of each batch, as `seq2seq train` does by default here).');
   if (sides.length) out.push('"PyTorch N thr" = torch.set_num_threads(N) (intra-op threads); OpenBLAS keeps its own pool of one thread per core either way.');
   if (s.activation.activate_ms !== undefined) out.push('* with a stand-in `vscode` module (no VS Code here): our own activation code only, not VS Code\'s extension host.');
   else if (s.activation.note) out.push(`extension activation: ${s.activation.note}`);

@@ -13,9 +13,13 @@ function outputLogits(params: Params, hidden2d: tf.Tensor2D): tf.Tensor2D {
   return tf.add(tf.matMul(hidden2d, get(params, 'output/kernel') as unknown as tf.Tensor2D), get(params, 'output/bias')) as tf.Tensor2D;
 }
 
-/** tgtIn [T, B] (<s> y1 .. yn) -> logits [B*T, V] in batch-major order (row b*T + t). */
+/**
+ * tgtIn [T, B] (<s> y1 .. yn) -> logits [B*T, V] in batch-major order (row b*T + t); with `rows`
+ * (indices into those B*T rows), only the logits of those rows, in that order.
+ */
 export function decodeTeacherForced(
   m: ModelSettings, params: Params, tgtIn: tf.Tensor2D, initial: RnnState[], memory: Memory | null, training: boolean,
+  rows?: tf.Tensor1D,
 ): tf.Tensor2D {
   let x = tf.gather(get(params, 'decoder/embedding'), tgtIn) as tf.Tensor3D;
   if (training && m.dropout > 0) x = tf.dropout(x, m.dropout) as tf.Tensor3D;
@@ -26,7 +30,9 @@ export function decodeTeacherForced(
   const [T, B, H] = x.shape;
   let hidden = tf.transpose(x, [1, 0, 2]) as tf.Tensor3D;
   if (memory) hidden = attend(m.attention, hidden, memory, attentionWeights(params, m)).hidden;
-  return outputLogits(params, tf.reshape(hidden, [B * T, H]) as tf.Tensor2D);
+  const flat = tf.reshape(hidden, [B * T, H]) as tf.Tensor2D;
+  // Only the rows asked for (the real target tokens) reach the output layer, the costliest matmul.
+  return outputLogits(params, rows ? (tf.gather(flat, rows) as tf.Tensor2D) : flat);
 }
 
 /** One decoding step for every row: prevIds [B] -> log-probabilities [B, V] and the new states. */

@@ -47,19 +47,22 @@ export class Seq2SeqModel {
   batchLoss(b: BatchArrays, training: boolean): { loss: tf.Scalar; correct: tf.Scalar } {
     const { encoder, memory } = this.encode(b.src, b.srcLen, b.batch, training);
     const tgtIn = tf.tensor2d(b.tgtIn, [b.tgtLen, b.batch], 'int32');
-    const logits = decodeTeacherForced(this.settings.model, this.params, tgtIn, encoder.finalStates, memory, training);
-    // Targets in batch-major order to match the logits rows (b * T + t).
+    // The real target tokens, in batch-major order (row b * T + t): padding never reaches the output
+    // layer, so its FLOPs are not spent and the loss cannot depend on it.
     const T = b.tgtLen;
-    const targets = new Int32Array(T * b.batch);
-    const mask = new Float32Array(T * b.batch);
-    for (let t = 0; t < T; t++) {
-      for (let r = 0; r < b.batch; r++) {
+    const rows: number[] = [];
+    const targets: number[] = [];
+    for (let r = 0; r < b.batch; r++) {
+      for (let t = 0; t < T; t++) {
         const id = b.tgtOut[t * b.batch + r];
-        targets[r * T + t] = id;
-        mask[r * T + t] = id === PAD ? 0 : 1;
+        if (id === PAD) continue;
+        rows.push(r * T + t);
+        targets.push(id);
       }
     }
-    return maskedCrossEntropy(logits, tf.tensor1d(targets, 'int32'), tf.tensor1d(mask), training ? this.settings.train.labelSmoothing : 0);
+    const logits = decodeTeacherForced(this.settings.model, this.params, tgtIn, encoder.finalStates, memory, training, tf.tensor1d(rows, 'int32'));
+    const mask = tf.ones([targets.length]) as tf.Tensor1D;
+    return maskedCrossEntropy(logits, tf.tensor1d(targets, 'int32'), mask, training ? this.settings.train.labelSmoothing : 0);
   }
 
   /** One decoder step for search: prevIds [B] -> log-probabilities [B, V]. */

@@ -374,7 +374,7 @@ function ownedFloats(t: tf.Tensor): Float32Array {
  * a replica is running and the batch is big enough, else on this thread. Rows are dealt alternately
  * so both halves have nearly the same lengths and hence the same work.
  */
-async function trainOnBatch(
+export async function trainOnBatch(
   model: Seq2SeqModel, optimizer: Adam, examples: Example[], idx: number[], replica: GradientReplica | null,
 ): Promise<{ b: { batch: number; targetTokens: number }; loss: number; correct: number }> {
   if (!replica || idx.length < 2 * MIN_ROWS_PER_REPLICA) {
