@@ -147,6 +147,24 @@ export class Vocabulary {
  * (phonemes, tags: a small set of distinct fields) are word level; other text is character level,
  * which suits small data and never meets an unknown word.
  */
+/** Natural-language sides of at least this many pairs are split into learned subwords by default. */
+export const SUBWORD_MIN_PAIRS = 10000;
+/** Pieces in an automatically chosen subword vocabulary (and whenever --vocab is not given for one). */
+export const DEFAULT_SUBWORD_VOCAB = 4000;
+
+/**
+ * The default tokeniser of one side: `detectTokenizerKind`'s choice, except that mostly multi-word
+ * natural-language text with enough pairs (`SUBWORD_MIN_PAIRS`) gets subwords: short sequences
+ * without unknown words, where characters would make sequences ~4x longer and words leave many
+ * rare ones unknown. Single words (G2P sources) and small data stay at character level.
+ */
+export function chooseTokenizerKind(texts: string[], pairs: number): TokenizerKind {
+  const detected = detectTokenizerKind(texts);
+  if (detected.kind !== 'char' || pairs < SUBWORD_MIN_PAIRS || !texts.length) return detected.kind;
+  const multiWord = texts.filter((t) => /\S\s+\S/.test(t)).length / texts.length;
+  return multiWord > 0.5 ? 'subword' : 'char';
+}
+
 export function detectTokenizerKind(texts: string[]): { kind: TokenizerKind; whitespaceOnly: boolean } {
   const fields = new Set<string>();
   let multi = 0;

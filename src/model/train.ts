@@ -19,7 +19,7 @@ import { FILES, readConfig, readMetrics, type MetricsFile } from './modelFolder'
 import { Adam } from './optimizer';
 import { loadCheckpoint, saveCheckpoint, saveModel, saveModelMeta, type CheckpointProgress } from './store';
 import { BOS, EOS, Seq2SeqModel } from './seq2seq';
-import { detectTokenizerKind, Vocabulary } from './tokenizer';
+import { chooseTokenizerKind, DEFAULT_SUBWORD_VOCAB, detectTokenizerKind, Vocabulary } from './tokenizer';
 import { writeJsonAtomic } from './atomicFs';
 import { batchGradients } from './gradients';
 import { defaultTrainingThreads, GradientReplica, MIN_ROWS_PER_REPLICA } from './gradientReplica';
@@ -51,12 +51,21 @@ function percentile95(lengths: number[]): number {
 }
 
 /** What the presets look at, measured on (the first 5,000 of) the pairs with the tokenisers that will be used. */
-export function profilePairs(pairs: Pair[], overrides?: SettingsOverrides): { profile: DataProfile; sourceKind: TokenizerKind; targetKind: TokenizerKind } {
+export function profilePairs(pairs: Pair[], overrides?: SettingsOverrides): { profile: DataProfile; source: TokenizerSettings; target: TokenizerSettings } {
   const sample = pairs.slice(0, 5000);
-  const sourceKind = overrides?.source?.kind ?? detectTokenizerKind(sample.map((p) => p.source)).kind;
-  const targetKind = overrides?.target?.kind ?? detectTokenizerKind(sample.map((p) => p.target)).kind;
-  const probeS = Vocabulary.build(sample.map((p) => p.source), { ...DEFAULT_SETTINGS.source, kind: sourceKind });
-  const probeT = Vocabulary.build(sample.map((p) => p.target), { ...DEFAULT_SETTINGS.target, kind: targetKind });
+  const merged = mergeSettings(DEFAULT_SETTINGS, overrides);
+  // Each side's tokeniser: the user's kind, else chosen from the data; a subword vocabulary without an
+  // explicit size gets DEFAULT_SUBWORD_VOCAB pieces (the general default of 20000 is meant for words).
+  const sideSettings = (side: 'source' | 'target'): TokenizerSettings => {
+    const kind = overrides?.[side]?.kind ?? chooseTokenizerKind(sample.map((p) => p[side]), pairs.length);
+    const maxVocab = overrides?.[side]?.maxVocab ?? (kind === 'subword' ? DEFAULT_SUBWORD_VOCAB : merged[side].maxVocab);
+    return { ...merged[side], kind, maxVocab };
+  };
+  const source = sideSettings('source');
+  const target = sideSettings('target');
+  // Probed with the tokenisers training will use (a subword vocabulary of 4000 pieces is not one of 20000).
+  const probeS = Vocabulary.build(sample.map((p) => p.source), source);
+  const probeT = Vocabulary.build(sample.map((p) => p.target), target);
   const profile: DataProfile = {
     pairs: pairs.length,
     sourceVocab: probeS.size,
@@ -64,7 +73,7 @@ export function profilePairs(pairs: Pair[], overrides?: SettingsOverrides): { pr
     sourceLen95: percentile95(sample.map((p) => probeS.tokenize(p.source).length)),
     targetLen95: percentile95(sample.map((p) => probeT.tokenize(p.target).length)),
   };
-  return { profile, sourceKind, targetKind };
+  return { profile, source, target };
 }
 
 /** The profile of a data file, for showing what a preset will pick before training starts. */
@@ -75,8 +84,8 @@ export async function profileDataFile(file: string, task: 'pairs' | 'generate' =
 
 /** Settings from defaults, the preset (sized from the data), and explicit overrides, in that order. */
 export function resolveSettings(pairs: Pair[], preset: PresetName, overrides: SettingsOverrides | undefined): Seq2SeqSettings {
-  const { profile, sourceKind, targetKind } = profilePairs(pairs, overrides);
-  return validateSettings(mergeSettings(DEFAULT_SETTINGS, { source: { kind: sourceKind }, target: { kind: targetKind } }, presetOverrides(preset, profile), overrides));
+  const { profile, source, target } = profilePairs(pairs, overrides);
+  return validateSettings(mergeSettings(DEFAULT_SETTINGS, { source, target }, presetOverrides(preset, profile), overrides));
 }
 
 /** A word-level side whose texts are white-space separated symbols (phonemes) keeps them as they are. */

@@ -26,7 +26,7 @@ export interface FieldSpec {
   hint?: string;
 }
 
-/** "auto" leaves the choice to the engine, which looks at the data (spaces between tokens: words). */
+/** "auto" leaves the choice to the engine, which looks at the data (symbol sequences: words; sentences with 10,000+ pairs: subwords; else characters). */
 export const AUTO = 'auto';
 const TOKEN_OPTIONS = [{ value: AUTO, label: 'Auto' }, { value: 'char', label: 'Characters' }, { value: 'word', label: 'Words' }, { value: 'subword', label: 'Subwords (BPE)' }];
 

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BOS, EOS, PAD, UNK, Vocabulary, detectTokenizerKind } from '../../src/model/tokenizer';
+import { BOS, DEFAULT_SUBWORD_VOCAB, EOS, PAD, SUBWORD_MIN_PAIRS, UNK, Vocabulary, chooseTokenizerKind, detectTokenizerKind } from '../../src/model/tokenizer';
+import { resolveSettings } from '../../src/model/train';
 
 test('char tokenizer round-trips text exactly, including spaces, accents and astral characters', () => {
   const texts = ['Grüße, Welt!', '  two  spaces ', 'emoji 🙂 ok', 'tab\there'];
@@ -42,4 +43,38 @@ test('vocabulary survives JSON round trip and rejects malformed data', () => {
   assert.deepEqual(back.encode('HH OW'), v.encode('HH OW'));
   assert.equal(back.detokenize(['HH', 'AH']), 'HH AH');
   assert.throws(() => Vocabulary.fromJSON({ kind: 'char', lowercase: false, whitespaceOnly: false, tokens: ['x'] }), /malformed/);
+});
+
+/** `n` pairs of made-up sentences over ~600 distinct words (so prose, not a small symbol inventory). */
+function sentencePairs(n: number): { source: string; target: string; line: number }[] {
+  const word = (i: number) => `w${(i * 7919) % 600}x${'aeiou'[i % 5]}`;
+  return Array.from({ length: n }, (_, i) => ({
+    source: `${word(i)} ${word(i + 1)} ${word(i * 3)}`,
+    target: `${word(i + 5)} ${word(i * 2)}`,
+    line: i + 1,
+  }));
+}
+
+test('chooseTokenizerKind: sentences with 10,000+ pairs get subwords; single words, symbol sequences and small data do not', () => {
+  const sentences = sentencePairs(SUBWORD_MIN_PAIRS).map((p) => p.source);
+  assert.equal(chooseTokenizerKind(sentences, SUBWORD_MIN_PAIRS), 'subword');
+  assert.equal(chooseTokenizerKind(sentences, SUBWORD_MIN_PAIRS - 1), 'char');
+  const singleWords = Array.from({ length: 2000 }, (_, i) => `word${i}`);
+  assert.equal(chooseTokenizerKind(singleWords, 100000), 'char');
+  const phonemes = Array.from({ length: 2000 }, (_, i) => ['K AE T', 'D AO G', 'HH AW S'][i % 3]);
+  assert.equal(chooseTokenizerKind(phonemes, 100000), 'word');
+});
+
+test('resolveSettings: an automatic or explicit subword side gets DEFAULT_SUBWORD_VOCAB pieces unless --vocab is given', () => {
+  const pairs = sentencePairs(SUBWORD_MIN_PAIRS);
+  const auto = resolveSettings(pairs, 'fast', undefined);
+  assert.equal(auto.source.kind, 'subword');
+  assert.equal(auto.target.kind, 'subword');
+  assert.equal(auto.source.maxVocab, DEFAULT_SUBWORD_VOCAB);
+  const sized = resolveSettings(pairs, 'fast', { source: { maxVocab: 1000 }, target: { kind: 'char' } });
+  assert.equal(sized.source.maxVocab, 1000);
+  assert.equal(sized.target.kind, 'char');
+  assert.equal(sized.target.maxVocab, 20000);
+  const few = resolveSettings(pairs.slice(0, 500), 'fast', undefined);
+  assert.equal(few.source.kind, 'char');
 });
