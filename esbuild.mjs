@@ -6,6 +6,7 @@ import * as esbuild from 'esbuild';
 import { copyFileSync, mkdirSync, existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
+import { buildNativeBlas } from './native/build.mjs';
 
 const require = createRequire(import.meta.url);
 const watch = process.argv.includes('--watch');
@@ -58,6 +59,8 @@ function copyAssets() {
 }
 
 copyAssets();
+// Optional: matrix multiplies on the system BLAS (see src/model/nativeMatMul.ts).
+buildNativeBlas('dist');
 if (watch) {
   for (const b of builds) (await esbuild.context(b)).watch();
 } else {

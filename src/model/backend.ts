@@ -11,6 +11,9 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { registerWasmKernelFixes } from './wasmKernels';
+import { nativeMatMulStatus, registerNativeMatMul } from './nativeMatMul';
+
+export { nativeMatMulStatus };
 
 export { tf };
 
@@ -68,6 +71,7 @@ async function tryWasm(): Promise<boolean> {
     // Threads stay off: see PERF-NOTES; the single-threaded SIMD build is the stable path in Node.
     tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
     registerWasmKernelFixes();
+    registerNativeMatMul(nativeAddonDirs());
     return await tf.setBackend('wasm');
   } catch {
     return false;
@@ -76,6 +80,11 @@ async function tryWasm(): Promise<boolean> {
 
 function moduleDir(): string {
   return typeof __dirname === 'string' ? __dirname : process.cwd();
+}
+
+/** Where our native addon may be: next to the bundle (dist/), or the repository's dist/ when run from source. */
+function nativeAddonDirs(): string[] {
+  return [moduleDir(), join(moduleDir(), '..', 'dist'), join(moduleDir(), '..', '..', 'dist')];
 }
 
 /** Where the .wasm files are: next to the bundle (dist/), or in node_modules when run from source. */

@@ -7,7 +7,9 @@
  * - its contiguous `Slice` path (used by `Unpack` = tf.unstack and `SplitV` = tf.split) calls
  *   `readSync`, which copies the WHOLE input out of the heap for every slice (unstacking [T, B, 4H]
  *   copies it T times): we copy only each slice's bytes from a heap view (found by bench/kernels.ts;
- *   ~2.7x faster training steps).
+ *   ~2.7x faster training steps);
+ * - its `GatherV2` costs ~1-4 ms for an embedding lookup of a batch (~100x a copy): for float32 and
+ *   int32 tensors we copy the selected rows from heap views.
  * Registered before the backend initialises; they rely on package internals, so the version is pinned.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -30,6 +32,36 @@ export function registerWasmKernelFixes(): void {
   wrapTransposingMatMul(tf.BatchMatMul);
   wrapTransposingMatMul(tf._FusedMatMul);
   registerCopyFreeSlicing();
+  registerRowCopyGather();
+}
+
+/** GatherV2 without batch dimensions as row copies: out[o, j, :] = x[o, indices[j], :]. */
+function registerRowCopyGather(): void {
+  replaceKernel(tf.GatherV2, (a, original) => {
+    const { x, indices } = a.inputs;
+    const batchDims = (a.attrs.batchDims as number | undefined) ?? 0;
+    if (batchDims !== 0 || (x.dtype !== 'float32' && x.dtype !== 'int32') || indices.dtype !== 'int32') return original(a);
+    const axis = tf.util.parseAxisParam(a.attrs.axis as number, x.shape)[0];
+    const dim = x.shape[axis];
+    const ids = a.backend.typedArrayFromHeap(indices) as Int32Array;
+    for (let j = 0; j < ids.length; j++) if (ids[j] < 0 || ids[j] >= dim) return original(a);
+    const outer = x.shape.slice(0, axis).reduce((p, q) => p * q, 1);
+    const inner = x.shape.slice(axis + 1).reduce((p, q) => p * q, 1);
+    const n = ids.length;
+    const out = a.backend.makeOutput([...x.shape.slice(0, axis), ...indices.shape, ...x.shape.slice(axis + 1)], x.dtype);
+    // Views are taken after the allocation: the heap may have grown and moved.
+    const xv = a.backend.typedArrayFromHeap(x);
+    const ov = a.backend.typedArrayFromHeap(out);
+    const iv = a.backend.typedArrayFromHeap(indices) as Int32Array;
+    for (let o = 0; o < outer; o++) {
+      const base = o * dim * inner;
+      for (let j = 0; j < n; j++) {
+        const from = base + iv[j] * inner;
+        ov.set(xv.subarray(from, from + inner), (o * n + j) * inner);
+      }
+    }
+    return out;
+  });
 }
 
 interface HeapBackend {

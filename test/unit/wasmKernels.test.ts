@@ -26,6 +26,21 @@ test('Slice, SplitV and Unpack (copy-free) equal the reference on every axis', a
   assert.deepEqual(r.wasm, r.cpu);
 });
 
+test('GatherV2 (row copies) equals the reference on every axis, for float32 and int32, out-of-range falls back', async () => {
+  const r = await onBoth(() => tf.tidy(() => {
+    const x = tf.tensor3d(data(3 * 4 * 5), [3, 4, 5]);
+    const ids = tf.tensor2d([[2, 0], [1, 1], [3, 0]], [3, 2], 'int32');
+    const out: number[][] = [];
+    out.push([...tf.gather(x, tf.tensor1d([2, 0, 2, 1], 'int32'), 0).dataSync()]);
+    out.push([...tf.gather(x, ids, 1).dataSync()], tf.gather(x, ids, 1).shape);
+    out.push([...tf.gather(x, tf.tensor1d([4, 0], 'int32'), 2).dataSync()]);
+    out.push([...tf.gather(tf.tensor2d([1, 2, 3, 4, 5, 6], [3, 2], 'int32'), tf.tensor1d([2, 2, 0], 'int32')).dataSync()]);
+    out.push([...tf.gather(x, tf.tensor1d([], 'int32'), 0).dataSync()]);
+    return out;
+  }));
+  assert.deepEqual(r.wasm, r.cpu);
+});
+
 test('transposed matrix multiplies (materialised first) and UnsortedSegmentSum equal the reference', async () => {
   const r = await onBoth(() => tf.tidy(() => {
     const a = tf.tensor2d(data(6 * 4), [6, 4]);

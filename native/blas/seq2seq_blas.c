@@ -1,0 +1,176 @@
+/*
+ * seq2seq_blas: matrix multiplies for the WebAssembly backend, done by the machine's optimised BLAS
+ * (OpenBLAS on Linux, Accelerate on macOS) straight on the wasm heap, without copies.
+ *
+ * The BLAS library is opened at run time (dlopen), so building this needs only a C compiler and
+ * Node's headers: no BLAS headers, no link-time dependency. When no optimised BLAS is found the
+ * module still loads and reports why in info().error; the engine then keeps the wasm kernels.
+ *
+ * JavaScript API (N-API, usable from worker threads):
+ *   info() -> { library: string | null, error: string | null, threads: number }
+ *   sgemm(a, b, c, batch, m, n, k, transA, transB, strideA, strideB, bias | null)
+ *     a, b, c: Float32Array views (c is written); for each i < batch:
+ *     C_i[m x n] = op(A_i) op(B_i) (+ bias[n], broadcast over rows), where A_i starts at i * strideA
+ *     and B_i at i * strideB elements (a stride of 0 broadcasts one matrix), C_i at i * m * n;
+ *     op(A) is A [m x k] row-major, or A stored as [k x m] when transA (likewise B: [k x n] or [n x k]).
+ *     Every view's length is checked against the elements the call will touch.
+ */
+#define NAPI_VERSION 8
+#include <node_api.h>
+#include <dlfcn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <stdio.h>
+#include <stdint.h>
+
+enum { CBLAS_ROW_MAJOR = 101, CBLAS_NO_TRANS = 111, CBLAS_TRANS = 112 };
+typedef void (*sgemm_fn)(int order, int trans_a, int trans_b, int m, int n, int k, float alpha,
+                         const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc);
+typedef void (*set_threads_fn)(int);
+typedef int (*get_threads_fn)(void);
+
+static sgemm_fn blas_sgemm = NULL;
+static set_threads_fn blas_set_threads = NULL;
+static get_threads_fn blas_get_threads = NULL;
+static char blas_library[512] = "";
+static char blas_error[1024] = "";
+
+/* Opens the first optimised BLAS that loads; SEQ2SEQ_BLAS_LIB names one explicitly. Never the
+ * reference BLAS (libblas.so.3 may be Netlib's, ~50x slower than the wasm backend's XNNPACK). */
+static void open_blas(void) {
+  static int tried = 0;
+  if (tried) return;
+  tried = 1;
+  /* One BLAS thread per calling thread: training parallelism comes from our replicas. */
+  setenv("OPENBLAS_NUM_THREADS", getenv("SEQ2SEQ_BLAS_THREADS") ? getenv("SEQ2SEQ_BLAS_THREADS") : "1", 0);
+  const char *candidates[] = {
+    getenv("SEQ2SEQ_BLAS_LIB"),
+#ifdef __APPLE__
+    "/System/Library/Frameworks/Accelerate.framework/Accelerate",
+    "/opt/homebrew/opt/openblas/lib/libopenblas.dylib",
+    "/usr/local/opt/openblas/lib/libopenblas.dylib",
+#else
+    "libopenblas.so.0",
+    "libopenblas.so",
+    "libopenblasp.so.0",
+#endif
+  };
+  size_t used = 0;
+  for (size_t i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++) {
+    const char *name = candidates[i];
+    if (!name || !*name) continue;
+    void *lib = dlopen(name, RTLD_NOW | RTLD_LOCAL);
+    if (!lib) {
+      const char *why = dlerror();
+      used += (size_t)snprintf(blas_error + used, used < sizeof(blas_error) ? sizeof(blas_error) - used : 0,
+                               "%s%s", used ? "; " : "", why ? why : name);
+      continue;
+    }
+    sgemm_fn f = (sgemm_fn)dlsym(lib, "cblas_sgemm");
+    if (!f) {
+      used += (size_t)snprintf(blas_error + used, used < sizeof(blas_error) ? sizeof(blas_error) - used : 0,
+                               "%s%s has no cblas_sgemm", used ? "; " : "", name);
+      dlclose(lib);
+      continue;
+    }
+    blas_sgemm = f;
+    blas_set_threads = (set_threads_fn)dlsym(lib, "openblas_set_num_threads");
+    blas_get_threads = (get_threads_fn)dlsym(lib, "openblas_get_num_threads");
+    snprintf(blas_library, sizeof(blas_library), "%s", name);
+    blas_error[0] = 0;
+    return;
+  }
+  if (!used) snprintf(blas_error, sizeof(blas_error), "no BLAS library to try");
+}
+
+static napi_value throw_error(napi_env env, const char *message) {
+  napi_throw_error(env, "SEQ2SEQ_BLAS", message);
+  return NULL;
+}
+
+static int get_int(napi_env env, napi_value v, int64_t *out) {
+  return napi_get_value_int64(env, v, out) == napi_ok;
+}
+
+/* A Float32Array's data pointer and length; 0 if v is not one. */
+static int get_f32(napi_env env, napi_value v, float **data, size_t *length) {
+  bool is_typed = false;
+  if (napi_is_typedarray(env, v, &is_typed) != napi_ok || !is_typed) return 0;
+  napi_typedarray_type type;
+  void *ptr = NULL;
+  if (napi_get_typedarray_info(env, v, &type, length, &ptr, NULL, NULL) != napi_ok) return 0;
+  if (type != napi_float32_array) return 0;
+  *data = (float *)ptr;
+  return 1;
+}
+
+static napi_value info(napi_env env, napi_callback_info cb) {
+  (void)cb;
+  napi_value out, library, error, threads;
+  napi_create_object(env, &out);
+  if (blas_sgemm) napi_create_string_utf8(env, blas_library, NAPI_AUTO_LENGTH, &library);
+  else napi_get_null(env, &library);
+  if (blas_sgemm) napi_get_null(env, &error);
+  else napi_create_string_utf8(env, blas_error, NAPI_AUTO_LENGTH, &error);
+  napi_create_int32(env, blas_get_threads ? blas_get_threads() : 1, &threads);
+  napi_set_named_property(env, out, "library", library);
+  napi_set_named_property(env, out, "error", error);
+  napi_set_named_property(env, out, "threads", threads);
+  return out;
+}
+
+static napi_value sgemm(napi_env env, napi_callback_info cb) {
+  if (!blas_sgemm) return throw_error(env, "no optimised BLAS loaded");
+  size_t argc = 12;
+  napi_value argv[12];
+  if (napi_get_cb_info(env, cb, &argc, argv, NULL, NULL) != napi_ok || argc != 12) return throw_error(env, "sgemm takes 12 arguments");
+  float *a, *b, *c, *bias = NULL;
+  size_t na, nb, nc, nbias = 0;
+  if (!get_f32(env, argv[0], &a, &na) || !get_f32(env, argv[1], &b, &nb) || !get_f32(env, argv[2], &c, &nc)) {
+    return throw_error(env, "a, b and c must be Float32Arrays");
+  }
+  int64_t batch, m, n, k, stride_a, stride_b;
+  bool trans_a = false, trans_b = false;
+  if (!get_int(env, argv[3], &batch) || !get_int(env, argv[4], &m) || !get_int(env, argv[5], &n) || !get_int(env, argv[6], &k) ||
+      napi_get_value_bool(env, argv[7], &trans_a) != napi_ok || napi_get_value_bool(env, argv[8], &trans_b) != napi_ok ||
+      !get_int(env, argv[9], &stride_a) || !get_int(env, argv[10], &stride_b)) {
+    return throw_error(env, "batch, m, n, k, strides must be integers and transA, transB booleans");
+  }
+  napi_valuetype bias_type;
+  napi_typeof(env, argv[11], &bias_type);
+  if (bias_type != napi_null && bias_type != napi_undefined) {
+    if (!get_f32(env, argv[11], &bias, &nbias) || (int64_t)nbias != n) return throw_error(env, "bias must be a Float32Array of n values");
+  }
+  if (batch < 0 || m < 0 || n < 0 || k < 0 || stride_a < 0 || stride_b < 0 || m > INT32_MAX || n > INT32_MAX || k > INT32_MAX) {
+    return throw_error(env, "negative or too large dimension");
+  }
+  if (batch == 0 || m == 0 || n == 0) return NULL;
+  /* Bounds: the last matrix of each operand must lie inside its view. */
+  if ((uint64_t)((batch - 1) * stride_a + m * k) > na || (uint64_t)((batch - 1) * stride_b + k * n) > nb ||
+      (uint64_t)(batch * m * n) > nc) {
+    return throw_error(env, "a view is shorter than the matrices it should hold");
+  }
+  for (int64_t i = 0; i < batch; i++) {
+    float *ci = c + i * m * n;
+    if (bias) {
+      for (int64_t r = 0; r < m; r++) memcpy(ci + r * n, bias, (size_t)n * sizeof(float));
+    } else if (k == 0) {
+      memset(ci, 0, (size_t)(m * n) * sizeof(float));
+    }
+    if (k == 0) continue;
+    blas_sgemm(CBLAS_ROW_MAJOR, trans_a ? CBLAS_TRANS : CBLAS_NO_TRANS, trans_b ? CBLAS_TRANS : CBLAS_NO_TRANS,
+               (int)m, (int)n, (int)k, 1.0f, a + i * stride_a, trans_a ? (int)m : (int)k,
+               b + i * stride_b, trans_b ? (int)k : (int)n, bias ? 1.0f : 0.0f, ci, (int)n);
+  }
+  return NULL;
+}
+
+NAPI_MODULE_INIT() {
+  open_blas();
+  napi_property_descriptor props[] = {
+    { "info", NULL, info, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "sgemm", NULL, sgemm, NULL, NULL, NULL, napi_enumerable, NULL },
+  };
+  napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
+  return exports;
+}

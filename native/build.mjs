@@ -1,0 +1,48 @@
+// Compiles native/blas/seq2seq_blas.c into dist/seq2seq_blas.node with the system C compiler and
+// Node's own headers. Optional: without a compiler or headers the build says why and the engine
+// keeps the WebAssembly matrix multiplies. Rebuilt only when the source is newer than the output.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** Node's header folder (node_api.h), as node-gyp would use with a local `nodedir`. */
+function nodeIncludeDir() {
+  const candidates = [
+    process.env.npm_config_nodedir && join(process.env.npm_config_nodedir, 'include', 'node'),
+    join(dirname(process.execPath), '..', 'include', 'node'),
+  ].filter(Boolean);
+  return candidates.find((d) => existsSync(join(d, 'node_api.h'))) ?? null;
+}
+
+/** Returns the output path, or null with a one-line reason printed. */
+export function buildNativeBlas(outDir = 'dist') {
+  const source = join(here, 'blas', 'seq2seq_blas.c');
+  const out = join(outDir, 'seq2seq_blas.node');
+  if (process.env.SEQ2SEQ_NATIVE_BLAS === '0') return null;
+  if (process.platform === 'win32') return null;
+  if (existsSync(out) && statSync(out).mtimeMs >= statSync(source).mtimeMs) return out;
+  const include = nodeIncludeDir();
+  if (!include) {
+    console.warn('native BLAS matmul skipped: no node_api.h next to this Node (the WebAssembly matmul is used)');
+    return null;
+  }
+  mkdirSync(outDir, { recursive: true });
+  const cc = process.env.CC || 'cc';
+  const platformFlags = process.platform === 'darwin' ? ['-bundle', '-undefined', 'dynamic_lookup'] : ['-shared', '-ldl'];
+  try {
+    execFileSync(cc, ['-O2', '-fPIC', '-std=c11', '-Wall', '-I', include, source, '-o', out, ...platformFlags], { stdio: ['ignore', 'ignore', 'pipe'] });
+    return out;
+  } catch (e) {
+    const why = String(e.stderr || e.message).split('\n').find((l) => l.trim()) ?? 'compiler failed';
+    console.warn(`native BLAS matmul skipped (${cc}: ${why}); the WebAssembly matmul is used`);
+    return null;
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const out = buildNativeBlas(process.argv[2] ?? 'dist');
+  console.log(out ?? 'not built');
+}
