@@ -9,23 +9,17 @@
  * nativeMatMulStatus(). `SEQ2SEQ_NATIVE_BLAS=0` turns it off.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import type { TensorInfo } from '@tensorflow/tfjs-core';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { replaceKernel, type KernelArgs } from './wasmKernels';
 
 interface BlasAddon {
   info(): { library: string | null; error: string | null; threads: number };
   sgemm(a: Float32Array, b: Float32Array, c: Float32Array, batch: number, m: number, n: number, k: number,
     transA: boolean, transB: boolean, strideA: number, strideB: number, bias: Float32Array | null): void;
 }
-
-interface HeapBackend {
-  makeOutput(shape: number[], dtype: string): TensorInfo;
-  typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array | Uint8Array;
-}
-
-type KernelArgs = { inputs: Record<string, TensorInfo | undefined>; attrs: Record<string, unknown>; backend: HeapBackend };
 
 export interface NativeMatMulStatus { active: boolean; library: string | null; reason: string | null }
 
@@ -55,13 +49,7 @@ export function registerNativeMatMul(searchDirs: string[]): NativeMatMulStatus {
 }
 
 function replaceMatMul(kernelName: string, addon: BlasAddon): boolean {
-  const original = tf.getKernel(kernelName, 'wasm');
-  if (!original) return false;
-  const fallback = original.kernelFunc as unknown as (a: KernelArgs) => TensorInfo;
-  const kernelFunc = ((args: KernelArgs) => blasMatMul(args, addon) ?? fallback(args)) as unknown as KernelFunc;
-  tf.unregisterKernel(kernelName, 'wasm');
-  tf.registerKernel({ ...(original as KernelConfig), kernelFunc });
-  return true;
+  return replaceKernel(kernelName, (args, original) => blasMatMul(args, addon) ?? original(args));
 }
 
 /**

@@ -64,7 +64,7 @@ function registerRowCopyGather(): void {
   });
 }
 
-interface HeapBackend {
+export interface HeapBackend {
   makeOutput(shape: number[], dtype: string): TensorInfo;
   typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array | Uint8Array;
 }
@@ -90,14 +90,16 @@ function sliceFromHeap(backend: HeapBackend, x: TensorInfo, begin: number[], siz
   return out;
 }
 
-type KernelArgs = { inputs: Record<string, TensorInfo>; attrs: Record<string, unknown>; backend: HeapBackend };
+export type KernelArgs = { inputs: Record<string, TensorInfo>; attrs: Record<string, unknown>; backend: HeapBackend };
 
-function replaceKernel(name: string, fn: (a: KernelArgs, original: (a: KernelArgs) => unknown) => unknown): void {
+/** Replaces a wasm kernel; `fn` gets the original to fall back on. Returns false if there is none. */
+export function replaceKernel(name: string, fn: (a: KernelArgs, original: (a: KernelArgs) => unknown) => unknown): boolean {
   const original = tf.getKernel(name, 'wasm');
-  if (!original) return;
+  if (!original) return false;
   const call = original.kernelFunc as unknown as (a: KernelArgs) => unknown;
   tf.unregisterKernel(name, 'wasm');
   tf.registerKernel({ ...(original as KernelConfig), kernelFunc: ((a: KernelArgs) => fn(a, call)) as unknown as KernelFunc });
+  return true;
 }
 
 function registerCopyFreeSlicing(): void {
