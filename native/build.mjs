@@ -2,7 +2,7 @@
 // Node's own headers. Optional: without a compiler or headers the build says why and the engine
 // keeps the WebAssembly matrix multiplies. Rebuilt only when the source is newer than the output.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -19,11 +19,14 @@ function nodeIncludeDir() {
 
 /** Returns the output path, or null with a one-line reason printed. */
 export function buildNativeBlas(outDir = 'dist') {
-  const source = join(here, 'blas', 'seq2seq_blas.c');
+  const sourceDir = join(here, 'blas');
+  const files = readdirSync(sourceDir).map((f) => join(sourceDir, f));
+  const sources = files.filter((f) => f.endsWith('.c'));
   const out = join(outDir, 'seq2seq_blas.node');
   if (process.env.SEQ2SEQ_NATIVE_BLAS === '0') return null;
   if (process.platform === 'win32') return null;
-  if (existsSync(out) && statSync(out).mtimeMs >= statSync(source).mtimeMs) return out;
+  const newestSource = Math.max(...files.map((f) => statSync(f).mtimeMs), statSync(fileURLToPath(import.meta.url)).mtimeMs);
+  if (existsSync(out) && statSync(out).mtimeMs >= newestSource) return out;
   const include = nodeIncludeDir();
   if (!include) {
     console.warn('native BLAS matmul skipped: no node_api.h next to this Node (the WebAssembly matmul is used)');
@@ -33,7 +36,7 @@ export function buildNativeBlas(outDir = 'dist') {
   const cc = process.env.CC || 'cc';
   const platformFlags = process.platform === 'darwin' ? ['-bundle', '-undefined', 'dynamic_lookup'] : ['-shared', '-ldl'];
   try {
-    execFileSync(cc, ['-O2', '-fPIC', '-std=c11', '-Wall', '-I', include, source, '-o', out, ...platformFlags], { stdio: ['ignore', 'ignore', 'pipe'] });
+    execFileSync(cc, ['-O3', '-fPIC', '-std=c11', '-Wall', '-I', include, ...sources, '-o', out, ...platformFlags], { stdio: ['ignore', 'ignore', 'pipe'] });
     return out;
   } catch (e) {
     const why = String(e.stderr || e.message).split('\n').find((l) => l.trim()) ?? 'compiler failed';

@@ -14,6 +14,9 @@
  *     and B_i at i * strideB elements (a stride of 0 broadcasts one matrix), C_i at i * m * n;
  *     op(A) is A [m x k] row-major, or A stored as [k x m] when transA (likewise B: [k x n] or [n x k]).
  *     Every view's length is checked against the elements the call will touch.
+ *   lstmForward(xw, wh, h0, c0, mask, packed, hPrev, cPrev, gates, tc, T, B, H, reverse)
+ *   lstmBackward(dy, wh, hPrev, cPrev, gates, tc, mask, dxw, dwh, dh0, dc0, T, B, H, reverse)
+ *     a whole LSTM sequence forward / backward (lstm.h); all arrays Float32Array, sizes checked.
  */
 #define NAPI_VERSION 8
 #include <node_api.h>
@@ -22,6 +25,7 @@
 #include <string.h>
 #include <stdio.h>
 #include <stdint.h>
+#include "lstm.h"
 
 enum { CBLAS_ROW_MAJOR = 101, CBLAS_NO_TRANS = 111, CBLAS_TRANS = 112 };
 typedef void (*sgemm_fn)(int order, int trans_a, int trans_b, int m, int n, int k, float alpha,
@@ -165,11 +169,71 @@ static napi_value sgemm(napi_env env, napi_callback_info cb) {
   return NULL;
 }
 
+/* lstm.h's row-major sgemm on the loaded BLAS. */
+static void row_major_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
+                            const float *b, int ldb, float beta, float *c, int ldc) {
+  blas_sgemm(CBLAS_ROW_MAJOR, trans_a ? CBLAS_TRANS : CBLAS_NO_TRANS, trans_b ? CBLAS_TRANS : CBLAS_NO_TRANS, m, n, k,
+             alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+/* Reads argv[first..first+count) as Float32Arrays, each holding at least need[i] elements. */
+static int get_f32_args(napi_env env, napi_value *argv, int first, int count, float **out, const uint64_t *need) {
+  for (int i = 0; i < count; i++) {
+    size_t len = 0;
+    if (!get_f32(env, argv[first + i], &out[i], &len) || (uint64_t)len < need[i]) return 0;
+  }
+  return 1;
+}
+
+/* T, B, H, reverse from argv[first..first+3]; 0 if not non-negative integers within int range. */
+static int get_lstm_dims(napi_env env, napi_value *argv, int first, int64_t *T, int64_t *B, int64_t *H, bool *reverse) {
+  if (!get_int(env, argv[first], T) || !get_int(env, argv[first + 1], B) || !get_int(env, argv[first + 2], H) ||
+      napi_get_value_bool(env, argv[first + 3], reverse) != napi_ok) return 0;
+  return *T >= 0 && *B >= 0 && *H >= 0 && *T < (1 << 20) && *B < (1 << 24) && *H < (1 << 20) &&
+         *T * *B * 4 * *H < INT32_MAX && 4 * *H * *H < INT32_MAX;
+}
+
+static napi_value lstm_forward_js(napi_env env, napi_callback_info cb) {
+  if (!blas_sgemm) return throw_error(env, "no optimised BLAS loaded");
+  size_t argc = 14;
+  napi_value argv[14];
+  if (napi_get_cb_info(env, cb, &argc, argv, NULL, NULL) != napi_ok || argc != 14) return throw_error(env, "lstmForward takes 14 arguments");
+  int64_t T, B, H;
+  bool reverse;
+  if (!get_lstm_dims(env, argv, 10, &T, &B, &H, &reverse)) return throw_error(env, "T, B, H must be small non-negative integers, reverse a boolean");
+  uint64_t BH = (uint64_t)(B * H), G = (uint64_t)(4 * H);
+  const uint64_t need[10] = { T * B * G, H * G, BH, BH, T * B, (T + 2) * BH, T * BH, T * BH, T * B * G, T * BH };
+  float *p[10];
+  if (!get_f32_args(env, argv, 0, 10, p, need)) return throw_error(env, "lstmForward: an array is not a Float32Array or is too short");
+  lstm_forward(row_major_sgemm, (int)T, (int)B, (int)H, reverse, p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9]);
+  return NULL;
+}
+
+static napi_value lstm_backward_js(napi_env env, napi_callback_info cb) {
+  if (!blas_sgemm) return throw_error(env, "no optimised BLAS loaded");
+  size_t argc = 15;
+  napi_value argv[15];
+  if (napi_get_cb_info(env, cb, &argc, argv, NULL, NULL) != napi_ok || argc != 15) return throw_error(env, "lstmBackward takes 15 arguments");
+  int64_t T, B, H;
+  bool reverse;
+  if (!get_lstm_dims(env, argv, 11, &T, &B, &H, &reverse)) return throw_error(env, "T, B, H must be small non-negative integers, reverse a boolean");
+  uint64_t BH = (uint64_t)(B * H), G = (uint64_t)(4 * H);
+  const uint64_t need[11] = { (T + 2) * BH, H * G, T * BH, T * BH, T * B * G, T * BH, T * B, T * B * G, H * G, BH, BH };
+  float *p[11];
+  if (!get_f32_args(env, argv, 0, 11, p, need)) return throw_error(env, "lstmBackward: an array is not a Float32Array or is too short");
+  if (lstm_backward(row_major_sgemm, (int)T, (int)B, (int)H, reverse, p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10]) != 0) {
+    return throw_error(env, "lstmBackward: out of memory");
+  }
+  return NULL;
+}
+
 NAPI_MODULE_INIT() {
   open_blas();
   napi_property_descriptor props[] = {
     { "info", NULL, info, NULL, NULL, NULL, napi_enumerable, NULL },
     { "sgemm", NULL, sgemm, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "lstmForward", NULL, lstm_forward_js, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "lstmBackward", NULL, lstm_backward_js, NULL, NULL, NULL, napi_enumerable, NULL },
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

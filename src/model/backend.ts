@@ -11,9 +11,9 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { registerWasmKernelFixes } from './wasmKernels';
-import { nativeMatMulStatus, registerNativeMatMul } from './nativeMatMul';
-
-export { nativeMatMulStatus };
+import { loadNativeAddon, type NativeAddonStatus } from './nativeAddon';
+import { registerNativeMatMul } from './nativeMatMul';
+import { registerNativeLstm } from './nativeLstm';
 
 export { tf };
 
@@ -71,11 +71,30 @@ async function tryWasm(): Promise<boolean> {
     // Threads stay off: see PERF-NOTES; the single-threaded SIMD build is the stable path in Node.
     tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
     registerWasmKernelFixes();
-    registerNativeMatMul(nativeAddonDirs());
+    registerNativeKernels();
     return await tf.setBackend('wasm');
   } catch {
     return false;
   }
+}
+
+let nativeStatus: NativeAddonStatus = { active: false, library: null, reason: 'the wasm backend was not tried' };
+
+/** Whether our native addon does the wasm backend's matrix multiplies and LSTM sequences, with which BLAS, or why not. */
+export function nativeKernelsStatus(): NativeAddonStatus {
+  return nativeStatus;
+}
+
+/** Matrix multiplies and whole LSTM sequences on the system BLAS, when our addon and a BLAS are there. */
+function registerNativeKernels(): void {
+  const { addon, status } = loadNativeAddon(nativeAddonDirs());
+  nativeStatus = status;
+  if (!addon) return;
+  if (!registerNativeMatMul(addon)) {
+    nativeStatus = { active: false, library: null, reason: 'wasm matmul kernels not found' };
+    return;
+  }
+  registerNativeLstm(addon);
 }
 
 function moduleDir(): string {

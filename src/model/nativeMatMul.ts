@@ -1,54 +1,19 @@
 /**
- * Matrix multiplies of the WebAssembly backend done by the machine's optimised BLAS (OpenBLAS,
- * Accelerate) through our small addon `seq2seq_blas.node` (native/blas), on the wasm heap in place.
- * XNNPACK in wasm reaches ~13-18 GFLOP/s on one core here (SIMD128, no FMA); OpenBLAS ~70-110.
- * Most of a training step is matrix multiplies, so this is where the time goes.
- *
- * Optional by design: the addon is compiled at build time when a C compiler and Node's headers exist,
- * and opens the BLAS at run time. Anything missing -> the wasm kernels stay, with the reason in
- * nativeMatMulStatus(). `SEQ2SEQ_NATIVE_BLAS=0` turns it off.
+ * Matrix multiplies of the WebAssembly backend done by the machine's optimised BLAS through our addon
+ * (nativeAddon.ts), on the wasm heap in place. XNNPACK in wasm reaches ~13-18 GFLOP/s on one core
+ * here (SIMD128, no FMA); OpenBLAS ~70-110. Most of a training step is matrix multiplies.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { TensorInfo } from '@tensorflow/tfjs-core';
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import type { NativeAddon } from './nativeAddon';
 import { replaceKernel, type KernelArgs } from './wasmKernels';
 
-interface BlasAddon {
-  info(): { library: string | null; error: string | null; threads: number };
-  sgemm(a: Float32Array, b: Float32Array, c: Float32Array, batch: number, m: number, n: number, k: number,
-    transA: boolean, transB: boolean, strideA: number, strideB: number, bias: Float32Array | null): void;
+/** Replaces the wasm BatchMatMul / _FusedMatMul kernels (call before setBackend('wasm')). False if they were not found. */
+export function registerNativeMatMul(addon: NativeAddon): boolean {
+  return replaceMatMul(tf.BatchMatMul, addon) && replaceMatMul(tf._FusedMatMul, addon);
 }
 
-export interface NativeMatMulStatus { active: boolean; library: string | null; reason: string | null }
-
-let status: NativeMatMulStatus = { active: false, library: null, reason: 'not tried' };
-
-/** Whether BLAS does the wasm backend's matrix multiplies, with which library, or why not. */
-export function nativeMatMulStatus(): NativeMatMulStatus {
-  return status;
-}
-
-/** Loads the addon and, if a BLAS opened, replaces the wasm BatchMatMul / _FusedMatMul kernels. Call before setBackend('wasm'). */
-export function registerNativeMatMul(searchDirs: string[]): NativeMatMulStatus {
-  if (status.reason !== 'not tried') return status;
-  if (process.env.SEQ2SEQ_NATIVE_BLAS === '0') return (status = { active: false, library: null, reason: 'turned off by SEQ2SEQ_NATIVE_BLAS=0' });
-  const file = searchDirs.map((d) => join(d, 'seq2seq_blas.node')).find((f) => existsSync(f));
-  if (!file) return (status = { active: false, library: null, reason: 'seq2seq_blas.node was not built (needs a C compiler and Node headers at build time)' });
-  let addon: BlasAddon;
-  try {
-    addon = createRequire(file)(file) as BlasAddon;
-  } catch (e) {
-    return (status = { active: false, library: null, reason: `seq2seq_blas.node did not load: ${(e as Error).message.split('\n')[0]}` });
-  }
-  const info = addon.info();
-  if (!info.library) return (status = { active: false, library: null, reason: `no optimised BLAS found (${info.error ?? 'unknown'})` });
-  const ok = replaceMatMul(tf.BatchMatMul, addon) && replaceMatMul(tf._FusedMatMul, addon);
-  return (status = ok ? { active: true, library: info.library, reason: null } : { active: false, library: null, reason: 'wasm matmul kernels not found' });
-}
-
-function replaceMatMul(kernelName: string, addon: BlasAddon): boolean {
+function replaceMatMul(kernelName: string, addon: NativeAddon): boolean {
   return replaceKernel(kernelName, (args, original) => blasMatMul(args, addon) ?? original(args));
 }
 
@@ -57,7 +22,7 @@ function replaceMatMul(kernelName: string, addon: BlasAddon): boolean {
  * non-float32, batch dimensions that broadcast other than "equal or one side 1", a bias that is not
  * one value per output column, an activation other than linear.
  */
-function blasMatMul(args: KernelArgs, addon: BlasAddon): TensorInfo | null {
+function blasMatMul(args: KernelArgs, addon: NativeAddon): TensorInfo | null {
   const { a, b, bias, preluActivationWeights } = args.inputs;
   const { transposeA, transposeB, activation } = args.attrs as { transposeA: boolean; transposeB: boolean; activation?: string };
   if (!a || !b || a.dtype !== 'float32' || b.dtype !== 'float32' || preluActivationWeights) return null;

@@ -1,0 +1,48 @@
+/**
+ * Our optional native addon `seq2seq_blas.node` (native/blas): matrix multiplies and whole LSTM
+ * sequences for the WebAssembly backend, done by the machine's optimised BLAS (OpenBLAS,
+ * Accelerate) on the wasm heap in place. Compiled at build time when a C compiler and Node's headers
+ * exist; the BLAS is opened at run time. Anything missing -> null, with the reason in the status.
+ * `SEQ2SEQ_NATIVE_BLAS=0` turns it off.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+
+export interface NativeAddon {
+  info(): { library: string | null; error: string | null; threads: number };
+  sgemm(a: Float32Array, b: Float32Array, c: Float32Array, batch: number, m: number, n: number, k: number,
+    transA: boolean, transB: boolean, strideA: number, strideB: number, bias: Float32Array | null): void;
+  lstmForward(xw: Float32Array, wh: Float32Array, h0: Float32Array, c0: Float32Array, mask: Float32Array,
+    packed: Float32Array, hPrev: Float32Array, cPrev: Float32Array, gates: Float32Array, tc: Float32Array,
+    T: number, B: number, H: number, reverse: boolean): void;
+  lstmBackward(dy: Float32Array, wh: Float32Array, hPrev: Float32Array, cPrev: Float32Array, gates: Float32Array,
+    tc: Float32Array, mask: Float32Array, dxw: Float32Array, dwh: Float32Array, dh0: Float32Array, dc0: Float32Array,
+    T: number, B: number, H: number, reverse: boolean): void;
+}
+
+export interface NativeAddonStatus { active: boolean; library: string | null; reason: string | null }
+
+let loaded: { addon: NativeAddon | null; status: NativeAddonStatus } | null = null;
+
+/** Loads the addon once per process (or thread) from the first folder that has it. */
+export function loadNativeAddon(searchDirs: string[]): { addon: NativeAddon | null; status: NativeAddonStatus } {
+  loaded ??= load(searchDirs);
+  return loaded;
+}
+
+function load(searchDirs: string[]): { addon: NativeAddon | null; status: NativeAddonStatus } {
+  const off = (reason: string) => ({ addon: null, status: { active: false, library: null, reason } });
+  if (process.env.SEQ2SEQ_NATIVE_BLAS === '0') return off('turned off by SEQ2SEQ_NATIVE_BLAS=0');
+  const file = searchDirs.map((d) => join(d, 'seq2seq_blas.node')).find((f) => existsSync(f));
+  if (!file) return off('seq2seq_blas.node was not built (needs a C compiler and Node headers at build time)');
+  let addon: NativeAddon;
+  try {
+    addon = createRequire(file)(file) as NativeAddon;
+  } catch (e) {
+    return off(`seq2seq_blas.node did not load: ${(e as Error).message.split('\n')[0]}`);
+  }
+  const info = addon.info();
+  if (!info.library) return off(`no optimised BLAS found (${info.error ?? 'unknown'})`);
+  return { addon, status: { active: true, library: info.library, reason: null } };
+}
