@@ -34,9 +34,9 @@ export function buildNativeBlas(outDir = 'dist') {
   }
   mkdirSync(outDir, { recursive: true });
   const cc = process.env.CC || 'cc';
-  const platformFlags = process.platform === 'darwin' ? ['-bundle', '-undefined', 'dynamic_lookup'] : ['-shared', '-ldl'];
+  const platformFlags = process.platform === 'darwin' ? ['-bundle', '-undefined', 'dynamic_lookup'] : ['-shared', '-ldl', '-lm'];
   try {
-    execFileSync(cc, ['-O3', '-fPIC', '-std=c11', '-Wall', '-I', include, ...sources, '-o', out, ...platformFlags], { stdio: ['ignore', 'ignore', 'pipe'] });
+    execFileSync(cc, ['-O3', '-fno-trapping-math', '-fno-math-errno', '-fPIC', '-std=c11', '-Wall', '-I', include, ...sources, '-o', out, ...platformFlags], { stdio: ['ignore', 'ignore', 'pipe'] });
     return out;
   } catch (e) {
     const why = String(e.stderr || e.message).split('\n').find((l) => l.trim()) ?? 'compiler failed';

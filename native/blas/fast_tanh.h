@@ -5,10 +5,13 @@
  */
 #ifndef SEQ2SEQ_FAST_TANH_H
 #define SEQ2SEQ_FAST_TANH_H
+#include <math.h>
 
 static inline float fast_tanhf(float a) {
   const float clamp = 7.90531110763549805f;
-  float x = a > clamp ? clamp : (a < -clamp ? -clamp : a);
+  /* Branch-free selects (no && / nested ?:) so that loops over arrays vectorise. */
+  float x = a < clamp ? a : clamp;
+  x = x > -clamp ? x : -clamp;
   float x2 = x * x;
   float p = x2 * -2.76076847742355e-16f + 2.00018790482477e-13f;
   p = x2 * p + -8.60467152213735e-11f;
@@ -22,7 +25,7 @@ static inline float fast_tanhf(float a) {
   q = x2 * q + 4.89352518554385e-03f;
   float r = p / q;
   /* Near 0 tanh(x) = x to float precision; the rational form is exact enough there too, but keep x. */
-  return (a < 0.0004f && a > -0.0004f) ? a : r;
+  return fabsf(a) < 0.0004f ? a : r;
 }
 
 static inline float fast_sigmoidf(float x) {

@@ -17,6 +17,8 @@
  *   lstmForward(xw, wh, h0, c0, mask, packed, hPrev, cPrev, gates, tc, T, B, H, reverse)
  *   lstmBackward(dy, wh, hPrev, cPrev, gates, tc, mask, dxw, dwh, dh0, dc0, T, B, H, reverse)
  *     a whole LSTM sequence forward / backward (lstm.h); all arrays Float32Array, sizes checked.
+ *   adamUpdate(p, g, m, v, pOut, mOut, vOut, lrT, beta1, beta2, epsilon, scale)   (adam.h; equal lengths)
+ *   sumOfSquares(x) -> number
  */
 #define NAPI_VERSION 8
 #include <node_api.h>
@@ -26,6 +28,7 @@
 #include <stdio.h>
 #include <stdint.h>
 #include "lstm.h"
+#include "adam.h"
 
 enum { CBLAS_ROW_MAJOR = 101, CBLAS_NO_TRANS = 111, CBLAS_TRANS = 112 };
 typedef void (*sgemm_fn)(int order, int trans_a, int trans_b, int m, int n, int k, float alpha,
@@ -227,6 +230,45 @@ static napi_value lstm_backward_js(napi_env env, napi_callback_info cb) {
   return NULL;
 }
 
+static int get_float(napi_env env, napi_value v, float *out) {
+  double d;
+  if (napi_get_value_double(env, v, &d) != napi_ok) return 0;
+  *out = (float)d;
+  return 1;
+}
+
+static napi_value adam_update_js(napi_env env, napi_callback_info cb) {
+  size_t argc = 12;
+  napi_value argv[12];
+  if (napi_get_cb_info(env, cb, &argc, argv, NULL, NULL) != napi_ok || argc != 12) return throw_error(env, "adamUpdate takes 12 arguments");
+  float *p[7];
+  size_t n = 0;
+  for (int i = 0; i < 7; i++) {
+    size_t len = 0;
+    if (!get_f32(env, argv[i], &p[i], &len)) return throw_error(env, "adamUpdate: arrays must be Float32Arrays");
+    if (i == 0) n = len;
+    else if (len != n) return throw_error(env, "adamUpdate: arrays must have equal lengths");
+  }
+  float h[5];
+  for (int i = 0; i < 5; i++) {
+    if (!get_float(env, argv[7 + i], &h[i])) return throw_error(env, "adamUpdate: lrT, beta1, beta2, epsilon, scale must be numbers");
+  }
+  adam_update(n, p[0], p[1], p[2], p[3], h[0], h[1], h[2], h[3], h[4], p[4], p[5], p[6]);
+  return NULL;
+}
+
+static napi_value sum_of_squares_js(napi_env env, napi_callback_info cb) {
+  size_t argc = 1;
+  napi_value argv[1], out;
+  float *x;
+  size_t n;
+  if (napi_get_cb_info(env, cb, &argc, argv, NULL, NULL) != napi_ok || argc != 1 || !get_f32(env, argv[0], &x, &n)) {
+    return throw_error(env, "sumOfSquares takes one Float32Array");
+  }
+  napi_create_double(env, sum_of_squares(n, x), &out);
+  return out;
+}
+
 NAPI_MODULE_INIT() {
   open_blas();
   napi_property_descriptor props[] = {
@@ -234,6 +276,8 @@ NAPI_MODULE_INIT() {
     { "sgemm", NULL, sgemm, NULL, NULL, NULL, napi_enumerable, NULL },
     { "lstmForward", NULL, lstm_forward_js, NULL, NULL, NULL, napi_enumerable, NULL },
     { "lstmBackward", NULL, lstm_backward_js, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "adamUpdate", NULL, adam_update_js, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "sumOfSquares", NULL, sum_of_squares_js, NULL, NULL, NULL, napi_enumerable, NULL },
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

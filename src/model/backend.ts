@@ -14,6 +14,7 @@ import { registerWasmKernelFixes } from './wasmKernels';
 import { loadNativeAddon, type NativeAddonStatus } from './nativeAddon';
 import { registerNativeMatMul } from './nativeMatMul';
 import { registerNativeLstm } from './nativeLstm';
+import { registerNativeAdam } from './nativeAdam';
 
 export { tf };
 
@@ -80,7 +81,7 @@ async function tryWasm(): Promise<boolean> {
 
 let nativeStatus: NativeAddonStatus = { active: false, library: null, reason: 'the wasm backend was not tried' };
 
-/** Whether our native addon does the wasm backend's matrix multiplies and LSTM sequences, with which BLAS, or why not. */
+/** Whether our native addon does the wasm backend's matrix multiplies, LSTM sequences and Adam, with which BLAS, or why not. */
 export function nativeKernelsStatus(): NativeAddonStatus {
   return nativeStatus;
 }
@@ -95,6 +96,7 @@ function registerNativeKernels(): void {
     return;
   }
   registerNativeLstm(addon);
+  registerNativeAdam(addon);
 }
 
 function moduleDir(): string {

@@ -19,6 +19,9 @@ export interface NativeAddon {
   lstmBackward(dy: Float32Array, wh: Float32Array, hPrev: Float32Array, cPrev: Float32Array, gates: Float32Array,
     tc: Float32Array, mask: Float32Array, dxw: Float32Array, dwh: Float32Array, dh0: Float32Array, dc0: Float32Array,
     T: number, B: number, H: number, reverse: boolean): void;
+  adamUpdate(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, pOut: Float32Array, mOut: Float32Array, vOut: Float32Array,
+    lrT: number, beta1: number, beta2: number, epsilon: number, scale: number): void;
+  sumOfSquares(x: Float32Array): number;
 }
 
 export interface NativeAddonStatus { active: boolean; library: string | null; reason: string | null }

@@ -4,6 +4,7 @@
  */
 import { tf } from './backend';
 import type { Params } from './params';
+import { nativeAdamActive, nativeAdamUpdate, nativeSumOfSquares } from './nativeAdam';
 
 export interface AdamState { step: number; m: Map<string, tf.Variable>; v: Map<string, tf.Variable> }
 
@@ -18,7 +19,8 @@ export class Adam {
     const t = this.state.step;
     const lrT = (this.lr * Math.sqrt(1 - Math.pow(this.beta2, t))) / (1 - Math.pow(this.beta1, t));
     const names = Object.keys(grads);
-    const norm = tf.tidy(() => {
+    const native = nativeAdamActive();
+    const norm = native ? Math.sqrt(nativeSumOfSquares(names.map((n) => grads[n]))) : tf.tidy(() => {
       const sq = names.map((n) => tf.sum(tf.square(grads[n])));
       return Math.sqrt((tf.addN(sq) as tf.Scalar).dataSync()[0]);
     });
@@ -30,6 +32,12 @@ export class Adam {
         let v = this.state.v.get(name);
         if (!m) { m = tf.variable(tf.zerosLike(p), false); this.state.m.set(name, m); }
         if (!v) { v = tf.variable(tf.zerosLike(p), false); this.state.v.set(name, v); }
+        if (native) {
+          // One kernel per weight (nativeAdam.ts), the same arithmetic as below.
+          const [p2, m2, v2] = nativeAdamUpdate(p, grads[name], m, v, { lrT, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, scale });
+          m.assign(m2); v.assign(v2); p.assign(p2);
+          continue;
+        }
         const g = scale === 1 ? grads[name] : tf.mul(grads[name], scale);
         m.assign(tf.add(tf.mul(m, this.beta1), tf.mul(g, 1 - this.beta1)));
         v.assign(tf.add(tf.mul(v, this.beta2), tf.mul(tf.square(g), 1 - this.beta2)));

@@ -55,3 +55,14 @@ test('transposed matrix multiplies (materialised first) and UnsortedSegmentSum e
   }));
   assert.deepEqual(r.wasm, r.cpu);
 });
+
+test('Sum (over leading axes on the BLAS, other axes on wasm) equals the reference', async () => {
+  const r = await onBoth(() => tf.tidy(() => {
+    const x = tf.tensor3d(data(7 * 5 * 3), [7, 5, 3]);
+    return [
+      tf.sum(x, 0), tf.sum(x, [0, 1]), tf.sum(x, [1, 0], true), tf.sum(x, 1), tf.sum(x, [0, 2]), tf.sum(x), tf.sum(x, -1),
+      tf.sum(tf.tensor2d(data(1000 * 3), [1000, 3]), 0), tf.sum(tf.tensor2d([1, 2, 3, 4], [2, 2], 'int32'), 0),
+    ].map((t) => [t.shape, [...t.dataSync()].map((v) => Math.round(v * 1e3) / 1e3)]);
+  }));
+  assert.deepEqual(r.wasm, r.cpu);
+});

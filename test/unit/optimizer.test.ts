@@ -1,0 +1,52 @@
+/** Adam with clipping by global norm: the native one-kernel update (wasm backend) equals the TF.js ops version. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { initBackend, nativeKernelsStatus, tf } from '../../src/model/backend';
+import { Adam } from '../../src/model/optimizer';
+import { nativeAdamActive, setNativeAdam } from '../../src/model/nativeAdam';
+import type { Params } from '../../src/model/params';
+
+function run(native: boolean, clipNorm: number): { norms: number[]; weights: number[][]; moments: number[][] } {
+  setNativeAdam(native);
+  try {
+    const params: Params = new Map([
+      ['a', tf.variable(tf.randomNormal([7, 13], 0, 1, 'float32', 1))],
+      ['b', tf.variable(tf.randomNormal([1100], 0, 1, 'float32', 2))],
+    ]);
+    const opt = new Adam(0.01);
+    const norms: number[] = [];
+    for (let step = 0; step < 4; step++) {
+      const grads = { a: tf.randomNormal([7, 13], 0, 2, 'float32', 10 + step), b: tf.randomNormal([1100], 0, 0.5, 'float32', 20 + step) };
+      norms.push(opt.apply(params, grads, clipNorm));
+      tf.dispose(Object.values(grads));
+    }
+    const out = { norms, weights: [...params.values()].map((p) => [...p.dataSync()]), moments: opt.namedState(params).map((s) => [...s.tensor.dataSync()]) };
+    tf.dispose([...params.values()]);
+    opt.dispose();
+    return out;
+  } finally {
+    setNativeAdam(true);
+  }
+}
+
+for (const clipNorm of [0, 5]) {
+  test(`Adam: native update equals the TF.js ops (clip norm ${clipNorm || 'off'})`, async (t) => {
+    await initBackend();
+    if (!nativeAdamActive()) {
+      const why = tf.getBackend() === 'wasm' ? nativeKernelsStatus().reason : `backend is ${tf.getBackend()}`;
+      if (process.env.REQUIRE_NATIVE_KERNELS === '1') assert.fail(`native kernels are required here but not active: ${why}`);
+      t.skip(`native kernels not active: ${why}`);
+      return;
+    }
+    const ref = run(false, clipNorm);
+    const got = run(true, clipNorm);
+    ref.norms.forEach((n, i) => assert.ok(Math.abs(n - got.norms[i]) < 1e-4 * n, `norm ${i}: ${n} vs ${got.norms[i]}`));
+    if (clipNorm) assert.ok(ref.norms.some((n) => n > clipNorm), 'the test clips at least once');
+    for (const [name, a, b] of [['weights', ref.weights, got.weights], ['moments', ref.moments, got.moments]] as const) {
+      assert.equal(a.length, b.length);
+      a.forEach((xs, i) => xs.forEach((x, j) => assert.ok(Math.abs(x - b[i][j]) < 1e-5 * Math.max(1, Math.abs(x)), `${name} ${i}[${j}]: ${x} vs ${b[i][j]}`)));
+    }
+    // The weights moved: the comparison is not between two untouched copies.
+    assert.ok(ref.weights[0].some((x, j) => Math.abs(x - tf.randomNormal([7, 13], 0, 1, 'float32', 1).dataSync()[j]) > 1e-3));
+  });
+}
