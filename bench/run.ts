@@ -87,14 +87,21 @@ function parseFlags(argv: string[]): Flags {
     line: val('--line') ?? 'supercalifragilistic',
     reps: Math.max(1, num('--reps', quick ? 5 : 15)),
     torchThreads: threadList(val('--torch-threads') ?? '2,1'),
-    ourThreads: threadList(val('--our-threads') ?? '2,1').map((x) => Math.min(2, x)),
+    ourThreads: threadList(val('--our-threads') ?? 'default').map((x) => Math.min(2, x)),
     threads: Math.min(2, Math.max(1, num('--threads', 1))),
     train: resolve(val('--train') ?? join(DATA_DIR, 'train.tsv')),
     dev: resolve(val('--dev') ?? join(DATA_DIR, 'dev.tsv')),
   };
 }
 
+/** "default": the engine's own choice first (1 training thread when our native kernels run, whose BLAS uses the cores; else 2), then the other. */
+function defaultOurThreads(): number[] {
+  const native = process.env.SEQ2SEQ_NATIVE_BLAS !== '0' && existsSync(join(ROOT, 'dist', 'seq2seq_blas.node'));
+  return native ? [1, 2] : [2, 1];
+}
+
 function threadList(v: string): number[] {
+  if (v === 'default') return defaultOurThreads();
   return v.split(',').map((x) => Math.max(1, Math.floor(Number(x)))).filter((x) => Number.isFinite(x));
 }
 
@@ -132,12 +139,14 @@ interface TrainResult {
   impl: string; backend?: string; steps: number; warmup: number; samples_per_s: number; target_tokens_per_s: number;
   ms_per_step: number; ms_per_step_median: number; gflops: number; peak_rss_mb: number; first_loss: number; last_loss: number;
   target_vocab: number; batches_fingerprint: string; threads?: number; profile?: unknown;
+  /** Our native kernels' BLAS (null: wasm kernels only) and its thread count during the run. */
+  native_blas?: string | null; blas_threads?: number;
   /** CPU seconds (all threads) per wall second over the timed steps: ~1 for one busy thread; lower when the cores are shared. */
   cpu_per_wall: number;
 }
 
 async function childTrain(f: Flags): Promise<void> {
-  const { initBackend, tf } = await import('../src/model/backend');
+  const { initBackend, nativeKernelsStatus, tf } = await import('../src/model/backend');
   const { DEFAULT_SETTINGS, mergeSettings, validateSettings } = await import('../src/model/config');
   const { makeBatches, padBatch, readPairs } = await import('../src/model/data');
   const { Adam } = await import('../src/model/optimizer');
@@ -146,6 +155,7 @@ async function childTrain(f: Flags): Promise<void> {
   const { trainOnBatch, trainStep } = await import('../src/model/train');
   const { GradientReplica } = await import('../src/model/gradientReplica');
   const { saveModel } = await import('../src/model/store');
+  const { setBlasThreads } = await import('../src/model/nativeAddon');
 
   const backend = await initBackend();
   const settings = validateSettings(mergeSettings(DEFAULT_SETTINGS, {
@@ -195,9 +205,11 @@ async function childTrain(f: Flags): Promise<void> {
   }
   const secs = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
+  const blasThreads = setBlasThreads(1); // reads the count in use (the replica set 1 if it runs)
+  setBlasThreads(blasThreads);
   await replica?.close();
   const result: TrainResult = {
-    impl: 'ours', backend, threads: replica ? 2 : 1, steps: f.steps, warmup: f.warmup, cpu_per_wall: (cpu.user + cpu.system) / 1e6 / secs,
+    impl: 'ours', backend, threads: replica ? 2 : 1, native_blas: nativeKernelsStatus().library, blas_threads: blasThreads, steps: f.steps, warmup: f.warmup, cpu_per_wall: (cpu.user + cpu.system) / 1e6 / secs,
     samples_per_s: samples / secs, target_tokens_per_s: tokens / secs, ms_per_step: (secs * 1000) / f.steps,
     ms_per_step_median: median(stepMs), gflops: flops / secs / 1e9, peak_rss_mb: peakRssMb(),
     first_loss: losses[0], last_loss: losses[losses.length - 1], target_vocab: V, batches_fingerprint: fingerprint(shapes),
@@ -634,7 +646,7 @@ async function main(): Promise<void> {
       threads: o.train[0]?.threads ?? o.threads,
       samples_per_s: med(o.train, 'samples_per_s'), target_tokens_per_s: med(o.train, 'target_tokens_per_s'), gflops: med(o.train, 'gflops'),
       ms_per_step: med(o.train, 'ms_per_step'), peak_rss_mb: med(o.train, 'peak_rss_mb'), cpu_per_wall: med(o.train, 'cpu_per_wall'),
-      runs: o.train.map((x) => x.samples_per_s),
+      runs: o.train.map((x) => x.samples_per_s), blas_threads: o.train[0]?.native_blas ? o.train[0]?.blas_threads : undefined,
     }));
     const oursGreedy = medD(oursDec, (d) => d.greedy.ms_per_input);
     const oursBeam = medD(oursDec, (d) => d.beam5.ms_per_input);
@@ -706,7 +718,7 @@ async function main(): Promise<void> {
 type Num = number | null;
 interface OurSideSummary {
   threads: number; samples_per_s: number; target_tokens_per_s: number; gflops: number; ms_per_step: number;
-  peak_rss_mb: number; cpu_per_wall: number; runs: number[];
+  peak_rss_mb: number; cpu_per_wall: number; runs: number[]; blas_threads?: number;
 }
 interface Summary {
   engine: { commit: string | null; src_modified: boolean };
@@ -740,7 +752,8 @@ function printTable(s: Summary, torch: boolean): void {
   const row = (label: string, ours: number | null, pick: (p: SideSummary) => number | null, digits: number, ratioToo = true, pickOurs?: (o: OurSideSummary) => number) =>
     [label, fmt(ours, digits), ...others.map((o) => (pickOurs ? fmt(pickOurs(o), digits) : '')), ...sides.map((p) => fmt(pick(p), digits)), ...sides.map((p) => (ratioToo ? r(ours, pick(p)) : ''))];
   const thr = (n: number) => `${n} thr`;
-  rows.push(['', `ours (${s.train.backend ?? '?'}, ${thr(s.train.threads)})`, ...others.map((o) => `ours ${thr(o.threads)}`), ...sides.map((p) => `PyTorch ${thr(p.threads)}`), ...sides.map((p) => `ours / PT ${thr(p.threads)}`)]);
+  const ourThr = (n: number, blas: number | undefined) => (blas ? `${n} thr, BLAS ${blas}` : thr(n));
+  rows.push(['', `ours (${s.train.backend ?? '?'}, ${ourThr(s.train.threads, s.ours_by_threads[0]?.blas_threads)})`, ...others.map((o) => `ours ${ourThr(o.threads, o.blas_threads)}`), ...sides.map((p) => `PyTorch ${thr(p.threads)}`), ...sides.map((p) => `ours / PT ${thr(p.threads)}`)]);
   rows.push(blank('training (median of runs)'));
   rows.push(row('  samples/s', s.train.samples_per_s, (p) => p.samples_per_s, 1, true, (o) => o.samples_per_s));
   rows.push(row('  target tokens/s', s.train.target_tokens_per_s, (p) => p.target_tokens_per_s, 0, true, (o) => o.target_tokens_per_s));
@@ -788,7 +801,7 @@ function printTable(s: Summary, torch: boolean): void {
   out.push(line(rows[0]));
   out.push(w.map((n) => '-'.repeat(n)).join('  '));
   for (const x of rows.slice(1)) out.push(line(x));
-  out.push('"ours N thr" = training threads (2: a gradient replica on a worker thread computes half of each batch, as `seq2seq train` does by default here).');
+  out.push('"ours N thr" = training threads (2: a gradient replica on a worker thread computes half of each batch); "BLAS M" = threads of the BLAS doing our native kernels\' matrix multiplies. The first column is what `seq2seq train` does by default here.');
   if (sides.length) out.push('"PyTorch N thr" = torch.set_num_threads(N) (intra-op threads); OpenBLAS keeps its own pool of one thread per core either way.');
   if (s.activation.activate_ms !== undefined) out.push('* with a stand-in `vscode` module (no VS Code here): our own activation code only, not VS Code\'s extension host.');
   else if (s.activation.note) out.push(`extension activation: ${s.activation.note}`);

@@ -38,7 +38,7 @@ Run 'seq2seq COMMAND --help' for the flags of a command.`,
   --tokens char|word|subword  both sides at once (--source-tokens/--target-tokens win)
                          subword: byte-pair encoding (SentencePiece style), --vocab N is its target size
   --lowercase --vocab N  (largest vocabulary per side)
-  --threads 1|2          threads computing gradients (default: 2 on a machine with 2+ cores, 1 with tfjs-node)
+  --threads 1|2          threads computing gradients (default: 1 with tfjs-node or our native BLAS kernels, which use the cores; else 2 on 2+ cores)
   --json                 end with one JSON line of figures; --events-jsonl FILE  write every event as JSON lines
   --quiet                no progress bar`,
   translate: `seq2seq translate --model DIR [options]   (reads lines from stdin or --input FILE)

@@ -7,7 +7,9 @@
  * module still loads and reports why in info().error; the engine then keeps the wasm kernels.
  *
  * JavaScript API (N-API, usable from worker threads):
- *   info() -> { library: string | null, error: string | null, threads: number }
+ *   info() -> { library: string | null, error: string | null, threads: number (as set by setThreads) }
+ *   setThreads(n)   threads for large multiplies from now on (process-wide; small ones use one;
+ *                   no effect on a BLAS without openblas_set_num_threads)
  *   sgemm(a, b, c, batch, m, n, k, transA, transB, strideA, strideB, bias | null)
  *     a, b, c: Float32Array views (c is written); for each i < batch:
  *     C_i[m x n] = op(A_i) op(B_i) (+ bias[n], broadcast over rows), where A_i starts at i * strideA
@@ -34,11 +36,9 @@ enum { CBLAS_ROW_MAJOR = 101, CBLAS_NO_TRANS = 111, CBLAS_TRANS = 112 };
 typedef void (*sgemm_fn)(int order, int trans_a, int trans_b, int m, int n, int k, float alpha,
                          const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc);
 typedef void (*set_threads_fn)(int);
-typedef int (*get_threads_fn)(void);
 
 static sgemm_fn blas_sgemm = NULL;
 static set_threads_fn blas_set_threads = NULL;
-static get_threads_fn blas_get_threads = NULL;
 static char blas_library[512] = "";
 static char blas_error[1024] = "";
 
@@ -48,8 +48,10 @@ static void open_blas(void) {
   static int tried = 0;
   if (tried) return;
   tried = 1;
-  /* One BLAS thread per calling thread: training parallelism comes from our replicas. */
-  setenv("OPENBLAS_NUM_THREADS", getenv("SEQ2SEQ_BLAS_THREADS") ? getenv("SEQ2SEQ_BLAS_THREADS") : "1", 0);
+  /* The BLAS's thread pool: SEQ2SEQ_BLAS_THREADS, else the user's OPENBLAS_NUM_THREADS, else at most 4
+   * (OpenBLAS caps it at the core count). The engine sets the count in use with setThreads(). */
+  if (getenv("SEQ2SEQ_BLAS_THREADS")) setenv("OPENBLAS_NUM_THREADS", getenv("SEQ2SEQ_BLAS_THREADS"), 1);
+  else setenv("OPENBLAS_NUM_THREADS", "4", 0);
   const char *candidates[] = {
     getenv("SEQ2SEQ_BLAS_LIB"),
 #ifdef __APPLE__
@@ -82,7 +84,6 @@ static void open_blas(void) {
     }
     blas_sgemm = f;
     blas_set_threads = (set_threads_fn)dlsym(lib, "openblas_set_num_threads");
-    blas_get_threads = (get_threads_fn)dlsym(lib, "openblas_get_num_threads");
     snprintf(blas_library, sizeof(blas_library), "%s", name);
     blas_error[0] = 0;
     return;
@@ -119,11 +120,42 @@ static napi_value info(napi_env env, napi_callback_info cb) {
   else napi_get_null(env, &library);
   if (blas_sgemm) napi_get_null(env, &error);
   else napi_create_string_utf8(env, blas_error, NAPI_AUTO_LENGTH, &error);
-  napi_create_int32(env, blas_get_threads ? blas_get_threads() : 1, &threads);
+  napi_create_int32(env, wanted_threads, &threads);
   napi_set_named_property(env, out, "library", library);
   napi_set_named_property(env, out, "error", error);
   napi_set_named_property(env, out, "threads", threads);
   return out;
+}
+
+/* Threads asked for with setThreads, and the count the BLAS is set to now. Multiplies smaller than
+ * PARALLEL_MIN_MACS run on one thread: waking a second costs more than it saves there (decoding). */
+static int wanted_threads = 1, current_threads = -1;
+#define PARALLEL_MIN_MACS (4.0 * 1024 * 1024)
+
+static void threads_for(int64_t m, int64_t n, int64_t k) {
+  int t = (double)m * (double)n * (double)k >= PARALLEL_MIN_MACS ? wanted_threads : 1;
+  if (t != current_threads && blas_set_threads) blas_set_threads(t);
+  current_threads = t;
+}
+
+/* Every multiply goes through here. */
+static void sgemm_sized(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
+                        const float *b, int ldb, float beta, float *c, int ldc) {
+  threads_for(m, n, k);
+  blas_sgemm(CBLAS_ROW_MAJOR, trans_a ? CBLAS_TRANS : CBLAS_NO_TRANS, trans_b ? CBLAS_TRANS : CBLAS_NO_TRANS, m, n, k,
+             alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+static napi_value set_threads(napi_env env, napi_callback_info cb) {
+  size_t argc = 1;
+  napi_value argv[1];
+  int64_t n;
+  if (napi_get_cb_info(env, cb, &argc, argv, NULL, NULL) != napi_ok || argc != 1 || !get_int(env, argv[0], &n) || n < 1 || n > 256) {
+    return throw_error(env, "setThreads takes a thread count from 1 to 256");
+  }
+  wanted_threads = (int)n;
+  current_threads = -1;
+  return NULL;
 }
 
 static napi_value sgemm(napi_env env, napi_callback_info cb) {
@@ -165,18 +197,10 @@ static napi_value sgemm(napi_env env, napi_callback_info cb) {
       memset(ci, 0, (size_t)(m * n) * sizeof(float));
     }
     if (k == 0) continue;
-    blas_sgemm(CBLAS_ROW_MAJOR, trans_a ? CBLAS_TRANS : CBLAS_NO_TRANS, trans_b ? CBLAS_TRANS : CBLAS_NO_TRANS,
-               (int)m, (int)n, (int)k, 1.0f, a + i * stride_a, trans_a ? (int)m : (int)k,
+    sgemm_sized(trans_a, trans_b, (int)m, (int)n, (int)k, 1.0f, a + i * stride_a, trans_a ? (int)m : (int)k,
                b + i * stride_b, trans_b ? (int)k : (int)n, bias ? 1.0f : 0.0f, ci, (int)n);
   }
   return NULL;
-}
-
-/* lstm.h's row-major sgemm on the loaded BLAS. */
-static void row_major_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
-                            const float *b, int ldb, float beta, float *c, int ldc) {
-  blas_sgemm(CBLAS_ROW_MAJOR, trans_a ? CBLAS_TRANS : CBLAS_NO_TRANS, trans_b ? CBLAS_TRANS : CBLAS_NO_TRANS, m, n, k,
-             alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
 /* Reads argv[first..first+count) as Float32Arrays, each holding at least need[i] elements. */
@@ -208,7 +232,7 @@ static napi_value lstm_forward_js(napi_env env, napi_callback_info cb) {
   const uint64_t need[10] = { T * B * G, H * G, BH, BH, T * B, (T + 2) * BH, T * BH, T * BH, T * B * G, T * BH };
   float *p[10];
   if (!get_f32_args(env, argv, 0, 10, p, need)) return throw_error(env, "lstmForward: an array is not a Float32Array or is too short");
-  lstm_forward(row_major_sgemm, (int)T, (int)B, (int)H, reverse, p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9]);
+  lstm_forward(sgemm_sized, (int)T, (int)B, (int)H, reverse, p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9]);
   return NULL;
 }
 
@@ -224,7 +248,7 @@ static napi_value lstm_backward_js(napi_env env, napi_callback_info cb) {
   const uint64_t need[11] = { (T + 2) * BH, H * G, T * BH, T * BH, T * B * G, T * BH, T * B, T * B * G, H * G, BH, BH };
   float *p[11];
   if (!get_f32_args(env, argv, 0, 11, p, need)) return throw_error(env, "lstmBackward: an array is not a Float32Array or is too short");
-  if (lstm_backward(row_major_sgemm, (int)T, (int)B, (int)H, reverse, p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10]) != 0) {
+  if (lstm_backward(sgemm_sized, (int)T, (int)B, (int)H, reverse, p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10]) != 0) {
     return throw_error(env, "lstmBackward: out of memory");
   }
   return NULL;
@@ -274,6 +298,7 @@ NAPI_MODULE_INIT() {
   napi_property_descriptor props[] = {
     { "info", NULL, info, NULL, NULL, NULL, napi_enumerable, NULL },
     { "sgemm", NULL, sgemm, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "setThreads", NULL, set_threads, NULL, NULL, NULL, napi_enumerable, NULL },
     { "lstmForward", NULL, lstm_forward_js, NULL, NULL, NULL, napi_enumerable, NULL },
     { "lstmBackward", NULL, lstm_backward_js, NULL, NULL, NULL, napi_enumerable, NULL },
     { "adamUpdate", NULL, adam_update_js, NULL, NULL, NULL, napi_enumerable, NULL },

@@ -7,10 +7,13 @@
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import { isMainThread } from 'node:worker_threads';
 
 export interface NativeAddon {
   info(): { library: string | null; error: string | null; threads: number };
+  setThreads(n: number): void;
   sgemm(a: Float32Array, b: Float32Array, c: Float32Array, batch: number, m: number, n: number, k: number,
     transA: boolean, transB: boolean, strideA: number, strideB: number, bias: Float32Array | null): void;
   lstmForward(xw: Float32Array, wh: Float32Array, h0: Float32Array, c0: Float32Array, mask: Float32Array,
@@ -25,6 +28,25 @@ export interface NativeAddon {
 }
 
 export interface NativeAddonStatus { active: boolean; library: string | null; reason: string | null }
+
+/**
+ * BLAS threads by default: every core up to 4 (the matrices of these models gain little beyond), or
+ * SEQ2SEQ_BLAS_THREADS. One training thread then keeps both cores of a 2-core machine busy in its
+ * matrix multiplies; a gradient replica (two training threads) asks for 1 per thread instead.
+ */
+export function defaultBlasThreads(): number {
+  const n = Number(process.env.SEQ2SEQ_BLAS_THREADS);
+  return Number.isInteger(n) && n >= 1 ? n : Math.min(4, availableParallelism());
+}
+
+/** Sets the BLAS threads (process-wide) and returns the previous count; no-op without the addon. */
+export function setBlasThreads(n: number): number {
+  const addon = loaded?.addon;
+  if (!addon) return n;
+  const before = addon.info().threads;
+  addon.setThreads(Math.max(1, Math.floor(n)));
+  return before;
+}
 
 let loaded: { addon: NativeAddon | null; status: NativeAddonStatus } | null = null;
 
@@ -47,5 +69,7 @@ function load(searchDirs: string[]): { addon: NativeAddon | null; status: Native
   }
   const info = addon.info();
   if (!info.library) return off(`no optimised BLAS found (${info.error ?? 'unknown'})`);
+  // Worker threads share the process's BLAS; only the main thread chooses its thread count.
+  if (isMainThread) addon.setThreads(defaultBlasThreads());
   return { addon, status: { active: true, library: info.library, reason: null } };
 }

@@ -7,7 +7,7 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { BackendAbortedError, explainBackendError, initBackend, tf, type BackendPreference } from './backend';
+import { BackendAbortedError, explainBackendError, initBackend, nativeKernelsStatus, tf, type BackendPreference } from './backend';
 import {
   DEFAULT_SETTINGS, mergeSettings, presetOverrides, validateSettings,
   type DataProfile, type PresetName, type Seq2SeqSettings, type SettingsOverrides, type TokenizerKind, type TokenizerSettings,
@@ -175,7 +175,7 @@ export async function trainModel(opts: TrainOptions, onEvent: TrainEventHandler,
   if (!resuming) saveModelMeta(model, modelDir, saveInfo);
 
   const stepsPerEpoch = Math.ceil(examples.length / settings.train.batch);
-  const wantThreads = opts.threads ?? defaultTrainingThreads(backend);
+  const wantThreads = opts.threads ?? defaultTrainingThreads(backend, nativeKernelsStatus().active);
   let replica: GradientReplica | null = null;
   if (wantThreads >= 2 && settings.train.batch >= 2 * MIN_ROWS_PER_REPLICA) {
     // A second thread that cannot start only costs speed: training goes on with one.
