@@ -6,11 +6,11 @@
  *   npm run bench                      the table (about 4-5 minutes)
  *   npm run bench -- --quick           a short run (about 1-2 minutes; figures are noisier)
  *   npm run -s bench -- --json         one JSON object on stdout (progress goes to stderr)
- *   flags: --steps N (timed training steps per run, default 40) --warmup N (3) --runs N (3; --quick 2; alternating)
+ *   flags: --steps N (timed training steps per run, default 80) --warmup N (10: a fresh process grows its heap and warms up) --runs N (3; --quick 2; alternating)
  *          --decode-n N (1000 dev words) --max-len N (20) --decode-train-steps N (150)
  *          --model DIR (decode with an existing model of this architecture instead of training one)
  *          --no-torch --no-worker --profile (where our training step's time goes) --torch-threads 2,1 (PyTorch thread counts, each run)
- *          --our-threads 2,1 (our training threads, each run; the first is the reference for the ratios)
+ *          --our-threads 1,2 (our training threads, each run; the first is the reference for the ratios; default: the engine's own choice first)
  *
  * Runs alternate (ours, PyTorch, ours, PyTorch, ...) and the median of each side is reported, so a
  * burst of load from another job hits both sides alike. Each run is its own process, so peak RSS is the
@@ -72,8 +72,8 @@ function parseFlags(argv: string[]): Flags {
   return {
     json: has('--json'),
     quick,
-    steps: Math.max(1, num('--steps', quick ? 12 : 40)),
-    warmup: num('--warmup', 3),
+    steps: Math.max(1, num('--steps', quick ? 12 : 80)),
+    warmup: num('--warmup', 10),
     runs: Math.max(1, num('--runs', quick ? 2 : 3)),
     decodeN: Math.max(1, num('--decode-n', quick ? 256 : 1000)),
     maxLen: Math.max(1, num('--max-len', 20)),

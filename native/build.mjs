@@ -2,7 +2,7 @@
 // Node's own headers. Optional: without a compiler or headers the build says why and the engine
 // keeps the WebAssembly matrix multiplies. Rebuilt only when the source is newer than the output.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -39,7 +39,9 @@ export function buildNativeBlas(outDir = 'dist') {
     execFileSync(cc, ['-O3', '-fno-trapping-math', '-fno-math-errno', '-fPIC', '-std=c11', '-Wall', '-I', include, ...sources, '-o', out, ...platformFlags], { stdio: ['ignore', 'ignore', 'pipe'] });
     return out;
   } catch (e) {
-    const why = String(e.stderr || e.message).split('\n').find((l) => l.trim()) ?? 'compiler failed';
+    rmSync(out, { force: true }); // never leave an older build in use
+    const lines = String(e.stderr || e.message).split('\n');
+    const why = lines.find((l) => /error/i.test(l)) ?? lines.find((l) => l.trim()) ?? 'compiler failed';
     console.warn(`native BLAS matmul skipped (${cc}: ${why}); the WebAssembly matmul is used`);
     return null;
   }

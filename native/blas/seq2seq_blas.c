@@ -22,6 +22,7 @@
  *   adamUpdate(p, g, m, v, pOut, mOut, vOut, lrT, beta1, beta2, epsilon, scale)   (adam.h; equal lengths)
  *   sumOfSquares(x) -> number
  */
+#define _POSIX_C_SOURCE 200809L /* setenv */
 #define NAPI_VERSION 8
 #include <node_api.h>
 #include <dlfcn.h>
@@ -41,6 +42,10 @@ static sgemm_fn blas_sgemm = NULL;
 static set_threads_fn blas_set_threads = NULL;
 static char blas_library[512] = "";
 static char blas_error[1024] = "";
+/* Threads asked for with setThreads, and the count the BLAS is set to now. Multiplies smaller than
+ * PARALLEL_MIN_MACS run on one thread: waking a second costs more than it saves there (decoding). */
+static int wanted_threads = 1, current_threads = -1;
+#define PARALLEL_MIN_MACS (4.0 * 1024 * 1024)
 
 /* Opens the first optimised BLAS that loads; SEQ2SEQ_BLAS_LIB names one explicitly. Never the
  * reference BLAS (libblas.so.3 may be Netlib's, ~50x slower than the wasm backend's XNNPACK). */
@@ -127,10 +132,6 @@ static napi_value info(napi_env env, napi_callback_info cb) {
   return out;
 }
 
-/* Threads asked for with setThreads, and the count the BLAS is set to now. Multiplies smaller than
- * PARALLEL_MIN_MACS run on one thread: waking a second costs more than it saves there (decoding). */
-static int wanted_threads = 1, current_threads = -1;
-#define PARALLEL_MIN_MACS (4.0 * 1024 * 1024)
 
 static void threads_for(int64_t m, int64_t n, int64_t k) {
   int t = (double)m * (double)n * (double)k >= PARALLEL_MIN_MACS ? wanted_threads : 1;
