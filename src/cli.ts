@@ -260,7 +260,16 @@ async function main(): Promise<void> {
     case 'eval': return cmdEval(rest);
     case 'generate': return cmdGenerate(rest);
     case 'demo': return cmdDemo(rest);
-    case 'info': { const { initBackend } = await import('./model/backend'); console.log(`backend: ${await initBackend()}`); return; }
+    case 'info': {
+      const { initBackend, nativeKernelsStatus } = await import('./model/backend');
+      const backend = await initBackend();
+      console.log(`backend: ${backend}`);
+      if (backend === 'wasm') {
+        const n = nativeKernelsStatus();
+        console.log(n.active ? `native kernels: on (matrix multiplies, LSTM sequences and Adam on ${n.library})` : `native kernels: off (${n.reason})`);
+      }
+      return;
+    }
     case undefined: case '--help': case '-h': case 'help': console.log(HELP.main); return;
     default: throw new UsageError(`unknown command "${cmd}"`);
   }
