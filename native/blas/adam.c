@@ -1,12 +1,7 @@
 /* See adam.h. Element-wise loops written for the compiler to vectorise. */
 #include "adam.h"
 #include <math.h>
-
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-#define VECTOR_CLONES __attribute__((target_clones("arch=haswell", "default")))
-#else
-#define VECTOR_CLONES
-#endif
+#include "vectorize.h"
 
 VECTOR_CLONES
 void adam_update(size_t n, const float *restrict p, const float *restrict g, const float *restrict m, const float *restrict v,

@@ -4,14 +4,7 @@
 #include "fast_tanh.h"
 #include <stdlib.h>
 #include <string.h>
-
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-#define VECTOR_CLONES __attribute__((target_clones("arch=haswell", "default")))
-#else
-#define VECTOR_CLONES
-#endif
-
-enum { NO_TRANS = 0, TRANS = 1 };
+#include "vectorize.h"
 
 /* One row of gate pre-activations z [4H] -> i, f, o sigmoid, g tanh; then the new state of that row. */
 VECTOR_CLONES

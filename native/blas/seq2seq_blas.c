@@ -19,6 +19,9 @@
  *   lstmForward(xw, wh, h0, c0, mask, packed, hPrev, cPrev, gates, tc, T, B, H, reverse)
  *   lstmBackward(dy, wh, hPrev, cPrev, gates, tc, mask, dxw, dwh, dh0, dc0, T, B, H, reverse)
  *     a whole LSTM sequence forward / backward (lstm.h); all arrays Float32Array, sizes checked.
+ *   gruForward(xw, u, bRec, h0, mask, packed, hPrev, gates, hn, T, B, H, reverse)
+ *   gruBackward(dy, u, hPrev, gates, hn, mask, dxw, du, dbRec, dh0, T, B, H, reverse)
+ *     a whole GRU sequence forward / backward (gru.h)
  *   adamUpdate(p, g, m, v, pOut, mOut, vOut, lrT, beta1, beta2, epsilon, scale)   (adam.h; equal lengths)
  *   sumOfSquares(x) -> number
  */
@@ -32,6 +35,7 @@
 #include <stdint.h>
 #include "lstm.h"
 #include "adam.h"
+#include "gru.h"
 
 enum { CBLAS_ROW_MAJOR = 101, CBLAS_NO_TRANS = 111, CBLAS_TRANS = 112 };
 typedef void (*sgemm_fn)(int order, int trans_a, int trans_b, int m, int n, int k, float alpha,
@@ -204,53 +208,106 @@ static napi_value sgemm(napi_env env, napi_callback_info cb) {
   return NULL;
 }
 
-/* Reads argv[first..first+count) as Float32Arrays, each holding at least need[i] elements. */
-static int get_f32_args(napi_env env, napi_value *argv, int first, int count, float **out, const uint64_t *need) {
-  for (int i = 0; i < count; i++) {
-    size_t len = 0;
-    if (!get_f32(env, argv[first + i], &out[i], &len) || (uint64_t)len < need[i]) return 0;
+/* The array sizes of the sequence kernels, in terms of T, B, H and G = gates * H. */
+typedef enum { S_TBG, S_HG, S_G, S_BH, S_TB, S_TBH, S_T1BH, S_T2BH } size_kind;
+
+typedef struct {
+  const char *name;
+  int gates;
+  int arrays;
+  size_kind sizes[11];
+} sequence_kernel;
+
+static const sequence_kernel LSTM_FORWARD = { "lstmForward", 4, 10, { S_TBG, S_HG, S_BH, S_BH, S_TB, S_T2BH, S_TBH, S_TBH, S_TBG, S_TBH } };
+static const sequence_kernel LSTM_BACKWARD = { "lstmBackward", 4, 11, { S_T2BH, S_HG, S_TBH, S_TBH, S_TBG, S_TBH, S_TB, S_TBG, S_HG, S_BH, S_BH } };
+static const sequence_kernel GRU_FORWARD = { "gruForward", 3, 9, { S_TBG, S_HG, S_G, S_BH, S_TB, S_T1BH, S_TBH, S_TBG, S_TBH } };
+static const sequence_kernel GRU_BACKWARD = { "gruBackward", 3, 10, { S_T1BH, S_HG, S_TBH, S_TBG, S_TBH, S_TB, S_TBG, S_HG, S_G, S_BH } };
+
+/*
+ * Reads a sequence kernel's arguments (its Float32Arrays, then T, B, H, reverse), checking every
+ * array's length against what the kernel touches. Returns 0 with a JS exception pending if not.
+ */
+static int sequence_args(napi_env env, napi_callback_info cb, const sequence_kernel *k, float **p, int *T, int *B, int *H, bool *reverse) {
+  char message[160];
+  napi_value argv[16];
+  size_t argc = 16;
+  if (!blas_sgemm) { throw_error(env, "no optimised BLAS loaded"); return 0; }
+  if (napi_get_cb_info(env, cb, &argc, argv, NULL, NULL) != napi_ok || argc != (size_t)k->arrays + 4) {
+    snprintf(message, sizeof(message), "%s takes %d arguments", k->name, k->arrays + 4);
+    throw_error(env, message);
+    return 0;
   }
+  int64_t t, b, h;
+  napi_value *dims = argv + k->arrays;
+  if (!get_int(env, dims[0], &t) || !get_int(env, dims[1], &b) || !get_int(env, dims[2], &h) ||
+      napi_get_value_bool(env, dims[3], reverse) != napi_ok || t < 0 || b < 0 || h < 0 || t >= (1 << 20) ||
+      b >= (1 << 24) || h >= (1 << 20) || t * b * 4 * h >= INT32_MAX || 4 * h * h >= INT32_MAX) {
+    snprintf(message, sizeof(message), "%s: T, B, H must be small non-negative integers, reverse a boolean", k->name);
+    throw_error(env, message);
+    return 0;
+  }
+  const uint64_t BH = (uint64_t)(b * h), G = (uint64_t)(k->gates * h);
+  for (int i = 0; i < k->arrays; i++) {
+    uint64_t need = 0;
+    switch (k->sizes[i]) {
+      case S_TBG: need = (uint64_t)t * b * G; break;
+      case S_HG: need = (uint64_t)h * G; break;
+      case S_G: need = G; break;
+      case S_BH: need = BH; break;
+      case S_TB: need = (uint64_t)t * b; break;
+      case S_TBH: need = (uint64_t)t * BH; break;
+      case S_T1BH: need = (uint64_t)(t + 1) * BH; break;
+      case S_T2BH: need = (uint64_t)(t + 2) * BH; break;
+    }
+    size_t len = 0;
+    if (!get_f32(env, argv[i], &p[i], &len) || (uint64_t)len < need) {
+      snprintf(message, sizeof(message), "%s: argument %d is not a Float32Array of at least %llu values", k->name, i + 1, (unsigned long long)need);
+      throw_error(env, message);
+      return 0;
+    }
+  }
+  *T = (int)t; *B = (int)b; *H = (int)h;
   return 1;
 }
 
-/* T, B, H, reverse from argv[first..first+3]; 0 if not non-negative integers within int range. */
-static int get_lstm_dims(napi_env env, napi_value *argv, int first, int64_t *T, int64_t *B, int64_t *H, bool *reverse) {
-  if (!get_int(env, argv[first], T) || !get_int(env, argv[first + 1], B) || !get_int(env, argv[first + 2], H) ||
-      napi_get_value_bool(env, argv[first + 3], reverse) != napi_ok) return 0;
-  return *T >= 0 && *B >= 0 && *H >= 0 && *T < (1 << 20) && *B < (1 << 24) && *H < (1 << 20) &&
-         *T * *B * 4 * *H < INT32_MAX && 4 * *H * *H < INT32_MAX;
-}
-
 static napi_value lstm_forward_js(napi_env env, napi_callback_info cb) {
-  if (!blas_sgemm) return throw_error(env, "no optimised BLAS loaded");
-  size_t argc = 14;
-  napi_value argv[14];
-  if (napi_get_cb_info(env, cb, &argc, argv, NULL, NULL) != napi_ok || argc != 14) return throw_error(env, "lstmForward takes 14 arguments");
-  int64_t T, B, H;
-  bool reverse;
-  if (!get_lstm_dims(env, argv, 10, &T, &B, &H, &reverse)) return throw_error(env, "T, B, H must be small non-negative integers, reverse a boolean");
-  uint64_t BH = (uint64_t)(B * H), G = (uint64_t)(4 * H);
-  const uint64_t need[10] = { T * B * G, H * G, BH, BH, T * B, (T + 2) * BH, T * BH, T * BH, T * B * G, T * BH };
   float *p[10];
-  if (!get_f32_args(env, argv, 0, 10, p, need)) return throw_error(env, "lstmForward: an array is not a Float32Array or is too short");
-  lstm_forward(sgemm_sized, (int)T, (int)B, (int)H, reverse, p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9]);
+  int T, B, H;
+  bool rev;
+  if (!sequence_args(env, cb, &LSTM_FORWARD, p, &T, &B, &H, &rev)) return NULL;
+  lstm_forward(sgemm_sized, T, B, H, rev, p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9]);
   return NULL;
 }
 
 static napi_value lstm_backward_js(napi_env env, napi_callback_info cb) {
-  if (!blas_sgemm) return throw_error(env, "no optimised BLAS loaded");
-  size_t argc = 15;
-  napi_value argv[15];
-  if (napi_get_cb_info(env, cb, &argc, argv, NULL, NULL) != napi_ok || argc != 15) return throw_error(env, "lstmBackward takes 15 arguments");
-  int64_t T, B, H;
-  bool reverse;
-  if (!get_lstm_dims(env, argv, 11, &T, &B, &H, &reverse)) return throw_error(env, "T, B, H must be small non-negative integers, reverse a boolean");
-  uint64_t BH = (uint64_t)(B * H), G = (uint64_t)(4 * H);
-  const uint64_t need[11] = { (T + 2) * BH, H * G, T * BH, T * BH, T * B * G, T * BH, T * B, T * B * G, H * G, BH, BH };
   float *p[11];
-  if (!get_f32_args(env, argv, 0, 11, p, need)) return throw_error(env, "lstmBackward: an array is not a Float32Array or is too short");
-  if (lstm_backward(sgemm_sized, (int)T, (int)B, (int)H, reverse, p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10]) != 0) {
+  int T, B, H;
+  bool rev;
+  if (!sequence_args(env, cb, &LSTM_BACKWARD, p, &T, &B, &H, &rev)) return NULL;
+  if (lstm_backward(sgemm_sized, T, B, H, rev, p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10]) != 0) {
     return throw_error(env, "lstmBackward: out of memory");
+  }
+  return NULL;
+}
+
+static napi_value gru_forward_js(napi_env env, napi_callback_info cb) {
+  float *p[9];
+  int T, B, H;
+  bool rev;
+  if (!sequence_args(env, cb, &GRU_FORWARD, p, &T, &B, &H, &rev)) return NULL;
+  if (gru_forward(sgemm_sized, T, B, H, rev, p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8]) != 0) {
+    return throw_error(env, "gruForward: out of memory");
+  }
+  return NULL;
+}
+
+static napi_value gru_backward_js(napi_env env, napi_callback_info cb) {
+  float *p[10];
+  int T, B, H;
+  bool rev;
+  if (!sequence_args(env, cb, &GRU_BACKWARD, p, &T, &B, &H, &rev)) return NULL;
+  if (gru_backward(sgemm_sized, T, B, H, rev, p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9]) != 0) {
+    return throw_error(env, "gruBackward: out of memory");
   }
   return NULL;
 }
@@ -302,6 +359,8 @@ NAPI_MODULE_INIT() {
     { "setThreads", NULL, set_threads, NULL, NULL, NULL, napi_enumerable, NULL },
     { "lstmForward", NULL, lstm_forward_js, NULL, NULL, NULL, napi_enumerable, NULL },
     { "lstmBackward", NULL, lstm_backward_js, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "gruForward", NULL, gru_forward_js, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "gruBackward", NULL, gru_backward_js, NULL, NULL, NULL, napi_enumerable, NULL },
     { "adamUpdate", NULL, adam_update_js, NULL, NULL, NULL, napi_enumerable, NULL },
     { "sumOfSquares", NULL, sum_of_squares_js, NULL, NULL, NULL, napi_enumerable, NULL },
   };

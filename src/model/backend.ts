@@ -13,7 +13,7 @@ import { dirname, join } from 'node:path';
 import { registerWasmKernelFixes } from './wasmKernels';
 import { loadNativeAddon, type NativeAddonStatus } from './nativeAddon';
 import { registerNativeMatMul } from './nativeMatMul';
-import { registerNativeLstm } from './nativeLstm';
+import { registerNativeRnn } from './nativeRnn';
 import { registerNativeAdam } from './nativeAdam';
 
 export { tf };
@@ -81,12 +81,12 @@ async function tryWasm(): Promise<boolean> {
 
 let nativeStatus: NativeAddonStatus = { active: false, library: null, reason: 'the wasm backend was not tried' };
 
-/** Whether our native addon does the wasm backend's matrix multiplies, LSTM sequences and Adam, with which BLAS, or why not. */
+/** Whether our native addon does the wasm backend's matrix multiplies, LSTM / GRU sequences and Adam, with which BLAS, or why not. */
 export function nativeKernelsStatus(): NativeAddonStatus {
   return nativeStatus;
 }
 
-/** Matrix multiplies and whole LSTM sequences on the system BLAS, when our addon and a BLAS are there. */
+/** Matrix multiplies, whole LSTM / GRU sequences and Adam on the system BLAS, when our addon and a BLAS are there. */
 function registerNativeKernels(): void {
   const { addon, status } = loadNativeAddon(nativeAddonDirs());
   nativeStatus = status;
@@ -95,7 +95,7 @@ function registerNativeKernels(): void {
     nativeStatus = { active: false, library: null, reason: 'wasm matmul kernels not found' };
     return;
   }
-  registerNativeLstm(addon);
+  registerNativeRnn(addon);
   registerNativeAdam(addon);
 }
 

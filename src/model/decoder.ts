@@ -8,7 +8,7 @@ import type { ModelSettings } from './config';
 import { attend, type Memory } from './attention';
 import { attentionWeights, get, rnnWeights, type Params } from './params';
 import { projectInputs, rnnStep, runRnn, type RnnState } from './rnn';
-import { nativeLstmActive } from './nativeLstm';
+import { nativeRnnActive } from './nativeRnn';
 
 function outputLogits(params: Params, hidden2d: tf.Tensor2D): tf.Tensor2D {
   return tf.add(tf.matMul(hidden2d, get(params, 'output/kernel') as unknown as tf.Tensor2D), get(params, 'output/bias')) as tf.Tensor2D;
@@ -45,8 +45,8 @@ export function decodeStep(
   for (let l = 0; l < m.layers; l++) {
     const w = rnnWeights(params, `decoder/l${l}`);
     let s: RnnState;
-    if (m.cell === 'lstm' && nativeLstmActive()) {
-      // A one-step sequence: one native kernel instead of ~12 small ones.
+    if (nativeRnnActive()) {
+      // A one-step sequence: one native kernel instead of ~10-12 small ones.
       s = runRnn(m.cell, tf.expandDims(x, 0) as tf.Tensor3D, w, states[l], null).final;
     } else {
       const xw = tf.squeeze(projectInputs(m.cell, tf.expandDims(x, 0) as tf.Tensor3D, w), [0]) as tf.Tensor2D;

@@ -1,6 +1,6 @@
 /**
- * Our optional native addon `seq2seq_blas.node` (native/blas): matrix multiplies and whole LSTM
- * sequences for the WebAssembly backend, done by the machine's optimised BLAS (OpenBLAS,
+ * Our optional native addon `seq2seq_blas.node` (native/blas): matrix multiplies, whole LSTM / GRU
+ * sequences and Adam for the WebAssembly backend, done by the machine's optimised BLAS (OpenBLAS,
  * Accelerate) on the wasm heap in place. Compiled at build time when a C compiler and Node's headers
  * exist; the BLAS is opened at run time. Anything missing -> null, with the reason in the status.
  * `SEQ2SEQ_NATIVE_BLAS=0` turns it off.
@@ -22,6 +22,10 @@ export interface NativeAddon {
   lstmBackward(dy: Float32Array, wh: Float32Array, hPrev: Float32Array, cPrev: Float32Array, gates: Float32Array,
     tc: Float32Array, mask: Float32Array, dxw: Float32Array, dwh: Float32Array, dh0: Float32Array, dc0: Float32Array,
     T: number, B: number, H: number, reverse: boolean): void;
+  gruForward(xw: Float32Array, u: Float32Array, bRec: Float32Array, h0: Float32Array, mask: Float32Array,
+    packed: Float32Array, hPrev: Float32Array, gates: Float32Array, hn: Float32Array, T: number, B: number, H: number, reverse: boolean): void;
+  gruBackward(dy: Float32Array, u: Float32Array, hPrev: Float32Array, gates: Float32Array, hn: Float32Array, mask: Float32Array,
+    dxw: Float32Array, du: Float32Array, dbRec: Float32Array, dh0: Float32Array, T: number, B: number, H: number, reverse: boolean): void;
   adamUpdate(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, pOut: Float32Array, mOut: Float32Array, vOut: Float32Array,
     lrT: number, beta1: number, beta2: number, epsilon: number, scale: number): void;
   sumOfSquares(x: Float32Array): number;

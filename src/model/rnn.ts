@@ -10,6 +10,8 @@
 import { tf } from './backend';
 import type { CellKind } from './config';
 import { lstmSequence } from './lstmSequence';
+import { gruSequence } from './gruSequence';
+import { nativeRnnActive } from './nativeRnn';
 
 export interface RnnWeights {
   /** [inputSize, gates*H] */
@@ -76,6 +78,12 @@ export function runRnn(
     const mask = masks ? (tf.stack(masks) as tf.Tensor3D) : null;
     const r = lstmSequence(projectInputs(cell, x, w), w.recurrentKernel, initial.h, initial.c!, mask, reverse);
     return { outputs: r.outputs, final: { h: r.h, c: r.c } };
+  }
+  if (cell === 'gru' && T > 0 && nativeRnnActive()) {
+    const mask = masks ? (tf.stack(masks) as tf.Tensor3D) : null;
+    const recurrentBias = tf.squeeze(tf.slice(w.bias, [1, 0], [1, -1]), [0]) as tf.Tensor1D;
+    const r = gruSequence(projectInputs(cell, x, w), w.recurrentKernel, recurrentBias, initial.h, mask, reverse);
+    return { outputs: r.outputs, final: { h: r.h } };
   }
   const steps = tf.unstack(projectInputs(cell, x, w)) as tf.Tensor2D[];
   const outputs: tf.Tensor2D[] = new Array(T);

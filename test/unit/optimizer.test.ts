@@ -1,7 +1,8 @@
 /** Adam with clipping by global norm: the native one-kernel update (wasm backend) equals the TF.js ops version. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { initBackend, nativeKernelsStatus, tf } from '../../src/model/backend';
+import { tf } from '../../src/model/backend';
+import { nativeKernelsHere } from '../helpers/nativeKernels';
 import { Adam } from '../../src/model/optimizer';
 import { nativeAdamActive, setNativeAdam } from '../../src/model/nativeAdam';
 import type { Params } from '../../src/model/params';
@@ -31,13 +32,7 @@ function run(native: boolean, clipNorm: number): { norms: number[]; weights: num
 
 for (const clipNorm of [0, 5]) {
   test(`Adam: native update equals the TF.js ops (clip norm ${clipNorm || 'off'})`, async (t) => {
-    await initBackend();
-    if (!nativeAdamActive()) {
-      const why = tf.getBackend() === 'wasm' ? nativeKernelsStatus().reason : `backend is ${tf.getBackend()}`;
-      if (process.env.REQUIRE_NATIVE_KERNELS === '1') assert.fail(`native kernels are required here but not active: ${why}`);
-      t.skip(`native kernels not active: ${why}`);
-      return;
-    }
+    if (!(await nativeKernelsHere(t, nativeAdamActive))) return;
     const ref = run(false, clipNorm);
     const got = run(true, clipNorm);
     ref.norms.forEach((n, i) => assert.ok(Math.abs(n - got.norms[i]) < 1e-4 * n, `norm ${i}: ${n} vs ${got.norms[i]}`));

@@ -1,0 +1,105 @@
+/**
+ * Whole LSTM and GRU sequences, forward and backward, as kernels of the WebAssembly backend done by our
+ * native addon (native/blas/lstm.c, gru.c): one call per sequence instead of ~15-20 small kernels per
+ * time step, matrix multiplies on the system BLAS, gate activations vectorised in C. lstmSequence.ts
+ * and gruSequence.ts use them when they are registered and the wasm backend is active; the TF.js ops
+ * path stays for every other backend. `SEQ2SEQ_NATIVE_RNN=0` (or setNativeRnn(false)) turns them off.
+ *
+ * LSTM forward  xw [T,B,4H], wh [H,4H], h0, c0 [B,H], mask [T,B,1]; attr reverse
+ *   -> packed [T+2,B,H] (outputs, final h, final c), hPrev, cPrev [T,B,H], gates [T,B,4H], tc [T,B,H].
+ * LSTM backward dy [T+2,B,H], wh, hPrev, cPrev, gates, tc, mask -> dxw [T,B,4H], dwh [H,4H], dh0, dc0 [B,H].
+ * GRU forward   xw [T,B,3H], u [H,3H], bRec [3H], h0 [B,H], mask [T,B,1]
+ *   -> packed [T+1,B,H] (outputs, final h), hPrev [T,B,H], gates [T,B,3H], hn [T,B,H].
+ * GRU backward  dy [T+1,B,H], u, hPrev, gates, hn, mask -> dxw [T,B,3H], du [H,3H], dbRec [3H], dh0 [B,H].
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import type { NativeAddon } from './nativeAddon';
+import type { KernelArgs } from './wasmKernels';
+
+export const LSTM_FORWARD = 'Seq2SeqLstmSequence';
+export const LSTM_BACKWARD = 'Seq2SeqLstmSequenceGrad';
+export const GRU_FORWARD = 'Seq2SeqGruSequence';
+export const GRU_BACKWARD = 'Seq2SeqGruSequenceGrad';
+
+let registered = false;
+let enabled = process.env.SEQ2SEQ_NATIVE_RNN !== '0';
+
+/** Registers the four kernels for the wasm backend. */
+export function registerNativeRnn(addon: NativeAddon): void {
+  if (registered || tf.getKernel(LSTM_FORWARD, 'wasm')) return;
+  for (const kernelName of Object.keys(KERNELS)) {
+    tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: ((a: KernelArgs) => runSequenceKernel(kernelName, a, addon)) as unknown as KernelFunc });
+  }
+  registered = true;
+}
+
+/** For tests and comparisons: use (true) or bypass (false) the native kernels where available. */
+export function setNativeRnn(on: boolean): void { enabled = on; }
+
+/** Whether recurrent sequences run natively on the current backend. */
+export function nativeRnnActive(): boolean {
+  return enabled && registered && tf.getBackend() === 'wasm';
+}
+
+export interface NativeSequenceForward { packed: tf.Tensor3D; saved: tf.Tensor[] }
+
+export function nativeLstmForward(xw: tf.Tensor3D, wh: tf.Tensor2D, h0: tf.Tensor2D, c0: tf.Tensor2D, mask: tf.Tensor3D, reverse: boolean): NativeSequenceForward {
+  const [packed, ...saved] = tf.engine().runKernel(LSTM_FORWARD, { xw, wh, h0, c0, mask }, { reverse }) as tf.Tensor[];
+  return { packed: packed as tf.Tensor3D, saved };
+}
+
+/** saved: the forward's [hPrev, cPrev, gates, tc]. Returns [dxw, dwh, dh0, dc0]. */
+export function nativeLstmBackward(dy: tf.Tensor, wh: tf.Tensor, saved: tf.Tensor[], mask: tf.Tensor, reverse: boolean): tf.Tensor[] {
+  const [hPrev, cPrev, gates, tc] = saved;
+  return tf.engine().runKernel(LSTM_BACKWARD, { dy, wh, hPrev, cPrev, gates, tc, mask }, { reverse }) as tf.Tensor[];
+}
+
+export function nativeGruForward(xw: tf.Tensor3D, u: tf.Tensor2D, bRec: tf.Tensor1D, h0: tf.Tensor2D, mask: tf.Tensor3D, reverse: boolean): NativeSequenceForward {
+  const [packed, ...saved] = tf.engine().runKernel(GRU_FORWARD, { xw, u, bRec, h0, mask }, { reverse }) as tf.Tensor[];
+  return { packed: packed as tf.Tensor3D, saved };
+}
+
+/** saved: the forward's [hPrev, gates, hn]. Returns [dxw, du, dbRec, dh0]. */
+export function nativeGruBackward(dy: tf.Tensor, u: tf.Tensor, saved: tf.Tensor[], mask: tf.Tensor, reverse: boolean): tf.Tensor[] {
+  const [hPrev, gates, hn] = saved;
+  return tf.engine().runKernel(GRU_BACKWARD, { dy, u, hPrev, gates, hn, mask }, { reverse }) as tf.Tensor[];
+}
+
+/** One kernel: the addon method, its inputs in the method's order, and its output shapes. */
+interface SequenceKernel {
+  method: 'lstmForward' | 'lstmBackward' | 'gruForward' | 'gruBackward';
+  gates: number;
+  inputs: string[];
+  /** The input shaped [T, B, gates * H]. */
+  shapedBy: string;
+  outputs: (T: number, B: number, H: number, G: number) => number[][];
+}
+
+const KERNELS: Record<string, SequenceKernel> = {
+  [LSTM_FORWARD]: { method: 'lstmForward', gates: 4, inputs: ['xw', 'wh', 'h0', 'c0', 'mask'], shapedBy: 'xw',
+    outputs: (T, B, H, G) => [[T + 2, B, H], [T, B, H], [T, B, H], [T, B, G], [T, B, H]] },
+  [LSTM_BACKWARD]: { method: 'lstmBackward', gates: 4, inputs: ['dy', 'wh', 'hPrev', 'cPrev', 'gates', 'tc', 'mask'], shapedBy: 'gates',
+    outputs: (T, B, H, G) => [[T, B, G], [H, G], [B, H], [B, H]] },
+  [GRU_FORWARD]: { method: 'gruForward', gates: 3, inputs: ['xw', 'u', 'bRec', 'h0', 'mask'], shapedBy: 'xw',
+    outputs: (T, B, H, G) => [[T + 1, B, H], [T, B, H], [T, B, G], [T, B, H]] },
+  [GRU_BACKWARD]: { method: 'gruBackward', gates: 3, inputs: ['dy', 'u', 'hPrev', 'gates', 'hn', 'mask'], shapedBy: 'gates',
+    outputs: (T, B, H, G) => [[T, B, G], [H, G], [G], [B, H]] },
+};
+
+/** Allocates the outputs on the wasm heap and lets the addon fill them from the inputs, in place. */
+function runSequenceKernel(name: string, a: KernelArgs, addon: NativeAddon): TensorInfo[] {
+  const k = KERNELS[name];
+  const inputs = k.inputs.map((n) => a.inputs[n]);
+  inputs.forEach((t, i) => {
+    if (!t || t.dtype !== 'float32') throw new Error(`${name}: ${k.inputs[i]} must be a float32 tensor`);
+  });
+  const [T, B, G] = a.inputs[k.shapedBy].shape;
+  const H = G / k.gates;
+  const b = a.backend;
+  const outputs = k.outputs(T, B, H, G).map((shape) => b.makeOutput(shape, 'float32'));
+  // Views are taken after the allocations: the heap may have grown and moved.
+  const views = [...inputs, ...outputs].map((t) => b.typedArrayFromHeap(t) as Float32Array);
+  (addon[k.method] as (...args: unknown[]) => void).call(addon, ...views, T, B, H, !!a.attrs.reverse);
+  return outputs;
+}

@@ -1,0 +1,17 @@
+/** For tests of our native kernels: whether they can run here, and what to do when they cannot. */
+import type { TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { initBackend, nativeKernelsStatus, tf } from '../../src/model/backend';
+
+/**
+ * Initialises the backend; true when the kernels (`active()`) run here. Otherwise the test is
+ * skipped with the reason, or fails when REQUIRE_NATIVE_KERNELS=1 (as CI sets).
+ */
+export async function nativeKernelsHere(t: TestContext, active: () => boolean): Promise<boolean> {
+  await initBackend();
+  if (active()) return true;
+  const why = tf.getBackend() === 'wasm' ? nativeKernelsStatus().reason : `backend is ${tf.getBackend()}`;
+  if (process.env.REQUIRE_NATIVE_KERNELS === '1') assert.fail(`native kernels are required here but not active: ${why}`);
+  t.skip(`native kernels not active: ${why}`);
+  return false;
+}
