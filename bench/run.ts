@@ -155,7 +155,7 @@ async function childTrain(f: Flags): Promise<void> {
   const { trainOnBatch, trainStep } = await import('../src/model/train');
   const { GradientReplica } = await import('../src/model/gradientReplica');
   const { saveModel } = await import('../src/model/store');
-  const { setBlasThreads } = await import('../src/model/nativeAddon');
+  const { blasThreads } = await import('../src/model/nativeAddon');
 
   const backend = await initBackend();
   const settings = validateSettings(mergeSettings(DEFAULT_SETTINGS, {
@@ -205,11 +205,10 @@ async function childTrain(f: Flags): Promise<void> {
   }
   const secs = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
-  const blasThreads = setBlasThreads(1); // reads the count in use (the replica set 1 if it runs)
-  setBlasThreads(blasThreads);
+  const blasThreadsUsed = blasThreads() ?? 0; // the replica set 1 while it runs
   await replica?.close();
   const result: TrainResult = {
-    impl: 'ours', backend, threads: replica ? 2 : 1, native_blas: nativeKernelsStatus().library, blas_threads: blasThreads, steps: f.steps, warmup: f.warmup, cpu_per_wall: (cpu.user + cpu.system) / 1e6 / secs,
+    impl: 'ours', backend, threads: replica ? 2 : 1, native_blas: nativeKernelsStatus().library, blas_threads: blasThreadsUsed, steps: f.steps, warmup: f.warmup, cpu_per_wall: (cpu.user + cpu.system) / 1e6 / secs,
     samples_per_s: samples / secs, target_tokens_per_s: tokens / secs, ms_per_step: (secs * 1000) / f.steps,
     ms_per_step_median: median(stepMs), gflops: flops / secs / 1e9, peak_rss_mb: peakRssMb(),
     first_loss: losses[0], last_loss: losses[losses.length - 1], target_vocab: V, batches_fingerprint: fingerprint(shapes),

@@ -43,6 +43,11 @@ export function defaultBlasThreads(): number {
   return Number.isInteger(n) && n >= 1 ? n : Math.min(4, availableParallelism());
 }
 
+/** The BLAS threads set for large multiplies, or null without the addon. */
+export function blasThreads(): number | null {
+  return loaded?.addon ? loaded.addon.info().threads : null;
+}
+
 /** Sets the BLAS threads (process-wide) and returns the previous count; no-op without the addon. */
 export function setBlasThreads(n: number): number {
   const addon = loaded?.addon;

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { tf } from '../../src/model/backend';
 import { padBatch, type Example } from '../../src/model/data';
 import { GradientReplica } from '../../src/model/gradientReplica';
+import { blasThreads, defaultBlasThreads } from '../../src/model/nativeAddon';
 import { Adam } from '../../src/model/optimizer';
 import { BOS, EOS } from '../../src/model/tokenizer';
 import { trainStep, trainStepParallel } from '../../src/model/train';
@@ -20,7 +21,10 @@ async function twinModels() {
 
 test('a step split across two threads equals the step on the whole batch', async () => {
   const { a, b, examples } = await twinModels();
+  const blasBefore = blasThreads();
   const replica = await GradientReplica.start(b, tf.getBackend() as 'wasm' | 'cpu');
+  // With our native kernels, each training thread uses one BLAS thread while the replica runs.
+  if (blasBefore !== null) assert.equal(blasThreads(), 1);
   try {
     const optA = new Adam(0.01);
     const optB = new Adam(0.01);
@@ -55,6 +59,9 @@ test('a step split across two threads equals the step on the whole batch', async
     a.dispose();
     b.dispose();
   }
+  // ... and the BLAS gets its threads back when it closes.
+  if (blasBefore !== null) assert.equal(blasThreads(), blasBefore);
+  if (blasBefore !== null) assert.equal(blasBefore, defaultBlasThreads());
 });
 
 test('a failed training thread rejects the step with its message instead of hanging', async () => {
