@@ -9,7 +9,10 @@
  *   copies it T times): we copy only each slice's bytes from a heap view (found by bench/kernels.ts;
  *   ~2.7x faster training steps);
  * - its `GatherV2` costs ~1-4 ms for an embedding lookup of a batch (~100x a copy): for float32 and
- *   int32 tensors we copy the selected rows from heap views.
+ *   int32 tensors we copy the selected rows from heap views;
+ * - its `Identity` copies the tensor, and TF.js clones every tensor it saves for a backward pass with
+ *   it (~2.8 ms of copies per training step of the bench model): ours shares the data with one more
+ *   reference, as its own `Reshape` does (tensors are immutable; every kernel writes new outputs).
  * Registered before the backend initialises; they rely on package internals, so the version is pinned.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -33,6 +36,17 @@ export function registerWasmKernelFixes(): void {
   wrapTransposingMatMul(tf._FusedMatMul);
   registerCopyFreeSlicing();
   registerRowCopyGather();
+  registerSharingIdentity();
+}
+
+/** Identity as one more reference to the same data (no copy). */
+function registerSharingIdentity(): void {
+  replaceKernel(tf.Identity, (a, original) => {
+    const x = a.inputs.x;
+    if (x.dtype === 'string') return original(a);
+    a.backend.incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+  });
 }
 
 /** GatherV2 without batch dimensions as row copies: out[o, j, :] = x[o, indices[j], :]. */
@@ -67,6 +81,7 @@ function registerRowCopyGather(): void {
 export interface HeapBackend {
   makeOutput(shape: number[], dtype: string): TensorInfo;
   typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array | Uint8Array;
+  incRef(dataId: unknown): void;
 }
 
 /** Copies x[begin : begin + size] out of the wasm heap, reading only the slice's bytes (runs of the last axis). */

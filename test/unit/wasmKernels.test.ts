@@ -66,3 +66,22 @@ test('Sum (over leading axes on the BLAS, other axes on wasm) equals the referen
   }));
   assert.deepEqual(r.wasm, r.cpu);
 });
+
+test('Identity (shared data, no copy) keeps each reference valid until its own dispose', async () => {
+  assert.equal(await initBackend(), 'wasm');
+  const before = tf.memory().numTensors;
+  const x = tf.tensor2d(data(4 * 3), [4, 3]);
+  const y = tf.clone(x); // the Identity kernel
+  assert.deepEqual([...y.dataSync()], [...x.dataSync()]);
+  assert.deepEqual(y.shape, [4, 3]);
+  x.dispose();
+  assert.deepEqual([...y.dataSync()], [...data(4 * 3)], 'the clone outlives the original');
+  const z = tf.add(y, 1);
+  y.dispose();
+  assert.deepEqual([...z.dataSync()], [...data(4 * 3)].map((v) => Math.fround(v + 1)));
+  z.dispose();
+  assert.equal(tf.memory().numTensors, before);
+  // Gradients through saved (cloned) tensors still come out right: d/dx sum(x * x) = 2x.
+  const g = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(v, v)))(tf.tensor1d([1, -2, 3]));
+  assert.deepEqual([...g.dataSync()], [2, -4, 6]);
+});
