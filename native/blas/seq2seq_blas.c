@@ -24,6 +24,8 @@
  *     a whole GRU sequence forward / backward (gru.h)
  *   adamUpdate(p, g, m, v, pOut, mOut, vOut, lrT, beta1, beta2, epsilon, scale)   (adam.h; equal lengths)
  *   sumOfSquares(x) -> number
+ *   tanh(x, out)    out[i] = tanh(x[i]) (equal lengths)
+ *   dropoutMask(out, keep, scale, seed)   out[i] = scale with probability keep, else 0 (seed: 0 .. 2^53)
  */
 #define _POSIX_C_SOURCE 200809L /* setenv */
 #define NAPI_VERSION 8
@@ -36,6 +38,7 @@
 #include "lstm.h"
 #include "adam.h"
 #include "gru.h"
+#include "elementwise.h"
 
 enum { CBLAS_ROW_MAJOR = 101, CBLAS_NO_TRANS = 111, CBLAS_TRANS = 112 };
 typedef void (*sgemm_fn)(int order, int trans_a, int trans_b, int m, int n, int k, float alpha,
@@ -351,6 +354,34 @@ static napi_value sum_of_squares_js(napi_env env, napi_callback_info cb) {
   return out;
 }
 
+static napi_value tanh_js(napi_env env, napi_callback_info cb) {
+  size_t argc = 2;
+  napi_value argv[2];
+  float *x, *out;
+  size_t nx, nout;
+  if (napi_get_cb_info(env, cb, &argc, argv, NULL, NULL) != napi_ok || argc != 2 || !get_f32(env, argv[0], &x, &nx) ||
+      !get_f32(env, argv[1], &out, &nout) || nx != nout) {
+    return throw_error(env, "tanh takes two Float32Arrays of equal length");
+  }
+  tanh_array(nx, x, out);
+  return NULL;
+}
+
+static napi_value dropout_mask_js(napi_env env, napi_callback_info cb) {
+  size_t argc = 4;
+  napi_value argv[4];
+  float *out;
+  size_t n;
+  double keep, scale, seed;
+  if (napi_get_cb_info(env, cb, &argc, argv, NULL, NULL) != napi_ok || argc != 4 || !get_f32(env, argv[0], &out, &n) ||
+      napi_get_value_double(env, argv[1], &keep) != napi_ok || napi_get_value_double(env, argv[2], &scale) != napi_ok ||
+      napi_get_value_double(env, argv[3], &seed) != napi_ok || !(keep >= 0 && keep <= 1) || !(seed >= 0 && seed < 9007199254740992.0)) {
+    return throw_error(env, "dropoutMask takes (Float32Array, keep in [0, 1], scale, seed in [0, 2^53))");
+  }
+  dropout_mask(n, (float)keep, (float)scale, (uint64_t)seed, out);
+  return NULL;
+}
+
 NAPI_MODULE_INIT() {
   open_blas();
   napi_property_descriptor props[] = {
@@ -362,6 +393,8 @@ NAPI_MODULE_INIT() {
     { "gruForward", NULL, gru_forward_js, NULL, NULL, NULL, napi_enumerable, NULL },
     { "gruBackward", NULL, gru_backward_js, NULL, NULL, NULL, napi_enumerable, NULL },
     { "adamUpdate", NULL, adam_update_js, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "dropoutMask", NULL, dropout_mask_js, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "tanh", NULL, tanh_js, NULL, NULL, NULL, napi_enumerable, NULL },
     { "sumOfSquares", NULL, sum_of_squares_js, NULL, NULL, NULL, napi_enumerable, NULL },
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);

@@ -15,6 +15,7 @@ import { loadNativeAddon, type NativeAddonStatus } from './nativeAddon';
 import { registerNativeMatMul } from './nativeMatMul';
 import { registerNativeRnn } from './nativeRnn';
 import { registerNativeAdam } from './nativeAdam';
+import { registerNativeElementwise } from './nativeElementwise';
 
 export { tf };
 
@@ -97,6 +98,7 @@ function registerNativeKernels(): void {
   }
   registerNativeRnn(addon);
   registerNativeAdam(addon);
+  registerNativeElementwise(addon);
 }
 
 function moduleDir(): string {

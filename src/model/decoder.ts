@@ -4,6 +4,7 @@
  * `decodeTeacherForced` runs a whole target sequence (training); `decodeStep` one step for search.
  */
 import { tf } from './backend';
+import { dropout } from './dropout';
 import type { ModelSettings } from './config';
 import { attend, type Memory } from './attention';
 import { attentionWeights, get, rnnWeights, type Params } from './params';
@@ -23,10 +24,10 @@ export function decodeTeacherForced(
   rows?: tf.Tensor1D,
 ): tf.Tensor2D {
   let x = tf.gather(get(params, 'decoder/embedding'), tgtIn) as tf.Tensor3D;
-  if (training && m.dropout > 0) x = tf.dropout(x, m.dropout) as tf.Tensor3D;
+  if (training && m.dropout > 0) x = dropout(x, m.dropout);
   for (let l = 0; l < m.layers; l++) {
     x = runRnn(m.cell, x, rnnWeights(params, `decoder/l${l}`), initial[l], null).outputs;
-    if (training && m.dropout > 0) x = tf.dropout(x, m.dropout) as tf.Tensor3D;
+    if (training && m.dropout > 0) x = dropout(x, m.dropout);
   }
   const [T, B, H] = x.shape;
   let hidden = tf.transpose(x, [1, 0, 2]) as tf.Tensor3D;

@@ -4,6 +4,7 @@
  * which initialises the matching decoder layer.
  */
 import { tf } from './backend';
+import { dropout } from './dropout';
 import type { ModelSettings } from './config';
 import { encoderDirectionSize, get, rnnWeights, type Params } from './params';
 import { runRnn, type RnnState } from './rnn';
@@ -28,7 +29,7 @@ export function encode(m: ModelSettings, params: Params, srcIds: tf.Tensor2D, ha
   const srcMask = tf.cast(tf.notEqual(srcIds, 0), 'float32') as tf.Tensor2D;
   const masks = hasPadding ? (tf.unstack(tf.reshape(srcMask, [S, B, 1])) as tf.Tensor2D[]) : null;
   let x = tf.gather(get(params, 'encoder/embedding'), srcIds) as tf.Tensor3D;
-  if (training && m.dropout > 0) x = tf.dropout(x, m.dropout) as tf.Tensor3D;
+  if (training && m.dropout > 0) x = dropout(x, m.dropout);
   const He = encoderDirectionSize(m);
   const finalStates: RnnState[] = [];
   for (let l = 0; l < m.layers; l++) {
@@ -44,7 +45,7 @@ export function encode(m: ModelSettings, params: Params, srcIds: tf.Tensor2D, ha
       x = fwd.outputs;
       finalStates.push(fwd.final);
     }
-    if (training && m.dropout > 0 && l < m.layers - 1) x = tf.dropout(x, m.dropout) as tf.Tensor3D;
+    if (training && m.dropout > 0 && l < m.layers - 1) x = dropout(x, m.dropout);
   }
   return { outputs: x, finalStates, srcMask };
 }

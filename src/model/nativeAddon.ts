@@ -29,6 +29,8 @@ export interface NativeAddon {
   adamUpdate(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, pOut: Float32Array, mOut: Float32Array, vOut: Float32Array,
     lrT: number, beta1: number, beta2: number, epsilon: number, scale: number): void;
   sumOfSquares(x: Float32Array): number;
+  tanh(x: Float32Array, out: Float32Array): void;
+  dropoutMask(out: Float32Array, keep: number, scale: number, seed: number): void;
 }
 
 export interface NativeAddonStatus { active: boolean; library: string | null; reason: string | null }
