@@ -4,7 +4,7 @@
  * when the addon is there; elsewhere rnn.ts runs the GRU step by step on TF.js ops.
  */
 import { tf } from './backend';
-import { nativeGruBackward, nativeGruForward } from './nativeRnn';
+import { nativeSequence } from './nativeRnn';
 
 export interface GruSequenceResult { outputs: tf.Tensor3D; h: tf.Tensor2D }
 
@@ -15,15 +15,7 @@ export interface GruSequenceResult { outputs: tf.Tensor3D; h: tf.Tensor2D }
 export function gruSequence(xw: tf.Tensor3D, u: tf.Tensor2D, bRec: tf.Tensor1D, h0: tf.Tensor2D, mask: tf.Tensor3D | null, reverse: boolean): GruSequenceResult {
   const [T, B] = xw.shape;
   const maskT = mask ?? (tf.ones([T, B, 1]) as tf.Tensor3D);
-  const op = tf.customGrad(((xwIn: tf.Tensor3D, uIn: tf.Tensor2D, bIn: tf.Tensor1D, h0In: tf.Tensor2D, maskIn: tf.Tensor3D, save: tf.GradSaveFunc) => {
-    const { packed, saved } = nativeGruForward(xwIn, uIn, bIn, h0In, maskIn, reverse);
-    save([uIn, maskIn, ...saved]);
-    return {
-      value: packed,
-      gradFunc: (dy: tf.Tensor, s: tf.Tensor[]) => [...nativeGruBackward(dy, s[0], s.slice(2), s[1], reverse), tf.zerosLike(s[1])],
-    };
-  }) as unknown as Parameters<typeof tf.customGrad>[0]);
-  const packed = op(xw, u, bRec, h0, maskT) as tf.Tensor3D;
+  const packed = nativeSequence('gru', [xw, u, bRec, h0, maskT], reverse);
   const [outputs, h] = tf.split(packed, [T, 1], 0);
   return { outputs: outputs as tf.Tensor3D, h: tf.squeeze(h, [0]) as tf.Tensor2D };
 }

@@ -10,7 +10,7 @@
  *   c_t = c_{t-1} + m (c~ - c_{t-1});  h_t = h_{t-1} + m (h~ - h_{t-1})
  */
 import { tf } from './backend';
-import { nativeLstmBackward, nativeLstmForward, nativeRnnActive } from './nativeRnn';
+import { nativeRnnActive, nativeSequence } from './nativeRnn';
 
 export interface LstmSequenceResult { outputs: tf.Tensor3D; h: tf.Tensor2D; c: tf.Tensor2D }
 
@@ -22,7 +22,8 @@ export function lstmSequence(xw: tf.Tensor3D, wh: tf.Tensor2D, h0: tf.Tensor2D, 
   const [T, B, G] = xw.shape;
   const H = G / 4;
   const maskT = mask ?? tf.ones([T, B, 1]);
-  if (T > 0 && nativeRnnActive()) return nativeLstmSequence(xw, wh, h0, c0, maskT as tf.Tensor3D, reverse);
+  // The same operation on the native kernels (nativeRnn.ts): one call forward, one backward.
+  if (T > 0 && nativeRnnActive()) return unpack(nativeSequence('lstm', [xw, wh, h0, c0, maskT], reverse), T);
   // customGrad returns one tensor: outputs, final h and final c are packed along time as [T + 2, B, H].
   const op = tf.customGrad(((xwIn: tf.Tensor, whIn: tf.Tensor, h0In: tf.Tensor, c0In: tf.Tensor, maskIn: tf.Tensor, save: tf.GradSaveFunc) => {
     // customGrad does not scope its forward function: the tidy frees every per-step temporary as soon
@@ -113,19 +114,6 @@ export function lstmSequence(xw: tf.Tensor3D, wh: tf.Tensor2D, h0: tf.Tensor2D, 
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return unpack(op(xw, wh, h0, c0, maskT) as tf.Tensor3D, T);
-}
-
-/** The same operation on the native kernels (nativeRnn.ts): one call forward, one backward. */
-function nativeLstmSequence(xw: tf.Tensor3D, wh: tf.Tensor2D, h0: tf.Tensor2D, c0: tf.Tensor2D, mask: tf.Tensor3D, reverse: boolean): LstmSequenceResult {
-  const op = tf.customGrad(((xwIn: tf.Tensor3D, whIn: tf.Tensor2D, h0In: tf.Tensor2D, c0In: tf.Tensor2D, maskIn: tf.Tensor3D, save: tf.GradSaveFunc) => {
-    const { packed, saved } = nativeLstmForward(xwIn, whIn, h0In, c0In, maskIn, reverse);
-    save([whIn, maskIn, ...saved]);
-    return {
-      value: packed,
-      gradFunc: (dy: tf.Tensor, s: tf.Tensor[]) => [...nativeLstmBackward(dy, s[0], s.slice(2), s[1], reverse), tf.zerosLike(s[1])],
-    };
-  }) as unknown as Parameters<typeof tf.customGrad>[0]);
-  return unpack(op(xw, wh, h0, c0, mask) as tf.Tensor3D, xw.shape[0]);
 }
 
 /** [T + 2, B, H] -> outputs [T, B, H], final h and c [B, H]. */

@@ -42,28 +42,38 @@ export function nativeRnnActive(): boolean {
   return enabled && registered && tf.getBackend() === 'wasm';
 }
 
-export interface NativeSequenceForward { packed: tf.Tensor3D; saved: tf.Tensor[] }
+/** The forward kernel's inputs by name, in the order nativeSequence takes them; the last is the mask. */
+const SEQUENCE_INPUTS = { lstm: ['xw', 'wh', 'h0', 'c0', 'mask'], gru: ['xw', 'u', 'bRec', 'h0', 'mask'] } as const;
+/** Tensors the forward kernel returns for the backward pass, by name, after the packed value. */
+const SAVED = { lstm: ['hPrev', 'cPrev', 'gates', 'tc'], gru: ['hPrev', 'gates', 'hn'] } as const;
 
-export function nativeLstmForward(xw: tf.Tensor3D, wh: tf.Tensor2D, h0: tf.Tensor2D, c0: tf.Tensor2D, mask: tf.Tensor3D, reverse: boolean): NativeSequenceForward {
-  const [packed, ...saved] = tf.engine().runKernel(LSTM_FORWARD, { xw, wh, h0, c0, mask }, { reverse }) as tf.Tensor[];
-  return { packed: packed as tf.Tensor3D, saved };
-}
-
-/** saved: the forward's [hPrev, cPrev, gates, tc]. Returns [dxw, dwh, dh0, dc0]. */
-export function nativeLstmBackward(dy: tf.Tensor, wh: tf.Tensor, saved: tf.Tensor[], mask: tf.Tensor, reverse: boolean): tf.Tensor[] {
-  const [hPrev, cPrev, gates, tc] = saved;
-  return tf.engine().runKernel(LSTM_BACKWARD, { dy, wh, hPrev, cPrev, gates, tc, mask }, { reverse }) as tf.Tensor[];
-}
-
-export function nativeGruForward(xw: tf.Tensor3D, u: tf.Tensor2D, bRec: tf.Tensor1D, h0: tf.Tensor2D, mask: tf.Tensor3D, reverse: boolean): NativeSequenceForward {
-  const [packed, ...saved] = tf.engine().runKernel(GRU_FORWARD, { xw, u, bRec, h0, mask }, { reverse }) as tf.Tensor[];
-  return { packed: packed as tf.Tensor3D, saved };
-}
-
-/** saved: the forward's [hPrev, gates, hn]. Returns [dxw, du, dbRec, dh0]. */
-export function nativeGruBackward(dy: tf.Tensor, u: tf.Tensor, saved: tf.Tensor[], mask: tf.Tensor, reverse: boolean): tf.Tensor[] {
-  const [hPrev, gates, hn] = saved;
-  return tf.engine().runKernel(GRU_BACKWARD, { dy, u, hPrev, gates, hn, mask }, { reverse }) as tf.Tensor[];
+/**
+ * A whole sequence as one differentiable operation: one kernel call forward, one backward.
+ * LSTM inputs [xw, wh, h0, c0, mask] -> packed [T+2, B, H] (outputs, final h, final c);
+ * GRU inputs [xw, u, bRec, h0, mask] -> packed [T+1, B, H] (outputs, final h). The mask gets no gradient.
+ */
+export function nativeSequence(cell: 'lstm' | 'gru', inputs: tf.Tensor[], reverse: boolean): tf.Tensor3D {
+  const names = SEQUENCE_INPUTS[cell];
+  const [forwardKernel, backwardKernel] = cell === 'lstm' ? [LSTM_FORWARD, LSTM_BACKWARD] : [GRU_FORWARD, GRU_BACKWARD];
+  const op = tf.customGrad(((...args: unknown[]) => {
+    const ins = args.slice(0, names.length) as tf.Tensor[];
+    const save = args[names.length] as tf.GradSaveFunc;
+    const named = Object.fromEntries(names.map((n, i) => [n, ins[i]]));
+    const [packed, ...saved] = tf.engine().runKernel(forwardKernel, named, { reverse }) as tf.Tensor[];
+    const recurrent = ins[1];
+    const mask = ins[names.length - 1];
+    save([recurrent, mask, ...saved]);
+    return {
+      value: packed,
+      gradFunc: (dy: tf.Tensor, s: tf.Tensor[]) => {
+        const backInputs: Record<string, tf.Tensor> = { dy, [names[1]]: s[0], mask: s[1] };
+        SAVED[cell].forEach((n, i) => { backInputs[n] = s[2 + i]; });
+        const grads = tf.engine().runKernel(backwardKernel, backInputs, { reverse }) as tf.Tensor[];
+        return [...grads, tf.zerosLike(s[1])];
+      },
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return op(...inputs) as tf.Tensor3D;
 }
 
 /** One kernel: the addon method, its inputs in the method's order, and its output shapes. */
