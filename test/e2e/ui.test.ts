@@ -114,7 +114,10 @@ test('the packaged extension in code-server, used through the UI', { timeout: 30
 
   const big = Array.from({ length: 5000 }, (_, i) => ['alpha', 'window', 'garden', 'teacher', 'mountain'][i % 5]! + String.fromCharCode(97 + (i % 26))).join('\n');
   const pairs = readFileSync(join(ROOT, 'samples', 'g2p-sample.tsv'), 'utf8').split('\n').slice(0, 600).join('\n');
-  const ws = makeWorkspace(server.dir, { 'words.txt': WORDS.join('\n') + '\n', 'big.txt': big + '\n', 'pairs.tsv': pairs + '\n' });
+  // Long enough that a beam-64 translation is still running when Cancel is clicked, however fast decoding gets
+  // (5,000 lines take ~1-2 s with the native kernels).
+  const huge = Array.from({ length: 60_000 }, (_, i) => ['river', 'window', 'garden', 'teacher', 'mountain', 'yellow'][i % 6]! + String.fromCharCode(97 + (i % 26)) + String.fromCharCode(97 + (Math.floor(i / 26) % 26))).join('\n');
+  const ws = makeWorkspace(server.dir, { 'words.txt': WORDS.join('\n') + '\n', 'big.txt': big + '\n', 'huge.txt': huge + '\n', 'pairs.tsv': pairs + '\n' });
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   const t0 = Date.now();
   await page.goto(`${server.url}/?folder=${encodeURIComponent(ws)}`);
@@ -264,10 +267,12 @@ test('the packaged extension in code-server, used through the UI', { timeout: 30
     await page.keyboard.press('Control+Z');
     await page.waitForTimeout(300);
     assert.deepEqual(await topLines(page), before, 'one undo restores it');
+    await openFile(page, 'huge.txt');
+    const hugeBefore = await topLines(page);
     await focusEditor(page);
     await page.keyboard.press('Control+A');
     await runCommand(page, 'Seq2Seq: Translate Selection');
-    const toast = await notification(page, /Translating 5000 lines/, 30_000);
+    const toast = await notification(page, /Translating 60000 lines/, 30_000);
     await toast.hover();
     await toast.getByRole('button', { name: 'Cancel' }).click({ timeout: 5_000 });
     const cancelled = Date.now();
@@ -275,7 +280,7 @@ test('the packaged extension in code-server, used through the UI', { timeout: 30
     await waitForStatus(page, /^(?!.*Translating)/, 10_000);
     t.diagnostic(`cancel took effect in ${Date.now() - cancelled} ms`);
     await page.waitForTimeout(500);
-    assert.deepEqual(await topLines(page), before, 'a cancelled translation leaves the text as it was');
+    assert.deepEqual(await topLines(page), hugeBefore, 'a cancelled translation leaves the text as it was');
   }));
 
   await t.test('a killed model process is reported in plain words and restarts on the next request', onFailureScreenshot(page, 'a killed model process is reported in plain words and restarts on the next request', async () => {
