@@ -285,11 +285,11 @@ test('the packaged extension in code-server, used through the UI', { timeout: 30
 
   await t.test('a killed model process is reported in plain words and restarts on the next request', onFailureScreenshot(page, 'a killed model process is reported in plain words and restarts on the next request', async () => {
     await runCommand(page, 'Notifications: Clear All Notifications');
-    await openFile(page, 'big.txt');
+    await openFile(page, 'huge.txt'); // long enough to still be translating when the process is killed
     await focusEditor(page);
     await page.keyboard.press('Control+A');
     await runCommand(page, 'Seq2Seq: Translate Selection');
-    await notification(page, /Translating 5000 lines/, 30_000);
+    await notification(page, /Translating 60000 lines/, 30_000);
     const pid = workerPid(server.extensionsDir, 'run');
     assert.ok(pid, 'the run worker is visible in ps');
     process.kill(pid, 'SIGKILL');
