@@ -26,8 +26,8 @@ const nodeCommon = {
 const builds = [
   { ...nodeCommon, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: 'dist' },
   { ...nodeCommon, entryPoints: { worker: 'src/worker/worker.ts' }, outdir: 'dist' },
-  // The second training thread (see src/model/gradientReplica.ts), started by the worker and the CLI.
-  { ...nodeCommon, entryPoints: { replica: 'src/model/replicaThread.ts' }, outdir: 'dist' },
+  // The second training thread (see src/model/acceleration/gradientReplica.ts), started by the worker and the CLI.
+  { ...nodeCommon, entryPoints: { replica: 'src/model/acceleration/replicaThread.ts' }, outdir: 'dist' },
   { ...nodeCommon, entryPoints: { cli: 'src/cli.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
   {
     bundle: true,

@@ -1,6 +1,6 @@
 /**
  * `npx tsx bench/kernels.ts`: what the default backend's kernels cost at the shapes of the benchmarked
- * LSTM (B 64, H 256, 4H 1024, T 16), with the engine's kernel fixes registered (src/model/wasmKernels.ts),
+ * LSTM (B 64, H 256, 4H 1024, T 16), with the engine's kernel fixes registered (src/model/acceleration/wasmKernels.ts),
  * to show where a training step's time goes. Prints figures only.
  *
  * It found that @tensorflow/tfjs-backend-wasm 4.22's `Slice` (used by `Unpack` = tf.unstack and
@@ -9,7 +9,7 @@
  * versions since d72712f. The tf.unstack / tf.split lines below show whether that fix is active.
  */
 import { performance } from 'node:perf_hooks';
-import { initBackend, tf } from '../src/model/backend';
+import { initBackend, tf } from '../src/model/acceleration/backend';
 
 function time(label: string, fn: () => void, reps: number, flops = 0): void {
   for (let i = 0; i < 3; i++) fn();

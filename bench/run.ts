@@ -16,9 +16,9 @@
  * burst of load from another job hits both sides alike. Each run is its own process, so peak RSS is the
  * peak of that run. Figures are printed, never asserted.
  *
- * Ours uses the engine's real code paths: makeBatches/trainOnBatch (src/model/train.ts: the step the
+ * Ours uses the engine's real code paths: makeBatches/trainOnBatch (src/model/training/train.ts: the step the
  * training loop takes, split across a gradient replica thread when 2 threads are asked for) for
- * training, translate() (src/model/translate.ts -> search.ts decodeBatch) for decoding, loadModel for
+ * training, translate() (src/model/decoding/translate.ts -> search.ts decodeBatch) for decoding, loadModel for
  * loading, and dist/worker.js over IPC for worker start-up and interactive latency.
  */
 import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -27,7 +27,7 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
-import type { BackendPreference } from '../src/model/backend';
+import type { BackendPreference } from '../src/model/acceleration/backend';
 
 const ROOT = resolve(__dirname, '..');
 const DATA_DIR = resolve(ROOT, '..', 'shared', 'data', 'cmudict-g2p');
@@ -146,16 +146,16 @@ interface TrainResult {
 }
 
 async function childTrain(f: Flags): Promise<void> {
-  const { initBackend, nativeKernelsStatus, tf } = await import('../src/model/backend');
+  const { initBackend, nativeKernelsStatus, tf } = await import('../src/model/acceleration/backend');
   const { DEFAULT_SETTINGS, mergeSettings, validateSettings } = await import('../src/model/config');
-  const { makeBatches, padBatch, readPairs } = await import('../src/model/data');
-  const { Adam } = await import('../src/model/optimizer');
-  const { BOS, EOS, Seq2SeqModel } = await import('../src/model/seq2seq');
-  const { Vocabulary } = await import('../src/model/tokenizer');
-  const { trainOnBatch, trainStep } = await import('../src/model/train');
-  const { GradientReplica } = await import('../src/model/gradientReplica');
-  const { saveModel } = await import('../src/model/store');
-  const { blasThreads } = await import('../src/model/nativeAddon');
+  const { makeBatches, padBatch, readPairs } = await import('../src/model/data/data');
+  const { Adam } = await import('../src/model/training/optimizer');
+  const { BOS, EOS, Seq2SeqModel } = await import('../src/model/network/seq2seq');
+  const { Vocabulary } = await import('../src/model/data/tokenizer');
+  const { trainOnBatch, trainStep } = await import('../src/model/training/train');
+  const { GradientReplica } = await import('../src/model/acceleration/gradientReplica');
+  const { saveModel } = await import('../src/model/storage/store');
+  const { blasThreads } = await import('../src/model/acceleration/nativeAddon');
 
   const backend = await initBackend();
   const settings = validateSettings(mergeSettings(DEFAULT_SETTINGS, {
@@ -228,9 +228,9 @@ async function childTrain(f: Flags): Promise<void> {
 }
 
 type ProfileDeps = {
-  tf: typeof import('../src/model/backend').tf;
-  padBatch: typeof import('../src/model/data').padBatch;
-  trainStep: typeof import('../src/model/train').trainStep;
+  tf: typeof import('../src/model/acceleration/backend').tf;
+  padBatch: typeof import('../src/model/data/data').padBatch;
+  trainStep: typeof import('../src/model/training/train').trainStep;
   BOS: number; EOS: number;
 };
 
@@ -239,8 +239,8 @@ type ProfileDeps = {
  * update), the whole step (with Adam and clipping), and the kernels of one whole step by total time.
  */
 async function profileSteps(
-  model: import('../src/model/seq2seq').Seq2SeqModel, optimizer: import('../src/model/optimizer').Adam,
-  examples: import('../src/model/data').Example[], batches: number[][], d: ProfileDeps,
+  model: import('../src/model/network/seq2seq').Seq2SeqModel, optimizer: import('../src/model/training/optimizer').Adam,
+  examples: import('../src/model/data/data').Example[], batches: number[][], d: ProfileDeps,
 ): Promise<unknown> {
   const { tf } = d;
   const names = [...model.params.keys()];
@@ -304,9 +304,9 @@ function readSources(file: string, n: number): string[] {
 }
 
 async function childDecode(f: Flags): Promise<void> {
-  const { initBackend } = await import('../src/model/backend');
-  const { loadModel } = await import('../src/model/store');
-  const { translate } = await import('../src/model/translate');
+  const { initBackend } = await import('../src/model/acceleration/backend');
+  const { loadModel } = await import('../src/model/storage/store');
+  const { translate } = await import('../src/model/decoding/translate');
   if (!f.model) throw new Error('--child decode needs --model DIR');
   const backend = await initBackend();
   const l0 = performance.now();
@@ -342,7 +342,7 @@ async function childDecode(f: Flags): Promise<void> {
   };
   if (f.profile) {
     // Kernels of greedy decoding of one batch of 64 words, and of one line with beam 5.
-    const { tf } = await import('../src/model/backend');
+    const { tf } = await import('../src/model/acceleration/backend');
     const kernels = async (fn: () => Promise<void>) => {
       const info = await tf.profile(fn);
       const by = new Map<string, { calls: number; ms: number }>();

@@ -8,8 +8,8 @@ import { join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { PresetName, SettingsOverrides } from './model/config';
-import type { DecodeOptions } from './model/decodeOptions';
-import type { TrainEvent } from './model/events';
+import type { DecodeOptions } from './model/decoding/decodeOptions';
+import type { TrainEvent } from './model/training/events';
 import { ProgressPrinter } from './cliProgress';
 
 const HELP: Record<string, string> = {
@@ -125,7 +125,7 @@ async function cmdTrain(argv: string[]): Promise<void> {
     source: { kind: oneOfFlag(v['source-tokens'], 'source-tokens', KINDS) ?? bothKinds, lowercase: v.lowercase, maxVocab: numberFlag(v.vocab, 'vocab') },
     target: { kind: oneOfFlag(v['target-tokens'], 'target-tokens', KINDS) ?? bothKinds, lowercase: v.lowercase, maxVocab: numberFlag(v.vocab, 'vocab') },
   };
-  const { trainModel } = await import('./model/train');
+  const { trainModel } = await import('./model/training/train');
   const printer = new ProgressPrinter(process.stderr, !!v.quiet);
   const eventsFile = v['events-jsonl'];
   if (eventsFile) writeFileSync(eventsFile, '');
@@ -152,7 +152,7 @@ async function cmdTrain(argv: string[]): Promise<void> {
   process.off('SIGTERM', onSigint);
   if (v.json) {
     console.log(JSON.stringify({
-      backend: (await import('./model/backend')).backendName(), threads, reason: end.reason, model: resolve(end.modelDir),
+      backend: (await import('./model/acceleration/backend')).backendName(), threads, reason: end.reason, model: resolve(end.modelDir),
       steps: end.steps, epochs: end.epochs, elapsed_s: end.elapsedMs / 1000, samples_per_s: end.samplesPerSec,
       target_tokens_per_s: end.targetTokensPerSec, best_dev: end.bestDev,
     }));
@@ -171,8 +171,8 @@ async function cmdTranslate(argv: string[]): Promise<void> {
   if (v.help) { console.log(HELP.translate); return; }
   if (!v.model) throw new UsageError('translate needs --model DIR');
   const decode = decodeFrom(v);
-  const { loadModel } = await import('./model/store');
-  const { translate } = await import('./model/translate');
+  const { loadModel } = await import('./model/storage/store');
+  const { translate } = await import('./model/decoding/translate');
   const model = await loadModel(v.model);
   const lines = await readInputLines(v.input);
   const out = await translate(model, lines, decode);
@@ -189,10 +189,10 @@ async function cmdEval(argv: string[]): Promise<void> {
   const { values: v } = parseArgs({ args: argv, strict: true, options: { model: { type: 'string' }, data: { type: 'string' }, json: { type: 'boolean' }, limit: { type: 'string' }, help: { type: 'boolean' }, ...DECODE_FLAGS } });
   if (v.help) { console.log(HELP.eval); return; }
   if (!v.model || !v.data) throw new UsageError('eval needs --model DIR and --data FILE');
-  const { loadModel } = await import('./model/store');
-  const { readPairs } = await import('./model/data');
-  const { evaluatePairs } = await import('./model/evaluate');
-  const { resolveDecodeOptions } = await import('./model/translate');
+  const { loadModel } = await import('./model/storage/store');
+  const { readPairs } = await import('./model/data/data');
+  const { evaluatePairs } = await import('./model/training/evaluate');
+  const { resolveDecodeOptions } = await import('./model/decoding/translate');
   const model = await loadModel(v.model);
   let { pairs } = await readPairs(v.data);
   const limit = numberFlag(v.limit, 'limit');
@@ -216,8 +216,8 @@ async function cmdGenerate(argv: string[]): Promise<void> {
   if (v.help) { console.log(HELP.generate); return; }
   if (!v.model) throw new UsageError('generate needs --model DIR');
   const prompt = v.prompt ?? (await readInputLines(undefined)).join('\n');
-  const { loadModel } = await import('./model/store');
-  const { generate } = await import('./model/translate');
+  const { loadModel } = await import('./model/storage/store');
+  const { generate } = await import('./model/decoding/translate');
   const model = await loadModel(v.model);
   process.stdout.write(prompt);
   await generate(model, prompt, { ...decodeFrom(v), strategy: 'sample' }, numberFlag(v['max-tokens'], 'max-tokens') ?? 200, (t) => process.stdout.write(t));
@@ -238,8 +238,8 @@ async function cmdDemo(argv: string[]): Promise<void> {
   console.log(`Training a grapheme-to-phoneme model on the built-in sample (${sampleDataPath()}) for ${minutes} minute(s)...`);
   await cmdTrain(['--data', sampleDataPath(), '--out', out, '--preset', 'fast', '--minutes', String(minutes), '--epochs', '100', '--patience', '0']);
   const words = ['hello', 'world', 'translation', 'keyboard', 'sunshine'];
-  const { loadModel } = await import('./model/store');
-  const { translate } = await import('./model/translate');
+  const { loadModel } = await import('./model/storage/store');
+  const { translate } = await import('./model/decoding/translate');
   const model = await loadModel(out);
   const greedy = await translate(model, words, { strategy: 'greedy' });
   const beam = await translate(model, words, { strategy: 'beam', beamSize: 5, nBest: 3 });
@@ -261,7 +261,7 @@ async function main(): Promise<void> {
     case 'generate': return cmdGenerate(rest);
     case 'demo': return cmdDemo(rest);
     case 'info': {
-      const { initBackend, nativeKernelsStatus } = await import('./model/backend');
+      const { initBackend, nativeKernelsStatus } = await import('./model/acceleration/backend');
       const backend = await initBackend();
       console.log(`backend: ${backend}`);
       if (backend === 'wasm') {

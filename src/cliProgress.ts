@@ -1,5 +1,5 @@
 /** The CLI's view of a training run: a progress bar on a terminal, plain lines otherwise. */
-import type { TrainEvent } from './model/events';
+import type { TrainEvent } from './model/training/events';
 
 export function formatDuration(ms: number): string {
   if (!Number.isFinite(ms)) return '--:--';

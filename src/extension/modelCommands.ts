@@ -3,7 +3,7 @@
  * `{ name }` (or a folder) argument instead of asking.
  */
 import * as vscode from 'vscode';
-import type { ModelSummary } from '../model/modelSummary';
+import type { ModelSummary } from '../model/storage/modelSummary';
 import { folderName } from './modelStore';
 import type { Services } from './services';
 

@@ -6,9 +6,9 @@
 import * as vscode from 'vscode';
 import { cpSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { listModels, readModelSummary } from '../model/modelFolder';
-import { importKerasModel, isKerasLayersFolder } from '../model/kerasImport';
-import type { ModelSummary } from '../model/modelSummary';
+import { listModels, readModelSummary } from '../model/storage/modelFolder';
+import { importKerasModel, isKerasLayersFolder } from '../model/storage/kerasImport';
+import type { ModelSummary } from '../model/storage/modelSummary';
 import { isValidModelName } from '../protocol/webview';
 import * as settings from './settings';
 

@@ -1,6 +1,6 @@
 /** What the commands and the panel share: created once in `activate`, passed to each. */
 import * as vscode from 'vscode';
-import type { ModelSummary } from '../model/modelSummary';
+import type { ModelSummary } from '../model/storage/modelSummary';
 import type { ModelStore } from './modelStore';
 import type { StatusBar } from './statusBar';
 import type { TrainingController } from './training';

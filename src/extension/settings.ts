@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { PresetName, SettingsOverrides } from '../model/config';
-import { DEFAULT_DECODE, type DecodeOptions, type DecodeStrategy } from '../model/decodeOptions';
+import { DEFAULT_DECODE, type DecodeOptions, type DecodeStrategy } from '../model/decoding/decodeOptions';
 
 export type OutputPlacement = 'replace' | 'below' | 'newDocument';
 export type BackendSetting = 'auto' | 'tfjs-node' | 'wasm' | 'cpu';

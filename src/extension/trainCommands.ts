@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import { existsSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import type { PresetName, SettingsOverrides } from '../model/config';
-import type { TrainEndEvent } from '../model/events';
+import type { TrainEndEvent } from '../model/training/events';
 import { SAMPLE_DATA } from '../protocol/webview';
 import { DATA_EXTENSIONS, guessTask, isDataFile } from './dataFiles';
 import * as settings from './settings';

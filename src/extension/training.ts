@@ -6,8 +6,8 @@
  */
 import * as vscode from 'vscode';
 import type { PresetName, SettingsOverrides } from '../model/config';
-import type { TrainEndEvent, TrainEpochEvent, TrainEvent, TrainStepEvent } from '../model/events';
-import { readConfig } from '../model/modelFolder';
+import type { TrainEndEvent, TrainEpochEvent, TrainEvent, TrainStepEvent } from '../model/training/events';
+import { readConfig } from '../model/storage/modelFolder';
 import type { TrainingSnapshot } from '../protocol/webview';
 import type { ModelStore } from './modelStore';
 import { WorkerError, type WorkerExit } from './workerClient';

@@ -5,7 +5,7 @@
  * original. Large selections show a cancellable progress notification.
  */
 import * as vscode from 'vscode';
-import type { Hypothesis } from '../model/decodeOptions';
+import type { Hypothesis } from '../model/decoding/decodeOptions';
 import * as settings from './settings';
 import { splitSelections } from './textLines';
 import { WorkerError } from './workerClient';

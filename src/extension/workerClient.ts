@@ -6,7 +6,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import type { TrainEvent } from '../model/events';
+import type { TrainEvent } from '../model/training/events';
 import { parseWorkerMessage, type WorkerInfo, type WorkerMessage, type WorkerRequest, type WorkerResults } from '../protocol/worker';
 
 export interface Logger {

@@ -1,10 +1,10 @@
 /** The engine's public surface, used by the worker and the CLI. */
-export { initBackend, backendName, type BackendPreference } from './backend';
-export { trainModel, resolveSettings, profileDataFile, type TrainOptions } from './train';
-export { loadModel, saveModel } from './store';
-export { translate, generate, CancelledError, resolveDecodeOptions } from './translate';
-export { readModelSummary, listModels, ModelFolderError } from './modelFolder';
-export { DataError, readPairs } from './data';
-export { evaluatePairs } from './evaluate';
-export { Seq2SeqModel } from './seq2seq';
+export { initBackend, backendName, type BackendPreference } from './acceleration/backend';
+export { trainModel, resolveSettings, profileDataFile, type TrainOptions } from './training/train';
+export { loadModel, saveModel } from './storage/store';
+export { translate, generate, CancelledError, resolveDecodeOptions } from './decoding/translate';
+export { readModelSummary, listModels, ModelFolderError } from './storage/modelFolder';
+export { DataError, readPairs } from './data/data';
+export { evaluatePairs } from './training/evaluate';
+export { Seq2SeqModel } from './network/seq2seq';
 export { SettingsError } from './config';

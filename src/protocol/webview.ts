@@ -4,9 +4,9 @@
  * message from the webview with `parseWebviewMessage` before acting on it.
  */
 import type { DataProfile, PresetName, Seq2SeqSettings, SettingsOverrides } from '../model/config';
-import type { Hypothesis } from '../model/decodeOptions';
-import type { TrainEvent } from '../model/events';
-import type { ModelSummary } from '../model/modelSummary';
+import type { Hypothesis } from '../model/decoding/decodeOptions';
+import type { TrainEvent } from '../model/training/events';
+import type { ModelSummary } from '../model/storage/modelSummary';
 import * as v from './validate';
 
 /** A special data-file value meaning "the sample data shipped with the extension". */

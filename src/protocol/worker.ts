@@ -4,9 +4,9 @@
  * (`cancel`), checked by the worker between batches. Both sides validate what they receive.
  */
 import type { DataProfile, PresetName, SettingsOverrides } from '../model/config';
-import type { DecodeOptions, Hypothesis } from '../model/decodeOptions';
-import type { TrainEndEvent, TrainEvent } from '../model/events';
-import type { ModelSummary } from '../model/modelSummary';
+import type { DecodeOptions, Hypothesis } from '../model/decoding/decodeOptions';
+import type { TrainEndEvent, TrainEvent } from '../model/training/events';
+import type { ModelSummary } from '../model/storage/modelSummary';
 import * as v from './validate';
 
 export interface TrainRequest {

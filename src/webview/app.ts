@@ -4,7 +4,7 @@
  * every CHART_INTERVAL_MS), so a fast run cannot flood the page with layout work.
  */
 import { DEFAULT_SETTINGS, type DataProfile } from '../model/config';
-import type { TrainEvent } from '../model/events';
+import type { TrainEvent } from '../model/training/events';
 import { SAMPLE_DATA, type ExtensionToWebview, type PanelState, type WebviewToExtension } from '../protocol/webview';
 import { h } from './dom';
 import { basename } from './format';

@@ -5,9 +5,9 @@
  * (drawn as gaps and shown as a dash).
  */
 import { DEFAULT_SETTINGS, mergeSettings, type DataProfile, type PresetName, type Seq2SeqSettings } from '../model/config';
-import type { Hypothesis } from '../model/decodeOptions';
-import type { TrainEvent } from '../model/events';
-import type { ModelSummary } from '../model/modelSummary';
+import type { Hypothesis } from '../model/decoding/decodeOptions';
+import type { TrainEvent } from '../model/training/events';
+import type { ModelSummary } from '../model/storage/modelSummary';
 import type { ExtensionToWebview, PanelState, TrainingSnapshot } from '../protocol/webview';
 import { isObj, type Obj } from '../protocol/validate';
 

@@ -3,7 +3,7 @@
  * lower is better; text tasks by BLEU and chrF, higher is better. The engine reports all four as
  * percentages (0-100), as it does token accuracy.
  */
-import type { DevMetrics } from '../model/events';
+import type { DevMetrics } from '../model/training/events';
 import { DASH, num } from './format';
 
 export type DevMetricKind = 'bleu' | 'per';

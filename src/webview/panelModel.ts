@@ -1,6 +1,6 @@
 /** Everything the panel shows, in one record; views read it, the app changes it. */
 import type { DataProfile } from '../model/config';
-import type { Hypothesis } from '../model/decodeOptions';
+import type { Hypothesis } from '../model/decoding/decodeOptions';
 import type { PanelState } from '../protocol/webview';
 import type { FormDraft } from './formModel';
 import type { Run } from './run';

@@ -3,7 +3,7 @@
  * section, the curves and the samples draw. Replaying a snapshot and then live events gives the
  * same picture; events already seen (by step or epoch number) are ignored.
  */
-import type { TrainEndEvent, TrainEpochEvent, TrainEvent, TrainStartEvent, TrainStepEvent } from '../model/events';
+import type { TrainEndEvent, TrainEpochEvent, TrainEvent, TrainStartEvent, TrainStepEvent } from '../model/training/events';
 import { SmoothedSeries } from './series';
 
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());

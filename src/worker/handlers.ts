@@ -4,9 +4,9 @@
  * request is served while a model trains (with its own model instance, loaded from the saved folder).
  */
 import { initBackend, trainModel, translate, generate, profileDataFile } from '../model/index';
-import { tfjsVersions } from '../model/backend';
-import { readModelSummary } from '../model/modelFolder';
-import { DEFAULT_DECODE } from '../model/decodeOptions';
+import { tfjsVersions } from '../model/acceleration/backend';
+import { readModelSummary } from '../model/storage/modelFolder';
+import { DEFAULT_DECODE } from '../model/decoding/decodeOptions';
 import type { WorkerInfo, WorkerMessage, WorkerRequest, WorkerResults } from '../protocol/worker';
 import { ModelCache } from './modelCache';
 

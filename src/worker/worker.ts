@@ -7,7 +7,7 @@
 import { parseWorkerRequest, type WorkerMessage, type WorkerRequest } from '../protocol/worker';
 import { isObj } from '../protocol/validate';
 import { Handlers, type BackendPref } from './handlers';
-import { BackendAbortedError, explainBackendError } from '../model/backend';
+import { BackendAbortedError, explainBackendError } from '../model/acceleration/backend';
 
 if (!process.send) {
   console.error('seq2seq worker: must be started with an IPC channel (child_process.fork).');

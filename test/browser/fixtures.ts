@@ -2,9 +2,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_SETTINGS } from '../../src/model/config';
-import type { TrainEvent, TrainEpochEvent, TrainStartEvent, TrainStepEvent } from '../../src/model/events';
-import type { ModelSummary } from '../../src/model/modelSummary';
-import type { Hypothesis } from '../../src/model/decodeOptions';
+import type { TrainEvent, TrainEpochEvent, TrainStartEvent, TrainStepEvent } from '../../src/model/training/events';
+import type { ModelSummary } from '../../src/model/storage/modelSummary';
+import type { Hypothesis } from '../../src/model/decoding/decodeOptions';
 import type { PanelState } from '../../src/protocol/webview';
 
 export function recordedEvents(file = 'train-events.jsonl'): TrainEvent[] {

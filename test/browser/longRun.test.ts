@@ -7,7 +7,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser } from 'playwright-core';
-import type { TrainEvent, TrainEpochEvent, TrainStepEvent } from '../../src/model/events';
+import type { TrainEvent, TrainEpochEvent, TrainStepEvent } from '../../src/model/training/events';
 import { launch, openPanel, skipReason, startServer, type Harness } from './harness';
 import { chartPoints, epochs, panelState, recordedEvents, startOf, steps } from './fixtures';
 

@@ -12,11 +12,11 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TrainEvent } from '../../src/model/events';
-import type { ModelSummary } from '../../src/model/modelSummary';
+import type { TrainEvent } from '../../src/model/training/events';
+import type { ModelSummary } from '../../src/model/storage/modelSummary';
 import type { WorkerMessage, WorkerRequest } from '../../src/protocol/worker';
 import type { SettingsOverrides } from '../../src/model/config';
-import type { Hypothesis } from '../../src/model/decodeOptions';
+import type { Hypothesis } from '../../src/model/decoding/decodeOptions';
 import { DIST, ROOT } from './harness';
 
 const FIXTURES = join(__dirname, 'fixtures');

@@ -1,7 +1,7 @@
 /** For tests of our native kernels: whether they can run here, and what to do when they cannot. */
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { initBackend, nativeKernelsStatus, tf } from '../../src/model/backend';
+import { initBackend, nativeKernelsStatus, tf } from '../../src/model/acceleration/backend';
 
 /**
  * Initialises the backend; true when the kernels (`active()`) run here. Otherwise the test is

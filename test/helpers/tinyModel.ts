@@ -1,8 +1,8 @@
 /** Small real models for tests: built from generated pairs, with random (seeded) weights unless trained. */
-import { initBackend } from '../../src/model/backend';
+import { initBackend } from '../../src/model/acceleration/backend';
 import { DEFAULT_SETTINGS, mergeSettings, type SettingsOverrides } from '../../src/model/config';
-import { Seq2SeqModel } from '../../src/model/seq2seq';
-import { Vocabulary } from '../../src/model/tokenizer';
+import { Seq2SeqModel } from '../../src/model/network/seq2seq';
+import { Vocabulary } from '../../src/model/data/tokenizer';
 
 export async function tinyModel(overrides: SettingsOverrides = {}, sourceTexts = ['abc', 'cab', 'bca'], targetTexts = ['xy', 'yx']): Promise<Seq2SeqModel> {
   await initBackend();

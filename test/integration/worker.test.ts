@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fork } from 'node:child_process';
-import type { TrainEvent } from '../../src/model/events';
+import type { TrainEvent } from '../../src/model/training/events';
 import { parseWorkerMessage } from '../../src/protocol/worker';
 import { WorkerClient, WorkerError, type Logger, type WorkerExit } from '../../src/extension/workerClient';
 

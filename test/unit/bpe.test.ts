@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BpeEncoder, learnBpe, WORD_START } from '../../src/model/bpe';
-import { EOS, SPECIALS, UNK, Vocabulary, type VocabularyJSON } from '../../src/model/tokenizer';
+import { BpeEncoder, learnBpe, WORD_START } from '../../src/model/data/bpe';
+import { EOS, SPECIALS, UNK, Vocabulary, type VocabularyJSON } from '../../src/model/data/tokenizer';
 import { DEFAULT_SETTINGS, mergeSettings, settingsErrors } from '../../src/model/config';
 
 const M = WORD_START;
@@ -114,9 +114,9 @@ test('settings accept subword; other kinds are still refused', () => {
 
 test('a model with subword vocabularies computes a finite loss', async () => {
   const { tinyModel } = await import('../helpers/tinyModel');
-  const { padBatch } = await import('../../src/model/data');
-  const { tf } = await import('../../src/model/backend');
-  const { BOS } = await import('../../src/model/tokenizer');
+  const { padBatch } = await import('../../src/model/data/data');
+  const { tf } = await import('../../src/model/acceleration/backend');
+  const { BOS } = await import('../../src/model/data/tokenizer');
   const src = ['the lower house', 'the newest house', 'a wide house'];
   const tgt = ['das untere Haus', 'das neueste Haus', 'ein breites Haus'];
   const model = await tinyModel({ source: subword(40), target: subword(40) }, src, tgt);

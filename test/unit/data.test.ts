@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { DataError, makeBatches, padBatch, readGenerationPairs, readPairs, splitCsvLine, splitDev } from '../../src/model/data';
+import { DataError, makeBatches, padBatch, readGenerationPairs, readPairs, splitCsvLine, splitDev } from '../../src/model/data/data';
 
 const dir = mkdtempSync(join(tmpdir(), 'seq2seq-data-'));
 const file = (name: string, content: string) => { const p = join(dir, name); writeFileSync(p, content); return p; };

@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { tf } from '../../src/model/backend';
-import { padBatch, type Example } from '../../src/model/data';
-import { GradientReplica } from '../../src/model/gradientReplica';
-import { blasThreads, defaultBlasThreads } from '../../src/model/nativeAddon';
-import { Adam } from '../../src/model/optimizer';
-import { BOS, EOS } from '../../src/model/tokenizer';
-import { trainStep, trainStepParallel } from '../../src/model/train';
+import { tf } from '../../src/model/acceleration/backend';
+import { padBatch, type Example } from '../../src/model/data/data';
+import { GradientReplica } from '../../src/model/acceleration/gradientReplica';
+import { blasThreads, defaultBlasThreads } from '../../src/model/acceleration/nativeAddon';
+import { Adam } from '../../src/model/training/optimizer';
+import { BOS, EOS } from '../../src/model/data/tokenizer';
+import { trainStep, trainStepParallel } from '../../src/model/training/train';
 import { reversePairs, tinyModel } from '../helpers/tinyModel';
 
 const lines = reversePairs(40, 3).map((l) => l.split('\t'));

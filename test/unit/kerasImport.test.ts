@@ -7,10 +7,10 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { importKerasModel, isKerasLayersFolder } from '../../src/model/kerasImport';
-import { loadModel, saveModel } from '../../src/model/store';
-import { translate } from '../../src/model/translate';
-import { readModelSummary } from '../../src/model/modelFolder';
+import { importKerasModel, isKerasLayersFolder } from '../../src/model/storage/kerasImport';
+import { loadModel, saveModel } from '../../src/model/storage/store';
+import { translate } from '../../src/model/decoding/translate';
+import { readModelSummary } from '../../src/model/storage/modelFolder';
 import { tinyModel } from '../helpers/tinyModel';
 
 const root = mkdtempSync(join(tmpdir(), 'seq2seq-keras-'));

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { initBackend, tf } from '../../src/model/backend';
-import { runRnn, setFusedLstm, type RnnWeights } from '../../src/model/rnn';
-import { setNativeRnn } from '../../src/model/nativeRnn';
+import { initBackend, tf } from '../../src/model/acceleration/backend';
+import { runRnn, setFusedLstm, type RnnWeights } from '../../src/model/network/rnn';
+import { setNativeRnn } from '../../src/model/acceleration/nativeRnn';
 
 /** The hand-written LSTM backward pass must give the same gradients as autograd on the per-step graph. */
 for (const reverse of [false, true]) {

@@ -1,12 +1,12 @@
 /** Long runs must not grow: no tensor survives a training step or a decoding call. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { tf } from '../../src/model/backend';
-import { padBatch } from '../../src/model/data';
-import { Adam } from '../../src/model/optimizer';
-import { trainStep } from '../../src/model/train';
-import { translate } from '../../src/model/translate';
-import { BOS, EOS } from '../../src/model/tokenizer';
+import { tf } from '../../src/model/acceleration/backend';
+import { padBatch } from '../../src/model/data/data';
+import { Adam } from '../../src/model/training/optimizer';
+import { trainStep } from '../../src/model/training/train';
+import { translate } from '../../src/model/decoding/translate';
+import { BOS, EOS } from '../../src/model/data/tokenizer';
 import { tinyModel } from '../helpers/tinyModel';
 
 for (const cell of ['lstm', 'gru'] as const) {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { corpusBleu, corpusChrf, editDistance, errorRates, tokenize13a } from '../../src/model/metrics';
+import { corpusBleu, corpusChrf, editDistance, errorRates, tokenize13a } from '../../src/model/training/metrics';
 
 test('13a tokenisation splits punctuation but keeps decimal numbers', () => {
   assert.deepEqual(tokenize13a('Hello, world. It costs 3.50$!'), ['Hello', ',', 'world', '.', 'It', 'costs', '3.50', '$', '!']);

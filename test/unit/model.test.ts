@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { tf } from '../../src/model/backend';
-import { padBatch } from '../../src/model/data';
-import { BOS, EOS } from '../../src/model/tokenizer';
+import { tf } from '../../src/model/acceleration/backend';
+import { padBatch } from '../../src/model/data/data';
+import { BOS, EOS } from '../../src/model/data/tokenizer';
 import { tinyModel } from '../helpers/tinyModel';
 import type { CellKind, AttentionKind } from '../../src/model/config';
 
@@ -55,8 +55,8 @@ test('the encoder final state initialises the decoder (no attention: output depe
 
 test('one training step lowers the loss on the same batch, and the loss is the masked mean of -log p', async () => {
   const model = await tinyModel({ model: { attention: 'luong' }, train: { lr: 0.01 } });
-  const { Adam } = await import('../../src/model/optimizer');
-  const { trainStep } = await import('../../src/model/train');
+  const { Adam } = await import('../../src/model/training/optimizer');
+  const { trainStep } = await import('../../src/model/training/train');
   const ex = [{ src: model.source.encode('abc'), tgt: model.target.encode('xy'), line: 1 }];
   const b = padBatch(ex, [0], BOS, EOS);
   // Hand-computed loss: sum of -log p(y_t) from step-by-step decoding over 3 target tokens, divided by 3.

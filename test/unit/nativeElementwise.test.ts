@@ -1,9 +1,9 @@
 /** Native Tanh and dropout masks (wasm backend with our addon) against their definitions. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { tf } from '../../src/model/backend';
-import { dropout } from '../../src/model/dropout';
-import { nativeDropoutActive, nativeDropoutMask } from '../../src/model/nativeElementwise';
+import { tf } from '../../src/model/acceleration/backend';
+import { dropout } from '../../src/model/network/dropout';
+import { nativeDropoutActive, nativeDropoutMask } from '../../src/model/acceleration/nativeElementwise';
 import { nativeKernelsHere } from '../helpers/nativeKernels';
 
 test('Tanh: within 1e-6 of Math.tanh over the whole range, with exact signs and limits', async (t) => {

@@ -7,10 +7,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { tf } from '../../src/model/backend';
+import { tf } from '../../src/model/acceleration/backend';
 import { nativeKernelsHere } from '../helpers/nativeKernels';
-import { runRnn, type RnnWeights } from '../../src/model/rnn';
-import { nativeRnnActive, setNativeRnn } from '../../src/model/nativeRnn';
+import { runRnn, type RnnWeights } from '../../src/model/network/rnn';
+import { nativeRnnActive, setNativeRnn } from '../../src/model/acceleration/nativeRnn';
 import type { CellKind } from '../../src/model/config';
 
 /** Largest |a - b| relative to max(1, max |a|). */

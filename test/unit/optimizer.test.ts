@@ -1,11 +1,11 @@
 /** Adam with clipping by global norm: the native one-kernel update (wasm backend) equals the TF.js ops version. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { tf } from '../../src/model/backend';
+import { tf } from '../../src/model/acceleration/backend';
 import { nativeKernelsHere } from '../helpers/nativeKernels';
-import { Adam } from '../../src/model/optimizer';
-import { nativeAdamActive, setNativeAdam } from '../../src/model/nativeAdam';
-import type { Params } from '../../src/model/params';
+import { Adam } from '../../src/model/training/optimizer';
+import { nativeAdamActive, setNativeAdam } from '../../src/model/acceleration/nativeAdam';
+import type { Params } from '../../src/model/network/params';
 
 function run(native: boolean, clipNorm: number): { norms: number[]; weights: number[][]; moments: number[][] } {
   setNativeAdam(native);

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { tf } from '../../src/model/backend';
-import { DEFAULT_DECODE, type DecodeOptions } from '../../src/model/decodeOptions';
-import { beamDecode, decodeBatch, greedyDecode, lengthPenalty, sampleRow } from '../../src/model/search';
-import { rng } from '../../src/model/data';
-import { BOS, EOS } from '../../src/model/tokenizer';
+import { tf } from '../../src/model/acceleration/backend';
+import { DEFAULT_DECODE, type DecodeOptions } from '../../src/model/decoding/decodeOptions';
+import { beamDecode, decodeBatch, greedyDecode, lengthPenalty, sampleRow } from '../../src/model/decoding/search';
+import { rng } from '../../src/model/data/data';
+import { BOS, EOS } from '../../src/model/data/tokenizer';
 import { tinyModel } from '../helpers/tinyModel';
 
 const opts = (o: Partial<DecodeOptions>): DecodeOptions => ({ ...DEFAULT_DECODE, lengthPenalty: 0, ...o });

@@ -3,11 +3,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, readFileSync, truncateSync, statSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { loadModel, saveModel, loadCheckpoint } from '../../src/model/store';
-import { trainModel } from '../../src/model/train';
-import { translate } from '../../src/model/translate';
-import { listModels, readModelSummary } from '../../src/model/modelFolder';
-import type { TrainEvent } from '../../src/model/events';
+import { loadModel, saveModel, loadCheckpoint } from '../../src/model/storage/store';
+import { trainModel } from '../../src/model/training/train';
+import { translate } from '../../src/model/decoding/translate';
+import { listModels, readModelSummary } from '../../src/model/storage/modelFolder';
+import type { TrainEvent } from '../../src/model/training/events';
 import { reversePairs, tinyModel } from '../helpers/tinyModel';
 
 const root = mkdtempSync(join(tmpdir(), 'seq2seq-store-'));

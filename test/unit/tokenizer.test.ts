@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BOS, DEFAULT_SUBWORD_VOCAB, EOS, PAD, SUBWORD_MIN_PAIRS, UNK, Vocabulary, chooseTokenizerKind, detectTokenizerKind } from '../../src/model/tokenizer';
-import { resolveSettings } from '../../src/model/train';
+import { BOS, DEFAULT_SUBWORD_VOCAB, EOS, PAD, SUBWORD_MIN_PAIRS, UNK, Vocabulary, chooseTokenizerKind, detectTokenizerKind } from '../../src/model/data/tokenizer';
+import { resolveSettings } from '../../src/model/training/train';
 
 test('char tokenizer round-trips text exactly, including spaces, accents and astral characters', () => {
   const texts = ['Grüße, Welt!', '  two  spaces ', 'emoji 🙂 ok', 'tab\there'];

@@ -1,7 +1,7 @@
 /** Our wasm kernel fixes compute exactly what the reference (pure-JS cpu) kernels compute. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { initBackend, tf } from '../../src/model/backend';
+import { initBackend, tf } from '../../src/model/acceleration/backend';
 
 async function onBoth<T>(fn: () => T): Promise<{ wasm: T; cpu: T }> {
   assert.equal(await initBackend(), 'wasm');

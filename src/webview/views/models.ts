@@ -1,5 +1,5 @@
 /** Saved models: task, size, best dev metric, date; make active, resume, export, delete. */
-import type { ModelSummary } from '../../model/modelSummary';
+import type { ModelSummary } from '../../model/storage/modelSummary';
 import type { WebviewToExtension } from '../../protocol/webview';
 import { h, icon, iconButton, replaceChildren } from '../dom';
 import * as f from '../format';

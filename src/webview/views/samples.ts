@@ -1,7 +1,7 @@
 /** Samples after each epoch: dev input, reference and prediction, with the differences marked. */
 import { diff, sides, type DiffPart } from '../diff';
 import { h, icon, replaceChildren } from '../dom';
-import type { SamplePrediction } from '../../model/events';
+import type { SamplePrediction } from '../../model/training/events';
 import type { PanelModel } from '../panelModel';
 
 export class SamplesView {

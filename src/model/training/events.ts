@@ -3,7 +3,7 @@
  * each epoch, then `end`. The training loop calls these as callbacks; the worker forwards them over
  * IPC, the panel draws them, the CLI prints them. Plain JSON data only.
  */
-import type { Seq2SeqSettings } from './config';
+import type { Seq2SeqSettings } from '../config';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu' | string;
 

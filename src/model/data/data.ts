@@ -7,7 +7,7 @@
 import { createReadStream, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { extname } from 'node:path';
-import type { DataReport, SkippedLine } from './events';
+import type { DataReport, SkippedLine } from '../training/events';
 
 export interface Pair { source: string; target: string; /** 1-based line in the file. */ line: number }
 

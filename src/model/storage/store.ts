@@ -6,12 +6,12 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { initBackend, tf } from './backend';
+import { initBackend, tf } from '../acceleration/backend';
 import { writeFileAtomic, writeJsonAtomic } from './atomicFs';
 import { FILES, FORMAT_VERSION, ModelFolderError, readConfig, readJson, readManifestWeights, type ModelConfigFile } from './modelFolder';
-import { paramSpecs, type Params } from './params';
-import { Seq2SeqModel } from './seq2seq';
-import { Vocabulary, type VocabularyJSON } from './tokenizer';
+import { paramSpecs, type Params } from '../network/params';
+import { Seq2SeqModel } from '../network/seq2seq';
+import { Vocabulary, type VocabularyJSON } from '../data/tokenizer';
 
 interface WeightSpec { name: string; shape: number[]; dtype: 'float32' }
 

@@ -2,9 +2,9 @@
  * Gradients of the training loss for one padded batch: the one place `variableGrads` is called, used
  * by the training step on the main thread and by a gradient replica on a second thread alike.
  */
-import { tf } from './backend';
-import type { BatchArrays } from './data';
-import type { Seq2SeqModel } from './seq2seq';
+import { tf } from '../acceleration/backend';
+import type { BatchArrays } from '../data/data';
+import type { Seq2SeqModel } from '../network/seq2seq';
 
 export interface BatchGradients {
   /** Mean loss per real target token of this batch. */

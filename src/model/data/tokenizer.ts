@@ -6,7 +6,7 @@
  * gives back the text with white space normalised (runs collapsed to one space, none at the ends;
  * a "▁" in the input itself comes back as a space). Ids 0-3 are the special tokens.
  */
-import type { TokenizerKind, TokenizerSettings } from './config';
+import type { TokenizerKind, TokenizerSettings } from '../config';
 import { BpeEncoder, learnBpe, WORD_START, type Merge } from './bpe';
 
 export const PAD = 0;

@@ -3,13 +3,13 @@
  * sources and comparing with the references by BLEU, chrF, token error rate (PER) and sequence
  * error rate (WER).
  */
-import { tf } from './backend';
-import { makeBatches, padBatch, type Example, type Pair } from './data';
-import { DEFAULT_DECODE, type DecodeOptions } from './decodeOptions';
+import { tf } from '../acceleration/backend';
+import { makeBatches, padBatch, type Example, type Pair } from '../data/data';
+import { DEFAULT_DECODE, type DecodeOptions } from '../decoding/decodeOptions';
 import type { DevMetrics, SamplePrediction } from './events';
 import { corpusBleu, corpusChrf, errorRates } from './metrics';
-import { decodeBatch } from './search';
-import { BOS, EOS, type Seq2SeqModel } from './seq2seq';
+import { decodeBatch } from '../decoding/search';
+import { BOS, EOS, type Seq2SeqModel } from '../network/seq2seq';
 
 export function teacherForcedScores(model: Seq2SeqModel, examples: Example[], batchSize: number): { loss: number; accuracy: number } {
   let lossSum = 0;

@@ -2,9 +2,9 @@
  * Adam with gradient clipping by global norm, written on tf ops so that its whole state (step count,
  * first and second moments by weight name) can be checkpointed and restored exactly.
  */
-import { tf } from './backend';
-import type { Params } from './params';
-import { nativeAdamActive, nativeAdamUpdate, nativeSumOfSquares } from './nativeAdam';
+import { tf } from '../acceleration/backend';
+import type { Params } from '../network/params';
+import { nativeAdamActive, nativeAdamUpdate, nativeSumOfSquares } from '../acceleration/nativeAdam';
 
 export interface AdamState { step: number; m: Map<string, tf.Variable>; v: Map<string, tf.Variable> }
 

@@ -1,5 +1,5 @@
 /** What the model list shows about one saved model folder, read from its JSON files without TensorFlow. */
-import type { DevMetrics } from './events';
+import type { DevMetrics } from '../training/events';
 
 export interface ModelSummary {
   name: string;

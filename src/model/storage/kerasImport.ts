@@ -9,10 +9,10 @@
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_SETTINGS, mergeSettings, type CellKind } from './config';
+import { DEFAULT_SETTINGS, mergeSettings, type CellKind } from '../config';
 import { writeFileAtomic, writeJsonAtomic } from './atomicFs';
 import { FILES, FORMAT_VERSION, ModelFolderError, readJson, readManifestWeights, type ManifestWeight, type ModelConfigFile } from './modelFolder';
-import type { VocabularyJSON } from './tokenizer';
+import type { VocabularyJSON } from '../data/tokenizer';
 
 interface KerasLayer { class_name: string; name?: string; config: Record<string, unknown>; inbound_nodes?: unknown }
 interface LayersModelJson {

@@ -3,8 +3,8 @@
  * structure (`encoder/l0/fwd/kernel`, `decoder/embedding`, `attention/W_c`, `output/kernel`) and are
  * the names written to the weights manifest.
  */
-import { tf } from './backend';
-import type { ModelSettings } from './config';
+import { tf } from '../acceleration/backend';
+import type { ModelSettings } from '../config';
 import { glorotUniform, orthogonal, recurrentOrthogonal, rng, uniform } from './initializers';
 import { gatesOf, type RnnWeights } from './rnn';
 import type { AttentionWeights } from './attention';

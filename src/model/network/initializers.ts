@@ -3,7 +3,7 @@
  * orthogonal initializer takes seconds per layer on wasm). Keras defaults: Glorot-uniform kernels,
  * orthogonal recurrent kernels, uniform(-0.05, 0.05) embeddings.
  */
-import { rng } from './data';
+import { rng } from '../data/data';
 
 export function glorotUniform(fanIn: number, fanOut: number, random: () => number): Float32Array {
   const limit = Math.sqrt(6 / (fanIn + fanOut));

@@ -5,8 +5,8 @@
  * the decoder RNN over the whole target first and attend in a few large batched matrix multiplies.
  * Padding in the source is masked with a large negative bias before the softmax.
  */
-import { tf } from './backend';
-import type { AttentionKind } from './config';
+import { tf } from '../acceleration/backend';
+import type { AttentionKind } from '../config';
 
 export interface AttentionWeights {
   wa?: tf.Tensor2D; // luong [Hm, H]

@@ -7,11 +7,11 @@
  * Weight layout follows Keras (so Keras-converted weights map one to one): LSTM gates i, f, c, o;
  * GRU gates z, r, h with reset_after (two bias rows: input and recurrent).
  */
-import { tf } from './backend';
-import type { CellKind } from './config';
-import { lstmSequence } from './lstmSequence';
-import { gruSequence } from './gruSequence';
-import { nativeRnnActive } from './nativeRnn';
+import { tf } from '../acceleration/backend';
+import type { CellKind } from '../config';
+import { lstmSequence } from '../acceleration/lstmSequence';
+import { gruSequence } from '../acceleration/gruSequence';
+import { nativeRnnActive } from '../acceleration/nativeRnn';
 
 export interface RnnWeights {
   /** [inputSize, gates*H] */

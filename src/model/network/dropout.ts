@@ -3,8 +3,8 @@
  * does; the mask comes from our native kernel on the wasm backend when it is there (tf.dropout draws
  * its random numbers one by one in JavaScript), else from tf.dropout itself.
  */
-import { tf } from './backend';
-import { nativeDropoutActive, nativeDropoutMask } from './nativeElementwise';
+import { tf } from '../acceleration/backend';
+import { nativeDropoutActive, nativeDropoutMask } from '../acceleration/nativeElementwise';
 
 export function dropout<T extends tf.Tensor>(x: T, rate: number): T {
   if (rate <= 0) return x;

@@ -105,9 +105,9 @@ function moduleDir(): string {
   return typeof __dirname === 'string' ? __dirname : process.cwd();
 }
 
-/** Where our native addon may be: next to the bundle (dist/), or the repository's dist/ when run from source. */
+/** Where our native addon may be: next to the bundle (dist/), or the repository's dist/ when run from source (src/model/acceleration). */
 function nativeAddonDirs(): string[] {
-  return [moduleDir(), join(moduleDir(), '..', 'dist'), join(moduleDir(), '..', '..', 'dist')];
+  return [moduleDir(), join(moduleDir(), '..', '..', '..', 'dist')];
 }
 
 /** Where the .wasm files are: next to the bundle (dist/), or in node_modules when run from source. */

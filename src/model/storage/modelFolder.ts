@@ -12,8 +12,8 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import type { Seq2SeqSettings } from './config';
-import type { DevMetrics, TrainEpochEvent } from './events';
+import type { Seq2SeqSettings } from '../config';
+import type { DevMetrics, TrainEpochEvent } from '../training/events';
 import type { ModelSummary } from './modelSummary';
 
 export const FORMAT_VERSION = 1;

@@ -7,22 +7,22 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { BackendAbortedError, explainBackendError, initBackend, nativeKernelsStatus, tf, type BackendPreference } from './backend';
+import { BackendAbortedError, explainBackendError, initBackend, nativeKernelsStatus, tf, type BackendPreference } from '../acceleration/backend';
 import {
   DEFAULT_SETTINGS, mergeSettings, presetOverrides, validateSettings,
   type DataProfile, type PresetName, type Seq2SeqSettings, type SettingsOverrides, type TokenizerKind, type TokenizerSettings,
-} from './config';
-import { DataError, makeBatches, padBatch, readGenerationPairs, readPairs, splitDev, type BatchArrays, type Example, type Pair } from './data';
+} from '../config';
+import { DataError, makeBatches, padBatch, readGenerationPairs, readPairs, splitDev, type BatchArrays, type Example, type Pair } from '../data/data';
 import { evaluatePairs } from './evaluate';
 import type { DataReport, DevMetrics, SkippedLine, TrainEndEvent, TrainEndReason, TrainEpochEvent, TrainEvent } from './events';
-import { FILES, readConfig, readMetrics, type MetricsFile } from './modelFolder';
+import { FILES, readConfig, readMetrics, type MetricsFile } from '../storage/modelFolder';
 import { Adam } from './optimizer';
-import { loadCheckpoint, saveCheckpoint, saveModel, saveModelMeta, type CheckpointProgress } from './store';
-import { BOS, EOS, Seq2SeqModel } from './seq2seq';
-import { chooseTokenizerKind, DEFAULT_SUBWORD_VOCAB, detectTokenizerKind, Vocabulary } from './tokenizer';
-import { writeJsonAtomic } from './atomicFs';
+import { loadCheckpoint, saveCheckpoint, saveModel, saveModelMeta, type CheckpointProgress } from '../storage/store';
+import { BOS, EOS, Seq2SeqModel } from '../network/seq2seq';
+import { chooseTokenizerKind, DEFAULT_SUBWORD_VOCAB, detectTokenizerKind, Vocabulary } from '../data/tokenizer';
+import { writeJsonAtomic } from '../storage/atomicFs';
 import { batchGradients } from './gradients';
-import { defaultTrainingThreads, GradientReplica, MIN_ROWS_PER_REPLICA } from './gradientReplica';
+import { defaultTrainingThreads, GradientReplica, MIN_ROWS_PER_REPLICA } from '../acceleration/gradientReplica';
 
 export interface TrainOptions {
   dataFile: string;

@@ -4,7 +4,7 @@
  */
 import { DEFAULT_DECODE, decodeOptionErrors, type DecodeOptions, type Hypothesis } from './decodeOptions';
 import { decodeBatch } from './search';
-import type { Seq2SeqModel } from './seq2seq';
+import type { Seq2SeqModel } from '../network/seq2seq';
 
 export class CancelledError extends Error {
   constructor() { super('cancelled'); this.name = 'CancelledError'; }

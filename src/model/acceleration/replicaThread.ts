@@ -5,10 +5,10 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { explainBackendError, initBackend, tf } from './backend';
-import { batchGradients } from './gradients';
+import { batchGradients } from '../training/gradients';
 import type { ReplicaReply, ReplicaRequest } from './gradientReplica';
-import { Seq2SeqModel } from './seq2seq';
-import { Vocabulary } from './tokenizer';
+import { Seq2SeqModel } from '../network/seq2seq';
+import { Vocabulary } from '../data/tokenizer';
 
 const port = parentPort;
 if (!port) throw new Error('replicaThread.ts runs as a worker thread only');

@@ -3,11 +3,11 @@
  * used in training (teacher forcing, masked loss) and the pieces search needs (encode once, then
  * step the decoder). The encoder's final states really initialise the decoder.
  */
-import { tf } from './backend';
-import type { Seq2SeqSettings } from './config';
+import { tf } from '../acceleration/backend';
+import type { Seq2SeqSettings } from '../config';
 import { prepareMemory, type Memory } from './attention';
-import { BOS, EOS, PAD, type Vocabulary } from './tokenizer';
-import type { BatchArrays } from './data';
+import { BOS, EOS, PAD, type Vocabulary } from '../data/tokenizer';
+import type { BatchArrays } from '../data/data';
 import { encode, type EncoderOutput } from './encoder';
 import { decodeStep, decodeTeacherForced } from './decoder';
 import { maskedCrossEntropy } from './loss';

@@ -3,9 +3,9 @@
  * between layers). Returns the top layer's outputs for attention and every layer's final state,
  * which initialises the matching decoder layer.
  */
-import { tf } from './backend';
+import { tf } from '../acceleration/backend';
 import { dropout } from './dropout';
-import type { ModelSettings } from './config';
+import type { ModelSettings } from '../config';
 import { encoderDirectionSize, get, rnnWeights, type Params } from './params';
 import { runRnn, type RnnState } from './rnn';
 

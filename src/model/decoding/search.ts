@@ -3,12 +3,12 @@
  * seeded), each batched over many inputs. The encoder runs once per batch; the decoder steps all
  * rows together and the choice of next tokens is made in JS on the step's log-probabilities.
  */
-import { tf } from './backend';
-import { rng } from './data';
+import { tf } from '../acceleration/backend';
+import { rng } from '../data/data';
 import type { DecodeOptions, Hypothesis } from './decodeOptions';
-import type { Memory } from './attention';
-import type { RnnState } from './rnn';
-import { BOS, EOS, type Seq2SeqModel } from './seq2seq';
+import type { Memory } from '../network/attention';
+import type { RnnState } from '../network/rnn';
+import { BOS, EOS, type Seq2SeqModel } from '../network/seq2seq';
 
 interface RawHyp { ids: number[]; logProb: number; score: number }
 

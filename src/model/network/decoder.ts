@@ -3,13 +3,13 @@
  * optional attention over the encoder outputs, and the output projection to target-vocabulary logits.
  * `decodeTeacherForced` runs a whole target sequence (training); `decodeStep` one step for search.
  */
-import { tf } from './backend';
+import { tf } from '../acceleration/backend';
 import { dropout } from './dropout';
-import type { ModelSettings } from './config';
+import type { ModelSettings } from '../config';
 import { attend, type Memory } from './attention';
 import { attentionWeights, get, rnnWeights, type Params } from './params';
 import { projectInputs, rnnStep, runRnn, type RnnState } from './rnn';
-import { nativeRnnActive } from './nativeRnn';
+import { nativeRnnActive } from '../acceleration/nativeRnn';
 
 function outputLogits(params: Params, hidden2d: tf.Tensor2D): tf.Tensor2D {
   return tf.add(tf.matMul(hidden2d, get(params, 'output/kernel') as unknown as tf.Tensor2D), get(params, 'output/bias')) as tf.Tensor2D;

@@ -15,10 +15,10 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { BackendPreference } from './backend';
 import { setBlasThreads } from './nativeAddon';
-import type { Seq2SeqSettings } from './config';
-import type { BatchArrays } from './data';
-import type { Seq2SeqModel } from './seq2seq';
-import type { VocabularyJSON } from './tokenizer';
+import type { Seq2SeqSettings } from '../config';
+import type { BatchArrays } from '../data/data';
+import type { Seq2SeqModel } from '../network/seq2seq';
+import type { VocabularyJSON } from '../data/tokenizer';
 
 export type ReplicaRequest =
   | { kind: 'init'; backend: BackendPreference; settings: Seq2SeqSettings; source: VocabularyJSON; target: VocabularyJSON; shapes: number[][] }
