@@ -8,6 +8,8 @@ export type CellKind = 'lstm' | 'gru';
 export type AttentionKind = 'none' | 'luong' | 'bahdanau';
 export type TokenizerKind = 'char' | 'word' | 'subword';
 export type PresetName = 'fast' | 'balanced' | 'accurate';
+/** Pairs (translate a source into a target) or text generation (continue a text). */
+export type TaskKind = 'pairs' | 'generate';
 
 export interface TokenizerSettings {
   kind: TokenizerKind;

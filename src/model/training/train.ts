@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { BackendAbortedError, explainBackendError, initBackend, nativeKernelsStatus, tf, type BackendPreference } from '../acceleration/backend';
 import {
   DEFAULT_SETTINGS, mergeSettings, presetOverrides, validateSettings,
-  type DataProfile, type PresetName, type Seq2SeqSettings, type SettingsOverrides, type TokenizerKind, type TokenizerSettings,
+  type DataProfile, type PresetName, type TaskKind, type Seq2SeqSettings, type SettingsOverrides, type TokenizerKind, type TokenizerSettings,
 } from '../config';
 import { DataError, makeBatches, padBatch, readGenerationPairs, readPairs, splitDev, type BatchArrays, type Example, type Pair } from '../data/data';
 import { evaluatePairs } from './evaluate';
@@ -21,24 +21,12 @@ import { loadCheckpoint, saveCheckpoint, saveModel, saveModelMeta, type Checkpoi
 import { BOS, EOS, Seq2SeqModel } from '../network/seq2seq';
 import { chooseTokenizerKind, DEFAULT_SUBWORD_VOCAB, detectTokenizerKind, Vocabulary } from '../data/tokenizer';
 import { writeJsonAtomic } from '../storage/atomicFs';
+import type { TrainOptions } from './options';
+
+export type { TrainOptions };
 import { batchGradients } from './gradients';
 import { defaultTrainingThreads, GradientReplica, MIN_ROWS_PER_REPLICA } from '../acceleration/gradientReplica';
 
-export interface TrainOptions {
-  dataFile: string;
-  devFile?: string;
-  modelDir: string;
-  preset?: PresetName;
-  settings?: SettingsOverrides;
-  resume: boolean;
-  task?: 'pairs' | 'generate';
-  /** Minutes between mid-epoch checkpoints (crash safety). */
-  checkpointMinutes?: number;
-  /** Dev pairs decoded for BLEU/PER after each epoch (all dev pairs are used for loss). */
-  maxDevDecode?: number;
-  /** Threads computing gradients (1 or 2); by default 2 where there are two cores and the backend is single-threaded. */
-  threads?: number;
-}
 
 export type TrainEventHandler = (e: TrainEvent) => void;
 
@@ -77,7 +65,7 @@ export function profilePairs(pairs: Pair[], overrides?: SettingsOverrides): { pr
 }
 
 /** The profile of a data file, for showing what a preset will pick before training starts. */
-export async function profileDataFile(file: string, task: 'pairs' | 'generate' = 'pairs'): Promise<DataProfile> {
+export async function profileDataFile(file: string, task: TaskKind = 'pairs'): Promise<DataProfile> {
   const read = task === 'generate' ? await readGenerationPairs(file) : await readPairs(file);
   return profilePairs(read.pairs).profile;
 }
