@@ -19,6 +19,8 @@ import type { Seq2SeqSettings } from '../config';
 import type { BatchArrays } from '../data/data';
 import type { Seq2SeqModel } from '../network/seq2seq';
 import type { VocabularyJSON } from '../data/tokenizer';
+import { batchGradients, type BatchGradients } from '../training/gradients';
+import { tf } from './backend';
 
 export type ReplicaRequest =
   | { kind: 'init'; backend: BackendPreference; settings: Seq2SeqSettings; source: VocabularyJSON; target: VocabularyJSON; shapes: number[][] }
@@ -106,6 +108,32 @@ export class GradientReplica {
     });
   }
 
+  /**
+   * The gradients of a batch split in two: `mine` computed here while the replica computes `theirs`
+   * with the same weights. Combined weighted by target tokens, they are the gradients of the whole
+   * batch's mean loss, so a step with them equals a step on the whole batch. Caller disposes them.
+   */
+  async splitBatchGradients(model: Seq2SeqModel, mine: BatchArrays, theirs: BatchArrays): Promise<BatchGradients> {
+    const targetTokens = theirs.targetTokens;
+    const remote = this.gradients([...model.params.values()].map((v) => ownedFloats(v)), theirs);
+    let local: BatchGradients | null = null;
+    try {
+      local = batchGradients(model, mine);
+      const r = await remote;
+      const w1 = mine.targetTokens / (mine.targetTokens + targetTokens);
+      const w2 = targetTokens / (mine.targetTokens + targetTokens);
+      const grads = new Map<string, tf.Tensor>();
+      [...model.params.keys()].forEach((name, i) => {
+        const g1 = local!.grads.get(name)!;
+        grads.set(name, tf.tidy(() => tf.add(tf.mul(g1, w1), tf.mul(tf.tensor(r.grads[i], g1.shape), w2))));
+      });
+      return { loss: local.loss * w1 + r.loss * w2, correct: local.correct + r.correct, grads };
+    } finally {
+      if (local) for (const g of local.grads.values()) g.dispose();
+      else remote.catch(() => { /* the local error is the one reported */ });
+    }
+  }
+
   private onReply(msg: ReplicaReply): void {
     const p = this.pending;
     if (msg.kind === 'error') { this.fail(new Error(msg.message)); return; }
@@ -130,4 +158,10 @@ export class GradientReplica {
     this.failure ??= new Error('the training thread was closed');
     await this.worker.terminate();
   }
+}
+
+/** A tensor's values in a buffer of their own (safe to transfer to another thread). */
+function ownedFloats(t: tf.Tensor): Float32Array {
+  const a = t.dataSync() as Float32Array;
+  return a.byteOffset === 0 && a.byteLength === a.buffer.byteLength && tf.getBackend() === 'wasm' ? a : a.slice();
 }

@@ -1,0 +1,187 @@
+/**
+ * One training run in progress: the epochs of steps, the work at the end of each epoch (dev
+ * evaluation, best model, learning-rate plateau, checkpoint, metrics) and the one way a checkpoint
+ * is written. Built from a RunSetup by trainModel; every number that resume needs lives in
+ * `progress`, which the checkpoint stores.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeBatches } from '../data/data';
+import { FILES } from '../storage/modelFolder';
+import { saveCheckpoint, saveModel, saveModelMeta } from '../storage/store';
+import { writeJsonAtomic } from '../storage/atomicFs';
+import type { GradientReplica } from '../acceleration/gradientReplica';
+import { evaluatePairs } from './evaluate';
+import type { DevMetrics, TrainEndReason, TrainEpochEvent, TrainEvent } from './events';
+import type { TrainOptions } from './options';
+import { encodeExamples, type DevMetricKind, type RunSetup } from './setup';
+import { trainOnBatch } from './steps';
+
+const yieldToEventLoop = () => new Promise<void>((r) => setImmediate(r));
+
+/** The score the best model is chosen by: the task's metric decides; dev loss breaks ties (e.g. two perfect epochs). */
+function devScore(metric: DevMetricKind, dev: DevMetrics | null, trainLoss: number): number {
+  if (!dev) return -trainLoss;
+  return (metric === 'per' ? -(dev.per + dev.wer / 10) : dev.bleu + dev.chrf / 10) - dev.loss * 1e-3;
+}
+
+/** Sums over the steps of one epoch. */
+interface EpochTotals { lossSum: number; correctSum: number; tokenSum: number; complete: boolean }
+
+export class TrainingRun {
+  reason: TrainEndReason = 'completed';
+  bestDev: DevMetrics | null;
+  samplesDone = 0;
+  tokensDone = 0;
+  private stepsThisRun = 0;
+  readonly runStart = Date.now();
+  private lastCheckpoint = Date.now();
+  private readonly elapsedBefore: number;
+  private readonly budgetMs: number;
+  private readonly checkpointEveryMs: number;
+  readonly stepsPerEpoch: number;
+
+  constructor(
+    readonly s: RunSetup, private readonly opts: TrainOptions, readonly replica: GradientReplica | null,
+    private readonly onEvent: (e: TrainEvent) => void, private readonly signal?: AbortSignal,
+  ) {
+    const t = s.settings.train;
+    this.bestDev = s.metricsFile.best?.dev ?? null;
+    this.elapsedBefore = s.progress.elapsedMs;
+    this.budgetMs = t.minutes > 0 ? t.minutes * 60_000 : Infinity;
+    this.checkpointEveryMs = (opts.checkpointMinutes ?? 1) * 60_000;
+    this.stepsPerEpoch = Math.ceil(s.examples.length / t.batch);
+    mkdirSync(s.modelDir, { recursive: true });
+    if (!s.resuming) saveModelMeta(s.model, s.modelDir, s.saveInfo);
+  }
+
+  elapsed(): number { return this.elapsedBefore + (Date.now() - this.runStart); }
+
+  /** Runs epochs until the last one, the budget, a stop request or early stopping. */
+  async runEpochs(): Promise<void> {
+    const { progress, settings } = this.s;
+    for (let epoch = progress.epoch; epoch < settings.train.epochs; epoch++) {
+      const totals = await this.runEpoch(epoch);
+      if (totals.complete) { progress.epoch = epoch + 1; progress.stepInEpoch = 0; } else { progress.epoch = epoch; }
+      if (totals.tokenSum === 0 && !totals.complete) {
+        // Stopped before any step of this epoch: still checkpoint so resume is exact.
+        this.checkpoint();
+        return;
+      }
+      const { lossSum, correctSum, tokenSum } = totals;
+      this.onEvent(await this.endOfEpoch(epoch + 1, tokenSum ? lossSum / tokenSum : 0, tokenSum ? (100 * correctSum) / tokenSum : 0, totals.complete));
+      if (!totals.complete) return;
+      if (settings.train.patience > 0 && progress.badEpochs >= settings.train.patience) { this.reason = 'early-stopping'; return; }
+    }
+  }
+
+  /** The steps of one epoch (from where a resumed run left off), with a step event every logEvery steps. */
+  private async runEpoch(epoch: number): Promise<EpochTotals> {
+    const { progress, settings, model, optimizer, examples } = this.s;
+    const batches = makeBatches(examples, settings.train.batch, settings.train.seed, epoch);
+    const totals: EpochTotals = { lossSum: 0, correctSum: 0, tokenSum: 0, complete: false };
+    // The window since the previous step event: its speed, and its own mean loss and accuracy.
+    const win = { time: Date.now(), samples: 0, tokens: 0, lossSum: 0, correct: 0 };
+    for (let bi = progress.stepInEpoch; bi < batches.length; bi++) {
+      if (this.signal?.aborted) { this.reason = 'stopped'; return totals; }
+      if (this.elapsed() >= this.budgetMs) { this.reason = 'time-budget'; return totals; }
+      const { b, loss, correct } = await trainOnBatch(model, optimizer, examples, batches[bi], this.replica);
+      progress.step++;
+      progress.stepInEpoch = bi + 1;
+      totals.lossSum += loss * b.targetTokens;
+      totals.correctSum += correct;
+      totals.tokenSum += b.targetTokens;
+      this.samplesDone += b.batch;
+      this.tokensDone += b.targetTokens;
+      this.stepsThisRun++;
+      win.samples += b.batch; win.tokens += b.targetTokens; win.lossSum += loss * b.targetTokens; win.correct += correct;
+      if (progress.step % settings.train.logEvery === 0 || bi === batches.length - 1) {
+        this.stepEvent(epoch, bi, win);
+        Object.assign(win, { time: Date.now(), samples: 0, tokens: 0, lossSum: 0, correct: 0 });
+      }
+      if (Date.now() - this.lastCheckpoint > this.checkpointEveryMs) await this.midEpochCheckpoint(epoch);
+      await yieldToEventLoop();
+    }
+    totals.complete = true;
+    return totals;
+  }
+
+  private stepEvent(epoch: number, bi: number, win: { time: number; samples: number; tokens: number; lossSum: number; correct: number }): void {
+    const { progress, settings, optimizer } = this.s;
+    const secs = Math.max(1e-3, (Date.now() - win.time) / 1000);
+    // ETA from the whole run's pace, which includes dev evaluation and checkpoints.
+    const msPerStep = (Date.now() - this.runStart) / this.stepsThisRun;
+    const remainingSteps = (settings.train.epochs - epoch) * this.stepsPerEpoch - (bi + 1);
+    const etaMs = Math.min(Number.isFinite(this.budgetMs) ? this.budgetMs - this.elapsed() : Infinity, remainingSteps * msPerStep);
+    this.onEvent({
+      kind: 'step', epoch: epoch + 1, step: progress.step, stepInEpoch: bi + 1, stepsPerEpoch: this.stepsPerEpoch,
+      loss: win.tokens ? win.lossSum / win.tokens : 0, accuracy: win.tokens ? (100 * win.correct) / win.tokens : 0, lr: optimizer.lr,
+      samplesPerSec: win.samples / secs, targetTokensPerSec: win.tokens / secs,
+      elapsedMs: this.elapsed(), etaMs: Math.max(0, etaMs), memoryMB: Math.round(process.memoryUsage().rss / 1048576),
+    });
+  }
+
+  private async midEpochCheckpoint(epoch: number): Promise<void> {
+    const { progress, model, modelDir, saveInfo } = this.s;
+    progress.epoch = epoch;
+    this.checkpoint();
+    // Until the first epoch has been scored, the latest weights are the model: a crash still leaves one to load.
+    if (!existsSync(join(modelDir, FILES.model))) await saveModel(model, modelDir, saveInfo);
+  }
+
+  /** The one way a checkpoint is written: weights, optimizer state and progress, so resume continues at exactly this step. */
+  checkpoint(): void {
+    const { progress, model, optimizer, modelDir } = this.s;
+    progress.elapsedMs = this.elapsed();
+    progress.optimizerStep = optimizer.state.step;
+    saveCheckpoint(modelDir, model, optimizer.namedState(model.params), progress);
+    this.lastCheckpoint = Date.now();
+  }
+
+  /** Dev evaluation, the best model, the learning-rate plateau, a checkpoint and metrics.json. */
+  private async endOfEpoch(epoch: number, trainLoss: number, trainAcc: number, complete: boolean): Promise<TrainEpochEvent> {
+    const { progress, settings, model, optimizer, modelDir, saveInfo, metricsFile, devExamples } = this.s;
+    const devSubset = this.s.devKept.slice(0, this.opts.maxDevDecode ?? 1000);
+    const devSubsetEx = encodeExamples(devSubset, model.source, model.target, settings.train.maxLen, []);
+    const evaluation = devExamples.length ? evaluatePairs(model, devSubset, devSubsetEx, {}, Math.max(64, settings.train.batch)) : null;
+    const dev = evaluation?.metrics ?? null;
+    const score = devScore(this.s.devMetric, dev, trainLoss);
+    const isBest = progress.bestScore === null || score > progress.bestScore;
+    if (isBest) {
+      progress.bestScore = score;
+      this.bestDev = dev;
+      await saveModel(model, modelDir, saveInfo);
+    }
+    // Plateau accounting looks at whole epochs only, so a stop-and-resume follows the same schedule.
+    if (complete) this.updatePlateau(-(dev?.loss ?? trainLoss));
+    progress.lr = optimizer.lr;
+    this.checkpoint();
+    const ev: TrainEpochEvent = {
+      kind: 'epoch', epoch, epochs: settings.train.epochs, step: progress.step, trainLoss, trainAccuracy: trainAcc,
+      dev, samples: evaluation?.samples ?? [], lr: optimizer.lr, elapsedMs: this.elapsed(), isBest, checkpointSaved: true,
+    };
+    metricsFile.history.push(ev);
+    if (isBest) metricsFile.best = { epoch, dev };
+    metricsFile.steps = progress.step;
+    metricsFile.elapsedMs = this.elapsed();
+    writeJsonAtomic(join(modelDir, FILES.metrics), metricsFile);
+    return ev;
+  }
+
+  /** Dev loss is the smooth signal for plateaus (decoded metrics can sit still for epochs early on). */
+  private updatePlateau(plateauScore: number): void {
+    const { progress, settings, optimizer } = this.s;
+    if (progress.plateauBest === null || plateauScore > progress.plateauBest + 1e-4) {
+      progress.plateauBest = plateauScore;
+      progress.badEpochs = 0;
+      progress.lrBadEpochs = 0;
+      return;
+    }
+    progress.badEpochs++;
+    progress.lrBadEpochs++;
+    if (settings.train.lrPatience > 0 && progress.lrBadEpochs >= settings.train.lrPatience) {
+      optimizer.lr = Math.max(optimizer.lr * 0.5, 1e-5);
+      progress.lrBadEpochs = 0;
+    }
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * Settings from the data: the tokeniser of each side, the profile the presets look at (pairs,
+ * vocabularies, lengths), and the resolved settings (defaults, then the preset sized from the data,
+ * then explicit overrides).
+ */
+import {
+  DEFAULT_SETTINGS, mergeSettings, presetOverrides, validateSettings,
+  type DataProfile, type PresetName, type Seq2SeqSettings, type SettingsOverrides, type TaskKind, type TokenizerSettings,
+} from '../config';
+import { readGenerationPairs, readPairs, type Pair } from '../data/data';
+import { chooseTokenizerKind, DEFAULT_SUBWORD_VOCAB, Vocabulary } from '../data/tokenizer';
+
+function percentile95(lengths: number[]): number {
+  if (!lengths.length) return 0;
+  const s = [...lengths].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(s.length * 0.95))];
+}
+
+/** What the presets look at, measured on (the first 5,000 of) the pairs with the tokenisers that will be used. */
+export function profilePairs(pairs: Pair[], overrides?: SettingsOverrides): { profile: DataProfile; source: TokenizerSettings; target: TokenizerSettings } {
+  const sample = pairs.slice(0, 5000);
+  const merged = mergeSettings(DEFAULT_SETTINGS, overrides);
+  // Each side's tokeniser: the user's kind, else chosen from the data; a subword vocabulary without an
+  // explicit size gets DEFAULT_SUBWORD_VOCAB pieces (the general default of 20000 is meant for words).
+  const sideSettings = (side: 'source' | 'target'): TokenizerSettings => {
+    const kind = overrides?.[side]?.kind ?? chooseTokenizerKind(sample.map((p) => p[side]), pairs.length);
+    const maxVocab = overrides?.[side]?.maxVocab ?? (kind === 'subword' ? DEFAULT_SUBWORD_VOCAB : merged[side].maxVocab);
+    return { ...merged[side], kind, maxVocab };
+  };
+  const source = sideSettings('source');
+  const target = sideSettings('target');
+  // Probed with the tokenisers training will use (a subword vocabulary of 4000 pieces is not one of 20000).
+  const probeS = Vocabulary.build(sample.map((p) => p.source), source);
+  const probeT = Vocabulary.build(sample.map((p) => p.target), target);
+  const profile: DataProfile = {
+    pairs: pairs.length,
+    sourceVocab: probeS.size,
+    targetVocab: probeT.size,
+    sourceLen95: percentile95(sample.map((p) => probeS.tokenize(p.source).length)),
+    targetLen95: percentile95(sample.map((p) => probeT.tokenize(p.target).length)),
+  };
+  return { profile, source, target };
+}
+
+/** The profile of a data file, for showing what a preset will pick before training starts. */
+export async function profileDataFile(file: string, task: TaskKind = 'pairs'): Promise<DataProfile> {
+  const read = task === 'generate' ? await readGenerationPairs(file) : await readPairs(file);
+  return profilePairs(read.pairs).profile;
+}
+
+/** Settings from defaults, the preset (sized from the data), and explicit overrides, in that order. */
+export function resolveSettings(pairs: Pair[], preset: PresetName, overrides: SettingsOverrides | undefined): Seq2SeqSettings {
+  const { profile, source, target } = profilePairs(pairs, overrides);
+  return validateSettings(mergeSettings(DEFAULT_SETTINGS, { source, target }, presetOverrides(preset, profile), overrides));
+}

@@ -1,0 +1,130 @@
+/**
+ * Everything a training run needs before its first step: the data read and encoded, the settings
+ * (resolved from the data for a new run, kept from config.json when resuming), the model and
+ * optimizer (fresh, or restored from the checkpoint) and the progress to continue from.
+ */
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { mergeSettings, validateSettings, type Seq2SeqSettings, type TaskKind, type TokenizerSettings } from '../config';
+import { DataError, readGenerationPairs, readPairs, splitDev, type Example, type Pair } from '../data/data';
+import { detectTokenizerKind, Vocabulary } from '../data/tokenizer';
+import { Seq2SeqModel } from '../network/seq2seq';
+import { FILES, readConfig, readMetrics, type MetricsFile, type ModelConfigFile } from '../storage/modelFolder';
+import { loadCheckpoint, type CheckpointProgress, type SaveInfo } from '../storage/store';
+import type { DataReport, SkippedLine } from './events';
+import { Adam } from './optimizer';
+import type { TrainOptions } from './options';
+import { resolveSettings } from './settingsFromData';
+
+/** The task's metric for choosing the best model: PER for symbol sequences and single words, else BLEU. */
+export type DevMetricKind = 'bleu' | 'per';
+
+export interface RunSetup {
+  modelDir: string;
+  resuming: boolean;
+  task: TaskKind;
+  dataFile: string;
+  devFile?: string;
+  settings: Seq2SeqSettings;
+  model: Seq2SeqModel;
+  optimizer: Adam;
+  progress: CheckpointProgress;
+  examples: Example[];
+  devExamples: Example[];
+  /** The dev pairs that survived the length filter (decoded for BLEU/PER after each epoch). */
+  devKept: Pair[];
+  report: DataReport;
+  devMetric: DevMetricKind;
+  saveInfo: SaveInfo;
+  metricsFile: MetricsFile;
+}
+
+export function freshProgress(lr: number): CheckpointProgress {
+  return { epoch: 0, step: 0, stepInEpoch: 0, optimizerStep: 0, lr, bestScore: null, plateauBest: null, badEpochs: 0, lrBadEpochs: 0, elapsedMs: 0 };
+}
+
+export async function prepareRun(opts: TrainOptions): Promise<RunSetup> {
+  const modelDir = resolve(opts.modelDir);
+  const resuming = opts.resume && existsSync(join(modelDir, FILES.checkpointDir, FILES.checkpointState));
+  if (opts.resume && !resuming) throw new DataError(`${modelDir}: there is no checkpoint to resume from`);
+  const previous = resuming ? readConfig(modelDir) : null;
+  const task = opts.task ?? previous?.task ?? 'pairs';
+  const dataFile = resolve(opts.dataFile || previous?.dataFile || '');
+  const devFile = opts.devFile ? resolve(opts.devFile) : previous?.devFile;
+
+  const read = task === 'generate' ? await readGenerationPairs(dataFile) : await readPairs(dataFile);
+  const settings = previous ? resumedSettings(previous, opts) : resolveSettings(read.pairs, opts.preset ?? 'balanced', opts.settings);
+  let trainPairs = read.pairs;
+  let devPairs: Pair[] = [];
+  if (devFile) devPairs = (await readPairs(devFile)).pairs;
+  else ({ train: trainPairs, dev: devPairs } = splitDev(read.pairs, settings.train.devFraction, settings.train.seed));
+
+  const optimizer = new Adam(settings.train.lr);
+  let model: Seq2SeqModel;
+  let progress = freshProgress(settings.train.lr);
+  if (resuming) {
+    const ck = loadCheckpoint(modelDir);
+    model = ck.model;
+    optimizer.restore(ck.state.optimizerStep, ck.optimizer);
+    progress = { ...ck.state };
+    optimizer.lr = progress.lr;
+  } else {
+    model = Seq2SeqModel.create(settings, buildVocabulary(trainPairs.map((p) => p.source), settings.source), buildVocabulary(trainPairs.map((p) => p.target), settings.target));
+  }
+  const lengthSkips: SkippedLine[] = [];
+  const examples = encodeExamples(trainPairs, model.source, model.target, settings.train.maxLen, lengthSkips);
+  const devExamples = encodeExamples(devPairs, model.source, model.target, settings.train.maxLen, []);
+  const devKeptLines = new Set(devExamples.map((e) => e.line));
+  if (examples.length === 0) {
+    model.dispose();
+    throw new DataError(`${dataFile}: every pair is longer than maxLen ${settings.train.maxLen} tokens; raise maxLen`, dataFile, lengthSkips[0]?.line);
+  }
+  const report: DataReport = {
+    ...read.report,
+    pairs: examples.length,
+    skipped: read.report.skipped + lengthSkips.length,
+    skippedLines: [...read.report.skippedLines, ...lengthSkips].sort((a, b) => a.line - b.line).slice(0, 20),
+  };
+  const devMetric = devMetricKind(model, task, trainPairs);
+  const saveInfo: SaveInfo = {
+    config: { task, devMetric, dataFile, devFile, trainPairs: examples.length, createdAt: previous?.createdAt ?? new Date().toISOString() },
+  };
+  const emptyMetrics: MetricsFile = { history: [], best: null, steps: 0, elapsedMs: 0 };
+  const metricsFile = resuming ? (readMetrics(modelDir) ?? emptyMetrics) : emptyMetrics;
+  return {
+    modelDir, resuming, task, dataFile, devFile, settings, model, optimizer, progress, examples, devExamples,
+    devKept: devPairs.filter((p) => devKeptLines.has(p.line)), report, devMetric, saveInfo, metricsFile,
+  };
+}
+
+/** A resumed run keeps its architecture; only the budget (epochs, minutes) may change. */
+function resumedSettings(previous: ModelConfigFile, opts: TrainOptions): Seq2SeqSettings {
+  return validateSettings(mergeSettings(previous.settings, { train: { epochs: opts.settings?.train?.epochs, minutes: opts.settings?.train?.minutes } }));
+}
+
+/** A word-level side whose texts are white-space separated symbols (phonemes) keeps them as they are. */
+function buildVocabulary(texts: string[], side: TokenizerSettings): Vocabulary {
+  const whitespaceOnly = side.kind === 'word' && detectTokenizerKind(texts.slice(0, 5000)).whitespaceOnly;
+  return Vocabulary.build(texts, side, whitespaceOnly);
+}
+
+/** Token ids of each pair; pairs longer than maxLen on either side are skipped and reported. */
+export function encodeExamples(pairs: Pair[], src: Vocabulary, tgt: Vocabulary, maxLen: number, skipped: SkippedLine[]): Example[] {
+  const out: Example[] = [];
+  for (const p of pairs) {
+    const s = src.encode(p.source);
+    const t = tgt.encode(p.target);
+    if (s.length > maxLen || t.length > maxLen) {
+      skipped.push({ line: p.line, reason: `longer than ${maxLen} tokens (source ${s.length}, target ${t.length})` });
+      continue;
+    }
+    out.push({ src: s, tgt: t, line: p.line });
+  }
+  return out;
+}
+
+function devMetricKind(model: Seq2SeqModel, task: TaskKind, trainPairs: Pair[]): DevMetricKind {
+  if (model.target.kind === 'word' && model.target.whitespaceOnly) return 'per';
+  const singleWords = !trainPairs.slice(0, 200).some((p) => /\s/.test(p.target));
+  return model.target.kind === 'char' && task === 'pairs' && singleWords ? 'per' : 'bleu';
+}
