@@ -59,7 +59,7 @@ function copyAssets() {
 }
 
 copyAssets();
-// Optional: matrix multiplies on the system BLAS (see src/model/nativeMatMul.ts).
+// Optional: our native kernels on the system BLAS (native/blas; loaded by src/model/acceleration/native/addon.ts).
 buildNativeBlas('dist');
 if (watch) {
   for (const b of builds) (await esbuild.context(b)).watch();

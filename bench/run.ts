@@ -155,7 +155,7 @@ async function childTrain(f: Flags): Promise<void> {
   const { trainOnBatch, trainStep } = await import('../src/model/training/train');
   const { GradientReplica } = await import('../src/model/acceleration/gradientReplica');
   const { saveModel } = await import('../src/model/storage/store');
-  const { blasThreads } = await import('../src/model/acceleration/nativeAddon');
+  const { blasThreads } = await import('../src/model/acceleration/native/addon');
 
   const backend = await initBackend();
   const settings = validateSettings(mergeSettings(DEFAULT_SETTINGS, {
@@ -251,11 +251,11 @@ async function profileSteps(
   for (const idx of batches.slice(0, 5)) {
     const b = d.padBatch(examples, idx, d.BOS, d.EOS);
     let s = performance.now();
-    tf.tidy(() => { model.batchLoss(b, true).loss.dataSync(); });
+    tf.tidy(() => { model.batchLoss(b, 0).loss.dataSync(); });
     fwd.push(performance.now() - s);
     s = performance.now();
     tf.tidy(() => {
-      const { value, grads } = tf.variableGrads(() => model.batchLoss(b, true).loss, vars);
+      const { value, grads } = tf.variableGrads(() => model.batchLoss(b, 0).loss, vars);
       value.dataSync();
       for (const g of Object.values(grads)) g.dataSync();
     });

@@ -1,6 +1,8 @@
-// Compiles native/blas/seq2seq_blas.c into dist/seq2seq_blas.node with the system C compiler and
-// Node's own headers. Optional: without a compiler or headers the build says why and the engine
-// keeps the WebAssembly matrix multiplies. Rebuilt only when the source is newer than the output.
+// Compiles native/blas/*.c (our native kernels: BLAS matrix multiplies, LSTM / GRU sequences, Adam,
+// element-wise kernels) into dist/seq2seq_blas.node with the system C compiler and Node's own
+// headers. Optional: without a compiler or headers the build says why and the engine keeps the
+// WebAssembly backend's own kernels. Rebuilt only when a source is newer than the output.
+// SEQ2SEQ_NATIVE_BLAS=0 skips it (the engine then does not look for the addon either).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -29,7 +31,7 @@ export function buildNativeBlas(outDir = 'dist') {
   if (existsSync(out) && statSync(out).mtimeMs >= newestSource) return out;
   const include = nodeIncludeDir();
   if (!include) {
-    console.warn('native BLAS matmul skipped: no node_api.h next to this Node (the WebAssembly matmul is used)');
+    console.warn('native kernels skipped: no node_api.h next to this Node (the WebAssembly kernels are used)');
     return null;
   }
   mkdirSync(outDir, { recursive: true });
@@ -42,7 +44,7 @@ export function buildNativeBlas(outDir = 'dist') {
     rmSync(out, { force: true }); // never leave an older build in use
     const lines = String(e.stderr || e.message).split('\n');
     const why = lines.find((l) => /error/i.test(l)) ?? lines.find((l) => l.trim()) ?? 'compiler failed';
-    console.warn(`native BLAS matmul skipped (${cc}: ${why}); the WebAssembly matmul is used`);
+    console.warn(`native kernels skipped (${cc}: ${why}); the WebAssembly kernels are used`);
     return null;
   }
 }

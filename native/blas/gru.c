@@ -21,7 +21,7 @@ static void forward_row(int H, const float *restrict x, const float *restrict hw
   }
 }
 
-int gru_forward(lstm_sgemm_fn sgemm, int T, int B, int H, int reverse, const float *xw, const float *u,
+int gru_forward(seq2seq_sgemm_fn sgemm, int T, int B, int H, int reverse, const float *xw, const float *u,
                  const float *b_rec, const float *h0, const float *mask, float *packed, float *h_prev, float *gates,
                  float *hn) {
   const size_t BH = (size_t)B * H, G = 3 * (size_t)H;
@@ -71,7 +71,7 @@ static void backward_row(int H, float m, const float *restrict d, const float *r
   }
 }
 
-int gru_backward(lstm_sgemm_fn sgemm, int T, int B, int H, int reverse, const float *dy, const float *u,
+int gru_backward(seq2seq_sgemm_fn sgemm, int T, int B, int H, int reverse, const float *dy, const float *u,
                  const float *h_prev, const float *gates, const float *hn, const float *mask, float *dxw, float *du,
                  float *db_rec, float *dh0) {
   const size_t BH = (size_t)B * H, G = 3 * (size_t)H;

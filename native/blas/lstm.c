@@ -24,7 +24,7 @@ static void forward_row(int H, float *restrict z, const float *restrict h_in, co
   }
 }
 
-void lstm_forward(lstm_sgemm_fn sgemm, int T, int B, int H, int reverse, const float *xw, const float *wh,
+void lstm_forward(seq2seq_sgemm_fn sgemm, int T, int B, int H, int reverse, const float *xw, const float *wh,
                   const float *h0, const float *c0, const float *mask, float *packed, float *h_prev, float *c_prev,
                   float *gates, float *tc) {
   const size_t BH = (size_t)B * H, G = 4 * (size_t)H;
@@ -72,7 +72,7 @@ static void backward_row(int H, float m, const float *restrict d, float *restric
   }
 }
 
-int lstm_backward(lstm_sgemm_fn sgemm, int T, int B, int H, int reverse, const float *dy, const float *wh,
+int lstm_backward(seq2seq_sgemm_fn sgemm, int T, int B, int H, int reverse, const float *dy, const float *wh,
                   const float *h_prev, const float *c_prev, const float *gates, const float *tc, const float *mask,
                   float *dxw, float *dwh, float *dh0, float *dc0) {
   const size_t BH = (size_t)B * H, G = 4 * (size_t)H;

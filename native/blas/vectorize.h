@@ -10,7 +10,4 @@
 #define VECTOR_CLONES
 #endif
 
-/* trans_a / trans_b of lstm_sgemm_fn. */
-enum { NO_TRANS = 0, TRANS = 1 };
-
 #endif

@@ -1,4 +1,4 @@
-/** The engine's public surface, used by the worker and the CLI. */
+/** The engine's public surface for the worker process (the CLI imports the modules it needs on demand, to start fast). */
 export { initBackend, backendName, type BackendPreference } from './acceleration/backend';
 export { trainModel, resolveSettings, profileDataFile, type TrainOptions } from './training/train';
 export { loadModel, saveModel } from './storage/store';

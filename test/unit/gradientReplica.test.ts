@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { tf } from '../../src/model/acceleration/backend';
+import { tf } from '../../src/model/tf';
 import { padBatch, type Example } from '../../src/model/data/data';
 import { GradientReplica } from '../../src/model/acceleration/gradientReplica';
-import { blasThreads, defaultBlasThreads } from '../../src/model/acceleration/nativeAddon';
+import { blasThreads, defaultBlasThreads } from '../../src/model/acceleration/native/addon';
 import { Adam } from '../../src/model/training/optimizer';
 import { BOS, EOS } from '../../src/model/data/tokenizer';
 import { trainStep, trainStepParallel } from '../../src/model/training/train';

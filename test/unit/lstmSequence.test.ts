@@ -1,8 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { initBackend, tf } from '../../src/model/acceleration/backend';
-import { runRnn, setFusedLstm, type RnnWeights } from '../../src/model/network/rnn';
-import { setNativeRnn } from '../../src/model/acceleration/nativeRnn';
+import { runRnn, type RnnWeights } from '../../src/model/network/rnn';
+import { referenceKernels, withKernels, type Kernels } from '../../src/model/acceleration/kernels';
+import { stepwiseSequence } from '../../src/model/acceleration/reference/recurrentCells';
+
+/** The reference set with the LSTM differentiated by autograd over its per-step graph. */
+const stepwise: Kernels = { ...referenceKernels, name: 'stepwise', rnnSequence: stepwiseSequence };
 
 /** The hand-written LSTM backward pass must give the same gradients as autograd on the per-step graph. */
 for (const reverse of [false, true]) {
@@ -23,17 +27,14 @@ for (const reverse of [false, true]) {
       const probe = tf.randomNormal([T, B, H], 0, 1, 'float32', 7);
       const probeH = tf.randomNormal([B, H], 0, 1, 'float32', 8);
       const probeC = tf.randomNormal([B, H], 0, 1, 'float32', 9);
-      const lossWith = (fused: boolean) => (xx: tf.Tensor, k: tf.Tensor, rk: tf.Tensor, b: tf.Tensor, hh: tf.Tensor, cc: tf.Tensor) => {
-        setFusedLstm(fused);
+      const lossWith = (fused: boolean) => (xx: tf.Tensor, k: tf.Tensor, rk: tf.Tensor, b: tf.Tensor, hh: tf.Tensor, cc: tf.Tensor) => withKernels(fused ? referenceKernels : stepwise, () => {
         const r = runRnn('lstm', xx as tf.Tensor3D, { kernel: k as tf.Tensor2D, recurrentKernel: rk as tf.Tensor2D, bias: b }, { h: hh as tf.Tensor2D, c: cc as tf.Tensor2D }, masks, reverse);
         return tf.addN([tf.sum(tf.mul(r.outputs, probe)), tf.sum(tf.mul(r.final.h, probeH)), tf.sum(tf.mul(r.final.c!, probeC))]) as tf.Scalar;
-      };
+      });
       const args = [x, w.kernel, w.recurrentKernel, w.bias, h0, c0];
       const ref = tf.grads(lossWith(false))(args);
-      setNativeRnn(false); // the TF.js-ops version of the hand-written pass; nativeRnn.test.ts compares the native one
+      // The TF.js-ops version of the hand-written pass; nativeRnn.test.ts compares the native one.
       const got = tf.grads(lossWith(true))(args);
-      setNativeRnn(true);
-      setFusedLstm(true);
       const names = ['x', 'kernel', 'recurrent_kernel', 'bias', 'h0', 'c0'];
       ref.forEach((r, i) => {
         const a = r.dataSync(); const b = got[i].dataSync();
@@ -42,12 +43,8 @@ for (const reverse of [false, true]) {
         assert.ok(scale > 0 && diff < 1e-4 * Math.max(1, scale), `${names[i]}: max diff ${diff} (scale ${scale})`);
       });
       // Forward values agree too.
-      setFusedLstm(false);
-      const a = runRnn('lstm', x, w, { h: h0, c: c0 }, masks, reverse).outputs.dataSync();
-      setFusedLstm(true);
-      setNativeRnn(false);
-      const b = runRnn('lstm', x, w, { h: h0, c: c0 }, masks, reverse).outputs.dataSync();
-      setNativeRnn(true);
+      const a = withKernels(stepwise, () => runRnn('lstm', x, w, { h: h0, c: c0 }, masks, reverse).outputs.dataSync());
+      const b = withKernels(referenceKernels, () => runRnn('lstm', x, w, { h: h0, c: c0 }, masks, reverse).outputs.dataSync());
       for (let j = 0; j < a.length; j++) assert.ok(Math.abs(a[j] - b[j]) < 1e-5);
     });
   }

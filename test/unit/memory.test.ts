@@ -1,7 +1,7 @@
 /** Long runs must not grow: no tensor survives a training step or a decoding call. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { tf } from '../../src/model/acceleration/backend';
+import { tf } from '../../src/model/tf';
 import { padBatch } from '../../src/model/data/data';
 import { Adam } from '../../src/model/training/optimizer';
 import { trainStep } from '../../src/model/training/train';

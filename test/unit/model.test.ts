@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { tf } from '../../src/model/acceleration/backend';
+import { tf } from '../../src/model/tf';
 import { padBatch } from '../../src/model/data/data';
 import { BOS, EOS } from '../../src/model/data/tokenizer';
 import { tinyModel } from '../helpers/tinyModel';
@@ -19,7 +19,7 @@ const lossOf = (model: Awaited<ReturnType<typeof tinyModel>>, srcExtraPad: numbe
     src: widen(b.src, b.srcLen, srcExtraPad), srcLen: b.srcLen + srcExtraPad,
     tgtIn: widen(b.tgtIn, b.tgtLen, tgtExtraPad), tgtOut: widen(b.tgtOut, b.tgtLen, tgtExtraPad), tgtLen: b.tgtLen + tgtExtraPad,
   };
-  return model.batchLoss(wide, false).loss.dataSync()[0];
+  return model.batchLoss(wide, null).loss.dataSync()[0];
 });
 
 for (const cell of ['lstm', 'gru'] as CellKind[]) {

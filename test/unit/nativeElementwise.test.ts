@@ -1,13 +1,13 @@
 /** Native Tanh and dropout masks (wasm backend with our addon) against their definitions. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { tf } from '../../src/model/acceleration/backend';
-import { dropout } from '../../src/model/network/dropout';
-import { nativeDropoutActive, nativeDropoutMask } from '../../src/model/acceleration/nativeElementwise';
+import { tf } from '../../src/model/tf';
+import { dropout, DropoutSeeds } from '../../src/model/network/dropout';
+import { kernels } from '../../src/model/acceleration/kernels';
 import { nativeKernelsHere } from '../helpers/nativeKernels';
 
 test('Tanh: within 1e-6 of Math.tanh over the whole range, with exact signs and limits', async (t) => {
-  if (!(await nativeKernelsHere(t, nativeDropoutActive))) return;
+  if (!(await nativeKernelsHere(t))) return;
   const xs = Float32Array.from({ length: 20001 }, (_, i) => (i - 10000) / 500); // -20 .. 20
   const got = tf.tidy(() => tf.tanh(tf.tensor1d(xs)).dataSync());
   let worst = 0;
@@ -18,10 +18,10 @@ test('Tanh: within 1e-6 of Math.tanh over the whole range, with exact signs and 
 });
 
 test('dropout mask: only 0 and 1/keep, the asked-for fraction kept, repeatable by seed', async (t) => {
-  if (!(await nativeKernelsHere(t, nativeDropoutActive))) return;
+  if (!(await nativeKernelsHere(t))) return;
   const n = 200_000;
   for (const keep of [0.9, 0.5, 0.2]) {
-    const m = tf.tidy(() => nativeDropoutMask([n], keep, 12345).dataSync());
+    const m = tf.tidy(() => kernels().dropoutMask([n], keep, 12345).dataSync());
     let kept = 0;
     for (const v of m) {
       if (v !== 0) { kept++; assert.ok(Math.abs(v - 1 / keep) < 1e-6, `value ${v}`); }
@@ -30,9 +30,9 @@ test('dropout mask: only 0 and 1/keep, the asked-for fraction kept, repeatable b
     const sd = Math.sqrt(n * keep * (1 - keep));
     assert.ok(Math.abs(kept - n * keep) < 5 * sd, `keep ${keep}: kept ${kept} of ${n}`);
   }
-  const a = tf.tidy(() => nativeDropoutMask([4, 1000], 0.5, 7).dataSync());
-  const b = tf.tidy(() => nativeDropoutMask([4, 1000], 0.5, 7).dataSync());
-  const c = tf.tidy(() => nativeDropoutMask([4, 1000], 0.5, 8).dataSync());
+  const a = tf.tidy(() => kernels().dropoutMask([4, 1000], 0.5, 7).dataSync());
+  const b = tf.tidy(() => kernels().dropoutMask([4, 1000], 0.5, 7).dataSync());
+  const c = tf.tidy(() => kernels().dropoutMask([4, 1000], 0.5, 8).dataSync());
   assert.deepEqual([...a], [...b]);
   assert.notDeepEqual([...a], [...c]);
   // Neighbouring elements are not correlated (a counter-based generator can fail here).
@@ -42,11 +42,11 @@ test('dropout mask: only 0 and 1/keep, the asked-for fraction kept, repeatable b
 });
 
 test('dropout: the gradient is the mask, and rate 0 is the identity', async (t) => {
-  if (!(await nativeKernelsHere(t, nativeDropoutActive))) return;
+  if (!(await nativeKernelsHere(t))) return;
   const x = tf.randomNormal([8, 50], 0, 1, 'float32', 3);
   const [y, g] = tf.tidy(() => {
-    const { value, grads } = tf.valueAndGrads((v: tf.Tensor) => tf.sum(dropout(v, 0.3)))([x]);
-    const out = dropout(x, 0.3);
+    const { value, grads } = tf.valueAndGrads((v: tf.Tensor) => tf.sum(dropout(v, 0.3, new DropoutSeeds(5))))([x]);
+    const out = dropout(x, 0.3, new DropoutSeeds(5));
     return [out.dataSync(), grads[0].dataSync(), value];
   });
   // Every gradient entry is 0 or 1/0.7, and about 70 % are kept.
@@ -56,5 +56,5 @@ test('dropout: the gradient is the mask, and rate 0 is the identity', async (t) 
   // Each output is 0 or x / 0.7.
   const xs = x.dataSync();
   [...y].forEach((v, i) => assert.ok(v === 0 || Math.abs(v - xs[i] / 0.7) < 1e-5));
-  assert.equal(dropout(x, 0), x);
+  assert.equal(dropout(x, 0, new DropoutSeeds(5)), x);
 });

@@ -7,10 +7,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { tf } from '../../src/model/acceleration/backend';
+import { tf } from '../../src/model/tf';
 import { nativeKernelsHere } from '../helpers/nativeKernels';
 import { runRnn, type RnnWeights } from '../../src/model/network/rnn';
-import { nativeRnnActive, setNativeRnn } from '../../src/model/acceleration/nativeRnn';
+import { kernels, referenceKernels, withKernels } from '../../src/model/acceleration/kernels';
 import type { CellKind } from '../../src/model/config';
 
 /** Largest |a - b| relative to max(1, max |a|). */
@@ -24,7 +24,7 @@ function relativeDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 for (const cell of ['lstm', 'gru'] as CellKind[]) {
   for (const reverse of [false, true]) {
     test(`${cell.toUpperCase()} sequence: native kernels equal the TF.js ops (${reverse ? 'reverse' : 'forward'})`, async (t) => {
-      if (!(await nativeKernelsHere(t, nativeRnnActive))) return;
+      if (!(await nativeKernelsHere(t))) return;
       const T = 7; const B = 5; const I = 3; const H = 13;
       const gates = cell === 'lstm' ? 4 : 3;
       const w: RnnWeights = {
@@ -41,23 +41,18 @@ for (const cell of ['lstm', 'gru'] as CellKind[]) {
       const probeH = tf.randomNormal([B, H], 0, 1, 'float32', 18);
       const probeC = tf.randomNormal([B, H], 0, 1, 'float32', 19);
       const initial = (hh: tf.Tensor, cc: tf.Tensor) => (cell === 'lstm' ? { h: hh as tf.Tensor2D, c: cc as tf.Tensor2D } : { h: hh as tf.Tensor2D });
-      const run = (native: boolean) => {
-        setNativeRnn(native);
-        try {
-          const f = (xx: tf.Tensor, k: tf.Tensor, rk: tf.Tensor, b: tf.Tensor, hh: tf.Tensor, cc: tf.Tensor) => {
-            const r = runRnn(cell, xx as tf.Tensor3D, { kernel: k as tf.Tensor2D, recurrentKernel: rk as tf.Tensor2D, bias: b }, initial(hh, cc), masks, reverse);
-            const terms = [tf.sum(tf.mul(r.outputs, probe)), tf.sum(tf.mul(r.final.h, probeH))];
-            // GRU has no cell state: c0 still enters the loss (times 0.1) so that every argument has a gradient.
-            terms.push(r.final.c ? tf.sum(tf.mul(r.final.c, probeC)) : tf.mul(tf.sum(cc), 0.1));
-            return tf.addN(terms) as tf.Scalar;
-          };
-          const { value, grads } = tf.valueAndGrads(f)([x, w.kernel, w.recurrentKernel, w.bias, h0, c0]);
-          const r = runRnn(cell, x, w, initial(h0, c0), masks, reverse);
-          return { loss: value.dataSync()[0], grads: grads.map((g) => g.dataSync()), outputs: r.outputs.dataSync(), h: r.final.h.dataSync(), c: r.final.c?.dataSync() };
-        } finally {
-          setNativeRnn(true);
-        }
-      };
+      const run = (native: boolean) => withKernels(native ? kernels() : referenceKernels, () => {
+        const f = (xx: tf.Tensor, k: tf.Tensor, rk: tf.Tensor, b: tf.Tensor, hh: tf.Tensor, cc: tf.Tensor) => {
+          const r = runRnn(cell, xx as tf.Tensor3D, { kernel: k as tf.Tensor2D, recurrentKernel: rk as tf.Tensor2D, bias: b }, initial(hh, cc), masks, reverse);
+          const terms = [tf.sum(tf.mul(r.outputs, probe)), tf.sum(tf.mul(r.final.h, probeH))];
+          // GRU has no cell state: c0 still enters the loss (times 0.1) so that every argument has a gradient.
+          terms.push(r.final.c ? tf.sum(tf.mul(r.final.c, probeC)) : tf.mul(tf.sum(cc), 0.1));
+          return tf.addN(terms) as tf.Scalar;
+        };
+        const { value, grads } = tf.valueAndGrads(f)([x, w.kernel, w.recurrentKernel, w.bias, h0, c0]);
+        const r = runRnn(cell, x, w, initial(h0, c0), masks, reverse);
+        return { loss: value.dataSync()[0], grads: grads.map((g) => g.dataSync()), outputs: r.outputs.dataSync(), h: r.final.h.dataSync(), c: r.final.c?.dataSync() };
+      });
       const ref = run(false);
       const got = run(true);
       assert.ok(relativeDiff(ref.outputs, got.outputs) < 1e-5, `outputs differ by ${relativeDiff(ref.outputs, got.outputs)}`);

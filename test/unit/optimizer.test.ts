@@ -1,15 +1,14 @@
 /** Adam with clipping by global norm: the native one-kernel update (wasm backend) equals the TF.js ops version. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { tf } from '../../src/model/acceleration/backend';
+import { tf } from '../../src/model/tf';
 import { nativeKernelsHere } from '../helpers/nativeKernels';
 import { Adam } from '../../src/model/training/optimizer';
-import { nativeAdamActive, setNativeAdam } from '../../src/model/acceleration/nativeAdam';
+import { kernels, referenceKernels, withKernels } from '../../src/model/acceleration/kernels';
 import type { Params } from '../../src/model/network/params';
 
 function run(native: boolean, clipNorm: number): { norms: number[]; weights: number[][]; moments: number[][] } {
-  setNativeAdam(native);
-  try {
+  return withKernels(native ? kernels() : referenceKernels, () => {
     const params: Params = new Map([
       ['a', tf.variable(tf.randomNormal([7, 13], 0, 1, 'float32', 1))],
       ['b', tf.variable(tf.randomNormal([1100], 0, 1, 'float32', 2))],
@@ -25,14 +24,12 @@ function run(native: boolean, clipNorm: number): { norms: number[]; weights: num
     tf.dispose([...params.values()]);
     opt.dispose();
     return out;
-  } finally {
-    setNativeAdam(true);
-  }
+  });
 }
 
 for (const clipNorm of [0, 5]) {
   test(`Adam: native update equals the TF.js ops (clip norm ${clipNorm || 'off'})`, async (t) => {
-    if (!(await nativeKernelsHere(t, nativeAdamActive))) return;
+    if (!(await nativeKernelsHere(t))) return;
     const ref = run(false, clipNorm);
     const got = run(true, clipNorm);
     ref.norms.forEach((n, i) => assert.ok(Math.abs(n - got.norms[i]) < 1e-4 * n, `norm ${i}: ${n} vs ${got.norms[i]}`));

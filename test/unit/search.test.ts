@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { tf } from '../../src/model/acceleration/backend';
+import { tf } from '../../src/model/tf';
 import { DEFAULT_DECODE, type DecodeOptions } from '../../src/model/decoding/decodeOptions';
 import { beamDecode, decodeBatch, greedyDecode, lengthPenalty, sampleRow } from '../../src/model/decoding/search';
 import { rng } from '../../src/model/data/data';

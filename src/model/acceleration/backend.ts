@@ -1,21 +1,21 @@
 /**
- * The one place TensorFlow.js is chosen, once per process: `@tensorflow/tfjs-node` (native
- * TensorFlow) when it is installed and loads, else the WebAssembly backend with our kernel fixes,
- * else the pure-JS `cpu` backend as a last resort. Everything else imports `tf` from here.
+ * The one place TensorFlow.js's backend is chosen, once per process: `@tensorflow/tfjs-node` (native
+ * TensorFlow) when it is installed and loads, else the WebAssembly backend with our kernel fixes and,
+ * when our addon loads, our native kernels (registered here, in this order: the wasm fixes, then the
+ * native kernels that replace some of them, then the seam's kernel set for 'wasm'), else the pure-JS
+ * `cpu` backend as a last resort. Backends without a kernel set of their own use the reference set.
  */
-import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { version_cpu } from '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { registerWasmKernelFixes } from './wasmKernels';
-import { loadNativeAddon, type NativeAddonStatus } from './nativeAddon';
-import { registerNativeMatMul } from './nativeMatMul';
-import { registerNativeRnn } from './nativeRnn';
-import { registerNativeAdam } from './nativeAdam';
-import { registerNativeElementwise } from './nativeElementwise';
+import { tf } from '../tf';
+import { environment } from '../environment';
+import { registerKernels } from './kernels';
+import { loadNativeAddon, type NativeAddonStatus } from './native/addon';
+import { setUpNativeKernels } from './native/kernels';
+import { registerWasmKernelFixes } from './wasmFixes';
 
 export { tf };
 
@@ -27,7 +27,7 @@ export type BackendPreference = 'auto' | 'tensorflow' | 'tfjs-node' | 'wasm' | '
 let chosen: Promise<string> | null = null;
 
 /** Chooses and initialises the backend (only the first call's preference counts). Returns its name. */
-export function initBackend(preference: BackendPreference = envPreference()): Promise<string> {
+export function initBackend(preference: BackendPreference = environment().backend): Promise<string> {
   chosen ??= choose(preference);
   return chosen;
 }
@@ -35,11 +35,6 @@ export function initBackend(preference: BackendPreference = envPreference()): Pr
 /** The active backend's name, or null before initBackend. */
 export function backendName(): string | null {
   return chosen ? tf.getBackend() : null;
-}
-
-function envPreference(): BackendPreference {
-  const p = process.env.SEQ2SEQ_BACKEND;
-  return p === 'tensorflow' || p === 'tfjs-node' || p === 'wasm' || p === 'cpu' ? p : 'auto';
 }
 
 async function choose(preference: BackendPreference): Promise<string> {
@@ -70,7 +65,7 @@ async function tryWasm(): Promise<boolean> {
   if (!dir) return false;
   try {
     setWasmPaths(dir.endsWith('/') ? dir : dir + '/');
-    // Threads stay off: see PERF-NOTES; the single-threaded SIMD build is the stable path in Node.
+    // Threads stay off: the single-threaded SIMD build is the stable path in Node (bench/README.md).
     tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
     registerWasmKernelFixes();
     registerNativeKernels();
@@ -87,18 +82,18 @@ export function nativeKernelsStatus(): NativeAddonStatus {
   return nativeStatus;
 }
 
-/** Matrix multiplies, whole LSTM / GRU sequences and Adam on the system BLAS, when our addon and a BLAS are there. */
+/** Matrix multiplies, whole LSTM / GRU sequences, Adam and more on the system BLAS, when our addon and a BLAS are there. */
 function registerNativeKernels(): void {
+  const env = environment();
   const { addon, status } = loadNativeAddon(nativeAddonDirs());
   nativeStatus = status;
   if (!addon) return;
-  if (!registerNativeMatMul(addon)) {
+  const set = setUpNativeKernels(addon, env);
+  if (!set) {
     nativeStatus = { active: false, library: null, reason: 'wasm matmul kernels not found' };
     return;
   }
-  registerNativeRnn(addon);
-  registerNativeAdam(addon);
-  registerNativeElementwise(addon);
+  registerKernels('wasm', set);
 }
 
 function moduleDir(): string {

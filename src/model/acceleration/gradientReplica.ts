@@ -13,18 +13,18 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { BackendPreference } from './backend';
-import { setBlasThreads } from './nativeAddon';
+import { nativeKernelsStatus, type BackendPreference } from './backend';
+import { setBlasThreads } from './native/addon';
 import type { Seq2SeqSettings } from '../config';
 import type { BatchArrays } from '../data/data';
 import type { Seq2SeqModel } from '../network/seq2seq';
 import type { VocabularyJSON } from '../data/tokenizer';
 import { batchGradients, type BatchGradients } from '../training/gradients';
-import { tf } from './backend';
+import { tf } from '../tf';
 
 export type ReplicaRequest =
   | { kind: 'init'; backend: BackendPreference; settings: Seq2SeqSettings; source: VocabularyJSON; target: VocabularyJSON; shapes: number[][] }
-  | { kind: 'step'; id: number; weights: Float32Array[]; batch: BatchArrays };
+  | { kind: 'step'; id: number; weights: Float32Array[]; batch: BatchArrays; dropoutSeed: number };
 
 export type ReplicaReply =
   | { kind: 'ready' }
@@ -39,8 +39,8 @@ export const MIN_ROWS_PER_REPLICA = 8;
  * one with native TensorFlow or with our native kernels, whose BLAS already uses every core (measured
  * here: one thread with a 2-thread BLAS beats two replicas on a 1-thread BLAS, 33 vs 35 ms a step).
  */
-export function defaultTrainingThreads(backend: string, nativeKernels: boolean): number {
-  if (backend === 'tensorflow' || nativeKernels) return 1;
+export function defaultTrainingThreads(backend: string): number {
+  if (backend === 'tensorflow' || nativeKernelsStatus().active) return 1;
   return availableParallelism() >= 2 ? 2 : 1;
 }
 
@@ -97,13 +97,13 @@ export class GradientReplica {
    * Sends the current weights and a half batch; resolves with that half's mean loss, correct count
    * and gradients (in weight order). Only one request is in flight at a time.
    */
-  gradients(weights: Float32Array[], batch: BatchArrays): Promise<{ loss: number; correct: number; grads: Float32Array[] }> {
+  gradients(weights: Float32Array[], batch: BatchArrays, dropoutSeed: number): Promise<{ loss: number; correct: number; grads: Float32Array[] }> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.pending) return Promise.reject(new Error('the training thread is busy'));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending = { id, resolve, reject };
-      const msg: ReplicaRequest = { kind: 'step', id, weights, batch };
+      const msg: ReplicaRequest = { kind: 'step', id, weights, batch, dropoutSeed };
       this.worker.postMessage(msg, [...weights.map((w) => w.buffer), batch.src.buffer, batch.tgtIn.buffer, batch.tgtOut.buffer] as ArrayBuffer[]);
     });
   }
@@ -113,12 +113,12 @@ export class GradientReplica {
    * with the same weights. Combined weighted by target tokens, they are the gradients of the whole
    * batch's mean loss, so a step with them equals a step on the whole batch. Caller disposes them.
    */
-  async splitBatchGradients(model: Seq2SeqModel, mine: BatchArrays, theirs: BatchArrays): Promise<BatchGradients> {
+  async splitBatchGradients(model: Seq2SeqModel, mine: BatchArrays, theirs: BatchArrays, dropoutSeed: number): Promise<BatchGradients> {
     const targetTokens = theirs.targetTokens;
-    const remote = this.gradients([...model.params.values()].map((v) => ownedFloats(v)), theirs);
+    const remote = this.gradients([...model.params.values()].map((v) => ownedFloats(v)), theirs, mixSeed(dropoutSeed));
     let local: BatchGradients | null = null;
     try {
-      local = batchGradients(model, mine);
+      local = batchGradients(model, mine, dropoutSeed);
       const r = await remote;
       const w1 = mine.targetTokens / (mine.targetTokens + targetTokens);
       const w2 = targetTokens / (mine.targetTokens + targetTokens);
@@ -158,6 +158,11 @@ export class GradientReplica {
     this.failure ??= new Error('the training thread was closed');
     await this.worker.terminate();
   }
+}
+
+/** The second half's dropout seed: its masks must differ from the first half's. */
+function mixSeed(seed: number): number {
+  return (Math.imul(seed ^ 0x5bd1e995, 0x27d4eb2d) ^ 0x165667b1) >>> 0;
 }
 
 /** A tensor's values in a buffer of their own (safe to transfer to another thread). */

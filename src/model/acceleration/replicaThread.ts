@@ -33,7 +33,7 @@ port.on('message', async (msg: ReplicaRequest) => {
     const vars = [...model.params.values()];
     if (msg.weights.length !== vars.length) throw new Error('wrong number of weights');
     tf.tidy(() => vars.forEach((v, i) => v.assign(tf.tensor(msg.weights[i], v.shape))));
-    const r = batchGradients(model, msg.batch);
+    const r = batchGradients(model, msg.batch, msg.dropoutSeed);
     const grads = [...r.grads.values()].map((g) => { const a = g.dataSync() as Float32Array; g.dispose(); return a; });
     reply({ kind: 'grads', id: msg.id, loss: r.loss, correct: r.correct, grads }, grads.map((g) => g.buffer as ArrayBuffer));
   } catch (e) {

@@ -3,7 +3,7 @@
  * seeded), each batched over many inputs. The encoder runs once per batch; the decoder steps all
  * rows together and the choice of next tokens is made in JS on the step's log-probabilities.
  */
-import { tf } from '../acceleration/backend';
+import { tf } from '../tf';
 import { rng } from '../data/data';
 import type { DecodeOptions, Hypothesis } from './decodeOptions';
 import type { Memory } from '../network/attention';

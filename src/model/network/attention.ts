@@ -5,7 +5,7 @@
  * the decoder RNN over the whole target first and attend in a few large batched matrix multiplies.
  * Padding in the source is masked with a large negative bias before the softmax.
  */
-import { tf } from '../acceleration/backend';
+import { tf } from '../tf';
 import type { AttentionKind } from '../config';
 
 export interface AttentionWeights {

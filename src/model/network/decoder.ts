@@ -3,13 +3,12 @@
  * optional attention over the encoder outputs, and the output projection to target-vocabulary logits.
  * `decodeTeacherForced` runs a whole target sequence (training); `decodeStep` one step for search.
  */
-import { tf } from '../acceleration/backend';
-import { dropout } from './dropout';
+import { tf } from '../tf';
+import { dropout, type DropoutSeeds } from './dropout';
 import type { ModelSettings } from '../config';
 import { attend, type Memory } from './attention';
 import { attentionWeights, get, rnnWeights, type Params } from './params';
-import { projectInputs, rnnStep, runRnn, type RnnState } from './rnn';
-import { nativeRnnActive } from '../acceleration/nativeRnn';
+import { runRnn, stepRnn, type RnnState } from './rnn';
 
 function outputLogits(params: Params, hidden2d: tf.Tensor2D): tf.Tensor2D {
   return tf.add(tf.matMul(hidden2d, get(params, 'output/kernel') as unknown as tf.Tensor2D), get(params, 'output/bias')) as tf.Tensor2D;
@@ -20,14 +19,14 @@ function outputLogits(params: Params, hidden2d: tf.Tensor2D): tf.Tensor2D {
  * (indices into those B*T rows), only the logits of those rows, in that order.
  */
 export function decodeTeacherForced(
-  m: ModelSettings, params: Params, tgtIn: tf.Tensor2D, initial: RnnState[], memory: Memory | null, training: boolean,
+  m: ModelSettings, params: Params, tgtIn: tf.Tensor2D, initial: RnnState[], memory: Memory | null, training: DropoutSeeds | null,
   rows?: tf.Tensor1D,
 ): tf.Tensor2D {
   let x = tf.gather(get(params, 'decoder/embedding'), tgtIn) as tf.Tensor3D;
-  if (training && m.dropout > 0) x = dropout(x, m.dropout);
+  if (training && m.dropout > 0) x = dropout(x, m.dropout, training);
   for (let l = 0; l < m.layers; l++) {
     x = runRnn(m.cell, x, rnnWeights(params, `decoder/l${l}`), initial[l], null).outputs;
-    if (training && m.dropout > 0) x = dropout(x, m.dropout);
+    if (training && m.dropout > 0) x = dropout(x, m.dropout, training);
   }
   const [T, B, H] = x.shape;
   let hidden = tf.transpose(x, [1, 0, 2]) as tf.Tensor3D;
@@ -44,15 +43,7 @@ export function decodeStep(
   let x = tf.gather(get(params, 'decoder/embedding'), prevIds) as tf.Tensor2D;
   const next: RnnState[] = [];
   for (let l = 0; l < m.layers; l++) {
-    const w = rnnWeights(params, `decoder/l${l}`);
-    let s: RnnState;
-    if (nativeRnnActive()) {
-      // A one-step sequence: one native kernel instead of ~10-12 small ones.
-      s = runRnn(m.cell, tf.expandDims(x, 0) as tf.Tensor3D, w, states[l], null).final;
-    } else {
-      const xw = tf.squeeze(projectInputs(m.cell, tf.expandDims(x, 0) as tf.Tensor3D, w), [0]) as tf.Tensor2D;
-      s = rnnStep(m.cell, xw, states[l], w);
-    }
+    const s = stepRnn(m.cell, x, rnnWeights(params, `decoder/l${l}`), states[l]);
     next.push(s);
     x = s.h;
   }

@@ -3,8 +3,8 @@
  * between layers). Returns the top layer's outputs for attention and every layer's final state,
  * which initialises the matching decoder layer.
  */
-import { tf } from '../acceleration/backend';
-import { dropout } from './dropout';
+import { tf } from '../tf';
+import { dropout, type DropoutSeeds } from './dropout';
 import type { ModelSettings } from '../config';
 import { encoderDirectionSize, get, rnnWeights, type Params } from './params';
 import { runRnn, type RnnState } from './rnn';
@@ -23,13 +23,16 @@ export function zeroState(m: ModelSettings, batch: number, size: number): RnnSta
   return m.cell === 'lstm' ? { h, c: tf.zeros([batch, size]) as tf.Tensor2D } : { h };
 }
 
-/** srcIds: [S, B] int32, 0 = padding. hasPadding=false skips masking work when no row is padded. */
-export function encode(m: ModelSettings, params: Params, srcIds: tf.Tensor2D, hasPadding: boolean, training: boolean): EncoderOutput {
+/**
+ * srcIds: [S, B] int32, 0 = padding. hasPadding=false skips masking work when no row is padded.
+ * training: the step's dropout seeds, or null at inference (no dropout).
+ */
+export function encode(m: ModelSettings, params: Params, srcIds: tf.Tensor2D, hasPadding: boolean, training: DropoutSeeds | null): EncoderOutput {
   const [S, B] = srcIds.shape;
   const srcMask = tf.cast(tf.notEqual(srcIds, 0), 'float32') as tf.Tensor2D;
   const masks = hasPadding ? (tf.unstack(tf.reshape(srcMask, [S, B, 1])) as tf.Tensor2D[]) : null;
   let x = tf.gather(get(params, 'encoder/embedding'), srcIds) as tf.Tensor3D;
-  if (training && m.dropout > 0) x = dropout(x, m.dropout);
+  if (training && m.dropout > 0) x = dropout(x, m.dropout, training);
   const He = encoderDirectionSize(m);
   const finalStates: RnnState[] = [];
   for (let l = 0; l < m.layers; l++) {
@@ -45,7 +48,7 @@ export function encode(m: ModelSettings, params: Params, srcIds: tf.Tensor2D, ha
       x = fwd.outputs;
       finalStates.push(fwd.final);
     }
-    if (training && m.dropout > 0 && l < m.layers - 1) x = dropout(x, m.dropout);
+    if (training && m.dropout > 0 && l < m.layers - 1) x = dropout(x, m.dropout, training);
   }
   return { outputs: x, finalStates, srcMask };
 }

@@ -2,7 +2,7 @@
  * The training objective: masked cross-entropy L = -sum_t log p(y_t | y_<t, x), averaged over the
  * real (unpadded) target tokens of the batch, with optional label smoothing; and token accuracy.
  */
-import { tf } from '../acceleration/backend';
+import { tf } from '../tf';
 
 /**
  * logits [N, V]; targets [N] int32; mask [N] float (1 = real token).

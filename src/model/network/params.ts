@@ -3,7 +3,7 @@
  * structure (`encoder/l0/fwd/kernel`, `decoder/embedding`, `attention/W_c`, `output/kernel`) and are
  * the names written to the weights manifest.
  */
-import { tf } from '../acceleration/backend';
+import { tf } from '../tf';
 import type { ModelSettings } from '../config';
 import { glorotUniform, orthogonal, recurrentOrthogonal, rng, uniform } from './initializers';
 import { gatesOf, type RnnWeights } from './rnn';

@@ -3,7 +3,7 @@
  * used in training (teacher forcing, masked loss) and the pieces search needs (encode once, then
  * step the decoder). The encoder's final states really initialise the decoder.
  */
-import { tf } from '../acceleration/backend';
+import { tf } from '../tf';
 import type { Seq2SeqSettings } from '../config';
 import { prepareMemory, type Memory } from './attention';
 import { BOS, EOS, PAD, type Vocabulary } from '../data/tokenizer';
@@ -13,6 +13,7 @@ import { decodeStep, decodeTeacherForced } from './decoder';
 import { maskedCrossEntropy } from './loss';
 import { attentionWeights, countParameters, createParams, paramSpecs, type Params } from './params';
 import type { RnnState } from './rnn';
+import { DropoutSeeds } from './dropout';
 
 export interface EncodedSource { encoder: EncoderOutput; memory: Memory | null; batch: number }
 
@@ -31,8 +32,8 @@ export class Seq2SeqModel {
 
   get parameterCount(): number { return countParameters(this.params); }
 
-  /** srcIds time-major [S * B]. Call inside tf.tidy or dispose the result's tensors. */
-  encode(srcIds: Int32Array, S: number, B: number, training = false): EncodedSource {
+  /** srcIds time-major [S * B]; training: the step's dropout seeds (null: inference). Call inside tf.tidy or dispose the result's tensors. */
+  encode(srcIds: Int32Array, S: number, B: number, training: DropoutSeeds | null = null): EncodedSource {
     let hasPadding = false;
     for (let i = 0; i < srcIds.length; i++) if (srcIds[i] === PAD) { hasPadding = true; break; }
     const ids = tf.tensor2d(srcIds, [S, B], 'int32');
@@ -43,8 +44,12 @@ export class Seq2SeqModel {
     return { encoder, memory, batch: B };
   }
 
-  /** Mean masked cross-entropy per target token for one padded batch, and the correct-token count. */
-  batchLoss(b: BatchArrays, training: boolean): { loss: tf.Scalar; correct: tf.Scalar } {
+  /**
+   * Mean masked cross-entropy per target token for one padded batch, and the correct-token count.
+   * dropoutSeed: a training step's seed (dropout and label smoothing on), or null for evaluation.
+   */
+  batchLoss(b: BatchArrays, dropoutSeed: number | null): { loss: tf.Scalar; correct: tf.Scalar } {
+    const training = dropoutSeed === null ? null : new DropoutSeeds(dropoutSeed);
     const { encoder, memory } = this.encode(b.src, b.srcLen, b.batch, training);
     const tgtIn = tf.tensor2d(b.tgtIn, [b.tgtLen, b.batch], 'int32');
     // The real target tokens, in batch-major order (row b * T + t): padding never reaches the output

@@ -3,7 +3,7 @@
  * sources and comparing with the references by BLEU, chrF, token error rate (PER) and sequence
  * error rate (WER).
  */
-import { tf } from '../acceleration/backend';
+import { tf } from '../tf';
 import { makeBatches, padBatch, type Example, type Pair } from '../data/data';
 import { DEFAULT_DECODE, type DecodeOptions } from '../decoding/decodeOptions';
 import type { DevMetrics, SamplePrediction } from './events';
@@ -18,7 +18,7 @@ export function teacherForcedScores(model: Seq2SeqModel, examples: Example[], ba
   for (const idx of makeBatches(examples, batchSize, 0, 0)) {
     const b = padBatch(examples, idx, BOS, EOS);
     const [l, c] = tf.tidy(() => {
-      const r = model.batchLoss(b, false);
+      const r = model.batchLoss(b, null);
       return [r.loss.dataSync()[0], r.correct.dataSync()[0]];
     });
     lossSum += l * b.targetTokens;

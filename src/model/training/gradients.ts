@@ -2,7 +2,7 @@
  * Gradients of the training loss for one padded batch: the one place `variableGrads` is called, used
  * by the training step on the main thread and by a gradient replica on a second thread alike.
  */
-import { tf } from '../acceleration/backend';
+import { tf } from '../tf';
 import type { BatchArrays } from '../data/data';
 import type { Seq2SeqModel } from '../network/seq2seq';
 
@@ -15,12 +15,13 @@ export interface BatchGradients {
   grads: Map<string, tf.Tensor>;
 }
 
-export function batchGradients(model: Seq2SeqModel, b: BatchArrays): BatchGradients {
+/** dropoutSeed: the training step's seed for its dropout masks (see network/dropout.ts). */
+export function batchGradients(model: Seq2SeqModel, b: BatchArrays, dropoutSeed: number): BatchGradients {
   const names = [...model.params.keys()];
   const vars = names.map((n) => model.params.get(n)!);
   let correctT: tf.Scalar | null = null;
   const { value, grads } = tf.variableGrads(() => {
-    const r = model.batchLoss(b, true);
+    const r = model.batchLoss(b, dropoutSeed);
     correctT = tf.keep(r.correct);
     return r.loss;
   }, vars);

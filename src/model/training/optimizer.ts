@@ -1,10 +1,11 @@
 /**
- * Adam with gradient clipping by global norm, written on tf ops so that its whole state (step count,
- * first and second moments by weight name) can be checkpointed and restored exactly.
+ * Adam with gradient clipping by global norm. Its whole state (step count, first and second moments
+ * by weight name) is ours, so it can be checkpointed and restored exactly; the arithmetic of one
+ * update is the seam's adamUpdate and sumOfSquares (kernels()).
  */
-import { tf } from '../acceleration/backend';
+import { tf } from '../tf';
 import type { Params } from '../network/params';
-import { nativeAdamActive, nativeAdamUpdate, nativeSumOfSquares } from '../acceleration/nativeAdam';
+import { kernels } from '../acceleration/kernels';
 
 export interface AdamState { step: number; m: Map<string, tf.Variable>; v: Map<string, tf.Variable> }
 
@@ -19,11 +20,8 @@ export class Adam {
     const t = this.state.step;
     const lrT = (this.lr * Math.sqrt(1 - Math.pow(this.beta2, t))) / (1 - Math.pow(this.beta1, t));
     const names = Object.keys(grads);
-    const native = nativeAdamActive();
-    const norm = native ? Math.sqrt(nativeSumOfSquares(names.map((n) => grads[n]))) : tf.tidy(() => {
-      const sq = names.map((n) => tf.sum(tf.square(grads[n])));
-      return Math.sqrt((tf.addN(sq) as tf.Scalar).dataSync()[0]);
-    });
+    const k = kernels();
+    const norm = Math.sqrt(k.sumOfSquares(names.map((n) => grads[n])));
     const scale = clipNorm > 0 && norm > clipNorm ? clipNorm / norm : 1;
     tf.tidy(() => {
       for (const name of names) {
@@ -32,16 +30,8 @@ export class Adam {
         let v = this.state.v.get(name);
         if (!m) { m = tf.variable(tf.zerosLike(p), false); this.state.m.set(name, m); }
         if (!v) { v = tf.variable(tf.zerosLike(p), false); this.state.v.set(name, v); }
-        if (native) {
-          // One kernel per weight (nativeAdam.ts), the same arithmetic as below.
-          const [p2, m2, v2] = nativeAdamUpdate(p, grads[name], m, v, { lrT, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, scale });
-          m.assign(m2); v.assign(v2); p.assign(p2);
-          continue;
-        }
-        const g = scale === 1 ? grads[name] : tf.mul(grads[name], scale);
-        m.assign(tf.add(tf.mul(m, this.beta1), tf.mul(g, 1 - this.beta1)));
-        v.assign(tf.add(tf.mul(v, this.beta2), tf.mul(tf.square(g), 1 - this.beta2)));
-        p.assign(tf.sub(p, tf.div(tf.mul(m, lrT), tf.add(tf.sqrt(v), this.epsilon))));
+        const [p2, m2, v2] = k.adamUpdate(p, grads[name], m, v, { lrT, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, scale });
+        m.assign(m2); v.assign(v2); p.assign(p2);
       }
     });
     return norm;

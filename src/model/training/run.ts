@@ -16,6 +16,7 @@ import type { DevMetrics, TrainEndReason, TrainEpochEvent, TrainEvent } from './
 import type { TrainOptions } from './options';
 import { encodeExamples, type DevMetricKind, type RunSetup } from './setup';
 import { trainOnBatch } from './steps';
+import { stepDropoutSeed } from '../network/dropout';
 
 const yieldToEventLoop = () => new Promise<void>((r) => setImmediate(r));
 
@@ -85,7 +86,8 @@ export class TrainingRun {
     for (let bi = progress.stepInEpoch; bi < batches.length; bi++) {
       if (this.signal?.aborted) { this.reason = 'stopped'; return totals; }
       if (this.elapsed() >= this.budgetMs) { this.reason = 'time-budget'; return totals; }
-      const { b, loss, correct } = await trainOnBatch(model, optimizer, examples, batches[bi], this.replica);
+      const seed = stepDropoutSeed(settings.train.seed, progress.step);
+      const { b, loss, correct } = await trainOnBatch(model, optimizer, examples, batches[bi], this.replica, seed);
       progress.step++;
       progress.stepInEpoch = bi + 1;
       totals.lossSum += loss * b.targetTokens;

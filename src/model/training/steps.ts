@@ -15,16 +15,19 @@ function applyGradients(model: Seq2SeqModel, optimizer: Adam, g: BatchGradients)
   return { loss: g.loss, correct: g.correct };
 }
 
-/** One optimisation step on a padded batch; returns the batch's mean loss and its correct-token count. */
-export function trainStep(model: Seq2SeqModel, optimizer: Adam, b: BatchArrays): { loss: number; correct: number } {
-  return applyGradients(model, optimizer, batchGradients(model, b));
+/**
+ * One optimisation step on a padded batch; returns the batch's mean loss and its correct-token count.
+ * dropoutSeed: the step's seed for its dropout masks (stepDropoutSeed of the run's seed and step).
+ */
+export function trainStep(model: Seq2SeqModel, optimizer: Adam, b: BatchArrays, dropoutSeed = 0): { loss: number; correct: number } {
+  return applyGradients(model, optimizer, batchGradients(model, b, dropoutSeed));
 }
 
 /** One optimisation step on two halves of a batch, the second half's gradients computed by the replica at the same time. */
 export async function trainStepParallel(
-  model: Seq2SeqModel, optimizer: Adam, mine: BatchArrays, theirs: BatchArrays, replica: GradientReplica,
+  model: Seq2SeqModel, optimizer: Adam, mine: BatchArrays, theirs: BatchArrays, replica: GradientReplica, dropoutSeed = 0,
 ): Promise<{ loss: number; correct: number }> {
-  return applyGradients(model, optimizer, await replica.splitBatchGradients(model, mine, theirs));
+  return applyGradients(model, optimizer, await replica.splitBatchGradients(model, mine, theirs, dropoutSeed));
 }
 
 /**
@@ -33,14 +36,14 @@ export async function trainStepParallel(
  * so both halves have nearly the same lengths and hence the same work.
  */
 export async function trainOnBatch(
-  model: Seq2SeqModel, optimizer: Adam, examples: Example[], idx: number[], replica: GradientReplica | null,
+  model: Seq2SeqModel, optimizer: Adam, examples: Example[], idx: number[], replica: GradientReplica | null, dropoutSeed = 0,
 ): Promise<{ b: { batch: number; targetTokens: number }; loss: number; correct: number }> {
   if (!replica || idx.length < 2 * MIN_ROWS_PER_REPLICA) {
     const b = padBatch(examples, idx, BOS, EOS);
-    return { b, ...trainStep(model, optimizer, b) };
+    return { b, ...trainStep(model, optimizer, b, dropoutSeed) };
   }
   const mine = padBatch(examples, idx.filter((_, i) => i % 2 === 0), BOS, EOS);
   const theirs = padBatch(examples, idx.filter((_, i) => i % 2 === 1), BOS, EOS);
   const b = { batch: idx.length, targetTokens: mine.targetTokens + theirs.targetTokens };
-  return { b, ...(await trainStepParallel(model, optimizer, mine, theirs, replica)) };
+  return { b, ...(await trainStepParallel(model, optimizer, mine, theirs, replica, dropoutSeed)) };
 }

@@ -6,7 +6,7 @@
  * exactly the checkpointed step. The parts: setup.ts (data, settings, model), run.ts (epochs,
  * end-of-epoch work, checkpoints), steps.ts (one optimisation step).
  */
-import { BackendAbortedError, explainBackendError, initBackend, nativeKernelsStatus, type BackendPreference } from '../acceleration/backend';
+import { BackendAbortedError, explainBackendError, initBackend, type BackendPreference } from '../acceleration/backend';
 import { defaultTrainingThreads, GradientReplica, MIN_ROWS_PER_REPLICA } from '../acceleration/gradientReplica';
 import type { TrainEndEvent, TrainEvent } from './events';
 import type { TrainOptions } from './options';
@@ -41,9 +41,9 @@ export async function trainModel(opts: TrainOptions, onEvent: TrainEventHandler,
   return end;
 }
 
-/** A second training thread when asked for (or by default without native kernels) and the batch is big enough to split. */
+/** A second training thread when asked for (or by the acceleration's default) and the batch is big enough to split. */
 async function startReplica(s: RunSetup, backend: string, threads: number | undefined): Promise<GradientReplica | null> {
-  const wantThreads = threads ?? defaultTrainingThreads(backend, nativeKernelsStatus().active);
+  const wantThreads = threads ?? defaultTrainingThreads(backend);
   if (wantThreads < 2 || s.settings.train.batch < 2 * MIN_ROWS_PER_REPLICA) return null;
   // A second thread that cannot start only costs speed: training goes on with one.
   return GradientReplica.start(s.model, backend as BackendPreference).catch(() => null);

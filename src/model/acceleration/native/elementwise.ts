@@ -1,22 +1,19 @@
 /**
  * Element-wise kernels of the WebAssembly backend done by our native addon (native/blas/elementwise.c):
- * - Tanh: the wasm kernel is scalar, ~13 ns an element (9x its Sigmoid; 2.4 ms for an attention
- *   layer's [640, 288]); ours is vectorised (~1 ns), within 4e-7 of tanh;
+ * - Tanh: the wasm kernel is scalar (bench/README.md has the figures); ours is vectorised, within
+ *   4e-7 of tanh;
  * - a dropout mask (kernel `Seq2SeqDropoutMask`, no inputs): tf.dropout draws its uniform numbers one
- *   by one in JavaScript (~8 ms a step for the default preset's dropout); ours is a counter-based
- *   generator in C.
+ *   by one in JavaScript; ours is a counter-based generator in C.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import type { NativeAddon } from './nativeAddon';
-import { replaceKernel, type KernelArgs } from './wasmKernels';
+import { replaceKernel, type KernelArgs } from '../wasmFixes';
+import type { NativeAddon } from './addon';
 
 export const DROPOUT_MASK = 'Seq2SeqDropoutMask';
 
-let maskRegistered = false;
-
 /** Replaces the wasm Tanh kernel for float32 and registers the dropout mask (call before setBackend('wasm')). */
-export function registerNativeElementwise(addon: NativeAddon): void {
+export function registerElementwiseKernels(addon: NativeAddon): void {
   replaceKernel(tf.Tanh, (a, original) => {
     const x = a.inputs.x;
     if (x.dtype !== 'float32') return original(a);
@@ -25,14 +22,8 @@ export function registerNativeElementwise(addon: NativeAddon): void {
     addon.tanh(a.backend.typedArrayFromHeap(x) as Float32Array, a.backend.typedArrayFromHeap(out) as Float32Array);
     return out;
   });
-  if (maskRegistered || tf.getKernel(DROPOUT_MASK, 'wasm')) return;
+  if (tf.getKernel(DROPOUT_MASK, 'wasm')) return;
   tf.registerKernel({ kernelName: DROPOUT_MASK, backendName: 'wasm', kernelFunc: ((a: KernelArgs) => dropoutMaskKernel(a, addon)) as unknown as KernelFunc });
-  maskRegistered = true;
-}
-
-/** Whether dropoutMask runs natively on the current backend. */
-export function nativeDropoutActive(): boolean {
-  return maskRegistered && tf.getBackend() === 'wasm';
 }
 
 /** A [shape] mask of 1/keep (probability keep) and 0, as tf.dropout multiplies by. Not differentiable (it has no inputs). */

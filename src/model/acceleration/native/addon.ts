@@ -1,17 +1,21 @@
 /**
- * Our optional native addon `seq2seq_blas.node` (native/blas): matrix multiplies, whole LSTM / GRU
- * sequences and Adam for the WebAssembly backend, done by the machine's optimised BLAS (OpenBLAS,
- * Accelerate) on the wasm heap in place. Compiled at build time when a C compiler and Node's headers
- * exist; the BLAS is opened at run time. Anything missing -> null, with the reason in the status.
- * `SEQ2SEQ_NATIVE_BLAS=0` turns it off.
+ * Loading our optional native addon `seq2seq_blas.node` (native/blas): matrix multiplies, whole LSTM /
+ * GRU sequences, Adam and element-wise kernels for the WebAssembly backend, done by the machine's
+ * optimised BLAS (OpenBLAS, Accelerate) on the wasm heap in place. Compiled at build time when a C
+ * compiler and Node's headers exist; the BLAS is opened at run time with the settings given here
+ * (the addon reads no environment). Anything missing -> null, with the reason in the status.
+ * The addon's functions are declared once, in `NativeAddon`.
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { isMainThread } from 'node:worker_threads';
+import { environment } from '../../environment';
 
 export interface NativeAddon {
+  /** Opens the BLAS (once per process): `library` first if given, then the platform's usual names; poolThreads sizes OpenBLAS's pool. */
+  open(library: string | null, poolThreads: number | null): void;
   info(): { library: string | null; error: string | null; threads: number };
   setThreads(n: number): void;
   sgemm(a: Float32Array, b: Float32Array, c: Float32Array, batch: number, m: number, n: number, k: number,
@@ -41,8 +45,7 @@ export interface NativeAddonStatus { active: boolean; library: string | null; re
  * matrix multiplies; a gradient replica (two training threads) asks for 1 per thread instead.
  */
 export function defaultBlasThreads(): number {
-  const n = Number(process.env.SEQ2SEQ_BLAS_THREADS);
-  return Number.isInteger(n) && n >= 1 ? n : Math.min(4, availableParallelism());
+  return environment().blasThreads ?? Math.min(4, availableParallelism());
 }
 
 /** The BLAS threads set for large multiplies, or null without the addon. */
@@ -69,7 +72,8 @@ export function loadNativeAddon(searchDirs: string[]): { addon: NativeAddon | nu
 
 function load(searchDirs: string[]): { addon: NativeAddon | null; status: NativeAddonStatus } {
   const off = (reason: string) => ({ addon: null, status: { active: false, library: null, reason } });
-  if (process.env.SEQ2SEQ_NATIVE_BLAS === '0') return off('turned off by SEQ2SEQ_NATIVE_BLAS=0');
+  const env = environment();
+  if (!env.nativeAddon) return off('turned off by SEQ2SEQ_NATIVE_BLAS=0');
   const file = searchDirs.map((d) => join(d, 'seq2seq_blas.node')).find((f) => existsSync(f));
   if (!file) return off('seq2seq_blas.node was not built (needs a C compiler and Node headers at build time)');
   let addon: NativeAddon;
@@ -78,6 +82,7 @@ function load(searchDirs: string[]): { addon: NativeAddon | null; status: Native
   } catch (e) {
     return off(`seq2seq_blas.node did not load: ${(e as Error).message.split('\n')[0]}`);
   }
+  addon.open(env.blasLibrary, env.blasThreads);
   const info = addon.info();
   if (!info.library) return off(`no optimised BLAS found (${info.error ?? 'unknown'})`);
   // Worker threads share the process's BLAS; only the main thread chooses its thread count.

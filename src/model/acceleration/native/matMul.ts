@@ -1,19 +1,19 @@
 /**
  * Matrix multiplies of the WebAssembly backend done by the machine's optimised BLAS through our addon
- * (nativeAddon.ts), on the wasm heap in place. XNNPACK in wasm reaches ~13-18 GFLOP/s on one core
- * here (SIMD128, no FMA); OpenBLAS ~70-110. Most of a training step is matrix multiplies.
+ * (addon.ts), on the wasm heap in place: XNNPACK in wasm has SIMD128 and no FMA, several times slower
+ * than OpenBLAS here (bench/README.md), and most of a training step is matrix multiplies.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { TensorInfo } from '@tensorflow/tfjs-core';
-import type { NativeAddon } from './nativeAddon';
-import { replaceKernel, type KernelArgs } from './wasmKernels';
+import { replaceKernel, type KernelArgs } from '../wasmFixes';
+import type { NativeAddon } from './addon';
 
 /**
  * Replaces the wasm BatchMatMul / _FusedMatMul kernels, and Sum over leading axes (a bias gradient:
- * wasm transposes first, ~2.7 ms for [640, 1024]) as a product with a row of ones. Call before
- * setBackend('wasm'). False if the matmul kernels were not found.
+ * wasm transposes first) as a product with a row of ones. Call before setBackend('wasm'). False if
+ * the matmul kernels were not found.
  */
-export function registerNativeMatMul(addon: NativeAddon): boolean {
+export function registerMatMulKernels(addon: NativeAddon): boolean {
   const ok = replaceMatMul(tf.BatchMatMul, addon) && replaceMatMul(tf._FusedMatMul, addon);
   if (ok) replaceKernel(tf.Sum, (args, original) => sumLeadingAxes(args, addon) ?? original(args));
   return ok;

@@ -1,9 +1,8 @@
 /**
  * Whole LSTM and GRU sequences, forward and backward, as kernels of the WebAssembly backend done by our
  * native addon (native/blas/lstm.c, gru.c): one call per sequence instead of ~15-20 small kernels per
- * time step, matrix multiplies on the system BLAS, gate activations vectorised in C. lstmSequence.ts
- * and gruSequence.ts use them when they are registered and the wasm backend is active; the TF.js ops
- * path stays for every other backend. `SEQ2SEQ_NATIVE_RNN=0` (or setNativeRnn(false)) turns them off.
+ * time step, matrix multiplies on the system BLAS, gate activations vectorised in C. They implement
+ * the seam's rnnSequence and rnnStep (../kernels.ts) for the wasm backend when the addon is loaded.
  *
  * LSTM forward  xw [T,B,4H], wh [H,4H], h0, c0 [B,H], mask [T,B,1]; attr reverse
  *   -> packed [T+2,B,H] (outputs, final h, final c), hPrev, cPrev [T,B,H], gates [T,B,4H], tc [T,B,H].
@@ -14,32 +13,40 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import type { NativeAddon } from './nativeAddon';
-import type { KernelArgs } from './wasmKernels';
+import type { CellKind } from '../../config';
+import type { RnnState, RnnWeights, SequenceResult } from '../kernels';
+import { gruRecurrentBias, projectInputs } from '../reference/recurrentCells';
+import type { KernelArgs } from '../wasmFixes';
+import type { NativeAddon } from './addon';
 
 export const LSTM_FORWARD = 'Seq2SeqLstmSequence';
 export const LSTM_BACKWARD = 'Seq2SeqLstmSequenceGrad';
 export const GRU_FORWARD = 'Seq2SeqGruSequence';
 export const GRU_BACKWARD = 'Seq2SeqGruSequenceGrad';
 
-let registered = false;
-let enabled = process.env.SEQ2SEQ_NATIVE_RNN !== '0';
-
 /** Registers the four kernels for the wasm backend. */
-export function registerNativeRnn(addon: NativeAddon): void {
-  if (registered || tf.getKernel(LSTM_FORWARD, 'wasm')) return;
+export function registerSequenceKernels(addon: NativeAddon): void {
+  if (tf.getKernel(LSTM_FORWARD, 'wasm')) return;
   for (const kernelName of Object.keys(KERNELS)) {
     tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: ((a: KernelArgs) => runSequenceKernel(kernelName, a, addon)) as unknown as KernelFunc });
   }
-  registered = true;
 }
 
-/** For tests and comparisons: use (true) or bypass (false) the native kernels where available. */
-export function setNativeRnn(on: boolean): void { enabled = on; }
+/** The seam's rnnSequence on the native kernels: one call forward, one backward. */
+export function nativeRnnSequence(cell: CellKind, xw: tf.Tensor3D, w: RnnWeights, initial: RnnState, mask: tf.Tensor3D | null, reverse: boolean): SequenceResult {
+  const [T, B] = xw.shape;
+  const maskT = mask ?? (tf.ones([T, B, 1]) as tf.Tensor3D);
+  if (cell === 'lstm') {
+    const [outputs, h, c] = tf.split(nativeSequence('lstm', [xw, w.recurrentKernel, initial.h, initial.c!, maskT], reverse), [T, 1, 1], 0);
+    return { outputs: outputs as tf.Tensor3D, final: { h: tf.squeeze(h, [0]) as tf.Tensor2D, c: tf.squeeze(c, [0]) as tf.Tensor2D } };
+  }
+  const [outputs, h] = tf.split(nativeSequence('gru', [xw, w.recurrentKernel, gruRecurrentBias(w), initial.h, maskT], reverse), [T, 1], 0);
+  return { outputs: outputs as tf.Tensor3D, final: { h: tf.squeeze(h, [0]) as tf.Tensor2D } };
+}
 
-/** Whether recurrent sequences run natively on the current backend. */
-export function nativeRnnActive(): boolean {
-  return enabled && registered && tf.getBackend() === 'wasm';
+/** A decoding step as a one-step sequence: one native kernel instead of ~10-12 small ones. */
+export function nativeRnnStep(cell: CellKind, x: tf.Tensor2D, w: RnnWeights, state: RnnState): RnnState {
+  return nativeRnnSequence(cell, projectInputs(cell, tf.expandDims(x, 0) as tf.Tensor3D, w), w, state, null, false).final;
 }
 
 /** The forward kernel's inputs by name, in the order nativeSequence takes them; the last is the mask. */
@@ -52,7 +59,7 @@ const SAVED = { lstm: ['hPrev', 'cPrev', 'gates', 'tc'], gru: ['hPrev', 'gates',
  * LSTM inputs [xw, wh, h0, c0, mask] -> packed [T+2, B, H] (outputs, final h, final c);
  * GRU inputs [xw, u, bRec, h0, mask] -> packed [T+1, B, H] (outputs, final h). The mask gets no gradient.
  */
-export function nativeSequence(cell: 'lstm' | 'gru', inputs: tf.Tensor[], reverse: boolean): tf.Tensor3D {
+function nativeSequence(cell: 'lstm' | 'gru', inputs: tf.Tensor[], reverse: boolean): tf.Tensor3D {
   const names = SEQUENCE_INPUTS[cell];
   const [forwardKernel, backwardKernel] = cell === 'lstm' ? [LSTM_FORWARD, LSTM_BACKWARD] : [GRU_FORWARD, GRU_BACKWARD];
   const op = tf.customGrad(((...args: unknown[]) => {

@@ -9,8 +9,7 @@
  *   z = xw_t + h_{t-1} Wh;  i,f,o = sigmoid, g = tanh;  c~ = f c_{t-1} + i g;  h~ = o tanh(c~)
  *   c_t = c_{t-1} + m (c~ - c_{t-1});  h_t = h_{t-1} + m (h~ - h_{t-1})
  */
-import { tf } from './backend';
-import { nativeRnnActive, nativeSequence } from './nativeRnn';
+import { tf } from '../../tf';
 
 export interface LstmSequenceResult { outputs: tf.Tensor3D; h: tf.Tensor2D; c: tf.Tensor2D }
 
@@ -22,8 +21,6 @@ export function lstmSequence(xw: tf.Tensor3D, wh: tf.Tensor2D, h0: tf.Tensor2D, 
   const [T, B, G] = xw.shape;
   const H = G / 4;
   const maskT = mask ?? tf.ones([T, B, 1]);
-  // The same operation on the native kernels (nativeRnn.ts): one call forward, one backward.
-  if (T > 0 && nativeRnnActive()) return unpack(nativeSequence('lstm', [xw, wh, h0, c0, maskT], reverse), T);
   // customGrad returns one tensor: outputs, final h and final c are packed along time as [T + 2, B, H].
   const op = tf.customGrad(((xwIn: tf.Tensor, whIn: tf.Tensor, h0In: tf.Tensor, c0In: tf.Tensor, maskIn: tf.Tensor, save: tf.GradSaveFunc) => {
     // customGrad does not scope its forward function: the tidy frees every per-step temporary as soon
@@ -117,7 +114,7 @@ export function lstmSequence(xw: tf.Tensor3D, wh: tf.Tensor2D, h0: tf.Tensor2D, 
 }
 
 /** [T + 2, B, H] -> outputs [T, B, H], final h and c [B, H]. */
-function unpack(packed: tf.Tensor3D, T: number): LstmSequenceResult {
+export function unpack(packed: tf.Tensor3D, T: number): LstmSequenceResult {
   const [outputs, h, c] = tf.split(packed, [T, 1, 1], 0);
   return { outputs: outputs as tf.Tensor3D, h: tf.squeeze(h, [0]) as tf.Tensor2D, c: tf.squeeze(c, [0]) as tf.Tensor2D };
 }

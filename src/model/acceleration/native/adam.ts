@@ -1,47 +1,33 @@
 /**
  * Adam's update of one weight as a single kernel of the WebAssembly backend, done by our native addon
  * (native/blas/adam.c), instead of ~12 small kernels per weight; and the sum of squares of gradients
- * (for clipping by global norm) read straight off the wasm heap. optimizer.ts uses them when they are
- * registered and the wasm backend is active. `SEQ2SEQ_NATIVE_ADAM=0` (or setNativeAdam(false)) turns
- * them off.
+ * (for clipping by global norm) read straight off the wasm heap.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import type { NativeAddon } from './nativeAddon';
-import type { HeapBackend, KernelArgs } from './wasmKernels';
+import type { AdamHyper } from '../kernels';
+import type { HeapBackend, KernelArgs } from '../wasmFixes';
+import type { NativeAddon } from './addon';
 
 export const ADAM_UPDATE = 'Seq2SeqAdamUpdate';
 
-export interface AdamHyper { lrT: number; beta1: number; beta2: number; epsilon: number; scale: number }
-
-let addonInUse: NativeAddon | null = null;
-let enabled = process.env.SEQ2SEQ_NATIVE_ADAM !== '0';
-
-export function registerNativeAdam(addon: NativeAddon): void {
-  if (addonInUse || tf.getKernel(ADAM_UPDATE, 'wasm')) return;
+export function registerAdamKernel(addon: NativeAddon): void {
+  if (tf.getKernel(ADAM_UPDATE, 'wasm')) return;
   tf.registerKernel({ kernelName: ADAM_UPDATE, backendName: 'wasm', kernelFunc: ((a: KernelArgs) => adamKernel(a, addon)) as unknown as KernelFunc });
-  addonInUse = addon;
-}
-
-/** For tests and comparisons: use (true) or bypass (false) the native Adam where available. */
-export function setNativeAdam(on: boolean): void { enabled = on; }
-
-export function nativeAdamActive(): boolean {
-  return enabled && addonInUse !== null && tf.getBackend() === 'wasm';
 }
 
 /** [p', m', v'] for weight p with gradient g and moments m, v (caller disposes). */
-export function nativeAdamUpdate(p: tf.Tensor, g: tf.Tensor, m: tf.Tensor, v: tf.Tensor, h: AdamHyper): tf.Tensor[] {
-  return tf.engine().runKernel(ADAM_UPDATE, { p, g, m, v }, { ...h }) as tf.Tensor[];
+export function nativeAdamUpdate(p: tf.Tensor, g: tf.Tensor, m: tf.Tensor, v: tf.Tensor, h: AdamHyper): [tf.Tensor, tf.Tensor, tf.Tensor] {
+  return tf.engine().runKernel(ADAM_UPDATE, { p, g, m, v }, { ...h }) as [tf.Tensor, tf.Tensor, tf.Tensor];
 }
 
 /** Sum of the squares of every element of the tensors (float32), read on the wasm heap. */
-export function nativeSumOfSquares(tensors: tf.Tensor[]): number {
+export function nativeSumOfSquares(addon: NativeAddon, tensors: tf.Tensor[]): number {
   const backend = tf.backend() as unknown as HeapBackend;
   let total = 0;
   for (const t of tensors) {
     if (t.dtype !== 'float32') throw new Error(`sum of squares: ${t.dtype} tensor`);
-    total += addonInUse!.sumOfSquares(backend.typedArrayFromHeap(t) as Float32Array);
+    total += addon.sumOfSquares(backend.typedArrayFromHeap(t) as Float32Array);
   }
   return total;
 }

@@ -1,0 +1,73 @@
+/**
+ * The seam between the model math and its accelerated implementations. The network, the optimizer
+ * and dropout call these operations through `kernels()`; each backend provides its set, registered
+ * once when the backend is set up (backend.ts), and the active backend's set answers — as TF.js's
+ * own engine looks a kernel up by backend. Backends without a set of their own get the reference
+ * set: the same operations written with TF.js ops (reference/), which every backend runs.
+ *
+ * Why a set of operations here rather than TF.js custom kernels with composed fallbacks: our fused
+ * operations are differentiable as wholes (a forward and a backward kernel joined by customGrad,
+ * or TF.js autograd over the composed version), they return several tensors, and two of them
+ * (sumOfSquares, the Adam update) are optimizer steps rather than graph operations. One typed
+ * interface that both sets satisfy keeps that in one place and lets tests run both side by side.
+ */
+import { tf } from '../tf';
+import type { CellKind } from '../config';
+import { referenceKernels } from './reference/kernels';
+
+export interface RnnState { h: tf.Tensor2D; c?: tf.Tensor2D }
+
+/** One recurrent layer's weights in Keras layout: LSTM gates i, f, c, o; GRU z, r, h (reset_after). */
+export interface RnnWeights {
+  /** [inputSize, gates*H] */
+  kernel: tf.Tensor2D;
+  /** [H, gates*H] */
+  recurrentKernel: tf.Tensor2D;
+  /** LSTM: [4H]; GRU: [2, 3H] (input bias, recurrent bias) */
+  bias: tf.Tensor;
+}
+
+export interface SequenceResult { outputs: tf.Tensor3D; final: RnnState }
+
+export interface AdamHyper { lrT: number; beta1: number; beta2: number; epsilon: number; scale: number }
+
+export interface Kernels {
+  /** Which implementation this is, for reports ('reference', 'native'). */
+  readonly name: string;
+  /**
+   * A whole recurrent layer over projected inputs xw [T, B, gates*H] (input bias included) from the
+   * initial state; mask [T, B, 1] (1 = real token; the state is carried through padding) or null;
+   * reverse runs from the last step. Outputs are in input order. Differentiable in xw, the weights and the state.
+   */
+  rnnSequence(cell: CellKind, xw: tf.Tensor3D, w: RnnWeights, initial: RnnState, mask: tf.Tensor3D | null, reverse: boolean): SequenceResult;
+  /** One decoding step: input x [B, in] (not yet projected) -> the new state. Inference only. */
+  rnnStep(cell: CellKind, x: tf.Tensor2D, w: RnnWeights, state: RnnState): RnnState;
+  /** Adam's update of one weight: [p', m', v'] (caller disposes). */
+  adamUpdate(p: tf.Tensor, g: tf.Tensor, m: tf.Tensor, v: tf.Tensor, h: AdamHyper): [tf.Tensor, tf.Tensor, tf.Tensor];
+  /** The sum of the squares of every element of the tensors (the gradient norm for clipping). */
+  sumOfSquares(tensors: tf.Tensor[]): number;
+  /** A [shape] mask of 1/keep (probability keep) and 0; the same seed gives the same mask on the same backend. */
+  dropoutMask(shape: number[], keep: number, seed: number): tf.Tensor;
+}
+
+const byBackend = new Map<string, Kernels>();
+let override: Kernels | null = null;
+
+/** Called once per backend, when it is set up, by backend.ts. */
+export function registerKernels(backendName: string, kernels: Kernels): void {
+  byBackend.set(backendName, kernels);
+}
+
+/** The active backend's kernels: its own set, else the reference set. */
+export function kernels(): Kernels {
+  return override ?? byBackend.get(tf.getBackend()) ?? referenceKernels;
+}
+
+export { referenceKernels };
+
+/** For tests that compare two implementations through the whole model: runs fn with `k` in place of the backend's set. */
+export function withKernels<T>(k: Kernels, fn: () => T): T {
+  const before = override;
+  override = k;
+  try { return fn(); } finally { override = before; }
+}
