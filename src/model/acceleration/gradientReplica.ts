@@ -36,8 +36,8 @@ export const MIN_ROWS_PER_REPLICA = 8;
 
 /**
  * Threads for training by default: two where there are two cores and the backend is single-threaded;
- * one with native TensorFlow or with our native kernels, whose BLAS already uses every core (measured
- * here: one thread with a 2-thread BLAS beats two replicas on a 1-thread BLAS, 33 vs 35 ms a step).
+ * one with native TensorFlow or with our native kernels, whose BLAS already uses every core (one
+ * thread with a 2-thread BLAS measured faster than two replicas on a 1-thread BLAS: bench/README.md).
  */
 export function defaultTrainingThreads(backend: string): number {
   if (backend === 'tensorflow' || nativeKernelsStatus().active) return 1;

@@ -1,18 +1,18 @@
 /**
- * Fixes for the WebAssembly backend (tfjs-backend-wasm 4.22) in Node, measured on this kind of machine:
+ * Fixes for the WebAssembly backend (tfjs-backend-wasm 4.22) in Node (measurements: bench/README.md,
+ * "Findings"):
  * - it has no `UnsortedSegmentSum` kernel, which the gradient of an embedding lookup (gather) needs:
  *   we register one that works on the wasm heap directly;
- * - `BatchMatMul` / `_FusedMatMul` with `transposeA` or `transposeB` fall off XNNPACK's fast path
- *   (~1 GFLOP/s instead of ~16): we materialise the transpose first, then multiply untransposed;
+ * - `BatchMatMul` / `_FusedMatMul` with `transposeA` or `transposeB` fall off XNNPACK's fast path:
+ *   we materialise the transpose first, then multiply untransposed;
  * - its contiguous `Slice` path (used by `Unpack` = tf.unstack and `SplitV` = tf.split) calls
  *   `readSync`, which copies the WHOLE input out of the heap for every slice (unstacking [T, B, 4H]
- *   copies it T times): we copy only each slice's bytes from a heap view (found by bench/kernels.ts;
- *   ~2.7x faster training steps);
- * - its `GatherV2` costs ~1-4 ms for an embedding lookup of a batch (~100x a copy): for float32 and
- *   int32 tensors we copy the selected rows from heap views;
+ *   copies it T times): we copy only each slice's bytes from a heap view (found by bench/kernels.ts);
+ * - its `GatherV2` is far slower than a copy for an embedding lookup: for float32 and int32 tensors
+ *   we copy the selected rows from heap views;
  * - its `Identity` copies the tensor, and TF.js clones every tensor it saves for a backward pass with
- *   it (~2.8 ms of copies per training step of the bench model): ours shares the data with one more
- *   reference, as its own `Reshape` does (tensors are immutable; every kernel writes new outputs).
+ *   it: ours shares the data with one more reference, as its own `Reshape` does (tensors are
+ *   immutable; every kernel writes new outputs).
  * Registered before the backend initialises; they rely on package internals, so the version is pinned.
  */
 import * as tf from '@tensorflow/tfjs-core';
