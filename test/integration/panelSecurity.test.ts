@@ -4,7 +4,7 @@
  * model commands and workers), with the user answering yes to whatever is asked; nothing outside the
  * models folder may be read, written or deleted, and each message is refused naming its field.
  */
-import { setSetting, ui } from '../helpers/vscodeStandIn';
+import { commands, setSetting, ui } from '../helpers/vscodeStandIn';
 import { startExtension, type ExtensionHost } from '../helpers/extensionHost';
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
@@ -86,6 +86,30 @@ async function attack(message: (sc: Scene) => Record<string, unknown>, field: st
     rmSync(sc.root, { recursive: true, force: true });
   }
 }
+
+/** Runs a model command with a name that leads outside, as a script or another extension could. */
+async function commandAttack(id: string, arg: (sc: Scene) => Record<string, unknown>): Promise<void> {
+  const sc = await scene();
+  try {
+    const homeBefore = tree(sc.home, [sc.models]);
+    const outBefore = tree(join(sc.root, 'out'));
+    await commands.executeCommand(id, arg(sc));
+    assert.deepEqual(tree(sc.home, [sc.models]), homeBefore, 'no file outside the models folder was changed or deleted');
+    assert.deepEqual(tree(join(sc.root, 'out')), outBefore, 'nothing was exported');
+    assert.equal((await sc.host.state()).training, null, 'no training started');
+    const shown = ui.asked.filter((a) => a.kind === 'error').map((a) => a.message);
+    assert.ok(shown.some((m) => /model name .* is not allowed|no model named/.test(m)), `the user is told why: ${JSON.stringify(shown)}`);
+  } finally {
+    sc.host.dispose();
+    rmSync(sc.root, { recursive: true, force: true });
+  }
+}
+
+test('the model commands check the name again where they build the path', { timeout: 300_000 }, async (t) => {
+  await t.test('Delete Model', () => commandAttack('seq2seq.deleteModel', () => ({ name: '../../Documents/thesis' })));
+  await t.test('Export Model', () => commandAttack('seq2seq.exportModel', (sc) => ({ name: '../../.ssh', folder: join(sc.root, 'out', 'x', 'exports') })));
+  await t.test('Resume Training', () => commandAttack('seq2seq.resumeTraining', () => ({ name: '../victim' })));
+});
 
 test('the training panel cannot reach files outside the models folder', { timeout: 300_000 }, async (t) => {
   assert.ok(existsSync(WORKER), `${WORKER} is built (npm run build)`);
