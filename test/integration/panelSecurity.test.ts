@@ -6,29 +6,15 @@
  */
 import { commands, setSetting, ui } from '../helpers/vscodeStandIn';
 import { startExtension, type ExtensionHost } from '../helpers/extensionHost';
+import { fileTree } from '../helpers/fileTree';
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 
 const ROOT = resolve(__dirname, '..', '..');
 const WORKER = join(ROOT, 'dist', 'worker.js');
-
-/** Every file below `dir` with a hash of its content, to compare before and after. */
-function tree(dir: string, skip: string[] = []): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (skip.includes(p)) continue;
-      if (e.isDirectory()) { out[`${relative(dir, p)}/`] = ''; walk(p); } else out[relative(dir, p)] = createHash('sha256').update(readFileSync(p)).digest('hex').slice(0, 16);
-    }
-  };
-  walk(dir);
-  return out;
-}
 
 interface Scene { root: string; home: string; models: string; thesis: string; ssh: string; victim: string; secret: string; host: ExtensionHost }
 
@@ -67,11 +53,11 @@ async function attack(message: (sc: Scene) => Record<string, unknown>, field: st
   const sc = await scene();
   const msg = message(sc);
   try {
-    const homeBefore = tree(sc.home, [sc.models]);
-    const outBefore = tree(join(sc.root, 'out'));
+    const homeBefore = fileTree(sc.home, [sc.models]);
+    const outBefore = fileTree(join(sc.root, 'out'));
     await sc.host.panel.send(msg);
-    assert.deepEqual(tree(sc.home, [sc.models]), homeBefore, 'no file outside the models folder was changed or deleted');
-    assert.deepEqual(tree(join(sc.root, 'out')), outBefore, 'nothing was exported');
+    assert.deepEqual(fileTree(sc.home, [sc.models]), homeBefore, 'no file outside the models folder was changed or deleted');
+    assert.deepEqual(fileTree(join(sc.root, 'out')), outBefore, 'nothing was exported');
     const s = await sc.host.state();
     assert.equal(s.training, null, 'no training started');
     assert.equal(s.workers.train.running, false, 'the training process was not even started');
@@ -91,11 +77,11 @@ async function attack(message: (sc: Scene) => Record<string, unknown>, field: st
 async function commandAttack(id: string, arg: (sc: Scene) => Record<string, unknown>): Promise<void> {
   const sc = await scene();
   try {
-    const homeBefore = tree(sc.home, [sc.models]);
-    const outBefore = tree(join(sc.root, 'out'));
+    const homeBefore = fileTree(sc.home, [sc.models]);
+    const outBefore = fileTree(join(sc.root, 'out'));
     await commands.executeCommand(id, arg(sc));
-    assert.deepEqual(tree(sc.home, [sc.models]), homeBefore, 'no file outside the models folder was changed or deleted');
-    assert.deepEqual(tree(join(sc.root, 'out')), outBefore, 'nothing was exported');
+    assert.deepEqual(fileTree(sc.home, [sc.models]), homeBefore, 'no file outside the models folder was changed or deleted');
+    assert.deepEqual(fileTree(join(sc.root, 'out')), outBefore, 'nothing was exported');
     assert.equal((await sc.host.state()).training, null, 'no training started');
     const shown = ui.asked.filter((a) => a.kind === 'error').map((a) => a.message);
     assert.ok(shown.some((m) => /model name .* is not allowed|no model named/.test(m)), `the user is told why: ${JSON.stringify(shown)}`);
