@@ -30,20 +30,20 @@ const count = number({ min: 0 });
 const name = string({ max: 200 });
 
 /** A check per setting, from the kind of its default: a number stays a number, a string a string. */
-function settingChecks(defaults: object, wrap: (c: Check<unknown>) => Check<unknown>): Record<string, Check<unknown>> {
+function settingChecks(defaults: object, finite: boolean, wrap: (c: Check<unknown>) => Check<unknown>): Record<string, Check<unknown>> {
   return Object.fromEntries(Object.entries(defaults).map(([key, d]) => [
-    key, wrap(typeof d === 'number' ? number({ finite: false }) : typeof d === 'boolean' ? boolean : string({ max: 200 })),
+    key, wrap(typeof d === 'number' ? number({ finite }) : typeof d === 'boolean' ? boolean : string({ max: 200 })),
   ]));
 }
 
 /** Overrides of one section: any of its settings, nothing else. */
 function overridesOf<T extends object>(defaults: T): Check<Partial<T> | undefined> {
-  return optional(dynamicShape<Partial<T>>(settingChecks(defaults, optional), { strict: true }));
+  return optional(dynamicShape<Partial<T>>(settingChecks(defaults, true, optional), { strict: true }));
 }
 
-/** A whole section as the engine reports it. */
+/** A whole section as the engine reports it (a diverging run may report what it was given). */
 function sectionOf<T extends object>(defaults: T): Check<T> {
-  return dynamicShape<T>(settingChecks(defaults, (c) => c), { strict: false });
+  return dynamicShape<T>(settingChecks(defaults, false, (c) => c), { strict: false });
 }
 
 export const settingsOverrides: Check<SettingsOverrides> = shapeOf<SettingsOverrides>({ strict: true })({
