@@ -1,6 +1,7 @@
 /** Which files can be training data, and what a file is for (pairs or plain text to generate from). */
 import { closeSync, openSync, readSync } from 'node:fs';
 import { extname } from 'node:path';
+import type { TaskKind } from '../model/config';
 
 export const DATA_EXTENSIONS = ['.tsv', '.txt', '.csv', '.jsonl'] as const;
 
@@ -12,7 +13,7 @@ export function isDataFile(path: string): boolean {
  * `generate` for plain text (a .txt file whose first lines have no tab), else `pairs`:
  * TSV, CSV with a header and JSON Lines always hold pairs.
  */
-export function guessTask(path: string): 'pairs' | 'generate' {
+export function guessTask(path: string): TaskKind {
   if (extname(path).toLowerCase() !== '.txt') return 'pairs';
   const head = readHead(path, 64 * 1024);
   const lines = head.split(/\r?\n/).filter((l) => l.trim()).slice(0, 50);

@@ -10,7 +10,7 @@ import type { Services } from './services';
 export async function selectActiveModel(s: Services, arg?: { name?: string }): Promise<string | undefined> {
   const name = arg?.name ?? (await pickModel(s, 'Select Active Model', 'The model Translate Selection and Generate Text use', true));
   if (!name) return undefined;
-  if (!s.models.summary(name)) throw new Error(`there is no model named "${name}"`);
+  s.models.requireModel(name);
   await s.models.setActive(name);
   return name;
 }
@@ -27,7 +27,7 @@ export async function loadModelFromFolder(s: Services, arg?: { folder?: string; 
   if (!folder) return undefined;
   const name = arg?.name ?? (await vscode.window.showInputBox({
     title: 'Load Model: name', prompt: 'Name of the model in Seq2Seq Studio', value: s.models.freeName(folderName(folder)),
-    validateInput: (v) => s.models.nameProblem(v.trim()),
+    validateInput: (v) => s.models.newNameProblem(v.trim()),
   }))?.trim();
   if (!name) return undefined;
   const summary = s.models.import(folder, name);
@@ -39,6 +39,7 @@ export async function loadModelFromFolder(s: Services, arg?: { folder?: string; 
 export async function exportModel(s: Services, arg?: { name?: string; folder?: string }): Promise<string | undefined> {
   const name = arg?.name ?? (await pickModel(s, 'Export Model', 'Which model to export?'));
   if (!name) return undefined;
+  s.models.requireModel(name);
   let folder = arg?.folder;
   if (!folder) {
     const uris = await vscode.window.showOpenDialog({ canSelectFiles: false, canSelectFolders: true, openLabel: 'Export Here', title: `Export "${name}" into…` });
@@ -55,6 +56,7 @@ export async function exportModel(s: Services, arg?: { name?: string; folder?: s
 export async function deleteModel(s: Services, arg?: { name?: string; confirm?: boolean }): Promise<boolean> {
   const name = arg?.name ?? (await pickModel(s, 'Delete Model', 'Which model to delete?'));
   if (!name) return false;
+  s.models.requireModel(name);
   if (s.training.running && s.training.modelName === name) throw new Error(`"${name}" is training; stop it first`);
   if (arg?.confirm !== false) {
     const ok = await vscode.window.showWarningMessage(`Delete the model "${name}" and its checkpoints?`, { modal: true }, 'Delete');

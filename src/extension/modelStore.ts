@@ -6,10 +6,11 @@
 import * as vscode from 'vscode';
 import { cpSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { resolveInside } from '../model/storage/confinedPath';
 import { listModels, readModelSummary } from '../model/storage/modelFolder';
 import { importKerasModel, isKerasLayersFolder } from '../model/storage/kerasImport';
 import type { ModelSummary } from '../model/storage/modelSummary';
-import { isValidModelName } from '../protocol/webview';
+import { isValidModelName, MODEL_NAME_RULE } from '../protocol/webview';
 import * as settings from './settings';
 
 const ACTIVE_KEY = 'seq2seq.activeModel';
@@ -35,8 +36,25 @@ export class ModelStore implements vscode.Disposable {
     return join(this.context.extensionPath, 'samples', 'g2p-sample.tsv');
   }
 
+  /** The folder of the model `name`: always inside the models folder (a name is one plain folder name). */
   pathOf(name: string): string {
-    return join(this.dir, name);
+    return resolveInside(this.dir, name, 'model name', true);
+  }
+
+  /** Whether a folder of this name is in the models folder (a model, or not yet one). */
+  has(name: string): boolean {
+    return existsSync(this.pathOf(name));
+  }
+
+  /** Whether `name` is a model in the models folder: what the panel's messages may name. */
+  hasModel(name: string): boolean {
+    return isValidModelName(name) && this.list().some((m) => m.name === name);
+  }
+
+  /** The model's folder, after checking that it is a model here; throws a clear error otherwise. */
+  requireModel(name: string): string {
+    if (!this.hasModel(name)) throw new Error(`there is no model named ${JSON.stringify(name)} in ${this.dir}`);
+    return this.pathOf(name);
   }
 
   list(): ModelSummary[] {
@@ -83,15 +101,19 @@ export class ModelStore implements vscode.Disposable {
   freeName(wish: string): string {
     const base = wish.replace(/[^A-Za-z0-9 ._-]+/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 100) || 'model';
     let name = base;
-    for (let i = 2; existsSync(this.pathOf(name)); i++) name = `${base}-${i}`;
+    for (let i = 2; this.has(name); i++) name = `${base}-${i}`;
     return name;
   }
 
-  /** Why `name` cannot be used for a new model, or undefined when it can. */
+  /** Why `name` cannot name a model, or undefined when it can. */
   nameProblem(name: string): string | undefined {
-    if (!isValidModelName(name)) return 'Use letters, digits, spaces, dots, dashes or underscores (up to 120), starting with a letter or digit.';
-    if (existsSync(this.pathOf(name))) return `A model named "${name}" already exists.`;
+    if (!isValidModelName(name)) return `Use ${MODEL_NAME_RULE}.`;
     return undefined;
+  }
+
+  /** Why `name` cannot be used for a model that is brought in (nothing is ever replaced by that), or undefined. */
+  newNameProblem(name: string): string | undefined {
+    return this.nameProblem(name) ?? (this.has(name) ? `A model named "${name}" already exists.` : undefined);
   }
 
   /**
@@ -101,7 +123,7 @@ export class ModelStore implements vscode.Disposable {
   import(folder: string, name: string): ModelSummary {
     const keras = isKerasLayersFolder(folder);
     if (!keras) readModelSummary(folder); // throws ModelFolderError with a clear message
-    const problem = this.nameProblem(name);
+    const problem = this.newNameProblem(name);
     if (problem) throw new Error(problem);
     const target = this.pathOf(name);
     if (keras) {
@@ -117,16 +139,17 @@ export class ModelStore implements vscode.Disposable {
     return readModelSummary(target);
   }
 
-  /** Copies the model into `destParent/<name>` and returns that path. */
+  /** Copies the model into `destParent/<name>` (or `<name>-2`, …: nothing there is replaced) and returns that path. */
   export(name: string, destParent: string): string {
-    let dest = join(destParent, name);
-    for (let i = 2; existsSync(dest); i++) dest = join(destParent, `${name}-${i}`);
-    cpSync(this.pathOf(name), dest, { recursive: true });
+    const source = this.requireModel(name);
+    let dest = resolveInside(destParent, name, 'model name', true);
+    for (let i = 2; existsSync(dest); i++) dest = resolveInside(destParent, `${name}-${i}`, 'model name', true);
+    cpSync(source, dest, { recursive: true });
     return dest;
   }
 
   async delete(name: string): Promise<void> {
-    rmSync(this.pathOf(name), { recursive: true, force: true });
+    rmSync(this.requireModel(name), { recursive: true, force: true });
     if (this.context.globalState.get<string>(ACTIVE_KEY) === name) await this.context.globalState.update(ACTIVE_KEY, undefined);
     this.changed.fire();
   }

@@ -7,21 +7,28 @@ import * as vscode from 'vscode';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_SETTINGS } from '../model/config';
-import { parseWebviewMessage, SAMPLE_DATA, type ExtensionToWebview, type PanelState, type WebviewToExtension } from '../protocol/webview';
+import { DEFAULT_SETTINGS, mergeSettings, type Seq2SeqSettings } from '../model/config';
+import { parseWebviewMessage, SAMPLE_DATA, type ExtensionToWebview, type PanelState, type WebviewReferences, type WebviewToExtension } from '../protocol/webview';
 import * as settings from './settings';
-import { resolveData } from './trainCommands';
-import { guessTask } from './dataFiles';
+import { startTraining } from './trainCommands';
+import { DataFileChoices } from './dataChoices';
+import { DATA_EXTENSIONS, guessTask } from './dataFiles';
 import type { Services } from './services';
 
 export const PANEL_VIEW_ID = 'seq2seq.trainingPanel';
 
 export class PanelProvider implements vscode.WebviewViewProvider, vscode.Disposable {
   private view: vscode.WebviewView | null = null;
+  /** The data file the panel shows: the user's latest pick, else the sample. */
   private dataFile: string | null = null;
+  private readonly dataChoices: DataFileChoices;
+  /** What the panel's messages may name: models in the models folder, data files the user chose. */
+  private readonly references: WebviewReferences;
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(private readonly s: Services) {
+    this.dataChoices = new DataFileChoices(s.context.globalState, () => s.models.sampleDataFile);
+    this.references = { hasModel: (name) => s.models.hasModel(name), hasDataFile: (ref) => this.dataChoices.has(ref) };
     this.disposables.push(
       s.training.onEvent((event) => this.post({ type: 'train-event', event })),
       s.training.onStateChange(() => this.postState()),
@@ -72,9 +79,11 @@ ${styles.map((f) => `<link rel="stylesheet" href="${uri(f)}">`).join('\n')}
   private async onMessage(raw: unknown): Promise<void> {
     let msg: WebviewToExtension;
     try {
-      msg = parseWebviewMessage(raw);
+      msg = parseWebviewMessage(raw, this.references);
     } catch (err) {
-      this.s.log.error(`training panel sent an invalid message: ${(err as Error).message}`);
+      const message = (err as Error).message;
+      this.s.log.error(`training panel sent a message that was refused: ${message}`);
+      this.post({ type: 'error', message });
       return;
     }
     try {
@@ -93,16 +102,10 @@ ${styles.map((f) => `<link rel="stylesheet" href="${uri(f)}">`).join('\n')}
         this.postState();
         break;
       case 'start-training': {
-        const dataFile = resolveData(this.s, msg.dataFile) ?? msg.dataFile;
-        if (!existsSync(dataFile)) throw new Error(`the data file ${dataFile} does not exist`);
-        const problem = this.s.models.nameProblem(msg.name);
-        if (problem) throw new Error(problem);
-        if (this.s.training.running) throw new Error(`"${this.s.training.modelName}" is already training`);
-        void this.s.training.start({
-          name: msg.name, dataFile,
-          preset: msg.preset === 'custom' ? undefined : msg.preset,
-          settings: msg.settings,
+        const started = await startTraining(this.s, {
+          dataFile: this.dataChoices.resolve(msg.dataFile), name: msg.name, preset: msg.preset, settings: msg.settings,
         });
+        if (!started) this.post({ type: 'error', message: `Not started: the model "${msg.name}" was kept. Choose another name to train a new one.` });
         break;
       }
       case 'stop-training':
@@ -111,20 +114,9 @@ ${styles.map((f) => `<link rel="stylesheet" href="${uri(f)}">`).join('\n')}
       case 'resume-training':
         await run('seq2seq.resumeTraining', { name: msg.model });
         break;
-      case 'pick-data-file': {
-        const uris = await vscode.window.showOpenDialog({ canSelectMany: false, openLabel: 'Train on this file', filters: { 'Training data': ['tsv', 'txt', 'csv', 'jsonl'], 'All files': ['*'] } });
-        const path = uris?.[0]?.fsPath;
-        if (path) {
-          this.dataFile = path;
-          this.post({ type: 'data-file', path });
-          // Then the sizes a preset will pick for it; a file that cannot be read is reported at Start.
-          this.s.workers.run.request({ type: 'profile', dataFile: path, task: guessTask(path) }).then(
-            (profile) => { if (this.dataFile === path) this.post({ type: 'data-file', path, profile }); },
-            (err: Error) => this.s.log.info(`could not profile ${path}: ${err.message}`),
-          );
-        }
+      case 'pick-data-file':
+        await this.pickDataFile();
         break;
-      }
       case 'set-active-model':
         await run('seq2seq.selectModel', { name: msg.model });
         break;
@@ -146,6 +138,33 @@ ${styles.map((f) => `<link rel="stylesheet" href="${uri(f)}">`).join('\n')}
     }
   }
 
+  /** The file dialog; the file picked becomes one the panel may train on. */
+  private async pickDataFile(): Promise<void> {
+    const uris = await vscode.window.showOpenDialog({
+      canSelectMany: false, openLabel: 'Train on this file',
+      filters: { 'Training data': DATA_EXTENSIONS.map((e) => e.slice(1)), 'All files': ['*'] },
+    });
+    const path = uris?.[0]?.fsPath;
+    if (!path) return;
+    await this.dataChoices.add(path);
+    this.dataFile = path;
+    this.post({ type: 'data-file', path });
+    // Then the sizes a preset will pick for it; a file that cannot be read is reported at Start.
+    this.s.workers.run.request({ type: 'profile', dataFile: path, task: guessTask(path) }).then(
+      (profile) => { if (this.dataFile === path) this.post({ type: 'data-file', path, profile }); },
+      (err: Error) => this.s.log.info(`could not profile ${path}: ${err.message}`),
+    );
+  }
+
+  /** The defaults the form starts from: the engine's, with the user's `seq2seq.training.overrides`, as Start will apply them. */
+  private formDefaults(): Seq2SeqSettings {
+    try {
+      return mergeSettings(DEFAULT_SETTINGS, settings.trainingOverrides());
+    } catch {
+      return DEFAULT_SETTINGS; // the setting is reported, naming the field, when training starts
+    }
+  }
+
   state(): PanelState {
     const models = this.s.models.list();
     return {
@@ -153,7 +172,7 @@ ${styles.map((f) => `<link rel="stylesheet" href="${uri(f)}">`).join('\n')}
       models,
       activeModel: this.s.models.activeName(models),
       backend: this.s.workers.backend,
-      defaults: DEFAULT_SETTINGS,
+      defaults: this.formDefaults(),
       defaultPreset: settings.defaultPreset(),
       dataFile: this.dataFile ?? SAMPLE_DATA,
     };

@@ -5,13 +5,14 @@
 import * as vscode from 'vscode';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import type { BackendPreference } from '../model/acceleration/backend';
 import type { PresetName, SettingsOverrides } from '../model/config';
-import { DEFAULT_DECODE, type DecodeOptions, type DecodeStrategy } from '../model/decoding/decodeOptions';
+import { DEFAULT_DECODE, DEFAULT_GENERATE_TOKENS, type DecodeOptions } from '../model/decoding/decodeOptions';
+import { DECODE_STRATEGIES, PRESET_NAMES, settingsOverrides } from '../protocol/records';
+import { ProtocolError } from '../protocol/validate';
+import { BACKEND_PREFERENCES, MAX_GENERATE_TOKENS } from '../protocol/worker';
 
 export type OutputPlacement = 'replace' | 'below' | 'newDocument';
-export type BackendSetting = 'auto' | 'tfjs-node' | 'wasm' | 'cpu';
-/** The engine's names for the backends. */
-export type BackendPref = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
 
 function cfg(): vscode.WorkspaceConfiguration {
   return vscode.workspace.getConfiguration('seq2seq');
@@ -31,7 +32,7 @@ function number(value: unknown, fallback: number, lo: number, hi: number, intege
 export function decodeOptions(): Partial<DecodeOptions> {
   const c = cfg();
   return {
-    strategy: pick<DecodeStrategy>(c.get('decoding.strategy'), ['greedy', 'beam', 'sample'], DEFAULT_DECODE.strategy),
+    strategy: pick(c.get('decoding.strategy'), DECODE_STRATEGIES, DEFAULT_DECODE.strategy),
     beamSize: number(c.get('decoding.beamSize'), DEFAULT_DECODE.beamSize, 1, 64, true),
     lengthPenalty: number(c.get('decoding.lengthPenalty'), DEFAULT_DECODE.lengthPenalty, 0, 5),
     temperature: number(c.get('decoding.temperature'), DEFAULT_DECODE.temperature, 0, 100),
@@ -46,7 +47,7 @@ export function generateOptions(): { decode: Partial<DecodeOptions>; maxTokens: 
   const d = decodeOptions();
   return {
     decode: { strategy: 'sample', temperature: d.temperature, topK: d.topK, topP: d.topP, seed: Date.now() % 2 ** 31 },
-    maxTokens: number(cfg().get('generate.maxTokens'), 200, 1, 100000, true),
+    maxTokens: number(cfg().get('generate.maxTokens'), DEFAULT_GENERATE_TOKENS, 1, MAX_GENERATE_TOKENS, true),
   };
 }
 
@@ -62,29 +63,27 @@ export function modelsDirectory(): string | undefined {
   return dir === '~' || dir.startsWith('~/') ? join(homedir(), dir.slice(1)) : dir;
 }
 
-export function backend(): BackendPref {
-  const v = pick<BackendSetting>(cfg().get('backend'), ['auto', 'tfjs-node', 'wasm', 'cpu'], 'auto');
-  return v === 'tfjs-node' ? 'tensorflow' : v;
+/** The setting's values are the engine's own preferences (`tfjs-node` is one of its names for native TensorFlow). */
+export function backend(): BackendPreference {
+  return pick(cfg().get('backend'), BACKEND_PREFERENCES, 'auto');
 }
 
 export function defaultPreset(): PresetName {
-  return pick<PresetName>(cfg().get('training.defaultPreset'), ['fast', 'balanced', 'accurate'], 'fast');
+  return pick<PresetName>(cfg().get('training.defaultPreset'), PRESET_NAMES, 'fast');
 }
 
-/** Extra training settings applied on top of the preset (advanced; e.g. `{"train": {"epochs": 5}}`). */
+/**
+ * Extra training settings applied on top of the preset (advanced; e.g. `{"train": {"epochs": 5}}`),
+ * checked as the worker checks them, so a mistake is reported with the setting's name.
+ */
 export function trainingOverrides(): SettingsOverrides {
-  const v = cfg().get<unknown>('training.overrides');
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) return {};
-  const out: SettingsOverrides = {};
-  for (const section of ['model', 'train', 'source', 'target'] as const) {
-    const inner = (v as Record<string, unknown>)[section];
-    if (typeof inner === 'object' && inner !== null && !Array.isArray(inner)) {
-      (out as Record<string, unknown>)[section] = Object.fromEntries(
-        Object.entries(inner).filter(([, x]) => ['number', 'string', 'boolean'].includes(typeof x)),
-      );
-    }
+  const v = cfg().get<unknown>('training.overrides') ?? {};
+  try {
+    return settingsOverrides(v, 'seq2seq.training.overrides');
+  } catch (e) {
+    if (!(e instanceof ProtocolError)) throw e;
+    throw new Error(`the setting ${e.message.replace(/^field /, '')}`);
   }
-  return out;
 }
 
 /** Inputs above this many lines show a cancellable progress notification. */

@@ -12,18 +12,18 @@ import { SAMPLE_DATA } from '../protocol/webview';
 import { DATA_EXTENSIONS, guessTask, isDataFile } from './dataFiles';
 import * as settings from './settings';
 import type { Services } from './services';
+import type { TrainRun } from './training';
 
-export interface TrainArgs {
-  dataFile?: string;
-  /** A separate dev set; without it a share of the data is held out. */
-  devFile?: string;
-  name?: string;
-  preset?: PresetName;
-  settings?: SettingsOverrides;
-  task?: 'pairs' | 'generate';
+/** What Train Model can be told instead of asking. */
+export interface TrainArgs extends Partial<Omit<TrainRun, 'preset'>> {
+  /** `custom`: no preset; the settings say everything (the panel's own form). */
+  preset?: PresetName | 'custom';
   /** Resolve when training ends (with its end event) instead of when it starts. */
   wait?: boolean;
 }
+
+/** Everything a new run needs; what the panel's Start sends. */
+export type TrainAnswers = TrainArgs & { dataFile: string; name: string; preset: PresetName | 'custom' };
 
 export interface TrainStarted { name: string; modelDir: string; done?: TrainEndEvent }
 
@@ -43,19 +43,45 @@ export async function trainModel(s: Services, arg?: TrainArgs | vscode.Uri): Pro
   }
   const dataFile = resolveData(s, args.dataFile ?? (await pickDataFile(s)));
   if (!dataFile) return undefined;
-  if (!existsSync(dataFile)) throw new Error(`the data file ${dataFile} does not exist`);
   const preset = args.preset ?? (await pickPreset());
   if (!preset) return undefined;
   const name = args.name ?? (await askName(s, `${basename(dataFile, extname(dataFile))}-${preset}`));
   if (!name) return undefined;
+  return startTraining(s, { ...args, dataFile, preset, name });
+}
+
+/**
+ * The checks and the start that Train Model and the panel's Start share: the data file exists, the
+ * name is valid, an existing model is replaced only when the user says so, the
+ * `seq2seq.training.overrides` setting applies, and the task follows from the file. Returns
+ * undefined when the user chose to keep an existing model.
+ */
+export async function startTraining(s: Services, answers: TrainAnswers): Promise<TrainStarted | undefined> {
+  const { wait, preset, name, dataFile, ...rest } = answers;
+  const busy = () => { if (s.training.running) throw new Error(`"${s.training.modelName}" is training; stop it before starting another`); };
+  busy();
+  if (!existsSync(dataFile)) throw new Error(`the data file ${dataFile} does not exist`);
   const problem = s.models.nameProblem(name);
   if (problem) throw new Error(problem);
-
-  const overrides = mergeOverrides(settings.trainingOverrides(), args.settings);
-  const done = s.training.start({ name, dataFile, devFile: args.devFile, preset, settings: overrides, task: args.task ?? guessTask(dataFile) });
+  const overrides = mergeOverrides(settings.trainingOverrides(), rest.settings);
+  if (s.models.has(name) && !(await confirmReplace(name))) return undefined;
+  busy(); // a run may have started while the question was open
+  const done = s.training.start({
+    ...rest, name, dataFile, preset: preset === 'custom' ? undefined : preset, settings: overrides, task: rest.task ?? guessTask(dataFile),
+  });
   const started: TrainStarted = { name, modelDir: s.models.pathOf(name) };
-  if (args.wait) started.done = await done;
+  if (wait) started.done = await done;
   return started;
+}
+
+/** A modal question before a new run takes over an existing model's folder. */
+async function confirmReplace(name: string): Promise<boolean> {
+  const choice = await vscode.window.showWarningMessage(
+    `Replace the model "${name}"?`,
+    { modal: true, detail: `A model named "${name}" exists. A new training run replaces its weights, checkpoint and metrics. To keep it, choose another name.` },
+    'Replace',
+  );
+  return choice === 'Replace';
 }
 
 export function stopTraining(s: Services): boolean {
@@ -86,6 +112,7 @@ export async function resumeTraining(s: Services, arg?: { name?: string; dataFil
     name = picked?.label;
   }
   if (!name) return undefined;
+  s.models.requireModel(name);
   let dataFile = resolveData(s, arg?.dataFile ?? s.training.remembered(name)?.dataFile);
   if (!dataFile || !existsSync(dataFile)) {
     void vscode.window.showInformationMessage(`Seq2Seq: choose the data to continue training "${name}" on.`);
@@ -142,7 +169,9 @@ async function pickPreset(): Promise<PresetName | undefined> {
 async function askName(s: Services, wish: string): Promise<string | undefined> {
   return vscode.window.showInputBox({
     title: 'Train Model: name', prompt: 'A name for the new model', value: s.models.freeName(wish),
-    validateInput: (v) => s.models.nameProblem(v.trim()),
+    validateInput: (v) => s.models.nameProblem(v.trim()) ?? (s.models.has(v.trim())
+      ? { message: `A model named "${v.trim()}" exists: training replaces it (you will be asked first).`, severity: vscode.InputBoxValidationSeverity.Warning }
+      : undefined),
   }).then((v) => v?.trim());
 }
 

@@ -5,8 +5,8 @@
  * questions.
  */
 import * as vscode from 'vscode';
-import type { PresetName, SettingsOverrides } from '../model/config';
 import type { TrainEndEvent, TrainEpochEvent, TrainEvent, TrainStepEvent } from '../model/training/events';
+import type { TrainOptions } from '../model/training/options';
 import { readConfig } from '../model/storage/modelFolder';
 import type { TrainingSnapshot } from '../protocol/webview';
 import type { ModelStore } from './modelStore';
@@ -19,17 +19,11 @@ const IN_PROGRESS_KEY = 'seq2seq.trainingInProgress';
 const MAX_STEP_EVENTS = 300;
 const STOP_GRACE_MS = 15_000;
 
-export interface TrainOptions {
-  name: string;
-  dataFile: string;
-  devFile?: string;
-  preset?: PresetName;
-  settings?: SettingsOverrides;
-  task?: 'pairs' | 'generate';
-}
+/** A run as the extension asks for it: the engine's options, with the model named instead of its folder. */
+export type TrainRun = Omit<TrainOptions, 'modelDir' | 'resume'> & { name: string };
 
 interface Run {
-  options: TrainOptions;
+  options: TrainRun;
   events: TrainEvent[];
   stepEvents: number;
   lastStep: TrainStepEvent | null;
@@ -43,7 +37,7 @@ interface Run {
 export class TrainingController implements vscode.Disposable {
   private run: Run | null = null;
   /** The last finished run, kept for the panel until the next one starts. */
-  private finished: { options: TrainOptions; events: TrainEvent[] } | null = null;
+  private finished: { options: TrainRun; events: TrainEvent[] } | null = null;
   private readonly eventEmitter = new vscode.EventEmitter<TrainEvent>();
   /** Every training event, as it arrives. */
   readonly onEvent = this.eventEmitter.event;
@@ -87,8 +81,8 @@ export class TrainingController implements vscode.Disposable {
   }
 
   /** The data file and settings a model was trained with, if it was trained here. */
-  remembered(name: string): TrainOptions | undefined {
-    const known = this.context.globalState.get<Record<string, TrainOptions>>(RUNS_KEY)?.[name];
+  remembered(name: string): TrainRun | undefined {
+    const known = this.context.globalState.get<Record<string, TrainRun>>(RUNS_KEY)?.[name];
     if (known) return known;
     try {
       // Trained elsewhere (the CLI, another machine): its config.json names the data.
@@ -100,7 +94,7 @@ export class TrainingController implements vscode.Disposable {
   }
 
   /** Starts a new run. The promise resolves when training has ended (any reason). */
-  start(options: TrainOptions): Promise<TrainEndEvent> {
+  start(options: TrainRun): Promise<TrainEndEvent> {
     return this.begin(options, false);
   }
 
@@ -130,8 +124,10 @@ export class TrainingController implements vscode.Disposable {
     return true;
   }
 
-  private begin(options: TrainOptions, resume: boolean): Promise<TrainEndEvent> {
+  private begin(options: TrainRun, resume: boolean): Promise<TrainEndEvent> {
     if (this.run) throw new Error(`A model is already training ("${this.run.options.name}"). Stop it first.`);
+    const { name, ...engineOptions } = options;
+    const modelDir = this.models.pathOf(name);
     const controller = new AbortController();
     const run: Run = {
       options, events: [], stepEvents: 0, lastStep: null, lastEpoch: null,
@@ -146,10 +142,7 @@ export class TrainingController implements vscode.Disposable {
     this.log.info(`training "${options.name}" ${resume ? 'resumed' : 'started'} on ${options.dataFile} (preset ${options.preset ?? 'default'})`);
     this.stateEmitter.fire();
     run.done = this.workers.train.request(
-      {
-        type: 'train', dataFile: options.dataFile, devFile: options.devFile, modelDir: this.models.pathOf(options.name),
-        preset: options.preset, settings: options.settings, resume, task: options.task,
-      },
+      { type: 'train', ...engineOptions, modelDir, resume },
       { onTrainEvent: (e) => this.onTrainEvent(run, e) },
       controller.signal,
     ).then(
@@ -278,8 +271,8 @@ export class TrainingController implements vscode.Disposable {
     }, 2000);
   }
 
-  private async rememberRun(options: TrainOptions): Promise<void> {
-    const runs = { ...(this.context.globalState.get<Record<string, TrainOptions>>(RUNS_KEY) ?? {}) };
+  private async rememberRun(options: TrainRun): Promise<void> {
+    const runs = { ...(this.context.globalState.get<Record<string, TrainRun>>(RUNS_KEY) ?? {}) };
     runs[options.name] = options;
     await this.context.globalState.update(RUNS_KEY, runs);
   }

@@ -6,8 +6,12 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import type { BackendPreference } from '../model/acceleration/backend';
 import type { TrainEvent } from '../model/training/events';
-import { parseWorkerMessage, type WorkerInfo, type WorkerMessage, type WorkerRequest, type WorkerResults } from '../protocol/worker';
+import { isObj, ProtocolError } from '../protocol/validate';
+import {
+  backendArg, parseWorkerMessage, parseWorkerResult, type WorkerInfo, type WorkerMessage, type WorkerRequest, type WorkerResults,
+} from '../protocol/worker';
 
 export interface Logger {
   trace(message: string): void;
@@ -16,8 +20,6 @@ export interface Logger {
   warn(message: string): void;
   error(message: string): void;
 }
-
-export type BackendPref = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
 
 export interface RequestHandlers {
   onTrainEvent?: (event: TrainEvent) => void;
@@ -48,7 +50,7 @@ type DistributiveOmit<T, K extends keyof never> = T extends unknown ? Omit<T, K>
 export type RequestBody = DistributiveOmit<Exclude<WorkerRequest, { type: 'cancel' }>, 'id'>;
 
 interface Pending {
-  type: string;
+  type: keyof WorkerResults;
   /** The process the request was sent to: only its exit fails the request. */
   child: ChildProcess;
   resolve: (v: unknown) => void;
@@ -61,7 +63,7 @@ export interface WorkerClientOptions {
   script: string;
   /** Shown in logs: which worker this is. */
   role: string;
-  backend: () => BackendPref;
+  backend: () => BackendPreference;
   log: Logger;
   onExit?: (exit: WorkerExit) => void;
   onInfo?: (info: WorkerInfo) => void;
@@ -73,7 +75,7 @@ let nextId = 1;
 
 export class WorkerClient {
   private child: ChildProcess | null = null;
-  private childBackend: BackendPref | null = null;
+  private childBackend: BackendPreference | null = null;
   private readonly pending = new Map<string, Pending>();
   private stderrTail: string[] = [];
   private stopping = new WeakSet<ChildProcess>();
@@ -132,7 +134,7 @@ export class WorkerClient {
     if (this.child) return this.child;
     const started = Date.now();
     // --role only labels the process for `ps`; the worker ignores it.
-    const child = fork(this.opts.script, [`--backend=${backend}`, `--role=${this.opts.role}`], {
+    const child = fork(this.opts.script, [backendArg(backend), `--role=${this.opts.role}`], {
       serialization: 'advanced',
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       execArgv: this.opts.execArgv ?? [],
@@ -160,7 +162,7 @@ export class WorkerClient {
     try {
       msg = parseWorkerMessage(raw);
     } catch (err) {
-      this.opts.log.error(`${this.opts.role} worker sent an invalid message: ${(err as Error).message}`);
+      this.refuse(raw, err);
       return;
     }
     switch (msg.type) {
@@ -170,7 +172,14 @@ export class WorkerClient {
         this.opts.onInfo?.(msg.info);
         break;
       case 'result':
-        this.settle(msg.id, (p) => p.resolve(msg.result));
+        this.settle(msg.id, (p) => {
+          try {
+            p.resolve(parseWorkerResult(p.type, msg.result));
+          } catch (err) {
+            this.opts.log.error(`${this.opts.role} worker sent an invalid ${p.type} result: ${(err as Error).message}`);
+            p.reject(new WorkerError(`the worker sent an invalid ${p.type} result: ${(err as Error).message}`, 'protocol'));
+          }
+        });
         break;
       case 'error':
         this.settle(msg.id, (p) => p.reject(new WorkerError(msg.message, msg.code)));
@@ -188,6 +197,17 @@ export class WorkerClient {
         this.opts.log[msg.level](`[${this.opts.role} worker] ${msg.message}`);
         break;
     }
+  }
+
+  /**
+   * A message that does not pass the protocol is logged and dropped; if it was the reply to a request,
+   * that request fails with the reason, instead of waiting for ever.
+   */
+  private refuse(raw: unknown, err: unknown): void {
+    const why = err instanceof ProtocolError ? err.message : String(err);
+    this.opts.log.error(`${this.opts.role} worker sent an invalid message: ${why}`);
+    const isReply = isObj(raw) && (raw.type === 'result' || raw.type === 'error') && typeof raw.id === 'string';
+    if (isReply) this.settle(raw.id as string, (p) => p.reject(new WorkerError(`the worker sent an invalid reply: ${why}`, 'protocol')));
   }
 
   private settle(id: string, fn: (p: Pending) => void): void {

@@ -1,13 +1,15 @@
 /**
  * The one definition of the messages between the extension host and the training panel (webview).
- * Messages are `{ type, ... }`; each side handles them with a switch. The extension validates every
- * message from the webview with `parseWebviewMessage` before acting on it.
+ * Messages are `{ type, ... }`; each side handles them with a switch. The extension checks every
+ * message from the webview with `parseWebviewMessage` before acting on it; the webview checks the
+ * extension's with `parseExtensionMessage` (toWebview.ts).
  */
 import type { DataProfile, PresetName, Seq2SeqSettings, SettingsOverrides } from '../model/config';
 import type { Hypothesis } from '../model/decoding/decodeOptions';
 import type { TrainEvent } from '../model/training/events';
 import type { ModelSummary } from '../model/storage/modelSummary';
-import * as v from './validate';
+import { MAX_PATH, PRESET_NAMES, settingsOverrides } from './records';
+import { describe, fail, literal, number, oneOf, ProtocolError, shapeOf, string, union, type Check } from './validate';
 
 /** A special data-file value meaning "the sample data shipped with the extension". */
 export const SAMPLE_DATA = '<sample>';
@@ -52,31 +54,71 @@ export type ExtensionToWebview =
 
 const NAME_MAX = 120;
 
-/** Validates a message from the webview; throws ProtocolError naming the bad field. */
-export function parseWebviewMessage(msg: unknown): WebviewToExtension {
-  if (!v.isObj(msg)) throw new v.ProtocolError('message must be an object');
-  switch (msg.type) {
-    case 'ready': case 'stop-training': case 'pick-data-file': break;
-    case 'start-training':
-      v.str(msg, 'dataFile', { max: 4096 });
-      v.str(msg, 'name', { max: NAME_MAX });
-      v.oneOf(msg, 'preset', ['fast', 'balanced', 'accurate', 'custom']);
-      v.settingsOverrides(msg, 'settings');
-      break;
-    case 'resume-training': case 'set-active-model': case 'export-model': case 'delete-model':
-      v.str(msg, 'model', { max: NAME_MAX });
-      break;
-    case 'try-translate':
-      v.str(msg, 'text', { max: 10000 });
-      v.num(msg, 'nBest', { min: 1, max: 16 });
-      break;
-    default:
-      throw new v.ProtocolError(`unknown message type "${String(msg.type)}"`);
-  }
-  return msg as unknown as WebviewToExtension;
-}
+/** The rule for model names, in words, for messages. */
+export const MODEL_NAME_RULE = 'letters, digits, spaces, dots, dashes or underscores (up to 120), starting with a letter or digit';
 
 /** A model name that is safe as a folder name. */
 export function isValidModelName(name: string): boolean {
   return /^[A-Za-z0-9][A-Za-z0-9 ._-]{0,119}$/.test(name) && !name.includes('..');
+}
+
+/**
+ * What the extension knows that a message from the webview may refer to. The webview is untrusted
+ * content: it may name only models that are in the models folder and data files the user chose.
+ */
+export interface WebviewReferences {
+  hasModel(name: string): boolean;
+  /** SAMPLE_DATA, or a file the user picked (file dialog, editor, Explorer). */
+  hasDataFile(ref: string): boolean;
+}
+
+const modelName: Check<string> = (v, field) => {
+  const name = string({ max: NAME_MAX })(v, field);
+  if (!isValidModelName(name)) fail(field, `a model name (${MODEL_NAME_RULE})`, v);
+  return name;
+};
+
+function existingModel(refs: WebviewReferences): Check<string> {
+  return (v, field) => {
+    const name = modelName(v, field);
+    if (!refs.hasModel(name)) throw new ProtocolError(`field "${field}": there is no model named ${JSON.stringify(name)} in the models folder`);
+    return name;
+  };
+}
+
+function chosenDataFile(refs: WebviewReferences): Check<string> {
+  return (v, field) => {
+    const ref = string({ max: MAX_PATH })(v, field);
+    if (!refs.hasDataFile(ref)) {
+      throw new ProtocolError(`field "${field}" must be the sample data or a file chosen with "Choose a file…" (got ${describe(ref)})`);
+    }
+    return ref;
+  };
+}
+
+type Of<T extends WebviewToExtension['type']> = Extract<WebviewToExtension, { type: T }>;
+
+function messageCheck(refs: WebviewReferences): Check<WebviewToExtension> {
+  const model = existingModel(refs);
+  return union<WebviewToExtension, 'type'>('type', {
+    ready: shapeOf<Of<'ready'>>()({ type: literal('ready') }),
+    'stop-training': shapeOf<Of<'stop-training'>>()({ type: literal('stop-training') }),
+    'pick-data-file': shapeOf<Of<'pick-data-file'>>()({ type: literal('pick-data-file') }),
+    'start-training': shapeOf<Of<'start-training'>>()({
+      type: literal('start-training'), dataFile: chosenDataFile(refs), name: modelName,
+      preset: oneOf([...PRESET_NAMES, 'custom'] as const), settings: settingsOverrides,
+    }),
+    'resume-training': shapeOf<Of<'resume-training'>>()({ type: literal('resume-training'), model }),
+    'set-active-model': shapeOf<Of<'set-active-model'>>()({ type: literal('set-active-model'), model }),
+    'export-model': shapeOf<Of<'export-model'>>()({ type: literal('export-model'), model }),
+    'delete-model': shapeOf<Of<'delete-model'>>()({ type: literal('delete-model'), model }),
+    'try-translate': shapeOf<Of<'try-translate'>>()({
+      type: literal('try-translate'), text: string({ max: 10000 }), nBest: number({ min: 1, max: 16, integer: true }),
+    }),
+  });
+}
+
+/** Checks a message from the webview against what it may refer to; throws ProtocolError naming the bad field. */
+export function parseWebviewMessage(msg: unknown, refs: WebviewReferences): WebviewToExtension {
+  return messageCheck(refs)(msg, '');
 }

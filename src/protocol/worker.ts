@@ -1,31 +1,27 @@
 /**
  * The one definition of the messages between the extension host and the worker process.
  * Requests carry an id; every reply and progress message names it; cancellation is a message
- * (`cancel`), checked by the worker between batches. Both sides validate what they receive.
+ * (`cancel`), checked by the worker between batches. Both sides check what they receive: the worker
+ * every request (`parseWorkerRequest`), the extension every message (`parseWorkerMessage`) and each
+ * result against the request it answers (`parseWorkerResult`).
  */
-import type { DataProfile, PresetName, SettingsOverrides } from '../model/config';
+import type { BackendPreference } from '../model/acceleration/backend';
+import type { DataProfile, TaskKind } from '../model/config';
 import type { DecodeOptions, Hypothesis } from '../model/decoding/decodeOptions';
 import type { TrainEndEvent, TrainEvent } from '../model/training/events';
+import type { TrainOptions } from '../model/training/options';
 import type { ModelSummary } from '../model/storage/modelSummary';
-import * as v from './validate';
+import { dataProfile, decodeOverrides, path, reportChecks, TASK_KINDS, trainOptions } from './records';
+import { boolean, both, list, literal, members, number, oneOf, optional, shapeOf, string, union, type Check } from './validate';
 
-export interface TrainRequest {
-  type: 'train'; id: string;
-  dataFile: string; devFile?: string;
-  /** Folder the model is written to (created; for resume, the existing folder). */
-  modelDir: string;
-  preset?: PresetName;
-  settings?: SettingsOverrides;
-  resume: boolean;
-  /** For text generation: the data file is plain text and pairs are made from it. */
-  task?: 'pairs' | 'generate';
-}
+/** Training: the engine's own options, passed through as they are. */
+export type TrainRequest = { type: 'train'; id: string } & TrainOptions;
 export interface TranslateRequest { type: 'translate'; id: string; modelDir: string; inputs: string[]; decode?: Partial<DecodeOptions> }
 export interface GenerateRequest { type: 'generate'; id: string; modelDir: string; prompt: string; decode?: Partial<DecodeOptions>; maxTokens: number }
 export interface InspectRequest { type: 'inspect'; id: string; modelDir: string }
 export interface InfoRequest { type: 'info'; id: string }
 /** Measures a data file as the presets do (pairs, vocabularies, lengths), so the panel can show the sizes a preset will pick. */
-export interface ProfileRequest { type: 'profile'; id: string; dataFile: string; task?: 'pairs' | 'generate' }
+export interface ProfileRequest { type: 'profile'; id: string; dataFile: string; task?: TaskKind }
 export interface CancelRequest { type: 'cancel'; id: string; target: string }
 
 export type WorkerRequest = TrainRequest | TranslateRequest | GenerateRequest | InspectRequest | InfoRequest | ProfileRequest | CancelRequest;
@@ -43,6 +39,8 @@ export interface WorkerResults {
   cancel: { cancelled: boolean };
 }
 
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
+
 export type WorkerMessage =
   | { type: 'ready'; info: WorkerInfo }
   | { type: 'result'; id: string; result: unknown }
@@ -50,69 +48,83 @@ export type WorkerMessage =
   | { type: 'train-event'; id: string; event: TrainEvent }
   | { type: 'translate-progress'; id: string; done: number; total: number }
   | { type: 'generate-chunk'; id: string; text: string }
-  | { type: 'log'; level: 'trace' | 'debug' | 'info' | 'warn' | 'error'; message: string };
+  | { type: 'log'; level: LogLevel; message: string };
 
-const MAX_PATH = 4096;
-const MAX_INPUTS = 1_000_000;
+/** The worker is started with `--backend=<preference>`; an unknown value means `auto`. */
+export const BACKEND_PREFERENCES = members<BackendPreference>({ auto: true, tensorflow: true, 'tfjs-node': true, wasm: true, cpu: true });
 
-/** Validates a request arriving at the worker; throws ProtocolError naming the bad field. */
-export function parseWorkerRequest(msg: unknown): WorkerRequest {
-  if (!v.isObj(msg)) throw new v.ProtocolError('request must be an object');
-  v.str(msg, 'id', { max: 200 });
-  switch (msg.type) {
-    case 'train':
-      v.str(msg, 'dataFile', { max: MAX_PATH });
-      v.str(msg, 'devFile', { optional: true, max: MAX_PATH });
-      v.str(msg, 'modelDir', { max: MAX_PATH });
-      v.oneOf(msg, 'preset', ['fast', 'balanced', 'accurate'], { optional: true });
-      v.settingsOverrides(msg, 'settings');
-      v.bool(msg, 'resume');
-      v.oneOf(msg, 'task', ['pairs', 'generate'], { optional: true });
-      break;
-    case 'translate':
-      v.str(msg, 'modelDir', { max: MAX_PATH });
-      v.strArray(msg, 'inputs', { maxItems: MAX_INPUTS });
-      v.obj(msg, 'decode', { optional: true });
-      break;
-    case 'generate':
-      v.str(msg, 'modelDir', { max: MAX_PATH });
-      v.str(msg, 'prompt', { max: 1_000_000 });
-      v.obj(msg, 'decode', { optional: true });
-      v.num(msg, 'maxTokens', { min: 1, max: 100000 });
-      break;
-    case 'inspect':
-      v.str(msg, 'modelDir', { max: MAX_PATH });
-      break;
-    case 'info':
-      break;
-    case 'profile':
-      v.str(msg, 'dataFile', { max: MAX_PATH });
-      v.oneOf(msg, 'task', ['pairs', 'generate'], { optional: true });
-      break;
-    case 'cancel':
-      v.str(msg, 'target', { max: 200 });
-      break;
-    default:
-      throw new v.ProtocolError(`unknown request type "${String(msg.type)}"`);
-  }
-  return msg as unknown as WorkerRequest;
+export function backendArg(preference: BackendPreference): string {
+  return `--backend=${preference}`;
 }
 
-/** Validates a message arriving at the extension host from the worker. */
+export function backendFromArgv(argv: readonly string[]): BackendPreference {
+  const arg = argv.find((a) => a.startsWith('--backend='))?.slice('--backend='.length);
+  return BACKEND_PREFERENCES.find((p) => p === arg) ?? 'auto';
+}
+
+const MAX_INPUTS = 1_000_000;
+export const MAX_GENERATE_TOKENS = 100_000;
+
+const id = string({ max: 200, nonEmpty: true });
+const text = string({ max: 1_000_000 });
+const decode = optional(decodeOverrides);
+const reports = reportChecks(number({ finite: false }));
+
+const request: Check<WorkerRequest> = union<WorkerRequest, 'type'>('type', {
+  train: both(shapeOf<{ type: 'train'; id: string }>()({ type: literal('train'), id }), trainOptions),
+  translate: shapeOf<TranslateRequest>()({ type: literal('translate'), id, modelDir: path, inputs: list(text, { max: MAX_INPUTS }), decode }),
+  generate: shapeOf<GenerateRequest>()({
+    type: literal('generate'), id, modelDir: path, prompt: text, decode, maxTokens: number({ min: 1, max: MAX_GENERATE_TOKENS, integer: true }),
+  }),
+  inspect: shapeOf<InspectRequest>()({ type: literal('inspect'), id, modelDir: path }),
+  info: shapeOf<InfoRequest>()({ type: literal('info'), id }),
+  profile: shapeOf<ProfileRequest>()({ type: literal('profile'), id, dataFile: path, task: optional(oneOf(TASK_KINDS)) }),
+  cancel: shapeOf<CancelRequest>()({ type: literal('cancel'), id, target: id }),
+});
+
+const workerInfo: Check<WorkerInfo> = shapeOf<WorkerInfo>()({
+  backend: string({ max: 100 }), tfjsVersion: string({ max: 100 }), pid: number({ min: 0, integer: true }), node: string({ max: 100 }),
+});
+const count = number({ min: 0 });
+
+const message: Check<WorkerMessage> = union<WorkerMessage, 'type'>('type', {
+  ready: shapeOf<Extract<WorkerMessage, { type: 'ready' }>>()({ type: literal('ready'), info: workerInfo }),
+  // The result is checked by parseWorkerResult, against the request it answers.
+  result: shapeOf<Extract<WorkerMessage, { type: 'result' }>>()({ type: literal('result'), id, result: (v) => v }),
+  error: shapeOf<Extract<WorkerMessage, { type: 'error' }>>()({
+    type: literal('error'), id: string({ max: 200 }), message: text, code: optional(string({ max: 200 })),
+  }),
+  'train-event': shapeOf<Extract<WorkerMessage, { type: 'train-event' }>>()({ type: literal('train-event'), id, event: reports.trainEvent }),
+  'translate-progress': shapeOf<Extract<WorkerMessage, { type: 'translate-progress' }>>()({
+    type: literal('translate-progress'), id, done: count, total: count,
+  }),
+  'generate-chunk': shapeOf<Extract<WorkerMessage, { type: 'generate-chunk' }>>()({ type: literal('generate-chunk'), id, text }),
+  log: shapeOf<Extract<WorkerMessage, { type: 'log' }>>()({
+    type: literal('log'), level: oneOf(members<LogLevel>({ trace: true, debug: true, info: true, warn: true, error: true })), message: text,
+  }),
+});
+
+const results: { [K in keyof WorkerResults]: Check<WorkerResults[K]> } = {
+  train: reports.end,
+  translate: shapeOf<WorkerResults['translate']>()({ outputs: list(list(reports.hypothesis, { max: 64 }), { max: MAX_INPUTS }) }),
+  generate: shapeOf<WorkerResults['generate']>()({ text: string({ max: 10_000_000 }) }),
+  inspect: reports.modelSummary,
+  info: workerInfo,
+  profile: dataProfile,
+  cancel: shapeOf<WorkerResults['cancel']>()({ cancelled: boolean }),
+};
+
+/** Checks a request arriving at the worker; throws ProtocolError naming the bad field. */
+export function parseWorkerRequest(msg: unknown): WorkerRequest {
+  return request(msg, '');
+}
+
+/** Checks a message arriving at the extension host from the worker; throws ProtocolError naming the bad field. */
 export function parseWorkerMessage(msg: unknown): WorkerMessage {
-  if (!v.isObj(msg)) throw new v.ProtocolError('worker message must be an object');
-  switch (msg.type) {
-    case 'ready': v.obj(msg, 'info'); break;
-    case 'result': v.str(msg, 'id'); break;
-    case 'error': v.str(msg, 'id'); v.str(msg, 'message'); v.str(msg, 'code', { optional: true }); break;
-    case 'train-event':
-      v.str(msg, 'id'); v.obj(msg, 'event');
-      v.oneOf(msg.event as v.Obj, 'kind', ['start', 'step', 'epoch', 'end']);
-      break;
-    case 'translate-progress': v.str(msg, 'id'); v.num(msg, 'done'); v.num(msg, 'total'); break;
-    case 'generate-chunk': v.str(msg, 'id'); v.str(msg, 'text'); break;
-    case 'log': v.oneOf(msg, 'level', ['trace', 'debug', 'info', 'warn', 'error']); v.str(msg, 'message'); break;
-    default: throw new v.ProtocolError(`unknown worker message type "${String(msg.type)}"`);
-  }
-  return msg as unknown as WorkerMessage;
+  return message(msg, '');
+}
+
+/** Checks the result of a request of type `type`; throws ProtocolError naming the bad field. */
+export function parseWorkerResult<T extends keyof WorkerResults>(type: T, result: unknown): WorkerResults[T] {
+  return results[type](result, 'result');
 }

@@ -9,7 +9,7 @@ import { SAMPLE_DATA, type ExtensionToWebview, type PanelState, type WebviewToEx
 import { h } from './dom';
 import { basename } from './format';
 import { applyPreset, FIELDS, formOverrides, formProblems, newDraft, problemCount, suggestName, type FieldKey, type PresetChoice } from './formModel';
-import { parseExtensionMessage } from './incoming';
+import { parseExtensionMessage } from '../protocol/toWebview';
 import type { PanelModel } from './panelModel';
 import { Run } from './run';
 import { readSaved, ThrottledSaver, type SavedState } from './saved';

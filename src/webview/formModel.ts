@@ -7,7 +7,7 @@ import {
   mergeSettings, presetOverrides, settingsErrors,
   type DataProfile, type PresetName, type Seq2SeqSettings, type SettingsOverrides,
 } from '../model/config';
-import { isValidModelName } from '../protocol/webview';
+import { isValidModelName, MODEL_NAME_RULE } from '../protocol/webview';
 
 export type FieldKey =
   | 'model.cell' | 'model.layers' | 'model.bidirectional' | 'model.emb' | 'model.hidden' | 'model.attention' | 'model.dropout'
@@ -125,7 +125,7 @@ export function formProblems(defaults: Seq2SeqSettings, draft: FormDraft, profil
   const problems: FormProblems = { fields: {}, other: [] };
   if (!draft.dataFile) problems.fields.dataFile = 'Choose a data file or use the sample data.';
   if (!draft.name.trim()) problems.fields.name = 'Give the model a name.';
-  else if (!isValidModelName(draft.name.trim())) problems.fields.name = 'Use letters, digits, spaces, dot, dash or underscore (up to 120; starts with a letter or digit).';
+  else if (!isValidModelName(draft.name.trim())) problems.fields.name = `Use ${MODEL_NAME_RULE}.`;
   const shown = new Set<string>(FIELDS.map((f) => f.key));
   for (const e of settingsErrors(effectiveSettings(defaults, draft, profile))) {
     const spec = FIELDS.find((f) => f.key === e.field);

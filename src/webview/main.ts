@@ -15,7 +15,7 @@
  * Conversation: the panel posts `ready` once it listens; the extension answers with `state`
  * (PanelState, including the snapshot of a training in progress) and afterwards streams
  * `train-event`, `models`, `data-file`, `try-result` and `error` (src/protocol/webview.ts). Every
- * incoming message is checked (src/webview/incoming.ts); malformed ones are dropped. `state` may
+ * incoming message is checked (src/protocol/toWebview.ts); malformed ones are dropped. `state` may
  * come again at any time (shown again, a run starting or ending) and replaces the picture; live
  * events already in its snapshot are not counted twice. Optional: `dataProfile` in PanelState and
  * `profile` in `data-file` (DataProfile) let the form show the sizes a preset will pick exactly.

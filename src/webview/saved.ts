@@ -6,7 +6,7 @@
 import type { PanelState } from '../protocol/webview';
 import type { FieldKey, FormDraft } from './formModel';
 import { FIELDS } from './formModel';
-import { parseExtensionMessage } from './incoming';
+import { parseExtensionMessage } from '../protocol/toWebview';
 import { isObj } from '../protocol/validate';
 
 export interface SavedState {

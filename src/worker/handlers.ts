@@ -6,18 +6,17 @@
 import { initBackend, trainModel, translate, generate, profileDataFile } from '../model/index';
 import { tfjsVersions } from '../model/acceleration/backend';
 import { readModelSummary } from '../model/storage/modelFolder';
-import { DEFAULT_DECODE } from '../model/decoding/decodeOptions';
+import type { BackendPreference } from '../model/acceleration/backend';
 import type { WorkerInfo, WorkerMessage, WorkerRequest, WorkerResults } from '../protocol/worker';
 import { ModelCache } from './modelCache';
 
 export type Send = (msg: WorkerMessage) => void;
-export type BackendPref = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
 
 export class Handlers {
   private readonly models = new ModelCache();
   private backend: Promise<string> | null = null;
 
-  constructor(private readonly backendPref: BackendPref, private readonly send: Send) {}
+  constructor(private readonly backendPref: BackendPreference, private readonly send: Send) {}
 
   /** Chooses the backend once per process. */
   ready(): Promise<string> {
@@ -32,14 +31,8 @@ export class Handlers {
 
   async train(req: Extract<WorkerRequest, { type: 'train' }>, signal: AbortSignal): Promise<WorkerResults['train']> {
     await this.ready();
-    return trainModel(
-      {
-        dataFile: req.dataFile, devFile: req.devFile, modelDir: req.modelDir, preset: req.preset,
-        settings: req.settings, resume: req.resume, task: req.task,
-      },
-      (event) => this.send({ type: 'train-event', id: req.id, event }),
-      signal,
-    );
+    const { type: _type, id, ...options } = req;
+    return trainModel(options, (event) => this.send({ type: 'train-event', id, event }), signal);
   }
 
   async translate(req: Extract<WorkerRequest, { type: 'translate' }>, signal: AbortSignal): Promise<WorkerResults['translate']> {
@@ -60,9 +53,8 @@ export class Handlers {
 
   async generate(req: Extract<WorkerRequest, { type: 'generate' }>, signal: AbortSignal): Promise<WorkerResults['generate']> {
     await this.ready();
-    const decode = { ...DEFAULT_DECODE, strategy: 'sample' as const, ...req.decode };
     const text = await this.models.with(req.modelDir, (model) => generate(
-      model, req.prompt, decode, req.maxTokens, (chunk) => this.send({ type: 'generate-chunk', id: req.id, text: chunk }), signal,
+      model, req.prompt, req.decode ?? {}, req.maxTokens, (chunk) => this.send({ type: 'generate-chunk', id: req.id, text: chunk }), signal,
     ));
     return { text };
   }

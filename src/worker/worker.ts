@@ -4,9 +4,9 @@
  * `error` naming its id; `cancel` aborts the request it targets (checked between batches).
  * The backend preference comes from argv (`--backend=wasm`) and is chosen once, at start.
  */
-import { parseWorkerRequest, type WorkerMessage, type WorkerRequest } from '../protocol/worker';
+import { backendFromArgv, parseWorkerRequest, type WorkerMessage, type WorkerRequest } from '../protocol/worker';
 import { isObj } from '../protocol/validate';
-import { Handlers, type BackendPref } from './handlers';
+import { Handlers } from './handlers';
 import { BackendAbortedError, explainBackendError } from '../model/acceleration/backend';
 
 if (!process.send) {
@@ -81,11 +81,6 @@ handlers.info().then(
   (info) => send({ type: 'ready', info }),
   (err) => log('error', `backend failed to start: ${errorMessage(err)}`),
 );
-
-function backendFromArgv(argv: string[]): BackendPref {
-  const arg = argv.find((a) => a.startsWith('--backend='))?.slice('--backend='.length);
-  return arg === 'tensorflow' || arg === 'wasm' || arg === 'cpu' ? arg : 'auto';
-}
 
 function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);

@@ -2,11 +2,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser } from 'playwright-core';
-import { parseWebviewMessage } from '../../src/protocol/webview';
+import { parseWebviewMessage, SAMPLE_DATA, type WebviewReferences } from '../../src/protocol/webview';
 import { launch, openPanel, skipReason, startServer, type Harness, type PanelPage } from './harness';
 import { panelState, recordedEvents, recordedTryResult, startOf } from './fixtures';
 
 const events = recordedEvents();
+/** What the extension would accept: the sample data (these tests train on it). */
+const refs: WebviewReferences = { hasModel: () => false, hasDataFile: (f) => f === SAMPLE_DATA };
 
 describe('training panel controls', { skip: skipReason() }, () => {
   let browser: Browser;
@@ -69,7 +71,7 @@ describe('training panel controls', { skip: skipReason() }, () => {
     await p.settle();
     const [msg] = await sent(p, 'start-training');
     assert.ok(msg, 'start-training was posted');
-    assert.deepEqual(parseWebviewMessage(msg), msg);
+    assert.deepEqual(parseWebviewMessage(msg, refs), msg);
     assert.equal(msg.dataFile, '<sample>');
     assert.equal(msg.name, 'g2p-test');
     assert.equal(msg.preset, 'custom');
@@ -97,7 +99,7 @@ describe('training panel controls', { skip: skipReason() }, () => {
     assert.equal(msg.preset, 'fast');
     // Tokenisers on "auto" are left to the engine, which looks at the data.
     assert.deepEqual(msg.settings, { model: { cell: 'lstm' }, train: { minutes: 15 } });
-    assert.deepEqual(parseWebviewMessage(msg), msg);
+    assert.deepEqual(parseWebviewMessage(msg, refs), msg);
     await p.page.context().close();
   });
 

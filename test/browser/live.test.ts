@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { DIST, launch, openPanel, ROOT, skipReason, startServer, type Harness } from './harness';
 import { chartPoints, panelState } from './fixtures';
-import { isTrainEvent } from '../../src/webview/incoming';
+import { isTrainEvent } from '../../src/protocol/toWebview';
 
 const CLI = join(DIST, 'cli.js');
 const SAMPLE = join(ROOT, 'samples', 'g2p-sample.tsv');

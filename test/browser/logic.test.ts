@@ -5,7 +5,7 @@ import { DEFAULT_SETTINGS } from '../../src/model/config';
 import { diff, sides } from '../../src/webview/diff';
 import { SmoothedSeries } from '../../src/webview/series';
 import { effectiveSettings, formOverrides, formProblems, newDraft, suggestName } from '../../src/webview/formModel';
-import { isTrainEvent, parseExtensionMessage } from '../../src/webview/incoming';
+import { isTrainEvent, parseExtensionMessage } from '../../src/protocol/toWebview';
 import { Run, SAVED_STEP_CAP } from '../../src/webview/run';
 import { fade } from '../../src/webview/theme';
 import { epochs, recordedEvents, steps } from './fixtures';

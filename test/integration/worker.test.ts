@@ -54,14 +54,25 @@ test('worker process over real IPC', { timeout: 600_000 }, async (t) => {
     assert.equal(info.node, process.version);
   });
 
-  await t.test('malformed requests get a protocol error naming the field', async () => {
+  await t.test('malformed requests get a protocol error naming the field, what was expected and what came', async () => {
     const child = fork(WORKER, [], { serialization: 'advanced', stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });
     try {
-      const reply = await new Promise<unknown>((res) => {
-        child.on('message', (m) => { const msg = parseWorkerMessage(m); if (msg.type === 'error') res(msg); });
-        child.send({ type: 'translate', id: 'bad-1', modelDir: 42, inputs: [] });
+      const replies = new Map<string, unknown>();
+      const got = new Promise<void>((res) => {
+        child.on('message', (m) => {
+          const msg = parseWorkerMessage(m);
+          if (msg.type === 'error') replies.set(msg.id, msg);
+          if (replies.size === 2) res();
+        });
       });
-      assert.deepEqual(reply, { type: 'error', id: 'bad-1', message: 'invalid request: field "modelDir" must be a string', code: 'protocol' });
+      child.send({ type: 'translate', id: 'bad-1', modelDir: 42, inputs: [] });
+      // A string where a number belongs is refused here, before the engine could read it as a number.
+      child.send({ type: 'train', id: 'bad-2', dataFile: data, modelDir, resume: false, settings: { train: { epochs: '32' } } });
+      await got;
+      assert.deepEqual(replies.get('bad-1'), { type: 'error', id: 'bad-1', message: 'invalid request: field "modelDir" must be a string (got the number 42)', code: 'protocol' });
+      assert.deepEqual(replies.get('bad-2'), {
+        type: 'error', id: 'bad-2', message: 'invalid request: field "settings.train.epochs" must be a number (got the string "32")', code: 'protocol',
+      });
     } finally {
       child.kill();
     }

@@ -49,7 +49,7 @@ export async function generate(
   model: Seq2SeqModel, prompt: string, decode: Partial<DecodeOptions>, maxTokens: number,
   onChunk: (text: string) => void, signal?: AbortSignal,
 ): Promise<string> {
-  const opts = resolveDecodeOptions({ strategy: 'sample', temperature: 0.8, topP: 0.95, ...decode, nBest: 1 });
+  const opts = resolveDecodeOptions({ strategy: 'sample', ...decode, nBest: 1 });
   let context = prompt.split(/\r?\n/).filter((l) => l.trim()).pop() ?? prompt;
   let produced = 0;
   let text = '';

@@ -1,0 +1,124 @@
+/**
+ * Checks for the engine's records that messages carry: the training request (the engine's
+ * `TrainOptions` as it is), settings overrides, decoding options, training events, model summaries,
+ * data profiles and hypotheses. Each is tied to the engine's type, so a field added there must be
+ * checked here before the code compiles. Ranges stay the engine's (`settingsErrors`,
+ * `decodeOptionErrors`): here only the kind of each value is checked.
+ */
+import { DEFAULT_SETTINGS, type DataProfile, type PresetName, type Seq2SeqSettings, type SettingsOverrides, type TaskKind } from '../model/config';
+import type { DecodeOptions, DecodeStrategy, Hypothesis } from '../model/decoding/decodeOptions';
+import type { DataReport, DevMetrics, TrainEndEvent, TrainEndReason, TrainEpochEvent, TrainEvent, TrainStartEvent, TrainStepEvent } from '../model/training/events';
+import type { TrainOptions } from '../model/training/options';
+import type { ModelSummary } from '../model/storage/modelSummary';
+import {
+  boolean, dynamicShape, list, literal, members, nullable, number, oneOf, optional, shapeOf, string, union, type Check,
+} from './validate';
+
+export const PRESET_NAMES = members<PresetName>({ fast: true, balanced: true, accurate: true });
+export const TASK_KINDS = members<TaskKind>({ pairs: true, generate: true });
+export const DECODE_STRATEGIES = members<DecodeStrategy>({ greedy: true, beam: true, sample: true });
+const DATA_FORMATS = members<DataReport['format']>({ tsv: true, csv: true, jsonl: true });
+const DEV_METRICS = members<ModelSummary['devMetric']>({ bleu: true, per: true });
+const END_REASONS = members<TrainEndReason>({ completed: true, stopped: true, 'time-budget': true, 'early-stopping': true, error: true });
+
+export const MAX_PATH = 4096;
+const MAX_TEXT = 100_000;
+
+export const path = string({ max: MAX_PATH, nonEmpty: true });
+const text = string({ max: MAX_TEXT });
+const count = number({ min: 0 });
+const name = string({ max: 200 });
+
+/** A check per setting, from the kind of its default: a number stays a number, a string a string. */
+function settingChecks(defaults: object, finite: boolean, wrap: (c: Check<unknown>) => Check<unknown>): Record<string, Check<unknown>> {
+  return Object.fromEntries(Object.entries(defaults).map(([key, d]) => [
+    key, wrap(typeof d === 'number' ? number({ finite }) : typeof d === 'boolean' ? boolean : string({ max: 200 })),
+  ]));
+}
+
+/** Overrides of one section: any of its settings, nothing else. */
+function overridesOf<T extends object>(defaults: T): Check<Partial<T> | undefined> {
+  return optional(dynamicShape<Partial<T>>(settingChecks(defaults, true, optional), { strict: true }));
+}
+
+/** A whole section as the engine reports it (a diverging run may report what it was given). */
+function sectionOf<T extends object>(defaults: T): Check<T> {
+  return dynamicShape<T>(settingChecks(defaults, false, (c) => c), { strict: false });
+}
+
+export const settingsOverrides: Check<SettingsOverrides> = shapeOf<SettingsOverrides>({ strict: true })({
+  model: overridesOf(DEFAULT_SETTINGS.model),
+  train: overridesOf(DEFAULT_SETTINGS.train),
+  source: overridesOf(DEFAULT_SETTINGS.source),
+  target: overridesOf(DEFAULT_SETTINGS.target),
+});
+
+export const decodeOverrides: Check<Partial<DecodeOptions>> = shapeOf<Partial<DecodeOptions>>({ strict: true })({
+  strategy: optional(oneOf(DECODE_STRATEGIES)),
+  beamSize: optional(number()), lengthPenalty: optional(number()), nBest: optional(number()),
+  temperature: optional(number()), topK: optional(number()), topP: optional(number()),
+  seed: optional(number()), maxLength: optional(number()),
+});
+
+/** The training request: the engine's options, passed through untouched. */
+export const trainOptions: Check<TrainOptions> = shapeOf<TrainOptions>()({
+  dataFile: path, devFile: optional(path), modelDir: path,
+  preset: optional(oneOf(PRESET_NAMES)), settings: optional(settingsOverrides), resume: boolean,
+  task: optional(oneOf(TASK_KINDS)),
+  checkpointMinutes: optional(number({ min: 0 })), maxDevDecode: optional(number({ min: 0 })), threads: optional(number({ min: 1 })),
+});
+
+/**
+ * Checks of the records the engine reports. `metric` is how a measured value is checked: over IPC
+ * NaN arrives as NaN (any number); over the webview's JSON it arrives as null.
+ */
+export function reportChecks(metric: Check<number>) {
+  const settings: Check<Seq2SeqSettings> = shapeOf<Seq2SeqSettings>()({
+    model: sectionOf(DEFAULT_SETTINGS.model), train: sectionOf(DEFAULT_SETTINGS.train),
+    source: sectionOf(DEFAULT_SETTINGS.source), target: sectionOf(DEFAULT_SETTINGS.target),
+  });
+  const devMetrics: Check<DevMetrics> = shapeOf<DevMetrics>()({
+    loss: metric, accuracy: metric, perplexity: metric, bleu: metric, chrf: metric, per: metric, wer: metric,
+  });
+  const dataReport: Check<DataReport> = shapeOf<DataReport>()({
+    file: path, format: oneOf(DATA_FORMATS), pairs: count, skipped: count,
+    skippedLines: list(shapeOf<DataReport['skippedLines'][number]>()({ line: count, reason: text }), { max: 10_000 }),
+  });
+  const devMetric = oneOf(DEV_METRICS);
+  const start: Check<TrainStartEvent> = shapeOf<TrainStartEvent>()({
+    kind: literal('start'), runId: name, modelDir: path, backend: string({ max: 100 }), threads: optional(count),
+    settings, data: dataReport, dev: shapeOf<TrainStartEvent['dev']>()({ pairs: count, file: optional(path) }),
+    sourceVocab: count, targetVocab: count, parameters: count, stepsPerEpoch: count,
+    resumedFrom: optional(shapeOf<NonNullable<TrainStartEvent['resumedFrom']>>()({ epoch: count, step: count })), devMetric,
+  });
+  const step: Check<TrainStepEvent> = shapeOf<TrainStepEvent>()({
+    kind: literal('step'), epoch: count, step: count, stepInEpoch: metric, stepsPerEpoch: metric, loss: metric, accuracy: metric,
+    lr: metric, samplesPerSec: metric, targetTokensPerSec: metric, elapsedMs: metric, etaMs: metric, memoryMB: metric,
+  });
+  const epoch: Check<TrainEpochEvent> = shapeOf<TrainEpochEvent>()({
+    kind: literal('epoch'), epoch: count, epochs: metric, step: metric, trainLoss: metric, trainAccuracy: metric,
+    dev: nullable(devMetrics),
+    samples: list(shapeOf<TrainEpochEvent['samples'][number]>()({ source: text, reference: text, prediction: text }), { max: 1000 }),
+    lr: metric, elapsedMs: metric, isBest: boolean, checkpointSaved: boolean,
+  });
+  const end: Check<TrainEndEvent> = shapeOf<TrainEndEvent>()({
+    kind: literal('end'), reason: oneOf(END_REASONS), modelDir: path, epochs: metric, steps: metric, elapsedMs: metric,
+    samplesPerSec: metric, targetTokensPerSec: metric, bestDev: nullable(devMetrics), error: optional(text),
+  });
+  const trainEvent: Check<TrainEvent> = union<TrainEvent, 'kind'>('kind', { start, step, epoch, end });
+  const modelSummary: Check<ModelSummary> = shapeOf<ModelSummary>()({
+    name, dir: path, task: name, sourceKind: name, targetKind: name,
+    cell: name, attention: name, parameters: metric, sizeBytes: metric, trainPairs: metric,
+    epochs: metric, steps: metric, bestDev: nullable(devMetrics), devMetric, createdAt: string({ max: 100 }), updatedAt: string({ max: 100 }),
+    complete: boolean, resumable: boolean,
+  });
+  const hypothesis: Check<Hypothesis> = shapeOf<Hypothesis>()({
+    text, tokens: list(text, { max: 100_000 }), logProb: metric, score: metric,
+  });
+  return { trainEvent, end, modelSummary, hypothesis, devMetrics };
+}
+
+export const dataProfile: Check<DataProfile> = shapeOf<DataProfile>()({
+  pairs: count, sourceVocab: count, targetVocab: count, sourceLen95: count, targetLen95: count,
+});
+
