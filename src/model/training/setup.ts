@@ -85,7 +85,7 @@ export async function prepareRun(opts: TrainOptions): Promise<RunSetup> {
     skipped: read.report.skipped + lengthSkips.length,
     skippedLines: [...read.report.skippedLines, ...lengthSkips].sort((a, b) => a.line - b.line).slice(0, 20),
   };
-  const devMetric = devMetricKind(model, task, trainPairs);
+  const devMetric = devMetricKind(model.target, task, trainPairs);
   const saveInfo: SaveInfo = {
     config: { task, devMetric, dataFile, devFile, trainPairs: examples.length, createdAt: previous?.createdAt ?? new Date().toISOString() },
   };
@@ -103,7 +103,7 @@ function resumedSettings(previous: ModelConfigFile, opts: TrainOptions): Seq2Seq
 }
 
 /** A word-level side whose texts are white-space separated symbols (phonemes) keeps them as they are. */
-function buildVocabulary(texts: string[], side: TokenizerSettings): Vocabulary {
+export function buildVocabulary(texts: string[], side: TokenizerSettings): Vocabulary {
   const whitespaceOnly = side.kind === 'word' && detectTokenizerKind(texts.slice(0, 5000)).whitespaceOnly;
   return Vocabulary.build(texts, side, whitespaceOnly);
 }
@@ -123,8 +123,8 @@ export function encodeExamples(pairs: Pair[], src: Vocabulary, tgt: Vocabulary, 
   return out;
 }
 
-function devMetricKind(model: Seq2SeqModel, task: TaskKind, trainPairs: Pair[]): DevMetricKind {
-  if (model.target.kind === 'word' && model.target.whitespaceOnly) return 'per';
+export function devMetricKind(target: Vocabulary, task: TaskKind, trainPairs: Pair[]): DevMetricKind {
+  if (target.kind === 'word' && target.whitespaceOnly) return 'per';
   const singleWords = !trainPairs.slice(0, 200).some((p) => /\s/.test(p.target));
-  return model.target.kind === 'char' && task === 'pairs' && singleWords ? 'per' : 'bleu';
+  return target.kind === 'char' && task === 'pairs' && singleWords ? 'per' : 'bleu';
 }
