@@ -3,9 +3,9 @@
  * search.ts makes), keeping every step's log-probability row so tests can compare them with
  * PyTorch's. Its outputs are checked against the engine's own decodeBatch in the tests.
  */
-import { tf } from '../../src/model/backend';
-import { BOS, EOS, type Seq2SeqModel } from '../../src/model/seq2seq';
-import type { RnnState } from '../../src/model/rnn';
+import { tf } from '../../src/model/acceleration/backend';
+import { BOS, EOS, type Seq2SeqModel } from '../../src/model/network/seq2seq';
+import type { RnnState } from '../../src/model/network/rnn';
 
 export interface GreedyRow { ids: number[]; logProbs: Float32Array[] }
 
