@@ -21,7 +21,7 @@ import { DataError, readGenerationPairs, readPairs, splitDev, type Example, type
 import type { Vocabulary } from '../data/tokenizer';
 import type { DataReport, SkippedLine } from './events';
 import { resolveSettings } from './settingsFromData';
-import { buildVocabulary, devMetricKind, encodeExamples, type DevMetricKind } from './setup';
+import { buildVocabulary, devMetricKind, encodeExamples, type DevMetricKind } from './encodeData';
 
 export const JOB_FORMAT = 'seq2seq-training-job';
 export const JOB_FORMAT_VERSION = 1;
