@@ -23,16 +23,16 @@ echo "== job: $DATA/train.tsv (dev: 5 % held out, as seq2seq train does) -> $OUT
 node dist/cli.js export-job --data "$DATA/train.tsv" --out "$OUT/job"
 
 echo "== 1. samples/s over $STEPS steps (train_samples_per_s: the steps alone, without dev evaluation)"
-speed() { # name, then the command's arguments
-  local name=$1; shift
-  rm -rf "$OUT/speed-$name"
+speed() { # folder name, label, then the command's arguments
+  local dir="$OUT/speed-$1" label=$2; shift 2
+  rm -rf "$dir"
   local json
-  json=$("$@" "$OUT/job" --out "$OUT/speed-$name" --max-steps "$STEPS" --max-dev-decode 100 --checkpoint-minutes 0 --quiet --json)
-  printf '%-26s %8.0f samples/s\n' "$name" "$(echo "$json" | field "['train_samples_per_s']")"
+  json=$("$@" "$OUT/job" --out "$dir" --max-steps "$STEPS" --max-dev-decode 100 --checkpoint-minutes 0 --quiet --json)
+  printf '%-26s %8.0f samples/s\n' "$label" "$(echo "$json" | field "['train_samples_per_s']")"
 }
-speed "1 process, 1 thread" "$PY" -m seq2seq_torch.train --threads 1
-speed "1 process, 2 threads" "$PY" -m seq2seq_torch.train --threads 2
-speed "2 processes x 1 thread" "$PY" -m seq2seq_torch.launch --standalone --nproc-per-node 2 -m seq2seq_torch.train --threads 1
+speed 1p1t "1 process, 1 thread" "$PY" -m seq2seq_torch.train --threads 1
+speed 1p2t "1 process, 2 threads" "$PY" -m seq2seq_torch.train --threads 2
+speed 2p1t "2 processes x 1 thread" "$PY" -m seq2seq_torch.launch --standalone --nproc-per-node 2 -m seq2seq_torch.train --threads 1
 
 echo "== 2. $MINUTES minutes: PyTorch DDP on 2 processes, then our engine; both scored on $DATA/dev.tsv"
 rm -rf "$OUT/ddp-model" "$OUT/engine-model"

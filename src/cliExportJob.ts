@@ -33,7 +33,8 @@ export async function cmdExportJob(argv: string[]): Promise<void> {
     return;
   }
   const m = r.settings.model;
-  const rel = relative(process.cwd(), r.dir) || '.';
+  const near = relative(process.cwd(), r.dir);
+  const rel = !near ? '.' : near.startsWith('..') ? r.dir : near;
   console.log(`Job written to ${r.dir}: ${r.trainPairs} training pairs, ${r.devPairs} dev pairs${r.report.skipped ? ` (${r.report.skipped} lines skipped)` : ''}; ` +
     `${m.cell} ${m.layers}x${m.hidden}, vocabularies ${r.sourceVocab} / ${r.targetVocab}.`);
   console.log(`Launch it from the repository root (see ${rel}/README.md):\n  PYTHONPATH=python torchrun --standalone --nproc-per-node 2 -m seq2seq_torch.train ${rel} --out MODEL`);

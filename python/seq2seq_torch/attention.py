@@ -37,7 +37,8 @@ class Attention(nn.Module):
         """encoder_outputs [S,B,Hm] time-major, src_mask [S,B] (1 = real token) -> Memory."""
         values = encoder_outputs.transpose(0, 1)
         keys = values @ (self.W_a if self.kind == "luong" else self.W_key)
-        mask_bias = ((1 - src_mask.t().to(values.dtype)) * -1e9).unsqueeze(1)
+        # float32 even under fp16 autocast, where -1e9 would overflow to -inf
+        mask_bias = ((1 - src_mask.t().float()) * -1e9).unsqueeze(1)
         return Memory(values, keys, mask_bias)
 
     def forward(self, queries, memory):

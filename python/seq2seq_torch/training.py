@@ -60,11 +60,20 @@ def train(job, dist, opts, on_event):
     settings = job.settings
     tr = settings["train"]
     out = os.path.abspath(opts.out)
-    resuming = has_checkpoint(out) and (opts.resume or dist.restart > 0)
-    if opts.resume and not has_checkpoint(out):
-        raise SystemExit(f"{out}: there is no checkpoint to resume from")
-    if not resuming and dist.restart == 0 and os.path.exists(os.path.join(out, "config.json")):
-        raise SystemExit(f"{out}: already holds a model; pass --resume to continue it, or choose another --out")
+    # Rank 0 decides (other machines need not see MODEL) and tells the others.
+    decision = None
+    if dist.is_main:
+        found = has_checkpoint(out)
+        if opts.resume and not found:
+            decision = f"{out}: there is no checkpoint to resume from"
+        elif not opts.resume and dist.restart == 0 and os.path.exists(os.path.join(out, "config.json")):
+            decision = f"{out}: already holds a model; pass --resume to continue it, or choose another --out"
+        else:
+            decision = found  # --resume, or torchrun restarted this worker (or nothing to resume yet)
+    decision = dist.broadcast(decision)
+    if isinstance(decision, str):
+        raise SystemExit(decision)
+    resuming = decision
     torch.manual_seed(tr["seed"])
     model = new_model(settings, job.tokenizers)
     torch.manual_seed(tr["seed"] * 1000 + dist.rank + 1)  # dropout masks differ between processes

@@ -2,7 +2,8 @@
  * The issue's commands end to end on two CPU processes: `seq2seq export-job`, then torchrun (through
  * seq2seq_torch.launch, for Debian 12's torch 1.13) running seq2seq_torch.train with DDP; the folder
  * it writes works with `seq2seq eval` and `translate`; the same seed gives the same weights; a worker
- * killed with SIGKILL is restarted by torchrun and the run resumes from its last checkpoint and finishes.
+ * killed with SIGKILL is restarted by torchrun and the run resumes from its last checkpoint and finishes;
+ * and our engine resumes a PyTorch run from its checkpoint.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -73,6 +74,12 @@ test('torchrun on 2 processes writes our model folder; seq2seq eval agrees with 
   const twin = join(data!.dir, 'MODEL-again');
   trainTwoProcesses(twin);
   assert.ok(readFileSync(join(model, 'weights.bin')).equals(readFileSync(join(twin, 'weights.bin'))), 'the same seed should give the same weights');
+
+  // The checkpoint is in the engine's layout: our engine resumes the PyTorch run for one more epoch.
+  const more = cli(['train', '--resume', '--out', model, '--epochs', '3', '--quiet', '--json']);
+  assert.equal(more.status, 0, more.stderr);
+  assert.equal(lastJsonLine(more.stdout).epochs, 3);
+  assert.equal(JSON.parse(readFileSync(join(model, 'metrics.json'), 'utf8')).history.length, 3);
 });
 
 /** The torchrun workers (children of the launcher) by their RANK. */
