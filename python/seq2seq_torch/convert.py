@@ -14,8 +14,7 @@ import time
 
 import torch
 
-from .folder import METRICS_FILE, read_json
-from .folder import write_model_folder
+from .folder import METRICS_FILE, read_json, write_model_folder
 from .model_io import load_model, new_model
 
 TORCH_FORMAT = "seq2seq-torch-model"

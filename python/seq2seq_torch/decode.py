@@ -31,7 +31,11 @@ def main(argv=None):
     model, cfg, _ = load_model(args.model)
     max_len = args.max_len or cfg["settings"]["train"]["maxLen"] + 2
     src_max = 4 * cfg["settings"]["train"]["maxLen"]  # the engine's encodeSources cut
-    lines = (open(args.input, encoding="utf-8") if args.input else sys.stdin).read().splitlines()
+    if args.input:
+        with open(args.input, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+    else:
+        lines = sys.stdin.read().splitlines()
     seqs = []
     for n, line in enumerate(lines, 1):
         try:

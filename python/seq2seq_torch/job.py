@@ -75,6 +75,9 @@ def read_job(folder):
     for section in ("model", "train", "source", "target"):
         if not isinstance(settings, dict) or not isinstance(settings.get(section), dict):
             raise JobError(f"{meta_path}: settings.{section} is missing")
+    for key in ("batch", "lr", "epochs", "seed", "maxLen", "clipNorm"):
+        if not isinstance(settings["train"].get(key), (int, float)) or isinstance(settings["train"].get(key), bool):
+            raise JobError(f"{meta_path}: settings.train.{key} must be a number")
     files = meta.get("files") or {}
     def path_of(key, default):
         name = files.get(key, default)

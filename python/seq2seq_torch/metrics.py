@@ -3,6 +3,7 @@ Dev metrics as src/model/training/metrics.ts computes them (sacreBLEU's corpus B
 tokenisation and chrF2; token error rate PER and sequence error rate WER), kept as sufficient
 statistics (sums) so that processes can add theirs with one all-reduce before the scores are taken.
 """
+import math
 import re
 
 BLEU_ORDER = 4
@@ -42,7 +43,6 @@ def bleu_stats(hyp, ref):
 
 
 def bleu_from_stats(stats):
-    import math
     sys_len, ref_len = stats[0], stats[1]
     matches, totals = stats[2:2 + BLEU_ORDER], stats[2 + BLEU_ORDER:2 + 2 * BLEU_ORDER]
     if all(m == 0 for m in matches) or sys_len == 0:
