@@ -28,6 +28,8 @@ const builds = [
   { ...nodeCommon, entryPoints: { worker: 'src/worker/worker.ts' }, outdir: 'dist' },
   // The second training thread (see src/model/acceleration/gradientReplica.ts), started by the worker and the CLI.
   { ...nodeCommon, entryPoints: { replica: 'src/model/acceleration/replicaThread.ts' }, outdir: 'dist' },
+  // "Export Training Job…" runs in a child process of the extension host (src/extension/exportJobCommand.ts).
+  { ...nodeCommon, entryPoints: { exportJob: 'src/worker/exportJob.ts' }, outdir: 'dist' },
   { ...nodeCommon, entryPoints: { cli: 'src/cli.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
   {
     bundle: true,

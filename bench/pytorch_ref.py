@@ -22,17 +22,17 @@ What is replicated from the engine (src/model/), so that both sides do the same 
   of 50 batches sorted by (source length, target length), batches shuffled. padBatch(): time-major,
   source padded to the batch's longest source, target to its longest target + 1 (<s> y / y </s>).
   The (B, S, T) of every step is fingerprinted so run.ts can check that both sides saw the same batches.
-- model: embedding 64 -> LSTM 256 encoder (padding masked: packed sequence, so the final state is the
-  state after the last real token, as in the engine) -> its final (h, c) initialise the LSTM 256
-  decoder (teacher forcing) -> linear to the target vocabulary; masked mean cross-entropy over real
-  target tokens; Adam lr 0.002 (betas 0.9/0.999, eps 1e-8); gradient-norm clipping at 5 (the engine's
-  default clipNorm).
+- model: the package python/seq2seq_torch (our one PyTorch definition of the engine's models) with
+  these settings: embedding 64 -> LSTM 256 encoder (padding masked: packed sequence) -> its final
+  (h, c) initialise the LSTM 256 decoder (teacher forcing) -> output layer on the real target tokens
+  only (as the engine); mean cross-entropy over real target tokens; Adam lr 0.002 (betas 0.9/0.999,
+  eps 1e-8); gradient-norm clipping at 5 (the engine's default clipNorm).
 - decoding: inputs sorted by length and batched like translate() (greedy: 64 inputs per batch;
   beam 5: 51 inputs x 5 beams = 255 rows per batch, i.e. beam search batched over inputs);
   beam search with the GNMT length penalty ((5+len)/6)^0.6, finished when 5 hypotheses have ended
-  (the engine's rule). With --model DIR the weights are read from one of our model folders
-  (model.json + weights.bin + tokenizers.json; Keras gate order i,f,c,o = PyTorch's i,f,g,o), so both
-  sides decode with identical weights and produce (nearly) identical outputs and lengths.
+  (the engine's rule; seq2seq_torch.search). With --model DIR the weights are read from one of our
+  model folders by seq2seq_torch (its weight mapping), so both sides decode with identical weights
+  and produce (nearly) identical outputs and lengths.
 
 GFLOP/s counts only the matrix multiplies of the real padded shapes of each batch:
 forward = 2*B*(S*(E+H)*4H + T*(E+H)*4H + T*H*V), training = 3 x forward (forward + backward).
@@ -48,15 +48,18 @@ import time
 
 try:
     import torch
-    import torch.nn as nn
     import torch.nn.functional as F
 except ImportError:  # pragma: no cover - reported to run.ts, which prints install instructions
     print(json.dumps({"error": "torch-missing", "hint": "apt-get install python3-torch libopenblas0-pthread"}))
     sys.exit(3)
 
-PAD, BOS, EOS, UNK = 0, 1, 2, 3
-SPECIALS = ["<pad>", "<s>", "</s>", "<unk>"]
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "python"))
+from seq2seq_torch.architectures import build_model  # noqa: E402
+from seq2seq_torch.model_io import load_model  # noqa: E402
+from seq2seq_torch.search import beam, greedy  # noqa: E402
+from seq2seq_torch.vocab import BOS, EOS, PAD, SPECIALS, UNK  # noqa: E402
+
 DEFAULT_TRAIN = os.path.normpath(os.path.join(HERE, "..", "..", "shared", "data", "cmudict-g2p", "train.tsv"))
 DEFAULT_DEV = os.path.normpath(os.path.join(HERE, "..", "..", "shared", "data", "cmudict-g2p", "dev.tsv"))
 M32 = 0xFFFFFFFF
@@ -171,69 +174,18 @@ def forward_matmul_flops(B, S, T, E, H, V):
     return 2 * B * (S * (E + H) * 4 * H + T * (E + H) * 4 * H + T * H * V)
 
 
-# ---- the model ----------------------------------------------------------------------------------
+# ---- the model: seq2seq_torch with the bench's settings -------------------------------------------
 
-class Seq2Seq(nn.Module):
-    def __init__(self, src_vocab, tgt_vocab, emb=64, hidden=256):
-        super().__init__()
-        self.src_emb = nn.Embedding(src_vocab, emb)
-        self.encoder = nn.LSTM(emb, hidden)
-        self.tgt_emb = nn.Embedding(tgt_vocab, emb)
-        self.decoder = nn.LSTM(emb, hidden)
-        self.out = nn.Linear(hidden, tgt_vocab)
-
-    def encode(self, src, lens):
-        x = self.src_emb(src)
-        packed = nn.utils.rnn.pack_padded_sequence(x, lens, enforce_sorted=False)
-        _, state = self.encoder(packed)
-        return state
-
-    def forward(self, src, lens, tgt_in):
-        state = self.encode(src, lens)
-        y, _ = self.decoder(self.tgt_emb(tgt_in), state)
-        return self.out(y)  # [T, B, V]
-
-    def step(self, prev, state):
-        y, state = self.decoder(self.tgt_emb(prev).unsqueeze(0), state)
-        return F.log_softmax(self.out(y[0]), dim=-1), state
+def bench_model(src_vocab, tgt_vocab, emb, hidden):
+    settings = {"cell": "lstm", "layers": 1, "bidirectional": False, "emb": emb, "hidden": hidden, "attention": "none", "dropout": 0.0}
+    return build_model(settings, src_vocab, tgt_vocab)
 
 
 def load_engine_model(model_dir):
-    """Our model folder -> (Seq2Seq with the same weights, source vocab, target vocab, settings)."""
-    with open(os.path.join(model_dir, "model.json"), encoding="utf-8") as f:
-        manifest = json.load(f)
-    with open(os.path.join(model_dir, "tokenizers.json"), encoding="utf-8") as f:
-        toks = json.load(f)
-    with open(os.path.join(model_dir, "config.json"), encoding="utf-8") as f:
-        cfg = json.load(f)
-    m = cfg["settings"]["model"]
-    if m["cell"] != "lstm" or m["layers"] != 1 or m["bidirectional"] or m["attention"] != "none":
-        raise SystemExit("pytorch_ref.py: only cell lstm, 1 layer, unidirectional, no attention models can be loaded")
-    weights = {}
-    for group in manifest["weightsManifest"]:
-        blob = b"".join(open(os.path.join(model_dir, p), "rb").read() for p in group["paths"])
-        flat = torch.frombuffer(bytearray(blob), dtype=torch.float32)
-        off = 0
-        for spec in group["weights"]:
-            n = 1
-            for d in spec["shape"]:
-                n *= d
-            weights[spec["name"]] = flat[off:off + n].reshape(spec["shape"]).clone()
-            off += n
-    src_tokens_list, tgt_tokens_list = toks["source"]["tokens"], toks["target"]["tokens"]
-    model = Seq2Seq(len(src_tokens_list), len(tgt_tokens_list), m["emb"], m["hidden"])
-    with torch.no_grad():
-        model.src_emb.weight.copy_(weights["encoder/embedding"])
-        model.tgt_emb.weight.copy_(weights["decoder/embedding"])
-        for lstm, prefix in ((model.encoder, "encoder/l0/fwd"), (model.decoder, "decoder/l0")):
-            lstm.weight_ih_l0.copy_(weights[prefix + "/kernel"].t())
-            lstm.weight_hh_l0.copy_(weights[prefix + "/recurrent_kernel"].t())
-            lstm.bias_ih_l0.copy_(weights[prefix + "/bias"])
-            lstm.bias_hh_l0.zero_()
-        model.out.weight.copy_(weights["output/kernel"].t())
-        model.out.bias.copy_(weights["output/bias"])
-    src_index = {t: i for i, t in enumerate(src_tokens_list)}
-    return model, src_index, tgt_tokens_list, m
+    """Our model folder -> (model with the same weights, source index, target tokens, model settings)."""
+    model, cfg, toks = load_model(model_dir)
+    src_index = {t: i for i, t in enumerate(toks["source"]["tokens"])}
+    return model, src_index, toks["target"]["tokens"], cfg["settings"]["model"]
 
 
 def cpu_seconds():
@@ -297,8 +249,9 @@ def cmd_train(args):
             continue
         examples.append(([src_index.get(c, UNK) for c in s], [tgt_index.get(c, UNK) for c in t]))
     V = len(tgt_vocab)
-    model = Seq2Seq(len(src_index), V, args.emb, args.hidden)
-    opt = torch.optim.Adam(model.parameters(), lr=args.lr, betas=(0.9, 0.999), eps=1e-8)
+    model = bench_model(len(src_index), V, args.emb, args.hidden)
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.Adam(trainable, lr=args.lr, betas=(0.9, 0.999), eps=1e-8)
     batches = make_batches(examples, args.batch, args.seed, 0)
     total = args.warmup + args.steps
     if total > len(batches):
@@ -312,12 +265,12 @@ def cmd_train(args):
             cpu_start = cpu_seconds()
         t0 = time.perf_counter()
         src, lens, tgt_in, tgt_out, ntok, shape = pad_batch(examples, batches[k])
-        logits = model(src, lens, tgt_in)
-        loss = F.cross_entropy(logits.reshape(-1, V), tgt_out.reshape(-1), ignore_index=PAD)
+        logits, targets = model(src, lens, tgt_in, tgt_out)
+        loss = F.cross_entropy(logits, targets)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         if args.clip > 0:
-            torch.nn.utils.clip_grad_norm_(model.parameters(), args.clip)
+            torch.nn.utils.clip_grad_norm_(trainable, args.clip)
         opt.step()
         lv = loss.item()
         if k >= args.warmup:
@@ -366,7 +319,7 @@ def model_for_decoding(args):
     pairs = read_pairs(args.data)
     _, src_index = build_vocab([src_tokens(s) for s, _ in pairs])
     tgt_vocab, _ = build_vocab([tgt_tokens(t) for _, t in pairs])
-    return Seq2Seq(len(src_index), len(tgt_vocab), args.emb, args.hidden), src_index, tgt_vocab, "random"
+    return bench_model(len(src_index), len(tgt_vocab), args.emb, args.hidden), src_index, tgt_vocab, "random"
 
 
 def encode_batch(texts, src_index, max_len=64):
@@ -381,84 +334,12 @@ def encode_batch(texts, src_index, max_len=64):
 
 def greedy_batch(model, texts, src_index, max_len):
     src, lens = encode_batch(texts, src_index)
-    h, c = model.encode(src, lens)
-    B = len(texts)
-    prev = torch.full((B,), BOS, dtype=torch.long)
-    alive = torch.ones(B, dtype=torch.bool)
-    outs = [[] for _ in range(B)]
-    state = (h, c)
-    for _ in range(max_len):
-        lp, state = model.step(prev, state)
-        nxt = lp.argmax(-1)
-        nl = nxt.tolist()
-        al = alive.tolist()
-        for b in range(B):
-            if al[b]:
-                outs[b].append(nl[b])
-        nxt = torch.where(alive, nxt, torch.full_like(nxt, EOS))
-        alive = alive & (nxt != EOS)
-        prev = nxt
-        if not bool(alive.any()):
-            break
-    return outs
-
-
-def length_penalty(n, alpha):
-    return 1.0 if alpha == 0 else ((5 + n) / 6) ** alpha
+    return greedy(model, src, lens, max_len)["ids"]
 
 
 def beam_batch(model, texts, src_index, max_len, K=5, alpha=0.6):
     src, lens = encode_batch(texts, src_index)
-    h, c = model.encode(src, lens)
-    B = len(texts)
-    rep = torch.arange(B).repeat_interleave(K)
-    state = (h[:, rep], c[:, rep])
-    beams = [[([], 0.0 if k == 0 else float("-inf")) for k in range(K)] for _ in range(B)]
-    finished = [[] for _ in range(B)]
-    done = [False] * B
-    prev = torch.full((B * K,), BOS, dtype=torch.long)
-    for step in range(max_len):
-        lp, state = model.step(prev, state)
-        V = lp.shape[1]
-        base = torch.tensor([[hyp[1] for hyp in beams[b]] for b in range(B)])
-        cand = (base.unsqueeze(-1) + lp.view(B, K, V)).view(B, K * V)
-        top_lp, top_idx = cand.topk(2 * K, dim=1)
-        top_lp, top_idx = top_lp.tolist(), top_idx.tolist()
-        reorder = list(range(B * K))
-        nxt = [EOS] * (B * K)
-        last = step == max_len - 1
-        for b in range(B):
-            if done[b]:
-                continue
-            new = []
-            for score, flat in zip(top_lp[b], top_idx[b]):
-                if len(new) >= K or score == float("-inf"):
-                    break
-                k, v = divmod(flat, V)
-                ids = beams[b][k][0] + [v]
-                if v == EOS or last:
-                    finished[b].append((ids, score, score / length_penalty(len(ids), alpha)))
-                    if len(finished[b]) >= K:
-                        break
-                    continue
-                reorder[b * K + len(new)] = b * K + k
-                nxt[b * K + len(new)] = v
-                new.append((ids, score))
-            while len(new) < K:
-                new.append(([], float("-inf")))
-            beams[b] = new
-            if len(finished[b]) >= K or all(s == float("-inf") for _, s in new):
-                done[b] = True
-        if all(done):
-            break
-        idx = torch.tensor(reorder, dtype=torch.long)
-        state = (state[0][:, idx], state[1][:, idx])
-        prev = torch.tensor(nxt, dtype=torch.long)
-    out = []
-    for b in range(B):
-        hyps = finished[b] or [(ids, s, s / length_penalty(len(ids), alpha)) for ids, s in beams[b] if s > float("-inf")]
-        out.append(max(hyps, key=lambda x: x[2])[0])
-    return out
+    return beam(model, src, lens, max_len, K, alpha)
 
 
 def run_decoding(model, texts, src_index, tgt_vocab, strategy, max_len):

@@ -11,6 +11,8 @@ import type { PresetName, SettingsOverrides } from './model/config';
 import type { DecodeOptions } from './model/decoding/decodeOptions';
 import type { TrainEvent } from './model/training/events';
 import { ProgressPrinter } from './cliProgress';
+import { cmdExportJob, EXPORT_JOB_HELP } from './cliExportJob';
+import { numberFlag, oneOfFlag, settingsFromFlags, SETTINGS_FLAGS, UsageError } from './cliFlags';
 
 const HELP: Record<string, string> = {
   main: `seq2seq — train and run sequence-to-sequence models on your own machine
@@ -20,6 +22,7 @@ Usage:
   seq2seq translate --model DIR [--beam N | --sample [--temperature T] [--top-k K] [--top-p P]] [--n-best N] [--input FILE]
   seq2seq eval --model DIR --data FILE [--beam N] [--json]
   seq2seq generate --model DIR [--prompt TEXT] [--max-tokens N] [--temperature T] [--top-k K] [--top-p P] [--seed S]
+  seq2seq export-job --data FILE --out JOB [--dev FILE] [train's settings flags]   a job for PyTorch DDP (torchrun) on a cluster
   seq2seq demo                 train on the built-in sample data for about a minute, then translate
   seq2seq info                 show the TensorFlow.js backend in use
 
@@ -47,28 +50,9 @@ Run 'seq2seq COMMAND --help' for the flags of a command.`,
   --json                 print each input's hypotheses with scores as a JSON line`,
   eval: `seq2seq eval --model DIR --data FILE [--beam N] [--limit N] [--json]
   Prints token accuracy, perplexity, BLEU, chrF, PER and WER (percentages).`,
+  'export-job': EXPORT_JOB_HELP,
   generate: `seq2seq generate --model DIR [--prompt TEXT] [--max-tokens N] [--temperature T] [--top-k K] [--top-p P] [--seed S]`,
 };
-
-class UsageError extends Error {}
-
-const numberFlag = (v: string | undefined, name: string): number | undefined => {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new UsageError(`--${name} needs a number (got "${v}")`);
-  return n;
-};
-const boolFlag = (v: string | undefined, name: string): boolean | undefined => {
-  if (v === undefined) return undefined;
-  if (v === 'true' || v === '1' || v === 'yes') return true;
-  if (v === 'false' || v === '0' || v === 'no') return false;
-  throw new UsageError(`--${name} needs true or false (got "${v}")`);
-};
-function oneOfFlag<T extends string>(v: string | undefined, name: string, allowed: readonly T[]): T | undefined {
-  if (v === undefined) return undefined;
-  if (!allowed.includes(v as T)) throw new UsageError(`--${name} must be one of ${allowed.join(', ')} (got "${v}")`);
-  return v as T;
-}
 
 const DECODE_FLAGS = {
   beam: { type: 'string' }, 'length-penalty': { type: 'string' }, 'n-best': { type: 'string' }, sample: { type: 'boolean' },
@@ -97,34 +81,14 @@ async function readInputLines(file: string | undefined): Promise<string[]> {
 async function cmdTrain(argv: string[]): Promise<void> {
   const { values: v } = parseArgs({
     args: argv, strict: true, options: {
-      data: { type: 'string' }, dev: { type: 'string' }, out: { type: 'string' }, preset: { type: 'string' }, minutes: { type: 'string' },
-      epochs: { type: 'string' }, resume: { type: 'boolean' }, task: { type: 'string' }, cell: { type: 'string' }, layers: { type: 'string' },
-      emb: { type: 'string' }, hidden: { type: 'string' }, attention: { type: 'string' }, bidirectional: { type: 'string' }, dropout: { type: 'string' },
-      batch: { type: 'string' }, lr: { type: 'string' }, seed: { type: 'string' }, 'label-smoothing': { type: 'string' }, 'max-len': { type: 'string' },
-      clip: { type: 'string' }, patience: { type: 'string' }, 'source-tokens': { type: 'string' }, 'target-tokens': { type: 'string' },
-      tokens: { type: 'string' }, lowercase: { type: 'boolean' }, vocab: { type: 'string' }, json: { type: 'boolean' }, 'events-jsonl': { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean' },
-      'log-every': { type: 'string' }, threads: { type: 'string' },
+      data: { type: 'string' }, dev: { type: 'string' }, out: { type: 'string' }, preset: { type: 'string' }, resume: { type: 'boolean' }, task: { type: 'string' },
+      ...SETTINGS_FLAGS, json: { type: 'boolean' }, 'events-jsonl': { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean' }, threads: { type: 'string' },
     },
   });
   if (v.help) { console.log(HELP.train); return; }
   if (!v.out) throw new UsageError('train needs --out DIR');
   if (!v.data && !v.resume) throw new UsageError('train needs --data FILE');
-  const KINDS = ['char', 'word', 'subword'] as const;
-  const bothKinds = oneOfFlag(v.tokens, 'tokens', KINDS);
-  const settings: SettingsOverrides = {
-    model: {
-      cell: oneOfFlag(v.cell, 'cell', ['lstm', 'gru'] as const), layers: numberFlag(v.layers, 'layers'), emb: numberFlag(v.emb, 'emb'),
-      hidden: numberFlag(v.hidden, 'hidden'), attention: oneOfFlag(v.attention, 'attention', ['none', 'luong', 'bahdanau'] as const),
-      bidirectional: boolFlag(v.bidirectional, 'bidirectional'), dropout: numberFlag(v.dropout, 'dropout'),
-    },
-    train: {
-      batch: numberFlag(v.batch, 'batch'), lr: numberFlag(v.lr, 'lr'), epochs: numberFlag(v.epochs, 'epochs'), minutes: numberFlag(v.minutes, 'minutes'),
-      seed: numberFlag(v.seed, 'seed'), labelSmoothing: numberFlag(v['label-smoothing'], 'label-smoothing'), maxLen: numberFlag(v['max-len'], 'max-len'),
-      clipNorm: numberFlag(v.clip, 'clip'), patience: numberFlag(v.patience, 'patience'), logEvery: numberFlag(v['log-every'], 'log-every'),
-    },
-    source: { kind: oneOfFlag(v['source-tokens'], 'source-tokens', KINDS) ?? bothKinds, lowercase: v.lowercase, maxVocab: numberFlag(v.vocab, 'vocab') },
-    target: { kind: oneOfFlag(v['target-tokens'], 'target-tokens', KINDS) ?? bothKinds, lowercase: v.lowercase, maxVocab: numberFlag(v.vocab, 'vocab') },
-  };
+  const settings: SettingsOverrides = settingsFromFlags(v);
   const { trainModel } = await import('./model/training/train');
   const printer = new ProgressPrinter(process.stderr, !!v.quiet);
   const eventsFile = v['events-jsonl'];
@@ -260,6 +224,7 @@ async function main(): Promise<void> {
     case 'eval': return cmdEval(rest);
     case 'generate': return cmdGenerate(rest);
     case 'demo': return cmdDemo(rest);
+    case 'export-job': return cmdExportJob(rest);
     case 'info': {
       const { initBackend, nativeKernelsStatus } = await import('./model/acceleration/backend');
       const backend = await initBackend();

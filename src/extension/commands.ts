@@ -4,6 +4,7 @@
  * the user in plain words and logged.
  */
 import * as vscode from 'vscode';
+import { exportTrainingJob } from './exportJobCommand';
 import { generateText } from './generateCommand';
 import { deleteModel, exportModel, loadModelFromFolder, selectActiveModel } from './modelCommands';
 import { resumeTraining, stopTraining, trainModel } from './trainCommands';
@@ -22,6 +23,7 @@ export const COMMANDS: Record<string, Handler> = {
   'seq2seq.generateText': (s) => generateText(s),
   'seq2seq.loadModel': (s, arg) => loadModelFromFolder(s, arg),
   'seq2seq.exportModel': (s, arg) => exportModel(s, arg),
+  'seq2seq.exportTrainingJob': (s, arg) => exportTrainingJob(s, arg),
   'seq2seq.deleteModel': (s, arg) => deleteModel(s, arg),
   'seq2seq.selectModel': (s, arg) => selectActiveModel(s, arg),
   'seq2seq.showTrainingPanel': () => vscode.commands.executeCommand('seq2seq.trainingPanel.focus'),

@@ -131,7 +131,7 @@ export function resolveData(s: Services, file: string | undefined): string | und
   return file;
 }
 
-async function pickDataFile(s: Services): Promise<string | undefined> {
+export async function pickDataFile(s: Services): Promise<string | undefined> {
   type Item = vscode.QuickPickItem & { value: string };
   const items: Item[] = [];
   const current = vscode.window.activeTextEditor?.document;
@@ -152,7 +152,7 @@ async function pickDataFile(s: Services): Promise<string | undefined> {
   return uris?.[0]?.fsPath;
 }
 
-async function pickPreset(): Promise<PresetName | undefined> {
+export async function pickPreset(): Promise<PresetName | undefined> {
   const def = settings.defaultPreset();
   const items = [...PRESETS].sort((a, b) => Number(b.preset === def) - Number(a.preset === def)).map((p) => ({
     label: p.preset as string, description: p.preset === def ? 'default' : '', detail: p.detail, preset: p.preset as PresetName | 'custom',
@@ -175,7 +175,7 @@ async function askName(s: Services, wish: string): Promise<string | undefined> {
   }).then((v) => v?.trim());
 }
 
-function mergeOverrides(...all: (SettingsOverrides | undefined)[]): SettingsOverrides {
+export function mergeOverrides(...all: (SettingsOverrides | undefined)[]): SettingsOverrides {
   const out: SettingsOverrides = {};
   for (const o of all) {
     if (!o) continue;

@@ -5,9 +5,8 @@
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { mergeSettings, validateSettings, type Seq2SeqSettings, type TaskKind, type TokenizerSettings } from '../config';
+import { mergeSettings, validateSettings, type Seq2SeqSettings, type TaskKind } from '../config';
 import { DataError, readGenerationPairs, readPairs, splitDev, type Example, type Pair } from '../data/data';
-import { detectTokenizerKind, Vocabulary } from '../data/tokenizer';
 import { Seq2SeqModel } from '../network/seq2seq';
 import { FILES, readConfig, readMetrics, type MetricsFile, type ModelConfigFile } from '../storage/modelFolder';
 import { loadCheckpoint, type CheckpointProgress, type SaveInfo } from '../storage/store';
@@ -15,9 +14,9 @@ import type { DataReport, SkippedLine } from './events';
 import { Adam } from './optimizer';
 import type { TrainOptions } from './options';
 import { resolveSettings } from './settingsFromData';
+import { buildVocabulary, devMetricKind, encodeExamples, type DevMetricKind } from './encodeData';
 
-/** The task's metric for choosing the best model: PER for symbol sequences and single words, else BLEU. */
-export type DevMetricKind = 'bleu' | 'per';
+export { encodeExamples, type DevMetricKind };
 
 export interface RunSetup {
   modelDir: string;
@@ -85,7 +84,7 @@ export async function prepareRun(opts: TrainOptions): Promise<RunSetup> {
     skipped: read.report.skipped + lengthSkips.length,
     skippedLines: [...read.report.skippedLines, ...lengthSkips].sort((a, b) => a.line - b.line).slice(0, 20),
   };
-  const devMetric = devMetricKind(model, task, trainPairs);
+  const devMetric = devMetricKind(model.target, task, trainPairs);
   const saveInfo: SaveInfo = {
     config: { task, devMetric, dataFile, devFile, trainPairs: examples.length, createdAt: previous?.createdAt ?? new Date().toISOString() },
   };
@@ -100,31 +99,4 @@ export async function prepareRun(opts: TrainOptions): Promise<RunSetup> {
 /** A resumed run keeps its architecture; only the budget (epochs, minutes) may change. */
 function resumedSettings(previous: ModelConfigFile, opts: TrainOptions): Seq2SeqSettings {
   return validateSettings(mergeSettings(previous.settings, { train: { epochs: opts.settings?.train?.epochs, minutes: opts.settings?.train?.minutes } }));
-}
-
-/** A word-level side whose texts are white-space separated symbols (phonemes) keeps them as they are. */
-function buildVocabulary(texts: string[], side: TokenizerSettings): Vocabulary {
-  const whitespaceOnly = side.kind === 'word' && detectTokenizerKind(texts.slice(0, 5000)).whitespaceOnly;
-  return Vocabulary.build(texts, side, whitespaceOnly);
-}
-
-/** Token ids of each pair; pairs longer than maxLen on either side are skipped and reported. */
-export function encodeExamples(pairs: Pair[], src: Vocabulary, tgt: Vocabulary, maxLen: number, skipped: SkippedLine[]): Example[] {
-  const out: Example[] = [];
-  for (const p of pairs) {
-    const s = src.encode(p.source);
-    const t = tgt.encode(p.target);
-    if (s.length > maxLen || t.length > maxLen) {
-      skipped.push({ line: p.line, reason: `longer than ${maxLen} tokens (source ${s.length}, target ${t.length})` });
-      continue;
-    }
-    out.push({ src: s, tgt: t, line: p.line });
-  }
-  return out;
-}
-
-function devMetricKind(model: Seq2SeqModel, task: TaskKind, trainPairs: Pair[]): DevMetricKind {
-  if (model.target.kind === 'word' && model.target.whitespaceOnly) return 'per';
-  const singleWords = !trainPairs.slice(0, 200).some((p) => /\s/.test(p.target));
-  return model.target.kind === 'char' && task === 'pairs' && singleWords ? 'per' : 'bleu';
 }

@@ -74,7 +74,7 @@ const tests: [string, () => Promise<void>][] = [
     notes.extensionBundleKB = Math.round(bundle.length / 1024);
     const cmds = await vscode.commands.getCommands(true);
     for (const id of ['seq2seq.trainModel', 'seq2seq.trainOnFile', 'seq2seq.stopTraining', 'seq2seq.resumeTraining', 'seq2seq.translateSelection',
-      'seq2seq.generateText', 'seq2seq.loadModel', 'seq2seq.exportModel', 'seq2seq.deleteModel', 'seq2seq.selectModel', 'seq2seq.showTrainingPanel', 'seq2seq.showLogs']) {
+      'seq2seq.generateText', 'seq2seq.loadModel', 'seq2seq.exportModel', 'seq2seq.deleteModel', 'seq2seq.selectModel', 'seq2seq.showTrainingPanel', 'seq2seq.showLogs', 'seq2seq.exportTrainingJob']) {
       assert.ok(cmds.includes(id), `command ${id} is registered`);
     }
   }],
@@ -242,6 +242,20 @@ const tests: [string, () => Promise<void>][] = [
     assert.equal((await state()).activeModel, 'tiny-copy');
     assert.equal(await vscode.commands.executeCommand('seq2seq.deleteModel', { name: 'tiny-copy', confirm: false }), true);
     assert.notEqual((await state()).activeModel, 'tiny-copy');
+  }],
+
+  ['Export Training Job writes a job for PyTorch DDP; a name leaving its folder is refused', async () => {
+    const base = process.env.SEQ2SEQ_E2E_DIR ?? '/tmp';
+    const data = tinyData(join(base, 'data'), 800);
+    const folder = join(base, 'jobs');
+    mkdirSync(folder, { recursive: true });
+    const r = (await vscode.commands.executeCommand('seq2seq.exportTrainingJob', { dataFile: data, preset: 'fast', folder, name: 'tiny-job', settings: TINY })) as { dir: string; trainPairs: number };
+    assert.equal(r.dir, join(folder, 'tiny-job'));
+    for (const f of ['job.json', 'tokenizers.json', 'train.jsonl', 'README.md']) assert.ok(existsSync(join(r.dir, f)), f);
+    assert.ok(r.trainPairs > 700, `${r.trainPairs} training pairs`);
+    const refused = await vscode.commands.executeCommand('seq2seq.exportTrainingJob', { dataFile: data, preset: 'fast', folder, name: '../outside' });
+    assert.equal(refused, undefined);
+    assert.ok(!existsSync(join(base, 'outside')), 'nothing written outside the chosen folder');
   }],
 ];
 
