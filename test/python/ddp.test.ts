@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cli, dataSlices, LAUNCH, lastJsonLine, py, pyBackground, pythonSkipReason } from './pythonEnv';
+import { cli, dataSlices, launchArgs, lastJsonLine, py, pyBackground, pythonSkipReason } from './pythonEnv';
 
 const skip = pythonSkipReason();
 const data = skip ? null : dataSlices(3000, 300);
@@ -48,7 +48,7 @@ test('bad input: export-job and the training script name the file (and line) at 
 });
 
 function trainTwoProcesses(out: string, extra: string[] = []): Record<string, unknown> {
-  const r = py([...LAUNCH, '-m', 'seq2seq_torch.train', job, '--out', out, '--json', '--quiet', ...extra]);
+  const r = py([...launchArgs(), '-m', 'seq2seq_torch.train', job, '--out', out, '--json', '--quiet', ...extra]);
   assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
   return lastJsonLine(r.stdout);
 }
@@ -99,7 +99,7 @@ function workers(launcherPid: number): Map<string, number> {
 
 test('SIGKILL of one rank: torchrun restarts the workers, they resume from the last checkpoint and finish', { skip }, async () => {
   const model = join(data!.dir, 'MODEL-killed');
-  const run = pyBackground([...LAUNCH, '--max-restarts', '1', '-m', 'seq2seq_torch.train', job, '--out', model, '--epochs', '5', '--checkpoint-steps', '10', '--json']);
+  const run = pyBackground([...launchArgs(), '--max-restarts', '1', '-m', 'seq2seq_torch.train', job, '--out', model, '--epochs', '5', '--checkpoint-steps', '10', '--json']);
   const state = join(model, 'checkpoint', 'state.json');
   let killedAt = -1;
   const deadline = Date.now() + 120_000;

@@ -44,8 +44,15 @@ export function cli(args: string[], input?: string): SpawnSyncReturns<string> {
   return spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', input, timeout: 300_000 });
 }
 
-/** `seq2seq_torch.launch`: torchrun's own code, with the fixes Debian 12's torch 1.13 needs. */
-export const LAUNCH = ['-m', 'seq2seq_torch.launch', '--standalone', '--nproc-per-node', '2'];
+/**
+ * `seq2seq_torch.launch` (torchrun's own code, with the fixes Debian 12's torch 1.13 needs) on one
+ * machine, two processes. As `--standalone`, but the rendezvous on a free port: --standalone's fixed
+ * port 29400 is taken while another torchrun runs on the machine.
+ */
+export function launchArgs(): string[] {
+  const port = spawnSync(PYTHON, ['-c', 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'], { encoding: 'utf8' }).stdout.trim();
+  return ['-m', 'seq2seq_torch.launch', '--nnodes', '1', '--rdzv-backend', 'c10d', '--rdzv-endpoint', `127.0.0.1:${port}`, '--nproc-per-node', '2'];
+}
 
 const DATA = join(ROOT, '..', 'shared', 'data', 'cmudict-g2p');
 
