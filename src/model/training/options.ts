@@ -11,6 +11,11 @@ export interface TrainOptions {
   preset?: PresetName;
   settings?: SettingsOverrides;
   resume: boolean;
+  /**
+   * A new run into a folder that already holds a model replaces it only when this is true (the CLI's
+   * --overwrite; the extension asks first). The old model stays whole until the new run's first save.
+   */
+  overwrite?: boolean;
   task?: TaskKind;
   /** Minutes between mid-epoch checkpoints (crash safety). */
   checkpointMinutes?: number;
