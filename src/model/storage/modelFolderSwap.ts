@@ -14,7 +14,7 @@
  */
 import { existsSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { processAlive } from './atomicFs';
+import { ensureWritableDir, OutputPathError, processAlive } from './atomicFs';
 
 const STAGING = 'staging';
 const REPLACED = 'replaced';
@@ -97,4 +97,61 @@ export function settleModelsDir(modelsDir: string): void {
     if (m) names.add(m[1]);
   }
   for (const n of names) settleModelFolder(join(modelsDir, n));
+}
+
+export class ModelExistsError extends Error {
+  constructor(message: string) { super(message); this.name = 'ModelExistsError'; }
+}
+
+/** Where a training run writes: straight into dir, or into a staging sibling swapped in at its first save. */
+export interface ModelDirPlan { dir: string; writeDir: string; staged: boolean }
+
+/** Entries a run leaves in a folder before its first save (nothing there to protect). */
+const EARLY_ENTRIES = new Set(['config.json', 'tokenizers.json', 'metrics.json', 'checkpoint']);
+
+/**
+ * Decides where a run writes and checks it can, before any data is read: a resumed run and a new
+ * folder are written in place; a folder holding a model is replaced only with `overwrite`, through
+ * a staging sibling; a folder holding other files is never used. Throws ModelExistsError or
+ * OutputPathError naming the folder.
+ */
+export function planModelDir(dir: string, opts: { resume: boolean; overwrite?: boolean }): ModelDirPlan {
+  settleModelFolder(dir);
+  const inPlace = (): ModelDirPlan => { ensureWritableDir(dir); return { dir, writeDir: dir, staged: false }; };
+  if (opts.resume || !existsSync(dir)) return inPlace();
+  let entries: string[];
+  try { entries = readdirSync(dir); } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new OutputPathError(code === 'ENOTDIR' ? `${dir}: is a file, not a folder` : `${dir}: cannot be read (${code ?? (e as Error).message})`);
+  }
+  const holdsModel = existsSync(join(dir, 'model.json')) || existsSync(join(dir, 'checkpoint', 'state.json'));
+  if (!holdsModel) {
+    const foreign = entries.filter((e) => !EARLY_ENTRIES.has(e) && !e.endsWith('.tmp'));
+    if (foreign.length) {
+      throw new ModelExistsError(`${dir}: is not empty and holds no model (${foreign.slice(0, 3).map((f) => JSON.stringify(f)).join(', ')}${foreign.length > 3 ? ', …' : ''}); choose a new or empty folder`);
+    }
+    return inPlace();
+  }
+  if (!opts.overwrite) {
+    throw new ModelExistsError(`${dir}: already holds a model. To replace it, train with --overwrite (the old model stays whole until the new run's first save); to continue its training, use --resume; or choose another folder.`);
+  }
+  const staging = stagingDirFor(dir);
+  rmSync(staging, { recursive: true, force: true });
+  ensureWritableDir(staging);
+  return { dir, writeDir: staging, staged: true };
+}
+
+/**
+ * After a save into plan.writeDir: swaps a complete staging folder in for the old model (once) and
+ * returns the plan to write by from then on.
+ */
+export function commitModelDir(plan: ModelDirPlan): ModelDirPlan {
+  if (!plan.staged || !isComplete(plan.writeDir)) return plan;
+  swapIn(plan.writeDir, plan.dir);
+  return { dir: plan.dir, writeDir: plan.dir, staged: false };
+}
+
+/** A run that ends before its first complete save leaves the old model as it was: its staging folder goes. */
+export function abandonModelDir(plan: ModelDirPlan): void {
+  if (plan.staged) rmSync(plan.writeDir, { recursive: true, force: true });
 }
