@@ -116,9 +116,6 @@ async function cmdTrain(argv: string[]): Promise<void> {
   const preset = oneOfFlag(v.preset, 'preset', ['fast', 'balanced', 'accurate'] as const) as PresetName | undefined;
   const task = oneOfFlag(v.task, 'task', ['pairs', 'generate'] as const);
   const threadCount = threadsFlag(v.threads);
-  // The output folder is checked before anything else, so a folder that cannot be written fails at once.
-  const { planModelDir } = await import('./model/storage/modelFolderSwap');
-  planModelDir(resolve(v.out), { resume: !!v.resume, overwrite: !!v.overwrite });
   const stop = stopOnSignals('Stopping after this batch (checkpoint will be saved; press Ctrl+C again to quit at once)...');
   let threads = 1;
   const end = await trainModel({

@@ -104,7 +104,13 @@ export class ModelExistsError extends Error {
 }
 
 /** Where a training run writes: straight into dir, or into a staging sibling swapped in at its first save. */
-export interface ModelDirPlan { dir: string; writeDir: string; staged: boolean }
+export interface ModelDirPlan {
+  dir: string;
+  writeDir: string;
+  staged: boolean;
+  /** This run made the folder: if it ends before saving anything, the folder goes again. */
+  created?: boolean;
+}
 
 /** Entries a run leaves in a folder before its first save (nothing there to protect). */
 const EARLY_ENTRIES = new Set(['config.json', 'tokenizers.json', 'metrics.json', 'checkpoint']);
@@ -117,8 +123,9 @@ const EARLY_ENTRIES = new Set(['config.json', 'tokenizers.json', 'metrics.json',
  */
 export function planModelDir(dir: string, opts: { resume: boolean; overwrite?: boolean }): ModelDirPlan {
   settleModelFolder(dir);
-  const inPlace = (): ModelDirPlan => { ensureWritableDir(dir); return { dir, writeDir: dir, staged: false }; };
-  if (opts.resume || !existsSync(dir)) return inPlace();
+  const inPlace = (created = false): ModelDirPlan => { ensureWritableDir(dir); return { dir, writeDir: dir, staged: false, created }; };
+  if (opts.resume) return inPlace();
+  if (!existsSync(dir)) return inPlace(true);
   let entries: string[];
   try { entries = readdirSync(dir); } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
@@ -151,7 +158,13 @@ export function commitModelDir(plan: ModelDirPlan): ModelDirPlan {
   return { dir: plan.dir, writeDir: plan.dir, staged: false };
 }
 
-/** A run that ends before its first complete save leaves the old model as it was: its staging folder goes. */
+/**
+ * A run that ends before its first complete save leaves things as they were: its staging folder
+ * goes, and so does a folder it made that holds no model or checkpoint.
+ */
 export function abandonModelDir(plan: ModelDirPlan): void {
   if (plan.staged) rmSync(plan.writeDir, { recursive: true, force: true });
+  else if (plan.created && !existsSync(join(plan.dir, 'model.json')) && !existsSync(join(plan.dir, 'checkpoint', 'state.json'))) {
+    rmSync(plan.dir, { recursive: true, force: true });
+  }
 }

@@ -10,6 +10,7 @@ import { DataError, readGenerationPairs, readPairs, splitDev, type Example, type
 import { Seq2SeqModel } from '../network/seq2seq';
 import { FILES, readConfig, readMetrics, type MetricsFile, type ModelConfigFile } from '../storage/modelFolder';
 import { loadCheckpoint, type CheckpointProgress, type SaveInfo } from '../storage/store';
+import { abandonModelDir, planModelDir, type ModelDirPlan } from '../storage/modelFolderSwap';
 import type { DataReport, SkippedLine } from './events';
 import { Adam } from './optimizer';
 import type { TrainOptions } from './options';
@@ -19,7 +20,10 @@ import { buildVocabulary, devMetricKind, encodeExamples, type DevMetricKind } fr
 export { encodeExamples, type DevMetricKind };
 
 export interface RunSetup {
+  /** The model folder (as events and messages name it). */
   modelDir: string;
+  /** Where the run writes: the folder itself, or a staging sibling until its first complete save. */
+  plan: ModelDirPlan;
   resuming: boolean;
   task: TaskKind;
   dataFile: string;
@@ -46,6 +50,17 @@ export async function prepareRun(opts: TrainOptions): Promise<RunSetup> {
   const modelDir = resolve(opts.modelDir);
   const resuming = opts.resume && existsSync(join(modelDir, FILES.checkpointDir, FILES.checkpointState));
   if (opts.resume && !resuming) throw new DataError(`${modelDir}: there is no checkpoint to resume from`);
+  // Before any data is read: a folder that cannot be written, or a model that may not be replaced, fails at once.
+  const plan = planModelDir(modelDir, { resume: resuming, overwrite: opts.overwrite });
+  try {
+    return await prepareIn(opts, modelDir, resuming, plan);
+  } catch (e) {
+    abandonModelDir(plan);
+    throw e;
+  }
+}
+
+async function prepareIn(opts: TrainOptions, modelDir: string, resuming: boolean, plan: ModelDirPlan): Promise<RunSetup> {
   const previous = resuming ? readConfig(modelDir) : null;
   const task = opts.task ?? previous?.task ?? 'pairs';
   const dataFile = resolve(opts.dataFile || previous?.dataFile || '');
@@ -91,7 +106,7 @@ export async function prepareRun(opts: TrainOptions): Promise<RunSetup> {
   const emptyMetrics: MetricsFile = { history: [], best: null, steps: 0, elapsedMs: 0 };
   const metricsFile = resuming ? (readMetrics(modelDir) ?? emptyMetrics) : emptyMetrics;
   return {
-    modelDir, resuming, task, dataFile, devFile, settings, model, optimizer, progress, examples, devExamples,
+    modelDir, plan, resuming, task, dataFile, devFile, settings, model, optimizer, progress, examples, devExamples,
     devKept: devPairs.filter((p) => devKeptLines.has(p.line)), report, devMetric, saveInfo, metricsFile,
   };
 }
