@@ -1,8 +1,8 @@
 /**
  * What training does about a non-finite loss or gradient norm (NaN, Infinity): the step updates
  * nothing; MAX_BAD_STEPS such steps in a row roll the weights and optimizer state back to the last
- * checkpoint with the learning rate times ROLLBACK_LR_FACTOR; if the run cannot reach its next
- * checkpoint without that happening again (or there is no checkpoint to go back to), it stops with
+ * checkpoint with the learning rate times ROLLBACK_LR_FACTOR; if that happens again before a good
+ * step and a new checkpoint (or there is no checkpoint to go back to), the run stops with
  * TrainingDivergedError. Saving refuses non-finite weights as a last line (store.ts), so neither
  * the best model nor the checkpoint ever holds them.
  */
@@ -26,8 +26,11 @@ export class DivergenceGuard {
   skippedSteps = 0;
   rollbacks = 0;
 
+  /** Whether a step updated the weights since the last rollback: only then is a later checkpoint a fresh good state. */
+  private goodSinceRollback = true;
+
   afterStep(applied: boolean): StepVerdict {
-    if (applied) { this.badInRow = 0; return 'ok'; }
+    if (applied) { this.badInRow = 0; this.goodSinceRollback = true; return 'ok'; }
     this.skippedSteps++;
     this.badInRow++;
     if (this.badInRow < MAX_BAD_STEPS) return 'skipped';
@@ -35,9 +38,13 @@ export class DivergenceGuard {
     if (this.rollbacksSinceCheckpoint >= MAX_ROLLBACKS) return 'stop';
     this.rollbacksSinceCheckpoint++;
     this.rollbacks++;
+    this.goodSinceRollback = false;
     return 'roll-back';
   }
 
-  /** A checkpoint of good weights was written: a later divergence may roll back to it. */
-  onCheckpoint(): void { this.rollbacksSinceCheckpoint = 0; }
+  /**
+   * A checkpoint was written. After training went on well from a rollback, it is a new good state to
+   * go back to; a checkpoint of the rolled-back weights without a good step since is not.
+   */
+  onCheckpoint(): void { if (this.goodSinceRollback) this.rollbacksSinceCheckpoint = 0; }
 }
