@@ -84,7 +84,8 @@ export function ensureWritableDir(dir: string): void {
     let isDir: boolean;
     try { isDir = statSync(p).isDirectory(); } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT' || dirname(p) === p) throw new OutputPathError(`${dir}: cannot be used as the output folder (${p}: ${errnoWords(e)})`);
+      // ENOTDIR: a file on the way; going up finds it and says so.
+      if ((code !== 'ENOENT' && code !== 'ENOTDIR') || dirname(p) === p) throw new OutputPathError(`${dir}: cannot be used as the output folder (${p}: ${errnoWords(e)})`);
       missing.unshift(p);
       continue;
     }
