@@ -39,8 +39,9 @@ export class LineSplitter {
   private pending: Buffer = Buffer.alloc(0);
   private pendingText = '';
   private utf16: TextDecoder | null = null;
-  private readonly strict = new TextDecoder('utf-8', { fatal: true });
-  private readonly lenient = new TextDecoder('utf-8');
+  // ignoreBOM: the file's BOM is taken off once, here; a U+FEFF at the start of a later line is text.
+  private readonly strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+  private readonly lenient = new TextDecoder('utf-8', { ignoreBOM: true });
   private looksLikeUtf16 = '';
   private n = 0;
   private bad = 0;
@@ -102,7 +103,7 @@ export class LineSplitter {
 
   private setUtf16(e: 'utf-16le' | 'utf-16be'): void {
     this.encoding = e;
-    this.utf16 = new TextDecoder(e, { fatal: true });
+    this.utf16 = new TextDecoder(e, { fatal: true, ignoreBOM: true });
   }
 
   private feed(chunk: Buffer, out: TextLine[]): void {
