@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { loadCheckpoint, loadModel, saveCheckpoint, saveModel, saveModelMeta } from '../../src/model/storage/store';
@@ -132,6 +132,9 @@ test('*.tmp files a kill left are removed on the next save and on load; a live w
 
 test('a folder where training saved nothing yet says so', async () => {
   const dir = join(root, 'early');
+  mkdirSync(dir);
+  writeFileSync(join(dir, `.config.json.${2 ** 22 + 1}.x.tmp`), '{"formatV');
+  await assert.rejects(loadModel(dir), { message: `${dir}: nothing was saved yet: the folder is empty (a training run stopped before writing anything)` });
   const model = await tinyModel();
   saveModelMeta(model, dir, info);
   await assert.rejects(loadModel(dir), { message: `${dir}: nothing was saved yet: training started here but stopped (or is still running) before its first save.` });

@@ -85,6 +85,10 @@ export function readConfig(dir: string): ModelConfigFile {
   requireModelFolder(dir);
   settleModelFolder(dir);
   const path = join(dir, FILES.config);
+  // A run killed right after making its folder leaves it empty (but for temporaries).
+  if (!existsSync(path) && readdirSync(dir).every((f) => f.endsWith('.tmp'))) {
+    throw new ModelFolderError(`${dir}: nothing was saved yet: the folder is empty (a training run stopped before writing anything)`);
+  }
   // The format version first: a newer writer may have changed anything else.
   const raw = readJson(path, 'the model configuration (config.json)', anything);
   const version = (raw as { formatVersion?: unknown } | null)?.formatVersion;
