@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import { reversePairs } from '../helpers/tinyModel';
@@ -281,4 +281,21 @@ test('generate: --max-tokens is capped; SIGTERM stops it after the current line'
   assert.equal(code, 0, stderr);
   assert.match(stderr, /Stopping after this line/);
   assert.ok(stdout.endsWith('\n'));
+});
+
+test('a read-only mount as --out: the error names the path and says read-only (not ENOENT)', (t) => {
+  const ro = join(dir, 'ro');
+  mkdirSync(ro);
+  const m = spawnSync('mount', ['-t', 'tmpfs', '-o', 'ro', 'tmpfs', ro], { encoding: 'utf8' });
+  if (m.status !== 0) { t.skip(`cannot mount a read-only tmpfs here: ${m.stderr.trim()}`); return; }
+  try {
+    const inside = run(['train', '--data', revData, '--out', join(ro, 'model'), ...tinyFlags]);
+    assert.equal(inside.status, 1);
+    assert.match(inside.stderr, new RegExp(`seq2seq: error: ${esc(join(ro, 'model'))}: cannot create the folder ${esc(join(ro, 'model'))} \\(EROFS: read-only file system\\)`));
+    const itself = run(['train', '--data', revData, '--out', ro, ...tinyFlags]);
+    assert.equal(itself.status, 1);
+    assert.match(itself.stderr, new RegExp(`seq2seq: error: ${esc(ro)}: cannot write in this folder \\(EROFS: read-only file system\\)`));
+  } finally {
+    spawnSync('umount', [ro]);
+  }
 });
