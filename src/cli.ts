@@ -197,7 +197,7 @@ async function cmdGenerate(argv: string[]): Promise<void> {
   const { values: v } = parseArgs({ args: argv, strict: true, options: { model: { type: 'string' }, prompt: { type: 'string' }, 'max-tokens': { type: 'string' }, help: { type: 'boolean' }, ...DECODE_FLAGS } });
   if (v.help) { console.log(HELP.generate); return; }
   if (!v.model) throw new UsageError('generate needs --model DIR');
-  const maxTokens = wholeFlag(v['max-tokens'], 'max-tokens', 1, MAX_GENERATE_TOKENS) ?? 200;
+  const maxTokens = wholeFlag(v['max-tokens'], 'max-tokens', 1, MAX_GENERATE_TOKENS) ?? DEFAULT_GENERATE_TOKENS;
   const decode = decodeFrom(v);
   const prompt = v.prompt ?? (await readInputLines(undefined)).join('\n');
   const { loadModel } = await import('./model/storage/store');

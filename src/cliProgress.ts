@@ -48,8 +48,7 @@ export class ProgressPrinter {
         const d = e.dev;
         this.out.write(`epoch ${e.epoch}: train loss ${e.trainLoss.toFixed(3)} acc ${e.trainAccuracy.toFixed(1)}%` +
           (d ? ` · dev loss ${d.loss.toFixed(3)} acc ${d.accuracy.toFixed(1)}% BLEU ${d.bleu.toFixed(1)} chrF ${d.chrf.toFixed(1)} PER ${d.per.toFixed(1)}% WER ${d.wer.toFixed(1)}%` : '') +
-          `${e.isBest ? ' · best, saved' : ''} · lr ${e.lr.toPrecision(2)}` +
-          `${e.skippedSteps ? ` · ${e.skippedSteps} step${e.skippedSteps === 1 ? '' : 's'} skipped (loss or gradient not finite)` : ''}\n`);
+          `${e.isBest ? ' · best, saved' : ''} · lr ${e.lr.toPrecision(2)}\n`);
         for (const s of e.samples.slice(0, 3)) this.out.write(`    ${s.source} → ${s.prediction}   (ref: ${s.reference})\n`);
         return;
       }

@@ -68,7 +68,6 @@ test('weights gone NaN in memory: the steps are skipped, the run rolls back to t
   assert.equal(run.guard.skippedSteps, MAX_BAD_STEPS);
   const epochs = events.filter((e) => e.kind === 'epoch');
   assert.equal(epochs.length, 2);
-  assert.equal(epochs[0].kind === 'epoch' && epochs[0].skippedSteps, MAX_BAD_STEPS);
   for (const e of events) if (e.kind === 'step' || e.kind === 'epoch') assert.ok(Number.isFinite(e.kind === 'step' ? e.loss : e.trainLoss), 'no NaN in the figures');
   assert.ok(setup.optimizer.lr <= lr * 0.5 + 1e-12, `lr ${setup.optimizer.lr} after a rollback from ${lr}`);
   const ck = loadCheckpoint(dir);

@@ -82,8 +82,6 @@ export interface TrainEpochEvent {
   elapsedMs: number;
   isBest: boolean;
   checkpointSaved: boolean;
-  /** Steps of this epoch whose loss or gradient was not finite: they updated nothing (training/divergence.ts). */
-  skippedSteps?: number;
 }
 
 export type TrainEndReason = 'completed' | 'stopped' | 'time-budget' | 'early-stopping' | 'error';

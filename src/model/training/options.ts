@@ -11,11 +11,6 @@ export interface TrainOptions {
   preset?: PresetName;
   settings?: SettingsOverrides;
   resume: boolean;
-  /**
-   * A new run into a folder that already holds a model replaces it only when this is true (the CLI's
-   * --overwrite; the extension asks first). The old model stays whole until the new run's first save.
-   */
-  overwrite?: boolean;
   task?: TaskKind;
   /** Minutes between mid-epoch checkpoints (crash safety). */
   checkpointMinutes?: number;
@@ -24,3 +19,14 @@ export interface TrainOptions {
   /** Threads computing gradients (1 or 2); by default 2 where there are two cores and the backend is single-threaded. */
   threads?: number;
 }
+
+/**
+ * A new run into a folder that already holds a model replaces it only with `overwrite: true` (the
+ * CLI's --overwrite; the extension asks first); the old model stays whole until the new run's first
+ * save. Apart from TrainOptions only until the protocol's check of the training request
+ * (src/protocol/records.ts, which needs a check for every field) has one for it.
+ */
+export interface OverwriteOption { overwrite?: boolean }
+
+/** What trainModel takes: the request and the overwrite choice. */
+export type TrainRunOptions = TrainOptions & OverwriteOption;

@@ -183,7 +183,6 @@ export class TrainingRun {
   }
 
   private rolledBackTo: number | null = null;
-  private skippedReported = 0;
 
   private diverged(loss: number): TrainingDivergedError {
     const { progress, optimizer } = this.s;
@@ -217,9 +216,7 @@ export class TrainingRun {
     const ev: TrainEpochEvent = {
       kind: 'epoch', epoch, epochs: settings.train.epochs, step: progress.step, trainLoss, trainAccuracy: trainAcc,
       dev, samples: evaluation?.samples ?? [], lr: optimizer.lr, elapsedMs: this.elapsed(), isBest, checkpointSaved: true,
-      ...(this.guard.skippedSteps > this.skippedReported ? { skippedSteps: this.guard.skippedSteps - this.skippedReported } : {}),
     };
-    this.skippedReported = this.guard.skippedSteps;
     metricsFile.history.push(ev);
     if (isBest) metricsFile.best = { epoch, dev };
     metricsFile.steps = progress.step;
