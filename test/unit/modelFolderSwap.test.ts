@@ -103,7 +103,7 @@ test('retraining with overwrite: the old model loads until the new run\'s first 
   const dir = join(root, 'retrain');
   const small = { model: { emb: 8, hidden: 16, bidirectional: false, dropout: 0, attention: 'luong' as const }, train: { batch: 32, epochs: 1, patience: 0, logEvery: 1 } };
   await trainModel({ dataFile: data, modelDir: dir, settings: small, resume: false }, () => {});
-  await assert.rejects(trainModel({ dataFile: data, modelDir: dir, settings: small, resume: false }, () => {}), ModelExistsError);
+  await assert.rejects(trainModel({ dataFile: data, modelDir: dir, settings: small, resume: false, overwrite: false }, () => {}), ModelExistsError);
   await loadsAs(dir, 16);
 
   // Stopped before its first step: it saved nothing complete, so the old model stays and the staging folder goes.

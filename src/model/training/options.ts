@@ -21,10 +21,12 @@ export interface TrainOptions {
 }
 
 /**
- * A new run into a folder that already holds a model replaces it only with `overwrite: true` (the
- * CLI's --overwrite; the extension asks first); the old model stays whole until the new run's first
- * save. Apart from TrainOptions only until the protocol's check of the training request
- * (src/protocol/records.ts, which needs a check for every field) has one for it.
+ * Whether a new run may replace a model already in modelDir. `false` refuses (the CLI without
+ * --overwrite); `true` replaces it, the old model staying whole until the new run's first save.
+ * Omitted counts as `true` for now, because the extension asks its modal question first and does not
+ * send the field yet. Apart from TrainOptions only until the protocol's check of the training
+ * request (src/protocol/records.ts, which needs a check for every field) has one for it; then the
+ * extension sends `overwrite: true` after its question and omitted can mean `false`.
  */
 export interface OverwriteOption { overwrite?: boolean }
 

@@ -51,7 +51,8 @@ export async function prepareRun(opts: TrainRunOptions): Promise<RunSetup> {
   const resuming = opts.resume && existsSync(join(modelDir, FILES.checkpointDir, FILES.checkpointState));
   if (opts.resume && !resuming) throw new DataError(`${modelDir}: there is no checkpoint to resume from`);
   // Before any data is read: a folder that cannot be written, or a model that may not be replaced, fails at once.
-  const plan = planModelDir(modelDir, { resume: resuming, overwrite: opts.overwrite === true });
+  // Omitted means yes for now: the extension asks its modal question before it sends a run into an existing model.
+  const plan = planModelDir(modelDir, { resume: resuming, overwrite: opts.overwrite !== false });
   try {
     return await prepareIn(opts, modelDir, resuming, plan);
   } catch (e) {
