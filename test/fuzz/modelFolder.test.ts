@@ -29,9 +29,9 @@ function paths(v: unknown, depth = 5, at: (string | number)[] = []): (string | n
 
 type Mutation = { file: (typeof FILES)[number]; pick: number; kind: 'set' | 'delete' | 'truncate' | 'bytes'; value: unknown; cut: number };
 
-function apply(dir: string, m: Mutation, originals: Map<string, string>): void {
+function apply(dir: string, m: Mutation, current: Map<string, string>): void {
   const path = join(dir, m.file);
-  const text = originals.get(m.file)!;
+  const text = current.get(m.file)!;
   if (m.kind === 'truncate') { writeFileSync(path, text.slice(0, m.cut % (text.length + 1))); return; }
   if (m.kind === 'bytes') { writeFileSync(path, Buffer.from(String(m.value), 'latin1')); return; }
   let json: any;
@@ -53,7 +53,6 @@ test('mutated model folders load and translate, or fail with a ModelFolderError 
   saveCheckpoint(template, model, [], { epoch: 1, step: 4, stepInEpoch: 0, optimizerStep: 4, lr: 0.01, bestScore: 1, plateauBest: null, badEpochs: 0, lrBadEpochs: 0, elapsedMs: 10 });
   writeFileSync(join(template, 'metrics.json'), JSON.stringify({ history: [{ kind: 'epoch', epoch: 1, dev: null, trainLoss: 1 }], best: { epoch: 1, dev: null }, steps: 4, elapsedMs: 10 }));
   model.dispose();
-  const originals = new Map(FILES.map((f) => [f, readFileSync(join(template, f), 'utf8')]));
   const dir = join(root, 'm');
   const counts = { loaded: 0, refused: 0 };
   const mutation = fc.record({
