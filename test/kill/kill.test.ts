@@ -1,6 +1,6 @@
 /**
  * Kill tier (issue 12): `kill -9` the CLI at many moments of a first training, of retraining over an
- * existing model (--overwrite) and of a resumed training. After each kill the folder must load and
+ * existing model (--overwrite), of a resumed training and of export-job. After each kill the folder must load and
  * translate, or say clearly that nothing was saved yet; retraining must leave the old model or the
  * new one (told apart by their hidden size), never a mix; a run can always be resumed or restarted.
  * Half the kill moments are spread over a run's start (before its first save), half come shortly
@@ -48,8 +48,8 @@ function runAndKill(args: string[], at: Moment): Promise<boolean> {
 }
 
 /** Kill moments: the first half spread over the run's start (before any save), the rest shortly after `marker` holds. */
-function moment(i: number, span: number, marker: () => boolean): Moment {
-  return i < KILLS / 2 ? { ms: Math.round((span * 0.5 * (i + random())) / (KILLS / 2)) } : { ms: Math.round(random() * 250), when: marker };
+function moment(i: number, span: number, marker: () => boolean, lateMs = 250): Moment {
+  return i < KILLS / 2 ? { ms: Math.round((span * 0.5 * (i + random())) / (KILLS / 2)) } : { ms: Math.round(random() * lateMs), when: marker };
 }
 
 /** How long one uninterrupted run takes here (kill moments are spread over it). */
@@ -166,6 +166,36 @@ test('resumed training: after kill -9 at any moment the folder loads and transla
     }
   }
   report(t, 'resume', counts);
+  assert.ok(counts.kills >= KILLS / 2, JSON.stringify(counts));
+});
+
+test('export-job: after kill -9 at any moment the job folder is absent or complete, and exporting again works', { timeout: 600_000 }, async (t) => {
+  const big = join(root, 'big.tsv');
+  writeFileSync(big, reversePairs(30000, 9).join('\n') + '\n');
+  const args = (out: string) => ['export-job', '--data', big, '--out', out, '--preset', 'fast'];
+  const span = timed(args(join(root, 'job-timing')));
+  // leftTemporaries: the `.JOB.PID.tmp` folders killed exports leave beside the job (export-job does not clean those of others).
+  const counts = { kills: 0, finishedFirst: 0, complete: 0, absent: 0, corrupt: 0, leftTemporaries: 0 };
+  for (let i = 0; i < KILLS; i++) {
+    const out = join(root, `job-${i}`);
+    const writing = () => readdirSync(root).some((f) => f.startsWith(`.job-${i}.`));
+    // Writing the job takes a few tens of milliseconds: late kills come within that.
+    const killed = await runAndKill(args(out), moment(i, span, writing, 40));
+    if (!killed) { counts.finishedFirst++; continue; }
+    counts.kills++;
+    counts.leftTemporaries += readdirSync(root).filter((f) => f.startsWith(`.job-${i}.`)).length;
+    if (existsSync(out)) counts.complete++;
+    else {
+      counts.absent++;
+      const r = spawnSync(process.execPath, [CLI, ...args(out)], { encoding: 'utf8', timeout: 300_000 });
+      assert.equal(r.status, 0, r.stderr);
+    }
+    // Complete: job.json names its files, all there, one line of ids per training pair.
+    const job = JSON.parse(readFileSync(join(out, 'job.json'), 'utf8')) as { files: Record<string, string>; trainPairs: number };
+    for (const f of Object.values(job.files)) assert.ok(existsSync(join(out, f)), `${out}: ${f} missing`);
+    assert.equal(readFileSync(join(out, job.files.train), 'utf8').split('\n').filter(Boolean).length, job.trainPairs);
+  }
+  report(t, 'export-job', counts);
   assert.ok(counts.kills >= KILLS / 2, JSON.stringify(counts));
 });
 
