@@ -2,8 +2,7 @@
  * Command-line entry: `seq2seq train | translate | eval | generate | demo | info`. Calls src/model
  * directly with the same training loop and callbacks as the extension's worker.
  */
-import { createReadStream, existsSync, mkdtempSync, readFileSync, writeFileSync, appendFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { existsSync, mkdtempSync, writeFileSync, appendFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -12,15 +11,16 @@ import type { DecodeOptions } from './model/decoding/decodeOptions';
 import type { TrainEvent } from './model/training/events';
 import { ProgressPrinter } from './cliProgress';
 import { cmdExportJob, EXPORT_JOB_HELP } from './cliExportJob';
-import { numberFlag, oneOfFlag, settingsFromFlags, SETTINGS_FLAGS, UsageError } from './cliFlags';
+import { numberFlag, oneOfFlag, settingsFromFlags, SETTINGS_FLAGS, UsageError, wholeFlag } from './cliFlags';
+import { DEFAULT_GENERATE_TOKENS, MAX_GENERATE_TOKENS } from './model/decoding/decodeOptions';
 
 const HELP: Record<string, string> = {
   main: `seq2seq — train and run sequence-to-sequence models on your own machine
 
 Usage:
-  seq2seq train --data FILE --out DIR [--dev FILE] [--preset fast|balanced|accurate] [--minutes M] [--epochs N] [--resume] [flags]
+  seq2seq train --data FILE --out DIR [--dev FILE] [--preset fast|balanced|accurate] [--minutes M] [--epochs N] [--resume | --overwrite] [flags]
   seq2seq translate --model DIR [--beam N | --sample [--temperature T] [--top-k K] [--top-p P]] [--n-best N] [--input FILE]
-  seq2seq eval --model DIR --data FILE [--beam N] [--json]
+  seq2seq eval --model DIR --data FILE [--beam N] [--limit N] [--json]
   seq2seq generate --model DIR [--prompt TEXT] [--max-tokens N] [--temperature T] [--top-k K] [--top-p P] [--seed S]
   seq2seq export-job --data FILE --out JOB [--dev FILE] [train's settings flags]   a job for PyTorch DDP (torchrun) on a cluster
   seq2seq demo                 train on the built-in sample data for about a minute, then translate
@@ -34,6 +34,7 @@ Run 'seq2seq COMMAND --help' for the flags of a command.`,
   --preset NAME          fast | balanced (default) | accurate: sizes chosen from the data
   --minutes M            time budget; --epochs N  most epochs
   --resume               continue from the checkpoint in --out
+  --overwrite            replace the model already in --out (it stays whole until the new run's first save)
   --task pairs|generate  generate: --data is plain text; learn to continue it line by line
   --cell lstm|gru --layers N --emb N --hidden N --attention none|luong|bahdanau --bidirectional true|false
   --dropout X --batch N --lr X --seed N --label-smoothing X --max-len N --clip X --patience N
@@ -49,9 +50,12 @@ Run 'seq2seq COMMAND --help' for the flags of a command.`,
   --max-len N            longest output in tokens
   --json                 print each input's hypotheses with scores as a JSON line`,
   eval: `seq2seq eval --model DIR --data FILE [--beam N] [--limit N] [--json]
-  Prints token accuracy, perplexity, BLEU, chrF, PER and WER (percentages).`,
+  --limit N              score only the first N pairs
+  Prints token accuracy, perplexity, BLEU, chrF, PER and WER (percentages), and the lines skipped.`,
   'export-job': EXPORT_JOB_HELP,
-  generate: `seq2seq generate --model DIR [--prompt TEXT] [--max-tokens N] [--temperature T] [--top-k K] [--top-p P] [--seed S]`,
+  generate: `seq2seq generate --model DIR [--prompt TEXT] [--max-tokens N] [--temperature T] [--top-k K] [--top-p P] [--seed S]
+  --prompt TEXT          text to continue (default: read from stdin)
+  --max-tokens N         most tokens to add, 1 to ${MAX_GENERATE_TOKENS} (default ${DEFAULT_GENERATE_TOKENS}); Ctrl+C stops early`,
 };
 
 const DECODE_FLAGS = {
@@ -71,49 +75,57 @@ function decodeFrom(v: Record<string, string | boolean | undefined>): Partial<De
   return Object.fromEntries(Object.entries(o).filter(([, x]) => x !== undefined));
 }
 
+/** Input lines from a file or stdin, by the engine's one text rule (encodings, NUL, lone CR: src/model/data/textFile.ts). */
 async function readInputLines(file: string | undefined): Promise<string[]> {
-  if (file) return readFileSync(file, 'utf8').replace(/^\uFEFF/, '').split(/\r?\n/).filter((l, i, a) => !(i === a.length - 1 && l === ''));
-  const lines: string[] = [];
-  for await (const l of createInterface({ input: process.stdin, crlfDelay: Infinity })) lines.push(l);
-  return lines;
+  const { readAllTextLines } = await import('./model/data/textFile');
+  return file ? readAllTextLines(file, file, 'the input file') : readAllTextLines(process.stdin, 'stdin', 'the input');
+}
+
+/**
+ * Ctrl+C / SIGTERM: the first asks the work to stop at its next safe point (between batches or
+ * generated lines); a second one quits at once. Returns the signal and a function removing the handlers.
+ */
+function stopOnSignals(notice: string): { signal: AbortSignal; release: () => void } {
+  const controller = new AbortController();
+  const onSignal = () => {
+    if (controller.signal.aborted) process.exit(130);
+    process.stderr.write(`\n${notice}\n`);
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return { signal: controller.signal, release: () => { process.off('SIGINT', onSignal); process.off('SIGTERM', onSignal); } };
 }
 
 async function cmdTrain(argv: string[]): Promise<void> {
   const { values: v } = parseArgs({
     args: argv, strict: true, options: {
-      data: { type: 'string' }, dev: { type: 'string' }, out: { type: 'string' }, preset: { type: 'string' }, resume: { type: 'boolean' }, task: { type: 'string' },
+      data: { type: 'string' }, dev: { type: 'string' }, out: { type: 'string' }, preset: { type: 'string' }, resume: { type: 'boolean' }, overwrite: { type: 'boolean' }, task: { type: 'string' },
       ...SETTINGS_FLAGS, json: { type: 'boolean' }, 'events-jsonl': { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean' }, threads: { type: 'string' },
     },
   });
   if (v.help) { console.log(HELP.train); return; }
   if (!v.out) throw new UsageError('train needs --out DIR');
   if (!v.data && !v.resume) throw new UsageError('train needs --data FILE');
+  if (v.resume && v.overwrite) throw new UsageError('--resume continues the model in --out and --overwrite replaces it: give one of them');
   const settings: SettingsOverrides = settingsFromFlags(v);
   const { trainModel } = await import('./model/training/train');
   const printer = new ProgressPrinter(process.stderr, !!v.quiet);
   const eventsFile = v['events-jsonl'];
   if (eventsFile) writeFileSync(eventsFile, '');
-  const controller = new AbortController();
-  const onSigint = () => {
-    if (controller.signal.aborted) process.exit(130);
-    process.stderr.write('\nStopping after this batch (checkpoint will be saved; press Ctrl+C again to quit at once)...\n');
-    controller.abort();
-  };
-  process.on('SIGINT', onSigint);
-  process.on('SIGTERM', onSigint);
+  const preset = oneOfFlag(v.preset, 'preset', ['fast', 'balanced', 'accurate'] as const) as PresetName | undefined;
+  const task = oneOfFlag(v.task, 'task', ['pairs', 'generate'] as const);
+  const threadCount = threadsFlag(v.threads);
+  const stop = stopOnSignals('Stopping after this batch (checkpoint will be saved; press Ctrl+C again to quit at once)...');
   let threads = 1;
   const end = await trainModel({
-    dataFile: v.data ?? '', devFile: v.dev, modelDir: v.out,
-    preset: oneOfFlag(v.preset, 'preset', ['fast', 'balanced', 'accurate'] as const) as PresetName | undefined,
-    settings, resume: !!v.resume, task: oneOfFlag(v.task, 'task', ['pairs', 'generate'] as const),
-    threads: threadsFlag(v.threads),
+    dataFile: v.data ?? '', devFile: v.dev, modelDir: v.out, preset, settings, resume: !!v.resume, overwrite: !!v.overwrite, task,
+    threads: threadCount,
   }, (e: TrainEvent) => {
     if (e.kind === 'start') threads = e.threads ?? 1;
     printer.onEvent(e);
     if (eventsFile) appendFileSync(eventsFile, JSON.stringify(e) + '\n');
-  }, controller.signal);
-  process.off('SIGINT', onSigint);
-  process.off('SIGTERM', onSigint);
+  }, stop.signal).finally(stop.release);
   if (v.json) {
     console.log(JSON.stringify({
       backend: (await import('./model/acceleration/backend')).backendName(), threads, reason: end.reason, model: resolve(end.modelDir),
@@ -157,16 +169,22 @@ async function cmdEval(argv: string[]): Promise<void> {
   const { readPairs } = await import('./model/data/data');
   const { evaluatePairs } = await import('./model/training/evaluate');
   const { resolveDecodeOptions } = await import('./model/decoding/translate');
+  const limit = wholeFlag(v.limit, 'limit', 1, Number.MAX_SAFE_INTEGER);
   const model = await loadModel(v.model);
-  let { pairs } = await readPairs(v.data);
-  const limit = numberFlag(v.limit, 'limit');
-  if (limit) pairs = pairs.slice(0, limit);
+  const read = await readPairs(v.data);
+  const pairs = limit !== undefined ? read.pairs.slice(0, limit) : read.pairs;
+  const { skipped, skippedLines } = read.report;
+  if (skipped) {
+    process.stderr.write(`skipped ${skipped} line${skipped === 1 ? '' : 's'} of ${v.data}:\n`);
+    for (const l of skippedLines.slice(0, 5)) process.stderr.write(`  ${v.data}:${l.line}: ${l.reason}\n`);
+    if (skipped > 5) process.stderr.write(`  ... and ${skipped - 5} more\n`);
+  }
   const examples = pairs.map((p) => ({ src: model.source.encode(p.source).slice(0, model.settings.train.maxLen), tgt: model.target.encode(p.target), line: p.line }));
   const decode = resolveDecodeOptions({ maxLength: model.settings.train.maxLen + 2, ...decodeFrom(v), nBest: 1 });
   const t = Date.now();
   const r = evaluatePairs(model, pairs, examples, decode);
   const m = r.metrics;
-  const result = { n: pairs.length, accuracy: m.accuracy, perplexity: m.perplexity, loss: m.loss, bleu: m.bleu, chrf: m.chrf, per: m.per, wer: m.wer, decode: decode.strategy, seconds: (Date.now() - t) / 1000 };
+  const result = { n: pairs.length, skipped, skipped_lines: skippedLines, accuracy: m.accuracy, perplexity: m.perplexity, loss: m.loss, bleu: m.bleu, chrf: m.chrf, per: m.per, wer: m.wer, decode: decode.strategy, seconds: (Date.now() - t) / 1000 };
   if (v.json) console.log(JSON.stringify(result));
   else {
     console.log(`pairs       ${result.n}\naccuracy    ${m.accuracy.toFixed(2)} %  (teacher-forced tokens)\nperplexity  ${m.perplexity.toFixed(3)}\nBLEU        ${m.bleu.toFixed(2)}\nchrF        ${m.chrf.toFixed(2)}\nPER         ${m.per.toFixed(2)} %\nWER         ${m.wer.toFixed(2)} %`);
@@ -179,12 +197,21 @@ async function cmdGenerate(argv: string[]): Promise<void> {
   const { values: v } = parseArgs({ args: argv, strict: true, options: { model: { type: 'string' }, prompt: { type: 'string' }, 'max-tokens': { type: 'string' }, help: { type: 'boolean' }, ...DECODE_FLAGS } });
   if (v.help) { console.log(HELP.generate); return; }
   if (!v.model) throw new UsageError('generate needs --model DIR');
+  const maxTokens = wholeFlag(v['max-tokens'], 'max-tokens', 1, MAX_GENERATE_TOKENS) ?? DEFAULT_GENERATE_TOKENS;
+  const decode = decodeFrom(v);
   const prompt = v.prompt ?? (await readInputLines(undefined)).join('\n');
   const { loadModel } = await import('./model/storage/store');
-  const { generate } = await import('./model/decoding/translate');
+  const { generate, CancelledError } = await import('./model/decoding/translate');
   const model = await loadModel(v.model);
   process.stdout.write(prompt);
-  await generate(model, prompt, { ...decodeFrom(v), strategy: 'sample' }, numberFlag(v['max-tokens'], 'max-tokens') ?? 200, (t) => process.stdout.write(t));
+  const stop = stopOnSignals('Stopping after this line (press Ctrl+C again to quit at once)...');
+  try {
+    await generate(model, prompt, { ...decode, strategy: 'sample' }, maxTokens, (t) => process.stdout.write(t), stop.signal);
+  } catch (e) {
+    if (!(e instanceof CancelledError)) throw e;
+  } finally {
+    stop.release();
+  }
   process.stdout.write('\n');
   model.dispose();
 }

@@ -5,8 +5,16 @@ export class UsageError extends Error {}
 
 export const numberFlag = (v: string | undefined, name: string): number | undefined => {
   if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new UsageError(`--${name} needs a number (got "${v}")`);
+  // Number('') and Number(' ') are 0: an empty value is not a number.
+  const n = v.trim() === '' ? NaN : Number(v);
+  if (!Number.isFinite(n)) throw new UsageError(`--${name} needs a number (got ${JSON.stringify(v)})`);
+  return n;
+};
+
+/** A whole number from lo to hi, or a UsageError that says so. */
+export const wholeFlag = (v: string | undefined, name: string, lo: number, hi: number): number | undefined => {
+  const n = numberFlag(v, name);
+  if (n !== undefined && (!Number.isInteger(n) || n < lo || n > hi)) throw new UsageError(`--${name} must be a whole number from ${lo} to ${hi} (got ${JSON.stringify(v)})`);
   return n;
 };
 

@@ -38,7 +38,7 @@ test('JSON Lines needs string source and target', async () => {
 test('a file with no usable pair is a DataError naming the file and the first bad line', async () => {
   const p = file('empty.tsv', 'just text\nmore text\n');
   await assert.rejects(readPairs(p), (e: unknown) => e instanceof DataError && e.message.includes(p) && /line 1: no tab/.test(e.message) && e.line === 1);
-  await assert.rejects(readPairs(join(dir, 'missing.tsv')), (e: unknown) => e instanceof DataError && /cannot read the data file \(ENOENT\)/.test((e as Error).message));
+  await assert.rejects(readPairs(join(dir, 'missing.tsv')), (e: unknown) => e instanceof DataError && /cannot read the data file \(ENOENT: no such file\)/.test((e as Error).message));
 });
 
 test('generation pairs: each line with the next', async () => {
@@ -70,4 +70,68 @@ test('padBatch lays out time-major ids with <s> and </s>', () => {
   assert.deepEqual([...b.tgtIn], [1, 1, 7, 8, 0, 9]);
   assert.deepEqual([...b.tgtOut], [7, 8, 2, 9, 0, 2]);
   assert.equal(b.targetTokens, 5);
+});
+
+// ---- encodings and the line rule (issue 12) ----
+
+const pairsText = 'hello\thallo\nworld\twelt\nnight\tnacht\n';
+const bom16 = (text: string, be: boolean) => {
+  const le = Buffer.from('\uFEFF' + text, 'utf16le');
+  if (!be) return le;
+  const out = Buffer.alloc(le.length);
+  for (let i = 0; i < le.length; i += 2) { out[i] = le[i + 1]; out[i + 1] = le[i]; }
+  return out;
+};
+
+test('UTF-16 LE and BE files with a BOM (Windows PowerShell 5.1) are decoded to the same pairs as UTF-8', async () => {
+  const utf8 = await readPairs(file('u8.tsv', pairsText));
+  for (const be of [false, true]) {
+    const p = join(dir, `u16${be ? 'be' : 'le'}.tsv`);
+    writeFileSync(p, bom16(pairsText.replace(/\n/g, '\r\n'), be));
+    const r = await readPairs(p);
+    assert.deepEqual(r.pairs, utf8.pairs);
+    assert.equal(r.report.skipped, 0);
+  }
+});
+
+test('random bytes are refused naming the file and a line, not read as pairs', async () => {
+  let s = 12345;
+  const bytes = Buffer.alloc(100_000);
+  for (let i = 0; i < bytes.length; i++) { s = (s * 1103515245 + 12345) >>> 0; bytes[i] = s >>> 24; }
+  const p = join(dir, 'random.tsv');
+  writeFileSync(p, bytes);
+  await assert.rejects(readPairs(p), (e: unknown) => e instanceof DataError && e.message.startsWith(`${p}: `) && /line \d+/.test(e.message) && /not a text file|not UTF-8/.test(e.message));
+  await assert.rejects(readGenerationPairs(p), (e: unknown) => e instanceof DataError && e.message.startsWith(`${p}: `));
+});
+
+test('NUL bytes: refused at the first line holding one; UTF-16 without a BOM is named and how to convert it is said', async () => {
+  const p = file('nul.tsv', 'a\tb\nc\td\ne\x00\tf\n');
+  await assert.rejects(readPairs(p), (e: unknown) => e instanceof DataError && e.message === `${p}: line 3: contains NUL bytes; this is not a text file` && e.line === 3);
+  const q = join(dir, 'nobom16.tsv');
+  writeFileSync(q, Buffer.from(pairsText, 'utf16le'));
+  await assert.rejects(readPairs(q), (e: unknown) => e instanceof DataError && /line 1: looks like UTF-16LE text without a byte-order mark/.test(e.message) && /iconv -f UTF-16LE -t UTF-8/.test(e.message));
+});
+
+test('a Latin-1 file is refused with how to convert it; one stray bad line in a large file is skipped and reported', async () => {
+  const latin1 = join(dir, 'latin1.tsv');
+  writeFileSync(latin1, Buffer.from('caf\xe9\tcoffee\nna\xefve\tnaive\nok\tok\n', 'latin1'));
+  await assert.rejects(readPairs(latin1), (e: unknown) => e instanceof DataError && e.message.startsWith(`${latin1}: not UTF-8 text: 2 of 3 lines`) && /first at line 1/.test(e.message) && /iconv -f WINDOWS-1252/.test(e.message));
+  const big = join(dir, 'mostly-utf8.tsv');
+  const lines = Array.from({ length: 300 }, (_, i) => Buffer.from(`w${i}\tv${i}`));
+  lines[41] = Buffer.from('bad\xff\tx', 'latin1');
+  writeFileSync(big, Buffer.concat(lines.flatMap((l) => [l, Buffer.from('\n')])));
+  const r = await readPairs(big);
+  assert.equal(r.pairs.length, 299);
+  assert.deepEqual(r.report.skippedLines, [{ line: 42, reason: 'not valid UTF-8' }]);
+});
+
+test('a lone CR inside a line is part of the line: later line numbers are not shifted', async () => {
+  const p = file('cr.tsv', 'one\tun\rdeux\nno tab\ntwo\ttrois\r\nbad line\n');
+  const { pairs, report } = await readPairs(p);
+  assert.deepEqual(pairs.map((x) => [x.source, x.target, x.line]), [['one', 'un\rdeux', 1], ['two', 'trois', 3]]);
+  assert.deepEqual(report.skippedLines.map((s) => s.line), [2, 4]);
+});
+
+test('a folder given as data file is a DataError naming the path', async () => {
+  await assert.rejects(readPairs(dir), (e: unknown) => e instanceof DataError && e.message === `${dir}: cannot read the data file: it is a folder, not a file`);
 });

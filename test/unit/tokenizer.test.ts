@@ -78,3 +78,9 @@ test('resolveSettings: an automatic or explicit subword side gets DEFAULT_SUBWOR
   const few = resolveSettings(pairs.slice(0, 500), 'fast', undefined);
   assert.equal(few.source.kind, 'char');
 });
+
+test('text that spells a special token ("</s>", "<s>") is <unk>, never the special id (found by the fuzz tier)', () => {
+  const v = Vocabulary.build(['a </s> b', 'b <s> a'], { kind: 'word', lowercase: false, maxVocab: 100 }, true);
+  assert.deepEqual(v.encode('a </s> b <s> <pad>'), [v.index.get('a'), UNK, v.index.get('b'), UNK, UNK]);
+  assert.equal(new Set(v.tokens).size, v.tokens.length, 'no special spelling twice in the vocabulary');
+});

@@ -1,22 +1,18 @@
 /**
  * Reading pair files: TSV (`source<TAB>target`, extra columns ignored), CSV with a header, JSON Lines
  * with `source`/`target` keys, and plain text for generation (each line paired with the next). Files
- * are streamed line by line; BOM and CRLF are handled; every unusable line is counted and reported
- * with its line number, and a file with nothing usable is a DataError naming the file.
+ * are streamed line by line with the one encoding and line rule of textFile.ts; every unusable line
+ * is counted and reported with its line number, and a file with nothing usable is a DataError
+ * naming the file.
  */
-import { createReadStream, statSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { extname } from 'node:path';
 import type { DataReport, SkippedLine } from '../training/events';
+import { DataError } from './dataError';
+import { readTextLines } from './textFile';
+
+export { DataError };
 
 export interface Pair { source: string; target: string; /** 1-based line in the file. */ line: number }
-
-export class DataError extends Error {
-  constructor(message: string, readonly file?: string, readonly line?: number) {
-    super(message);
-    this.name = 'DataError';
-  }
-}
 
 export type PairFormat = 'tsv' | 'csv' | 'jsonl';
 const MAX_REPORTED = 20;
@@ -28,24 +24,6 @@ export function formatOf(file: string): PairFormat {
   if (ext === '.csv') return 'csv';
   if (ext === '.jsonl' || ext === '.ndjson') return 'jsonl';
   return 'tsv';
-}
-
-async function* readLines(file: string): AsyncGenerator<[string, number]> {
-  try {
-    const st = statSync(file);
-    if (!st.isFile()) throw new DataError(`${file}: not a file`, file);
-  } catch (e) {
-    if (e instanceof DataError) throw e;
-    throw new DataError(`${file}: cannot read the data file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, file);
-  }
-  const rl = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
-  let n = 0;
-  for await (let line of rl) {
-    n++;
-    if (n === 1 && line.charCodeAt(0) === 0xfeff) line = line.slice(1);
-    if (line.endsWith('\r')) line = line.slice(0, -1);
-    yield [line, n];
-  }
 }
 
 /** Splits one CSV record (RFC 4180 quoting, single line). Returns null when quotes are unbalanced. */
@@ -86,8 +64,9 @@ export async function readPairs(file: string): Promise<ReadResult> {
   };
   let csvColumns: { source: number; target: number } | null = null;
   let total = 0;
-  for await (const [raw, n] of readLines(file)) {
+  for await (const { text: raw, line: n, valid } of readTextLines(file, file, 'the data file')) {
     total = n;
+    if (!valid) { skip(n, 'not valid UTF-8'); continue; }
     if (raw.trim() === '') { skip(n, 'empty line'); continue; }
     if (raw.length > MAX_LINE_CHARS) { skip(n, `line longer than ${MAX_LINE_CHARS} characters`); continue; }
     let source: unknown;
@@ -142,10 +121,10 @@ export async function readGenerationPairs(file: string, maxChars = 200): Promise
   const pairs: Pair[] = [];
   let prev: { text: string; line: number } | null = null;
   let total = 0;
-  for await (const [raw, n] of readLines(file)) {
+  for await (const { text: raw, line: n, valid } of readTextLines(file, file, 'the data file')) {
     total = n;
     const text = raw.trim().slice(0, maxChars);
-    if (!text) continue;
+    if (!text || !valid) continue;
     if (prev) pairs.push({ source: prev.text, target: text, line: prev.line });
     prev = { text, line: n };
   }

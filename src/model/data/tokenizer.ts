@@ -52,7 +52,9 @@ export class Vocabulary {
     if (settings.kind === 'subword') return Vocabulary.buildSubword(texts, settings);
     const probe = new Vocabulary(settings.kind, settings.lowercase, [...SPECIALS], whitespaceOnly);
     const counts = new Map<string, number>();
-    for (const text of texts) for (const tok of probe.tokenize(text)) counts.set(tok, (counts.get(tok) ?? 0) + 1);
+    const specials = new Set<string>(SPECIALS);
+    // A text's own "<s>" or "</s>" is not the special token (it would end or start a sequence).
+    for (const text of texts) for (const tok of probe.tokenize(text)) if (!specials.has(tok)) counts.set(tok, (counts.get(tok) ?? 0) + 1);
     const ranked = [...counts.entries()].sort((a, b) => b[1] - a[1]).slice(0, Math.max(0, settings.maxVocab - SPECIALS.length));
     return new Vocabulary(settings.kind, settings.lowercase, [...SPECIALS, ...ranked.map(([t]) => t)], whitespaceOnly);
   }
@@ -77,8 +79,9 @@ export class Vocabulary {
     if (!j || !Array.isArray(j.tokens) || j.tokens.length < SPECIALS.length || (j.kind !== 'char' && j.kind !== 'word' && j.kind !== 'subword')) {
       throw malformed();
     }
+    if (!j.tokens.every((t) => typeof t === 'string' && t.length > 0)) throw malformed();
     if (j.kind !== 'subword') return new Vocabulary(j.kind, !!j.lowercase, j.tokens, !!j.whitespaceOnly);
-    if (!j.tokens.every((t) => typeof t === 'string' && t.length > 0) || !Array.isArray(j.merges)) throw malformed();
+    if (!Array.isArray(j.merges)) throw malformed();
     // Each merge joins two pieces the vocabulary has into a piece it has.
     const known = new Set(j.tokens);
     const specials = new Set<string>(SPECIALS);
@@ -107,8 +110,12 @@ export class Vocabulary {
     return t.match(WORD_RE) ?? [];
   }
 
+  /** Token ids; unknown tokens, and text spelling a special token, are <unk>. */
   encode(text: string): number[] {
-    return this.tokenize(text).map((tok) => this.index.get(tok) ?? UNK);
+    return this.tokenize(text).map((tok) => {
+      const id = this.index.get(tok);
+      return id === undefined || id < SPECIALS.length ? UNK : id;
+    });
   }
 
   /** Token strings for ids, stopping at </s> and dropping <s> and <pad>. */

@@ -19,6 +19,9 @@ export interface DecodeOptions {
   maxLength: number;
 }
 
+/** Most tokens one generate request may ask for (the CLI's --max-tokens, the worker's maxTokens, the setting). */
+export const MAX_GENERATE_TOKENS = 100_000;
+
 /**
  * The one set of decoding defaults: the CLI, Translate Selection and Generate Text all start from
  * it, and package.json's `seq2seq.decoding.*` defaults equal it (test/unit/settingsDefaults.test.ts).

@@ -2,7 +2,7 @@
  * The entry points for using a trained model: translate many lines (batched, with progress and
  * cancellation between batches) and generate text by continuing a prompt chunk by chunk.
  */
-import { DEFAULT_DECODE, decodeOptionErrors, type DecodeOptions, type Hypothesis } from './decodeOptions';
+import { DEFAULT_DECODE, decodeOptionErrors, MAX_GENERATE_TOKENS, type DecodeOptions, type Hypothesis } from './decodeOptions';
 import { decodeBatch } from './search';
 import type { Seq2SeqModel } from '../network/seq2seq';
 
@@ -49,6 +49,9 @@ export async function generate(
   model: Seq2SeqModel, prompt: string, decode: Partial<DecodeOptions>, maxTokens: number,
   onChunk: (text: string) => void, signal?: AbortSignal,
 ): Promise<string> {
+  if (!Number.isInteger(maxTokens) || maxTokens < 1 || maxTokens > MAX_GENERATE_TOKENS) {
+    throw new Error(`maxTokens must be a whole number from 1 to ${MAX_GENERATE_TOKENS} (got ${maxTokens})`);
+  }
   const opts = resolveDecodeOptions({ strategy: 'sample', ...decode, nBest: 1 });
   let context = prompt.split(/\r?\n/).filter((l) => l.trim()).pop() ?? prompt;
   let produced = 0;

@@ -11,7 +11,8 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs
 import { join } from 'node:path';
 import { DEFAULT_SETTINGS, mergeSettings, type CellKind } from '../config';
 import { writeFileAtomic, writeJsonAtomic } from './atomicFs';
-import { FILES, FORMAT_VERSION, ModelFolderError, readJson, readManifestWeights, type ManifestWeight, type ModelConfigFile } from './modelFolder';
+import { FILES, FORMAT_VERSION, ModelFolderError, readJson, readManifestWeights, type ManifestWeight, type ModelConfigFile, type WeightsManifestGroup } from './modelFolder';
+import { modelJsonSchema, tokenizersSchema } from './fileSchemas';
 import type { VocabularyJSON } from '../data/tokenizer';
 
 interface KerasLayer { class_name: string; name?: string; config: Record<string, unknown>; inbound_nodes?: unknown }
@@ -42,9 +43,9 @@ const feeds = (consumer: KerasLayer, producer: KerasLayer) => JSON.stringify(con
 /** Converts srcDir (Keras layers model + tokenizers.json) into a model folder of ours at destDir. */
 export function importKerasModel(srcDir: string, destDir: string): void {
   const modelPath = join(srcDir, FILES.model);
-  const j = readJson<LayersModelJson>(modelPath, 'the model file (model.json)');
+  const j = readJson(modelPath, 'the model file (model.json)', modelJsonSchema) as LayersModelJson & { weightsManifest: WeightsManifestGroup[] };
   const layers = kerasLayers(j);
-  if (!layers || !Array.isArray(j.weightsManifest)) throw new ModelFolderError(`${modelPath}: not a TF.js layers model (no model topology or weights manifest)`);
+  if (!Array.isArray(layers) || !layers.every((l) => typeof l === 'object' && l !== null && typeof l.config === 'object' && l.config !== null)) throw new ModelFolderError(`${modelPath}: not a TF.js layers model (no model topology or weights manifest)`);
   const mismatch = (why: string) => new ModelFolderError(
     `${modelPath}: the architecture does not match (${why}). Supported: Embedding -> LSTM/GRU encoder whose states initialise an Embedding -> LSTM/GRU decoder -> Dense.`);
   const of = (kind: string) => layers.filter((l) => l.class_name === kind);
@@ -71,7 +72,7 @@ export function importKerasModel(srcDir: string, destDir: string): void {
   if (Number(decEmb.config.output_dim) !== emb) throw mismatch('the two embeddings differ in width (ours share one width)');
 
   // Weights, by our names.
-  const { entries, data: all } = readManifestWeights(srcDir, j.weightsManifest);
+  const { entries, data: all } = readManifestWeights(srcDir, j.weightsManifest, modelPath);
   const sizes = entries.map((w) => w.shape.reduce((a, b) => a * b, 1) * 4);
   const byName = new Map<string, { shape: number[]; bytes: Buffer }>();
   let off = 0;
@@ -106,7 +107,7 @@ export function importKerasModel(srcDir: string, destDir: string): void {
       '{"source": {"kind": "char", "lowercase": false, "tokens": ["<pad>", "<s>", "</s>", "<unk>", ...]}, "target": {...}}, ' +
       'with token i at row i of the embedding and column i of the Dense layer.');
   }
-  const tok = readJson<{ source: VocabularyJSON; target: VocabularyJSON }>(tokPath, 'the tokenizers (tokenizers.json)');
+  const tok = readJson(tokPath, 'the tokenizers (tokenizers.json)', tokenizersSchema) as { source: VocabularyJSON; target: VocabularyJSON };
   const srcVocab = Number(encEmb.config.input_dim);
   const tgtVocab = Number(dense[0].config.units);
   if (tok.source?.tokens?.length !== srcVocab) throw new ModelFolderError(`${tokPath}: source has ${tok.source?.tokens?.length} tokens but the encoder embedding has ${srcVocab} rows`);
@@ -116,8 +117,9 @@ export function importKerasModel(srcDir: string, destDir: string): void {
 
   const settings = mergeSettings(DEFAULT_SETTINGS, {
     model: { cell, layers: 1, bidirectional: false, emb, hidden, attention: 'none', dropout: 0 },
-    source: { kind: tok.source.kind, lowercase: !!tok.source.lowercase, maxVocab: srcVocab },
-    target: { kind: tok.target.kind, lowercase: !!tok.target.lowercase, maxVocab: tgtVocab },
+    // maxVocab only matters when a vocabulary is built; kept within the settings' range (at least 8).
+    source: { kind: tok.source.kind, lowercase: !!tok.source.lowercase, maxVocab: Math.max(8, srcVocab) },
+    target: { kind: tok.target.kind, lowercase: !!tok.target.lowercase, maxVocab: Math.max(8, tgtVocab) },
   });
   const now = new Date().toISOString();
   const parameters = weights.reduce((n, w) => n + w.bytes.byteLength / 4, 0);

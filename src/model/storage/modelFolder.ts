@@ -15,6 +15,10 @@ import { basename, join } from 'node:path';
 import type { Seq2SeqSettings } from '../config';
 import type { DevMetrics, TrainEpochEvent } from '../training/events';
 import type { ModelSummary } from './modelSummary';
+import { anything, check, type Schema } from './schema';
+import { configSchema, metricsSchema } from './fileSchemas';
+import { PathConfinementError, resolveInside } from './confinedPath';
+import { settleModelFolder, settleModelsDir } from './modelFolderSwap';
 
 export const FORMAT_VERSION = 1;
 export const FILES = {
@@ -51,30 +55,54 @@ export class ModelFolderError extends Error {
   constructor(message: string) { super(message); this.name = 'ModelFolderError'; }
 }
 
-export function readJson<T>(path: string, what: string): T {
+/** Why a read failed, in words, for messages. */
+function readFailure(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' ? 'ENOENT' : code === 'EISDIR' ? 'EISDIR: a folder, not a file' : code ?? 'unreadable';
+}
+
+/** Parses a JSON file and checks it against its schema; every problem is a ModelFolderError naming the file (and the field). */
+export function readJson<T>(path: string, what: string, schema: Schema<T>): T {
   let text: string;
   try { text = readFileSync(path, 'utf8'); } catch (e) {
-    throw new ModelFolderError(`${path}: ${what} is missing (${(e as NodeJS.ErrnoException).code ?? 'unreadable'})`);
+    throw new ModelFolderError(`${path}: ${what} is missing (${readFailure(e)})`);
   }
-  try { return JSON.parse(text) as T; } catch {
+  let value: unknown;
+  try { value = JSON.parse(text); } catch {
     throw new ModelFolderError(`${path}: ${what} is not valid JSON (truncated or corrupted)`);
   }
+  return check(path, value, schema, (m) => new ModelFolderError(m));
+}
+
+/** The folder exists and is a folder, else a ModelFolderError naming it. */
+export function requireModelFolder(dir: string): void {
+  let isDir = false;
+  try { isDir = statSync(dir).isDirectory(); } catch { throw new ModelFolderError(`${dir}: no such model folder`); }
+  if (!isDir) throw new ModelFolderError(`${dir}: is a file, not a model folder`);
 }
 
 export function readConfig(dir: string): ModelConfigFile {
-  if (!existsSync(dir)) throw new ModelFolderError(`${dir}: no such model folder`);
-  const cfg = readJson<ModelConfigFile>(join(dir, FILES.config), 'the model configuration (config.json)');
-  if (typeof cfg.formatVersion !== 'number' || !cfg.settings) throw new ModelFolderError(`${join(dir, FILES.config)}: not a Seq2Seq model configuration`);
-  if (cfg.formatVersion > FORMAT_VERSION) {
-    throw new ModelFolderError(`${dir}: saved by a newer version (format ${cfg.formatVersion}; this version reads up to ${FORMAT_VERSION}). Update the extension.`);
+  requireModelFolder(dir);
+  settleModelFolder(dir);
+  const path = join(dir, FILES.config);
+  // A run killed right after making its folder leaves it empty (but for temporaries).
+  if (!existsSync(path) && readdirSync(dir).every((f) => f.endsWith('.tmp'))) {
+    throw new ModelFolderError(`${dir}: nothing was saved yet: the folder is empty (a training run stopped before writing anything)`);
   }
-  return cfg;
+  // The format version first: a newer writer may have changed anything else.
+  const raw = readJson(path, 'the model configuration (config.json)', anything);
+  const version = (raw as { formatVersion?: unknown } | null)?.formatVersion;
+  if (typeof version === 'number' && version > FORMAT_VERSION) {
+    throw new ModelFolderError(`${dir}: saved by a newer version (format ${version}; this version reads up to ${FORMAT_VERSION}). Update the extension.`);
+  }
+  return check(path, raw, configSchema, (m) => new ModelFolderError(m)) as ModelConfigFile;
 }
 
+/** The metrics history, or null when there is none yet. Throws ModelFolderError when the file is corrupt. */
 export function readMetrics(dir: string): MetricsFile | null {
   const p = join(dir, FILES.metrics);
   if (!existsSync(p)) return null;
-  try { return JSON.parse(readFileSync(p, 'utf8')) as MetricsFile; } catch { return null; }
+  return readJson(p, 'the metrics history (metrics.json)', metricsSchema) as unknown as MetricsFile;
 }
 
 function folderSize(dir: string): number {
@@ -93,7 +121,9 @@ export function hasCheckpoint(dir: string): boolean {
 /** The summary of one model folder. Throws ModelFolderError when it is not a model folder. */
 export function readModelSummary(dir: string): ModelSummary {
   const cfg = readConfig(dir);
-  const metrics = readMetrics(dir);
+  // A damaged history does not hide the model from the list; loading and resuming say what is wrong.
+  let metrics: MetricsFile | null = null;
+  try { metrics = readMetrics(dir); } catch { /* shown without history */ }
   const s = cfg.settings;
   return {
     name: basename(dir),
@@ -120,6 +150,7 @@ export function readModelSummary(dir: string): ModelSummary {
 /** Every model folder directly under modelsDir, newest first; folders that are not models are skipped. */
 export function listModels(modelsDir: string): ModelSummary[] {
   if (!existsSync(modelsDir)) return [];
+  settleModelsDir(modelsDir);
   const out: ModelSummary[] = [];
   for (const e of readdirSync(modelsDir, { withFileTypes: true })) {
     if (!e.isDirectory() || e.name.startsWith('.')) continue;
@@ -133,23 +164,39 @@ export interface WeightsManifestGroup { paths: string[]; weights: ManifestWeight
 
 /**
  * Reads the weight files a TF.js weights manifest names (in order, across shards) and checks that
- * their bytes add up to the float32 weights listed. Returns the entries and one buffer.
+ * each lies inside the folder and that their bytes add up to the float32 weights listed. Returns
+ * the entries and one buffer. `manifestFile` is the file that lists them, for messages.
  */
-export function readManifestWeights(dir: string, manifest: WeightsManifestGroup[]): { entries: ManifestWeight[]; data: Buffer } {
+export function readManifestWeights(dir: string, manifest: WeightsManifestGroup[], manifestFile = join(dir, FILES.model)): { entries: ManifestWeight[]; data: Buffer } {
   const entries: ManifestWeight[] = [];
-  const buffers: Buffer[] = [];
-  for (const group of manifest) {
+  const files: string[] = [];
+  manifest.forEach((group, g) => {
     entries.push(...group.weights);
-    for (const p of group.paths) {
-      const file = join(dir, p);
-      if (!existsSync(file)) throw new ModelFolderError(`${file}: weights file is missing`);
-      buffers.push(readFileSync(file));
-    }
-  }
-  const data = Buffer.concat(buffers);
+    group.paths.forEach((p, i) => files.push(confinedFile(dir, p, manifestFile, `weightsManifest[${g}].paths[${i}]`)));
+  });
   const expected = entries.reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1) * 4, 0);
+  let found = 0;
+  for (const file of files) {
+    if (!existsSync(file)) throw new ModelFolderError(`${file}: weights file is missing`);
+    found += statSync(file).size;
+  }
+  // Sizes first, so a wrong manifest never makes us read (or allocate) more than it promises.
+  if (found !== expected) {
+    throw new ModelFolderError(`${dir}: weights are truncated or do not match model.json (expected ${expected} bytes, found ${found})`);
+  }
+  const data = Buffer.concat(files.map((f) => readFileSync(f)));
   if (data.byteLength !== expected) {
     throw new ModelFolderError(`${dir}: weights are truncated or do not match model.json (expected ${expected} bytes, found ${data.byteLength})`);
   }
   return { entries, data };
+}
+
+/** `dir/name` for a file a model file names, which must lie inside dir; else a ModelFolderError in the one format. */
+export function confinedFile(dir: string, name: string, listedIn: string, field: string): string {
+  try {
+    return resolveInside(dir, name, 'file');
+  } catch (e) {
+    if (!(e instanceof PathConfinementError)) throw e;
+    throw new ModelFolderError(`${listedIn}: ${field}: must name a file inside ${dir} (got ${JSON.stringify(name)}: ${e.message.replace(/^file "[^"]*" (is not allowed: )?/, '')})`);
+  }
 }

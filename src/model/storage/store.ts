@@ -4,11 +4,12 @@
  * tokenizers and config beside them; and training checkpoints whose state.json is written last, so
  * a crash at any moment leaves the previous checkpoint whole.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend, tf } from '../acceleration/backend';
-import { writeFileAtomic, writeJsonAtomic } from './atomicFs';
-import { FILES, FORMAT_VERSION, ModelFolderError, readConfig, readJson, readManifestWeights, type ModelConfigFile } from './modelFolder';
+import { ensureWritableDir, removeStaleTemps, writeFileAtomic, writeJsonAtomic } from './atomicFs';
+import { checkpointStateSchema, modelJsonSchema, tokenizersSchema } from './fileSchemas';
+import { confinedFile, FILES, FORMAT_VERSION, ModelFolderError, readConfig, readJson, readManifestWeights, type ModelConfigFile } from './modelFolder';
 import { paramSpecs, type Params } from '../network/params';
 import { Seq2SeqModel } from '../network/seq2seq';
 import { Vocabulary, type VocabularyJSON } from '../data/tokenizer';
@@ -19,7 +20,7 @@ interface WeightSpec { name: string; shape: number[]; dtype: 'float32' }
 export function fsIOHandler(dir: string, weightsFile: string = FILES.weights): tf.io.IOHandler {
   return {
     async save(artifacts: tf.io.ModelArtifacts): Promise<tf.io.SaveResult> {
-      mkdirSync(dir, { recursive: true });
+      ensureWritableDir(dir);
       const data = concatWeightData(artifacts.weightData);
       writeFileAtomic(join(dir, weightsFile), data);
       const modelJson = {
@@ -35,15 +36,14 @@ export function fsIOHandler(dir: string, weightsFile: string = FILES.weights): t
     },
     async load(): Promise<tf.io.ModelArtifacts> {
       const modelPath = join(dir, FILES.model);
-      const json = readJson<{ modelTopology?: object; weightsManifest?: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[]; format?: string; generatedBy?: string; convertedBy?: string; userDefinedMetadata?: Record<string, {}> }>(modelPath, 'the model file (model.json)');
-      if (!Array.isArray(json.weightsManifest)) throw new ModelFolderError(`${modelPath}: has no weightsManifest; not a TF.js layers model`);
-      const { entries, data } = readManifestWeights(dir, json.weightsManifest);
-      const specs = entries as tf.io.WeightsManifestEntry[];
+      const json = readJson(modelPath, 'the model file (model.json)', modelJsonSchema);
+      const { entries, data } = readManifestWeights(dir, json.weightsManifest, modelPath);
+      const specs = entries.map((e) => ({ ...e, dtype: 'float32' })) as tf.io.WeightsManifestEntry[];
       const weightData = new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength));
       return {
-        modelTopology: json.modelTopology, weightSpecs: specs, weightData: weightData.buffer as ArrayBuffer,
+        modelTopology: json.modelTopology as object, weightSpecs: specs, weightData: weightData.buffer as ArrayBuffer,
         format: json.format, generatedBy: json.generatedBy, convertedBy: json.convertedBy ?? undefined,
-        userDefinedMetadata: json.userDefinedMetadata,
+        userDefinedMetadata: json.userDefinedMetadata as Record<string, {}> | undefined,
       };
     },
   };
@@ -59,28 +59,56 @@ function concatWeightData(data: tf.io.WeightData | undefined): Uint8Array {
   return out;
 }
 
-/** Weights as one float32 buffer plus their manifest, in the model's weight order. */
-function packTensors(named: { name: string; tensor: tf.Tensor }[]): { specs: WeightSpec[]; data: ArrayBuffer } {
+/** Thrown instead of saving weights that hold NaN or Infinity: a saved model is never poisoned. */
+export class NonFiniteWeightsError extends Error {
+  constructor(message: string, readonly weight: string) { super(message); this.name = 'NonFiniteWeightsError'; }
+}
+
+/** Where values is not finite, in words (`NaN at index 3, 12 of 480 values`), or null when all are. */
+export function nonFiniteReport(values: Float32Array): string | null {
+  let first = -1;
+  let count = 0;
+  for (let i = 0; i < values.length; i++) {
+    if (!Number.isFinite(values[i])) { if (first < 0) first = i; count++; }
+  }
+  return first < 0 ? null : `${Number.isNaN(values[first]) ? 'NaN' : values[first] > 0 ? 'Infinity' : '-Infinity'} at index ${first}, ${count} of ${values.length} values`;
+}
+
+/** Weights as one float32 buffer plus their manifest, in the model's weight order. Refuses non-finite values. */
+function packTensors(named: { name: string; tensor: tf.Tensor }[], what: string): { specs: WeightSpec[]; data: ArrayBuffer } {
   const total = named.reduce((n, t) => n + t.tensor.size, 0);
   const out = new Float32Array(total);
   let off = 0;
   const specs: WeightSpec[] = [];
   for (const { name, tensor } of named) {
-    out.set(tensor.dataSync() as Float32Array, off);
+    const values = tensor.dataSync() as Float32Array;
+    const bad = nonFiniteReport(values);
+    if (bad) throw new NonFiniteWeightsError(`not saving ${what}: ${name} has non-finite values (${bad})`, name);
+    out.set(values, off);
     off += tensor.size;
     specs.push({ name, shape: tensor.shape, dtype: 'float32' });
   }
   return { specs, data: out.buffer };
 }
 
-function unpackTensors(specs: { name: string; shape: number[] }[], data: ArrayBuffer): Map<string, tf.Tensor> {
+/** Named tensors from a float32 buffer; a weight with NaN or Infinity is refused, naming it and the file. */
+function unpackTensors(specs: { name: string; shape: number[] }[], data: ArrayBuffer, file: string): Map<string, tf.Tensor> {
   const all = new Float32Array(data);
   const out = new Map<string, tf.Tensor>();
   let off = 0;
-  for (const s of specs) {
-    const size = s.shape.reduce((a, b) => a * b, 1);
-    out.set(s.name, tf.tensor(all.slice(off, off + size), s.shape));
-    off += size;
+  try {
+    for (const s of specs) {
+      const size = s.shape.reduce((a, b) => a * b, 1);
+      const values = all.slice(off, off + size);
+      const bad = nonFiniteReport(values);
+      if (bad) throw new ModelFolderError(`${file}: weight ${s.name} has non-finite values (${bad}); the file is corrupt or training diverged. Retrain, or resume from a good checkpoint.`);
+      if (out.has(s.name)) throw new ModelFolderError(`${file}: weight ${s.name} is listed twice`);
+      out.set(s.name, tf.tensor(values, s.shape));
+      off += size;
+    }
+  } catch (e) {
+    for (const t of out.values()) t.dispose();
+    throw e;
   }
   return out;
 }
@@ -98,7 +126,8 @@ export interface SaveInfo { config: Omit<ModelConfigFile, 'formatVersion' | 'set
 
 /** Writes tokenizers.json and config.json (atomically each): enough to recognise the folder and resume it. */
 export function saveModelMeta(model: Seq2SeqModel, dir: string, info: SaveInfo): void {
-  mkdirSync(dir, { recursive: true });
+  ensureWritableDir(dir);
+  removeStaleTemps(dir);
   writeJsonAtomic(join(dir, FILES.tokenizers), { source: model.source.toJSON(), target: model.target.toJSON() });
   const cfg: ModelConfigFile = {
     formatVersion: FORMAT_VERSION, settings: model.settings, parameters: model.parameterCount,
@@ -109,24 +138,30 @@ export function saveModelMeta(model: Seq2SeqModel, dir: string, info: SaveInfo):
 
 /** Writes the model's weights, tokenizers and config into dir. Each file is replaced atomically. */
 export async function saveModel(model: Seq2SeqModel, dir: string, info: SaveInfo): Promise<void> {
+  // Checked before anything is written, so a poisoned model never replaces a good one.
+  const { specs, data } = packTensors([...model.params].map(([name, tensor]) => ({ name, tensor })), 'the model');
   saveModelMeta(model, dir, info);
-  const { specs, data } = packTensors([...model.params].map(([name, tensor]) => ({ name, tensor })));
   await fsIOHandler(dir).save!({ modelTopology: topology(model), weightSpecs: specs, weightData: data, format: 'layers-model', generatedBy: 'seq2seq-studio' });
 }
 
 function readTokenizers(dir: string): { source: Vocabulary; target: Vocabulary } {
-  const j = readJson<{ source: VocabularyJSON; target: VocabularyJSON }>(join(dir, FILES.tokenizers), 'the tokenizers (tokenizers.json)');
-  try { return { source: Vocabulary.fromJSON(j.source), target: Vocabulary.fromJSON(j.target) }; } catch (e) {
-    throw new ModelFolderError(`${join(dir, FILES.tokenizers)}: ${(e as Error).message}`);
-  }
+  const path = join(dir, FILES.tokenizers);
+  const j = readJson(path, 'the tokenizers (tokenizers.json)', tokenizersSchema);
+  const side = (name: 'source' | 'target') => {
+    try { return Vocabulary.fromJSON(j[name] as VocabularyJSON); } catch (e) {
+      throw new ModelFolderError(`${path}: ${name}: ${(e as Error).message}`);
+    }
+  };
+  return { source: side('source'), target: side('target') };
 }
 
 /** Builds a model from a folder's config and tokenizers and the given named weights, checking every shape. */
 function assemble(dir: string, cfg: ModelConfigFile, weights: Map<string, tf.Tensor>): Seq2SeqModel {
-  const { source, target } = readTokenizers(dir);
-  const specs = paramSpecs(cfg.settings.model, source.size, target.size);
   const params: Params = new Map();
+  let vocabularies: { source: Vocabulary; target: Vocabulary };
   try {
+    vocabularies = readTokenizers(dir);
+    const specs = paramSpecs(cfg.settings.model, vocabularies.source.size, vocabularies.target.size);
     for (const s of specs) {
       const t = weights.get(s.name);
       if (!t) throw new ModelFolderError(`${dir}: weight ${s.name} is missing; the weights do not match config.json`);
@@ -141,20 +176,21 @@ function assemble(dir: string, cfg: ModelConfigFile, weights: Map<string, tf.Ten
   } finally {
     for (const t of weights.values()) t.dispose();
   }
-  return new Seq2SeqModel(cfg.settings, source, target, params);
+  return new Seq2SeqModel(cfg.settings, vocabularies.source, vocabularies.target, params);
 }
 
 /** Loads a saved model. Throws ModelFolderError with a clear message for missing, truncated or mismatched folders. */
 export async function loadModel(dir: string): Promise<Seq2SeqModel> {
   await initBackend();
   const cfg = readConfig(dir);
+  removeStaleTemps(dir);
   if (!existsSync(join(dir, FILES.model))) {
-    throw new ModelFolderError(existsSync(join(dir, FILES.checkpointDir))
-      ? `${dir}: training has not finished an epoch's save yet; only a checkpoint exists. Resume the training or wait for the first epoch.`
-      : `${dir}: model.json is missing`);
+    throw new ModelFolderError(existsSync(join(dir, FILES.checkpointDir, FILES.checkpointState))
+      ? `${dir}: nothing was saved yet as a model; only a training checkpoint exists. Resume the training (train --resume) or wait for its first save.`
+      : `${dir}: nothing was saved yet: training started here but stopped (or is still running) before its first save.`);
   }
   const artifacts = await fsIOHandler(dir).load!();
-  return assemble(dir, cfg, unpackTensors(artifacts.weightSpecs ?? [], artifacts.weightData as ArrayBuffer));
+  return assemble(dir, cfg, unpackTensors(artifacts.weightSpecs ?? [], artifacts.weightData as ArrayBuffer, join(dir, FILES.weights)));
 }
 
 // ---- checkpoints ----------------------------------------------------------------------------
@@ -186,9 +222,10 @@ export type CheckpointProgress = Omit<CheckpointState, 'formatVersion' | 'weight
 /** Writes weights and optimizer state under new names, then state.json (the commit), then removes older files. */
 export function saveCheckpoint(dir: string, model: Seq2SeqModel, optimizerState: { name: string; tensor: tf.Tensor }[], progress: CheckpointProgress): void {
   const cdir = join(dir, FILES.checkpointDir);
-  mkdirSync(cdir, { recursive: true });
-  const w = packTensors([...model.params].map(([name, tensor]) => ({ name, tensor })));
-  const o = packTensors(optimizerState);
+  const w = packTensors([...model.params].map(([name, tensor]) => ({ name, tensor })), 'the checkpoint');
+  const o = packTensors(optimizerState, 'the checkpoint');
+  ensureWritableDir(cdir);
+  removeStaleTemps(cdir);
   const weightsFile = `weights-${progress.step}.bin`;
   const optimizerFile = `optimizer-${progress.step}.bin`;
   writeFileAtomic(join(cdir, weightsFile), new Uint8Array(w.data));
@@ -205,15 +242,23 @@ export interface LoadedCheckpoint { model: Seq2SeqModel; optimizer: Map<string, 
 export function loadCheckpoint(dir: string): LoadedCheckpoint {
   const cfg = readConfig(dir);
   const cdir = join(dir, FILES.checkpointDir);
-  const state = readJson<CheckpointState>(join(cdir, FILES.checkpointState), 'the checkpoint state (checkpoint/state.json)');
-  const read = (file: string, specs: WeightSpec[]) => {
-    const p = join(cdir, file);
+  removeStaleTemps(cdir);
+  const statePath = join(cdir, FILES.checkpointState);
+  const state = readJson(statePath, 'the checkpoint state (checkpoint/state.json)', checkpointStateSchema) as CheckpointState;
+  const read = (file: string, specs: WeightSpec[], field: string) => {
+    const p = confinedFile(cdir, file, statePath, field);
     if (!existsSync(p)) throw new ModelFolderError(`${p}: checkpoint file is missing`);
     const expected = specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1) * 4, 0);
     if (statSync(p).size !== expected) throw new ModelFolderError(`${p}: checkpoint file is truncated (expected ${expected} bytes)`);
     const b = readFileSync(p);
-    return unpackTensors(specs, b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer);
+    return unpackTensors(specs, b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer, p);
   };
-  const model = assemble(dir, cfg, read(state.weightsFile, state.weightSpecs));
-  return { model, optimizer: read(state.optimizerFile, state.optimizerSpecs), state };
+  const weights = read(state.weightsFile, state.weightSpecs, 'weightsFile');
+  const model = assemble(dir, cfg, weights);
+  try {
+    return { model, optimizer: read(state.optimizerFile, state.optimizerSpecs, 'optimizerFile'), state };
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
 }

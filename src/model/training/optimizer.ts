@@ -14,14 +14,19 @@ export class Adam {
 
   constructor(public lr: number, readonly beta1 = 0.9, readonly beta2 = 0.999, readonly epsilon = 1e-8) {}
 
-  /** Applies gradients (by weight name) after clipping their global norm to clipNorm (0 = off). Returns the norm before clipping. */
+  /**
+   * Applies gradients (by weight name) after clipping their global norm to clipNorm (0 = off). Returns
+   * the norm before clipping. A non-finite norm changes nothing, neither weights nor moments nor step
+   * (the training loop counts such steps: divergence.ts).
+   */
   apply(params: Params, grads: Record<string, tf.Tensor>, clipNorm: number): number {
-    this.state.step++;
-    const t = this.state.step;
-    const lrT = (this.lr * Math.sqrt(1 - Math.pow(this.beta2, t))) / (1 - Math.pow(this.beta1, t));
     const names = Object.keys(grads);
     const k = kernels();
     const norm = Math.sqrt(k.sumOfSquares(names.map((n) => grads[n])));
+    if (!Number.isFinite(norm)) return norm;
+    this.state.step++;
+    const t = this.state.step;
+    const lrT = (this.lr * Math.sqrt(1 - Math.pow(this.beta2, t))) / (1 - Math.pow(this.beta1, t));
     const scale = clipNorm > 0 && norm > clipNorm ? clipNorm / norm : 1;
     tf.tidy(() => {
       for (const name of names) {

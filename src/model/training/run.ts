@@ -4,12 +4,14 @@
  * is written. Built from a RunSetup by trainModel; every number that resume needs lives in
  * `progress`, which the checkpoint stores.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeBatches } from '../data/data';
 import { FILES } from '../storage/modelFolder';
-import { saveCheckpoint, saveModel, saveModelMeta } from '../storage/store';
+import { commitModelDir, type ModelDirPlan } from '../storage/modelFolderSwap';
+import { loadCheckpoint, saveCheckpoint, saveModel, saveModelMeta } from '../storage/store';
 import { writeJsonAtomic } from '../storage/atomicFs';
+import { DivergenceGuard, MAX_BAD_STEPS, ROLLBACK_LR_FACTOR, TrainingDivergedError } from './divergence';
 import type { GradientReplica } from '../acceleration/gradientReplica';
 import { evaluatePairs } from './evaluate';
 import type { DevMetrics, TrainEndReason, TrainEpochEvent, TrainEvent } from './events';
@@ -41,6 +43,9 @@ export class TrainingRun {
   private readonly budgetMs: number;
   private readonly checkpointEveryMs: number;
   readonly stepsPerEpoch: number;
+  readonly guard = new DivergenceGuard();
+  /** Where files go: the model folder, or until the first complete save a staging sibling (modelFolderSwap.ts). */
+  plan: ModelDirPlan;
 
   constructor(
     readonly s: RunSetup, private readonly opts: TrainOptions, readonly replica: GradientReplica | null,
@@ -52,8 +57,13 @@ export class TrainingRun {
     this.budgetMs = t.minutes > 0 ? t.minutes * 60_000 : Infinity;
     this.checkpointEveryMs = (opts.checkpointMinutes ?? 1) * 60_000;
     this.stepsPerEpoch = Math.ceil(s.examples.length / t.batch);
-    mkdirSync(s.modelDir, { recursive: true });
-    if (!s.resuming) saveModelMeta(s.model, s.modelDir, s.saveInfo);
+    this.plan = s.plan;
+    if (!s.resuming) saveModelMeta(s.model, this.plan.writeDir, s.saveInfo);
+  }
+
+  /** After a save: the first complete one of a run into a staging folder swaps it in for the old model. */
+  private committed(): void {
+    this.plan = commitModelDir(this.plan);
   }
 
   elapsed(): number { return this.elapsedBefore + (Date.now() - this.runStart); }
@@ -87,9 +97,18 @@ export class TrainingRun {
       if (this.signal?.aborted) { this.reason = 'stopped'; return totals; }
       if (this.elapsed() >= this.budgetMs) { this.reason = 'time-budget'; return totals; }
       const seed = stepDropoutSeed(settings.train.seed, progress.step);
-      const { b, loss, correct } = await trainOnBatch(model, optimizer, examples, batches[bi], this.replica, seed);
+      const { b, loss, correct, applied } = await trainOnBatch(model, optimizer, examples, batches[bi], this.replica, seed);
       progress.step++;
       progress.stepInEpoch = bi + 1;
+      if (!applied) {
+        // A non-finite loss or gradient: nothing was updated and the step adds nothing to the figures.
+        const verdict = this.guard.afterStep(false);
+        if (verdict === 'roll-back') this.rollBack(loss);
+        if (verdict === 'stop') throw this.diverged(loss);
+        await yieldToEventLoop();
+        continue;
+      }
+      this.guard.afterStep(true);
       totals.lossSum += loss * b.targetTokens;
       totals.correctSum += correct;
       totals.tokenSum += b.targetTokens;
@@ -124,25 +143,61 @@ export class TrainingRun {
   }
 
   private async midEpochCheckpoint(epoch: number): Promise<void> {
-    const { progress, model, modelDir, saveInfo } = this.s;
+    const { progress, model, saveInfo } = this.s;
     progress.epoch = epoch;
     this.checkpoint();
     // Until the first epoch has been scored, the latest weights are the model: a crash still leaves one to load.
-    if (!existsSync(join(modelDir, FILES.model))) await saveModel(model, modelDir, saveInfo);
+    if (!existsSync(join(this.plan.writeDir, FILES.model))) await saveModel(model, this.plan.writeDir, saveInfo);
+    this.committed();
   }
 
   /** The one way a checkpoint is written: weights, optimizer state and progress, so resume continues at exactly this step. */
   checkpoint(): void {
-    const { progress, model, optimizer, modelDir } = this.s;
+    const { progress, model, optimizer } = this.s;
     progress.elapsedMs = this.elapsed();
     progress.optimizerStep = optimizer.state.step;
-    saveCheckpoint(modelDir, model, optimizer.namedState(model.params), progress);
+    saveCheckpoint(this.plan.writeDir, model, optimizer.namedState(model.params), progress);
+    this.guard.onCheckpoint();
     this.lastCheckpoint = Date.now();
+  }
+
+  /**
+   * MAX_BAD_STEPS non-finite steps in a row: back to the last checkpoint's weights and optimizer
+   * state, with a lower learning rate. The data goes on from where it is (the bad batches are not
+   * met again at once). Without a checkpoint to go back to, the run stops.
+   */
+  private rollBack(loss: number): void {
+    const { model, optimizer, progress } = this.s;
+    if (!existsSync(join(this.plan.writeDir, FILES.checkpointDir, FILES.checkpointState))) throw this.diverged(loss);
+    const ck = loadCheckpoint(this.plan.writeDir);
+    try {
+      for (const [name, v] of model.params) v.assign(ck.model.params.get(name)!);
+      optimizer.restore(ck.state.optimizerStep, ck.optimizer);
+    } finally {
+      ck.model.dispose();
+      for (const t of ck.optimizer.values()) t.dispose();
+    }
+    optimizer.lr = Math.max(optimizer.lr * ROLLBACK_LR_FACTOR, 1e-7);
+    progress.lr = optimizer.lr;
+    this.rolledBackTo = ck.state.step;
+  }
+
+  private rolledBackTo: number | null = null;
+
+  private diverged(loss: number): TrainingDivergedError {
+    const { progress, optimizer } = this.s;
+    const what = Number.isFinite(loss) ? 'the gradient norm was not finite' : `the loss was ${loss}`;
+    const tried = this.rolledBackTo !== null
+      ? ` again after rolling back to the checkpoint of step ${this.rolledBackTo} with learning rate ${optimizer.lr.toPrecision(2)}`
+      : existsSync(join(this.plan.writeDir, FILES.checkpointDir, FILES.checkpointState)) ? '' : ' and there is no checkpoint yet to roll back to';
+    return new TrainingDivergedError(
+      `training diverged at step ${progress.step}: ${what} for ${MAX_BAD_STEPS} steps in a row${tried}. ` +
+      'Nothing non-finite was saved: the model and checkpoint on disk are the last good ones. Try a lower --lr or a smaller --clip.');
   }
 
   /** Dev evaluation, the best model, the learning-rate plateau, a checkpoint and metrics.json. */
   private async endOfEpoch(epoch: number, trainLoss: number, trainAcc: number, complete: boolean): Promise<TrainEpochEvent> {
-    const { progress, settings, model, optimizer, modelDir, saveInfo, metricsFile, devExamples } = this.s;
+    const { progress, settings, model, optimizer, saveInfo, metricsFile, devExamples } = this.s;
     const devSubset = this.s.devKept.slice(0, this.opts.maxDevDecode ?? 1000);
     const devSubsetEx = encodeExamples(devSubset, model.source, model.target, settings.train.maxLen, []);
     const evaluation = devExamples.length ? evaluatePairs(model, devSubset, devSubsetEx, {}, Math.max(64, settings.train.batch)) : null;
@@ -152,7 +207,7 @@ export class TrainingRun {
     if (isBest) {
       progress.bestScore = score;
       this.bestDev = dev;
-      await saveModel(model, modelDir, saveInfo);
+      await saveModel(model, this.plan.writeDir, saveInfo);
     }
     // Plateau accounting looks at whole epochs only, so a stop-and-resume follows the same schedule.
     if (complete) this.updatePlateau(-(dev?.loss ?? trainLoss));
@@ -166,7 +221,8 @@ export class TrainingRun {
     if (isBest) metricsFile.best = { epoch, dev };
     metricsFile.steps = progress.step;
     metricsFile.elapsedMs = this.elapsed();
-    writeJsonAtomic(join(modelDir, FILES.metrics), metricsFile);
+    writeJsonAtomic(join(this.plan.writeDir, FILES.metrics), metricsFile);
+    this.committed();
     return ev;
   }
 

@@ -10,16 +10,20 @@ import { DataError, readGenerationPairs, readPairs, splitDev, type Example, type
 import { Seq2SeqModel } from '../network/seq2seq';
 import { FILES, readConfig, readMetrics, type MetricsFile, type ModelConfigFile } from '../storage/modelFolder';
 import { loadCheckpoint, type CheckpointProgress, type SaveInfo } from '../storage/store';
+import { abandonModelDir, planModelDir, type ModelDirPlan } from '../storage/modelFolderSwap';
 import type { DataReport, SkippedLine } from './events';
 import { Adam } from './optimizer';
-import type { TrainOptions } from './options';
+import type { TrainOptions, TrainRunOptions } from './options';
 import { resolveSettings } from './settingsFromData';
 import { buildVocabulary, devMetricKind, encodeExamples, type DevMetricKind } from './encodeData';
 
 export { encodeExamples, type DevMetricKind };
 
 export interface RunSetup {
+  /** The model folder (as events and messages name it). */
   modelDir: string;
+  /** Where the run writes: the folder itself, or a staging sibling until its first complete save. */
+  plan: ModelDirPlan;
   resuming: boolean;
   task: TaskKind;
   dataFile: string;
@@ -42,10 +46,22 @@ export function freshProgress(lr: number): CheckpointProgress {
   return { epoch: 0, step: 0, stepInEpoch: 0, optimizerStep: 0, lr, bestScore: null, plateauBest: null, badEpochs: 0, lrBadEpochs: 0, elapsedMs: 0 };
 }
 
-export async function prepareRun(opts: TrainOptions): Promise<RunSetup> {
+export async function prepareRun(opts: TrainRunOptions): Promise<RunSetup> {
   const modelDir = resolve(opts.modelDir);
   const resuming = opts.resume && existsSync(join(modelDir, FILES.checkpointDir, FILES.checkpointState));
   if (opts.resume && !resuming) throw new DataError(`${modelDir}: there is no checkpoint to resume from`);
+  // Before any data is read: a folder that cannot be written, or a model that may not be replaced, fails at once.
+  // Omitted means yes for now: the extension asks its modal question before it sends a run into an existing model.
+  const plan = planModelDir(modelDir, { resume: resuming, overwrite: opts.overwrite !== false });
+  try {
+    return await prepareIn(opts, modelDir, resuming, plan);
+  } catch (e) {
+    abandonModelDir(plan);
+    throw e;
+  }
+}
+
+async function prepareIn(opts: TrainOptions, modelDir: string, resuming: boolean, plan: ModelDirPlan): Promise<RunSetup> {
   const previous = resuming ? readConfig(modelDir) : null;
   const task = opts.task ?? previous?.task ?? 'pairs';
   const dataFile = resolve(opts.dataFile || previous?.dataFile || '');
@@ -91,7 +107,7 @@ export async function prepareRun(opts: TrainOptions): Promise<RunSetup> {
   const emptyMetrics: MetricsFile = { history: [], best: null, steps: 0, elapsedMs: 0 };
   const metricsFile = resuming ? (readMetrics(modelDir) ?? emptyMetrics) : emptyMetrics;
   return {
-    modelDir, resuming, task, dataFile, devFile, settings, model, optimizer, progress, examples, devExamples,
+    modelDir, plan, resuming, task, dataFile, devFile, settings, model, optimizer, progress, examples, devExamples,
     devKept: devPairs.filter((p) => devKeptLines.has(p.line)), report, devMetric, saveInfo, metricsFile,
   };
 }

@@ -9,32 +9,45 @@
 import { BackendAbortedError, explainBackendError, initBackend, type BackendPreference } from '../acceleration/backend';
 import { defaultTrainingThreads, GradientReplica, MIN_ROWS_PER_REPLICA } from '../acceleration/gradientReplica';
 import type { TrainEndEvent, TrainEvent } from './events';
-import type { TrainOptions } from './options';
+import type { TrainOptions, TrainRunOptions } from './options';
 import { TrainingRun } from './run';
 import { prepareRun, type RunSetup } from './setup';
+import { abandonModelDir } from '../storage/modelFolderSwap';
 
-export type { TrainOptions };
+export type { TrainOptions, TrainRunOptions };
 export { profilePairs, profileDataFile, resolveSettings } from './settingsFromData';
 export { trainStep, trainStepParallel, trainOnBatch } from './steps';
 
 export type TrainEventHandler = (e: TrainEvent) => void;
 
-export async function trainModel(opts: TrainOptions, onEvent: TrainEventHandler, signal?: AbortSignal): Promise<TrainEndEvent> {
+export async function trainModel(opts: TrainRunOptions, onEvent: TrainEventHandler, signal?: AbortSignal): Promise<TrainEndEvent> {
   const backend = await initBackend();
   const setup = await prepareRun(opts);
-  const replica = await startReplica(setup, backend, opts.threads);
-  const run = new TrainingRun(setup, opts, replica, onEvent, signal);
+  let run: TrainingRun;
+  let replica: GradientReplica | null = null;
+  try {
+    replica = await startReplica(setup, backend, opts.threads);
+    run = new TrainingRun(setup, opts, replica, onEvent, signal);
+  } catch (e) {
+    await replica?.close();
+    abandonModelDir(setup.plan);
+    dispose(setup);
+    throw e;
+  }
   onEvent(startEvent(setup, run, backend));
   try {
     await run.runEpochs();
   } catch (caught) {
     await replica?.close();
+    // A run into a staging folder that never completed a save leaves the old model as it was.
+    abandonModelDir(run.plan);
     const e = explainBackendError(caught);
     onEvent(endEvent(run, 'error', (e as Error).message));
     if (!(e instanceof BackendAbortedError)) dispose(setup);
     throw e;
   }
   await replica?.close();
+  abandonModelDir(run.plan);
   const end = endEvent(run, run.reason);
   onEvent(end);
   dispose(setup);

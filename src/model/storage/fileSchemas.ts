@@ -1,0 +1,101 @@
+/**
+ * The schema of every JSON file in a model folder (config.json, tokenizers.json, model.json,
+ * metrics.json, checkpoint/state.json). Ranges of settings come from config.ts's settingsErrors,
+ * so a value is judged the same in a folder as in a flag or the panel's form.
+ */
+import { settingsErrors, type Seq2SeqSettings } from '../config';
+import { anything, bool, list, nullable, num, obj, oneOf, optional, SchemaIssue, str, tuple, type Schema } from './schema';
+
+const int0 = num({ int: true, min: 0 });
+
+const settingsTypes = obj({
+  model: obj({
+    cell: str(), layers: num(), bidirectional: bool, emb: num(), hidden: num(), attention: str(), dropout: num(),
+  }),
+  train: obj({
+    batch: num(), lr: num(), epochs: num(), minutes: num(), clipNorm: num(), labelSmoothing: num(), patience: num(),
+    lrPatience: num(), seed: num(), devFraction: num(), maxLen: num(), logEvery: num(),
+  }),
+  source: obj({ kind: str(), lowercase: bool, maxVocab: num() }),
+  target: obj({ kind: str(), lowercase: bool, maxVocab: num() }),
+});
+
+/** Settings as saved: every field of the right type, then every value in its range. */
+export const settingsSchema: Schema<Seq2SeqSettings> = (v, field) => {
+  const s = settingsTypes(v, field) as unknown as Seq2SeqSettings;
+  const errors = settingsErrors(s);
+  if (errors.length) {
+    const e = errors[0];
+    const [section, key] = e.field.split('.');
+    const got = (s as unknown as Record<string, Record<string, unknown>>)[section]?.[key];
+    throw new SchemaIssue(`${field ? `${field}.` : ''}${e.field}`, e.message.replace(/^must be /, '').replace(/ \(got [^)]*\)$/, ''), got);
+  }
+  return s;
+};
+
+export const configSchema = obj({
+  formatVersion: num({ int: true, min: 1 }),
+  settings: settingsSchema,
+  task: oneOf(['pairs', 'generate'] as const),
+  devMetric: oneOf(['bleu', 'per'] as const),
+  dataFile: str(),
+  devFile: optional(str()),
+  trainPairs: int0,
+  parameters: int0,
+  createdAt: str(),
+  updatedAt: str(),
+});
+
+export const vocabularySchema = obj({
+  kind: oneOf(['char', 'word', 'subword'] as const),
+  lowercase: optional(bool),
+  whitespaceOnly: optional(bool),
+  tokens: list(str(), { min: 4 }),
+  merges: optional(list(tuple(str({ nonEmpty: true }), str({ nonEmpty: true })))),
+});
+
+export const tokenizersSchema = obj({ source: vocabularySchema, target: vocabularySchema });
+
+export const weightSpecSchema = obj({
+  name: str({ nonEmpty: true }),
+  shape: list(num({ int: true, min: 0, max: 2 ** 31 - 1 }), { max: 8 }),
+  dtype: optional(oneOf(['float32'] as const)),
+});
+
+export const modelJsonSchema = obj({
+  format: optional(str()),
+  generatedBy: optional(str()),
+  convertedBy: optional(nullable(str())),
+  modelTopology: anything,
+  userDefinedMetadata: anything,
+  weightsManifest: list(obj({ paths: list(str({ nonEmpty: true }), { min: 1 }), weights: list(weightSpecSchema) }), { min: 1 }),
+});
+
+export const checkpointStateSchema = obj({
+  formatVersion: num({ int: true, min: 1 }),
+  epoch: int0,
+  step: int0,
+  stepInEpoch: int0,
+  optimizerStep: int0,
+  lr: num({ above: 0, max: 1 }),
+  bestScore: nullable(num()),
+  plateauBest: nullable(num()),
+  badEpochs: int0,
+  lrBadEpochs: int0,
+  elapsedMs: num({ min: 0 }),
+  weightsFile: str({ nonEmpty: true }),
+  optimizerFile: str({ nonEmpty: true }),
+  weightSpecs: list(weightSpecSchema),
+  optimizerSpecs: list(weightSpecSchema),
+});
+
+const devMetricsSchema = obj({
+  loss: num(), accuracy: num(), perplexity: num(), bleu: num(), chrf: num(), per: num(), wer: num(),
+});
+
+export const metricsSchema = obj({
+  history: list(obj({ kind: oneOf(['epoch'] as const), epoch: num({ int: true, min: 0 }), dev: nullable(devMetricsSchema) })),
+  best: nullable(obj({ epoch: num({ int: true, min: 0 }), dev: nullable(devMetricsSchema) })),
+  steps: int0,
+  elapsedMs: num({ min: 0 }),
+});
