@@ -64,10 +64,12 @@ export async function startTraining(s: Services, answers: TrainAnswers): Promise
   const problem = s.models.nameProblem(name);
   if (problem) throw new Error(problem);
   const overrides = mergeOverrides(settings.trainingOverrides(), rest.settings);
-  if (s.models.has(name) && !(await confirmReplace(name))) return undefined;
+  const replacing = s.models.has(name);
+  if (replacing && !(await confirmReplace(name))) return undefined;
   busy(); // a run may have started while the question was open
   const done = s.training.start({
     ...rest, name, dataFile, preset: preset === 'custom' ? undefined : preset, settings: overrides, task: rest.task ?? guessTask(dataFile),
+    overwrite: replacing,
   });
   const started: TrainStarted = { name, modelDir: s.models.pathOf(name) };
   if (wait) started.done = await done;

@@ -103,7 +103,7 @@ export class TrainingController implements vscode.Disposable {
     const known = this.remembered(name);
     const file = dataFile ?? known?.dataFile;
     if (!file) throw new Error(`Seq2Seq doesn't know which data "${name}" was trained on; choose the data file to resume with.`);
-    return this.begin({ ...(known ?? {}), name, dataFile: file }, true);
+    return this.begin({ ...(known ?? {}), name, dataFile: file, overwrite: undefined }, true);
   }
 
   /** Asks the worker to stop after the current batch; the model is saved as it is. */

@@ -66,6 +66,7 @@ export const trainOptions: Check<TrainOptions> = shapeOf<TrainOptions>()({
   preset: optional(oneOf(PRESET_NAMES)), settings: optional(settingsOverrides), resume: boolean,
   task: optional(oneOf(TASK_KINDS)),
   checkpointMinutes: optional(number({ min: 0 })), maxDevDecode: optional(number({ min: 0 })), threads: optional(number({ min: 1 })),
+  overwrite: optional(boolean),
 });
 
 /**

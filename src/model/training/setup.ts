@@ -13,7 +13,7 @@ import { loadCheckpoint, type CheckpointProgress, type SaveInfo } from '../stora
 import { abandonModelDir, planModelDir, type ModelDirPlan } from '../storage/modelFolderSwap';
 import type { DataReport, SkippedLine } from './events';
 import { Adam } from './optimizer';
-import type { TrainOptions, TrainRunOptions } from './options';
+import type { TrainOptions } from './options';
 import { resolveSettings } from './settingsFromData';
 import { buildVocabulary, devMetricKind, encodeExamples, type DevMetricKind } from './encodeData';
 
@@ -46,13 +46,13 @@ export function freshProgress(lr: number): CheckpointProgress {
   return { epoch: 0, step: 0, stepInEpoch: 0, optimizerStep: 0, lr, bestScore: null, plateauBest: null, badEpochs: 0, lrBadEpochs: 0, elapsedMs: 0 };
 }
 
-export async function prepareRun(opts: TrainRunOptions): Promise<RunSetup> {
+export async function prepareRun(opts: TrainOptions): Promise<RunSetup> {
   const modelDir = resolve(opts.modelDir);
   const resuming = opts.resume && existsSync(join(modelDir, FILES.checkpointDir, FILES.checkpointState));
   if (opts.resume && !resuming) throw new DataError(`${modelDir}: there is no checkpoint to resume from`);
   // Before any data is read: a folder that cannot be written, or a model that may not be replaced, fails at once.
   // Omitted means yes for now: the extension asks its modal question before it sends a run into an existing model.
-  const plan = planModelDir(modelDir, { resume: resuming, overwrite: opts.overwrite !== false });
+  const plan = planModelDir(modelDir, { resume: resuming, overwrite: opts.overwrite === true });
   try {
     return await prepareIn(opts, modelDir, resuming, plan);
   } catch (e) {

@@ -9,18 +9,18 @@
 import { BackendAbortedError, explainBackendError, initBackend, type BackendPreference } from '../acceleration/backend';
 import { defaultTrainingThreads, GradientReplica, MIN_ROWS_PER_REPLICA } from '../acceleration/gradientReplica';
 import type { TrainEndEvent, TrainEvent } from './events';
-import type { TrainOptions, TrainRunOptions } from './options';
+import type { TrainOptions } from './options';
 import { TrainingRun } from './run';
 import { prepareRun, type RunSetup } from './setup';
 import { abandonModelDir } from '../storage/modelFolderSwap';
 
-export type { TrainOptions, TrainRunOptions };
+export type { TrainOptions };
 export { profilePairs, profileDataFile, resolveSettings } from './settingsFromData';
 export { trainStep, trainStepParallel, trainOnBatch } from './steps';
 
 export type TrainEventHandler = (e: TrainEvent) => void;
 
-export async function trainModel(opts: TrainRunOptions, onEvent: TrainEventHandler, signal?: AbortSignal): Promise<TrainEndEvent> {
+export async function trainModel(opts: TrainOptions, onEvent: TrainEventHandler, signal?: AbortSignal): Promise<TrainEndEvent> {
   const backend = await initBackend();
   const setup = await prepareRun(opts);
   let run: TrainingRun;
