@@ -3,7 +3,7 @@
  * the engine reads process.env; the native addon gets its settings from the loader (acceleration/native).
  * (The build's own switch, SEQ2SEQ_NATIVE_BLAS=0 to skip compiling the addon, is read by native/build.mjs.)
  */
-import type { BackendPreference } from './acceleration/backend';
+import { backendPreference, type BackendPreference } from './acceleration/backendPreference';
 
 export interface EngineEnvironment {
   /** SEQ2SEQ_BACKEND=tensorflow|tfjs-node|wasm|cpu forces a backend; anything else: auto. */
@@ -21,10 +21,9 @@ export interface EngineEnvironment {
 }
 
 export function readEnvironment(env: NodeJS.ProcessEnv = process.env): EngineEnvironment {
-  const backend = env.SEQ2SEQ_BACKEND;
   const threads = Number(env.SEQ2SEQ_BLAS_THREADS);
   return {
-    backend: backend === 'tensorflow' || backend === 'tfjs-node' || backend === 'wasm' || backend === 'cpu' ? backend : 'auto',
+    backend: backendPreference(env.SEQ2SEQ_BACKEND),
     nativeAddon: env.SEQ2SEQ_NATIVE_BLAS !== '0',
     nativeRnn: env.SEQ2SEQ_NATIVE_RNN !== '0',
     nativeAdam: env.SEQ2SEQ_NATIVE_ADAM !== '0',

@@ -5,7 +5,7 @@
  * every request (`parseWorkerRequest`), the extension every message (`parseWorkerMessage`) and each
  * result against the request it answers (`parseWorkerResult`).
  */
-import type { BackendPreference } from '../model/acceleration/backend';
+import { BACKEND_PREFERENCES, backendPreference, type BackendPreference } from '../model/acceleration/backendPreference';
 import type { DataProfile, TaskKind } from '../model/config';
 import type { DecodeOptions, Hypothesis } from '../model/decoding/decodeOptions';
 import type { TrainEndEvent, TrainEvent } from '../model/training/events';
@@ -51,15 +51,14 @@ export type WorkerMessage =
   | { type: 'log'; level: LogLevel; message: string };
 
 /** The worker is started with `--backend=<preference>`; an unknown value means `auto`. */
-export const BACKEND_PREFERENCES = members<BackendPreference>({ auto: true, tensorflow: true, 'tfjs-node': true, wasm: true, cpu: true });
+export { BACKEND_PREFERENCES };
 
 export function backendArg(preference: BackendPreference): string {
   return `--backend=${preference}`;
 }
 
 export function backendFromArgv(argv: readonly string[]): BackendPreference {
-  const arg = argv.find((a) => a.startsWith('--backend='))?.slice('--backend='.length);
-  return BACKEND_PREFERENCES.find((p) => p === arg) ?? 'auto';
+  return backendPreference(argv.find((a) => a.startsWith('--backend='))?.slice('--backend='.length));
 }
 
 const MAX_INPUTS = 1_000_000;

@@ -16,13 +16,14 @@ import { registerKernels } from './kernels';
 import { loadNativeAddon, type NativeAddonStatus } from './native/addon';
 import { setUpNativeKernels } from './native/kernels';
 import { registerWasmKernelFixes } from './wasmFixes';
+import type { BackendPreference } from './backendPreference';
 
 export { tf };
 
 /** Versions of the TF.js packages in use (referencing the cpu backend also keeps the bundler from dropping it). */
 export const tfjsVersions = { core: tf.version_core, cpu: version_cpu };
 
-export type BackendPreference = 'auto' | 'tensorflow' | 'tfjs-node' | 'wasm' | 'cpu';
+export type { BackendPreference };
 
 let chosen: Promise<string> | null = null;
 

@@ -12,7 +12,7 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import type { Seq2SeqSettings } from '../config';
+import type { Seq2SeqSettings, TaskKind } from '../config';
 import type { DevMetrics, TrainEpochEvent } from '../training/events';
 import type { ModelSummary } from './modelSummary';
 import { anything, check, type Schema } from './schema';
@@ -34,7 +34,7 @@ export const FILES = {
 export interface ModelConfigFile {
   formatVersion: number;
   settings: Seq2SeqSettings;
-  task: 'pairs' | 'generate';
+  task: TaskKind;
   devMetric: 'bleu' | 'per';
   dataFile: string;
   devFile?: string;
