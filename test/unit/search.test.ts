@@ -5,6 +5,7 @@ import { DEFAULT_DECODE, type DecodeOptions } from '../../src/model/decoding/dec
 import { beamDecode, decodeBatch, greedyDecode, lengthPenalty, sampleRow } from '../../src/model/decoding/search';
 import { rng } from '../../src/model/data/data';
 import { BOS, EOS } from '../../src/model/data/tokenizer';
+import type { DecoderState } from '../../src/model/network/seq2seq';
 import { tinyModel } from '../helpers/tinyModel';
 
 const opts = (o: Partial<DecodeOptions>): DecodeOptions => ({ ...DEFAULT_DECODE, lengthPenalty: 0, ...o });
@@ -28,19 +29,18 @@ test('a beam wide enough to hold every prefix finds exactly the most probable se
   // Enumerate every output of length <= L that ends in </s>, or reaches length L, with its log-probability.
   const best = tf.tidy(() => {
     const { ids, S, B } = model.encodeSources(['ab']);
-    const enc = model.encode(ids, S, B);
     let bestSeq: number[] = [];
     let bestLp = -Infinity;
-    const walk = (prefix: number[], lp: number, states: typeof enc.encoder.finalStates) => {
-      const r = model.step(tf.tensor1d([prefix.length ? prefix[prefix.length - 1] : BOS], 'int32'), states, enc.memory);
+    const walk = (prefix: number[], lp: number, state: DecoderState) => {
+      const r = model.step(tf.tensor1d([prefix.length ? prefix[prefix.length - 1] : BOS], 'int32'), state);
       const p = r.logProbs.dataSync();
       for (let v = 0; v < V; v++) {
         const seq = [...prefix, v];
         const total = lp + p[v];
-        if (v === EOS || seq.length === L) { if (total > bestLp) { bestLp = total; bestSeq = seq; } } else walk(seq, total, r.states);
+        if (v === EOS || seq.length === L) { if (total > bestLp) { bestLp = total; bestSeq = seq; } } else walk(seq, total, r.state);
       }
     };
-    walk([], 0, enc.encoder.finalStates);
+    walk([], 0, model.startDecoding(ids, S, B));
     return { seq: bestSeq, lp: bestLp };
   });
   const [found] = beamDecode(model, ['ab'], opts({ strategy: 'beam', beamSize: V ** L, nBest: 1, maxLength: L }));

@@ -48,6 +48,22 @@ export interface Kernels {
   sumOfSquares(tensors: tf.Tensor[]): number;
   /** A [shape] mask of 1/keep (probability keep) and 0; the same seed gives the same mask on the same backend. */
   dropoutMask(shape: number[], keep: number, seed: number): tf.Tensor;
+
+  // ---- the Transformer's operations (each differentiable in every float input but the mask) ----
+  /** LayerNorm over the last axis: gamma * (x - mean) / sqrt(variance + epsilon) + beta; gamma, beta [d]. */
+  layerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number): tf.Tensor;
+  /**
+   * Attention weights: softmax(scale * scores + maskBias) over the last axis. scores [B, H, Tq, Tk];
+   * maskBias [B, 1, Tq or 1, Tk] (0 where a query may attend, a large negative number where not), or null.
+   */
+  maskedSoftmax(scores: tf.Tensor4D, maskBias: tf.Tensor4D | null, scale: number): tf.Tensor4D;
+  /** GELU in its exact (erf) form, x * Phi(x), as PyTorch's default. */
+  gelu(x: tf.Tensor): tf.Tensor;
+  /**
+   * A sub-layer's end: residual + mask * (x + bias), i.e. its output projection's bias, residual
+   * dropout (mask: a dropoutMask, or null for none) and the residual connection. x, residual, mask [N, d]; bias [d].
+   */
+  biasDropoutResidual(x: tf.Tensor2D, bias: tf.Tensor, residual: tf.Tensor2D, mask: tf.Tensor2D | null): tf.Tensor2D;
 }
 
 const byBackend = new Map<string, Kernels>();

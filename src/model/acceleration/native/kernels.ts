@@ -35,5 +35,9 @@ export function nativeKernelSet(addon: NativeAddon, env: Pick<EngineEnvironment,
     adamUpdate: env.nativeAdam ? nativeAdamUpdate : ref.adamUpdate,
     sumOfSquares: env.nativeAdam ? (tensors) => nativeSumOfSquares(addon, tensors) : ref.sumOfSquares,
     dropoutMask: (shape, keep, seed) => tf.engine().runKernel(DROPOUT_MASK, {}, { shape, keep, seed }) as tf.Tensor,
+    layerNorm: ref.layerNorm,
+    maskedSoftmax: ref.maskedSoftmax,
+    gelu: ref.gelu,
+    biasDropoutResidual: ref.biasDropoutResidual,
   };
 }

@@ -1,0 +1,30 @@
+/**
+ * The Transformer's operations of the seam (../kernels.ts) on TF.js ops, differentiated by autograd:
+ * the definitions the native kernels are checked against, in value and gradient.
+ */
+import { tf } from '../../tf';
+import type { Kernels } from '../kernels';
+
+type TransformerOps = Pick<Kernels, 'layerNorm' | 'maskedSoftmax' | 'gelu' | 'biasDropoutResidual'>;
+
+export const transformerOps: TransformerOps = {
+  layerNorm(x, gamma, beta, epsilon) {
+    const centred = tf.sub(x, tf.mean(x, -1, true));
+    const variance = tf.mean(tf.square(centred), -1, true);
+    return tf.add(tf.mul(tf.mul(centred, tf.rsqrt(tf.add(variance, epsilon))), gamma), beta);
+  },
+
+  maskedSoftmax(scores, maskBias, scale) {
+    const scaled = scale === 1 ? scores : tf.mul(scores, scale);
+    return tf.softmax(maskBias ? tf.add(scaled, maskBias) : scaled) as tf.Tensor4D;
+  },
+
+  gelu(x) {
+    return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))));
+  },
+
+  biasDropoutResidual(x, bias, residual, mask) {
+    const biased = tf.add(x, bias);
+    return tf.add(residual, mask ? tf.mul(biased, mask) : biased) as tf.Tensor2D;
+  },
+};
