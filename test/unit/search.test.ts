@@ -6,7 +6,7 @@ import { beamDecode, decodeBatch, greedyDecode, lengthPenalty, sampleRow } from 
 import { rng } from '../../src/model/data/data';
 import { BOS, EOS } from '../../src/model/data/tokenizer';
 import type { DecoderState } from '../../src/model/network/seq2seq';
-import { tinyModel } from '../helpers/tinyModel';
+import { tinyModel, tinyTransformer } from '../helpers/tinyModel';
 
 const opts = (o: Partial<DecodeOptions>): DecodeOptions => ({ ...DEFAULT_DECODE, lengthPenalty: 0, ...o });
 const inputs = ['abc', 'cab', 'b', 'acbca'];
@@ -89,4 +89,45 @@ test('sampleRow honours top-k and top-p', () => {
   const c2 = [0, 0, 0, 0];
   for (let i = 0; i < 2000; i++) c2[sampleRow(lp, { temperature: 1, topK: 0, topP: 0.75 }, random)]++;
   assert.equal(c2[2] + c2[3], 0, `top-p keeps the smallest set reaching 0.75: ${c2}`);
+});
+
+test('transformer: beam size 1 equals greedy, and sampling at temperature -> 0 equals greedy', async () => {
+  const model = await tinyTransformer();
+  const g = greedyDecode(model, inputs, opts({ maxLength: 8 }));
+  const b = beamDecode(model, inputs, opts({ strategy: 'beam', beamSize: 1, maxLength: 8 }));
+  const cold = decodeBatch(model, inputs, opts({ strategy: 'sample', temperature: 1e-4, seed: 3, maxLength: 8 }));
+  for (let i = 0; i < inputs.length; i++) {
+    assert.deepEqual(b[i][0].ids, g[i][0].ids);
+    assert.ok(Math.abs(b[i][0].logProb - g[i][0].logProb) < 1e-5);
+  }
+  const greedyTokens = decodeBatch(model, inputs, opts({ maxLength: 8 })).map((h) => h[0].tokens);
+  assert.deepEqual(cold.map((h) => h[0].tokens), greedyTokens);
+  model.dispose();
+});
+
+test('transformer: a beam wide enough to hold every prefix finds exactly the most probable sequences, in order (caches reordered every step)', async () => {
+  const model = await tinyTransformer({}, ['ab', 'ba'], ['x', 'y']);
+  const V = model.target.size;
+  const L = 3;
+  // Every output of length <= L that ends in </s> or reaches length L, with its log-probability.
+  const all = tf.tidy(() => {
+    const { ids, S, B } = model.encodeSources(['ab']);
+    const out: { seq: number[]; lp: number }[] = [];
+    const walk = (prefix: number[], lp: number, state: DecoderState) => {
+      const r = model.step(tf.tensor1d([prefix.length ? prefix[prefix.length - 1] : BOS], 'int32'), state);
+      const p = r.logProbs.dataSync();
+      for (let v = 0; v < V; v++) {
+        const seq = [...prefix, v];
+        if (v === EOS || seq.length === L) out.push({ seq, lp: lp + p[v] }); else walk(seq, lp + p[v], r.state);
+      }
+    };
+    walk([], 0, model.startDecoding(ids, S, B));
+    return out.sort((a, b) => b.lp - a.lp);
+  });
+  const n = 12;
+  const [found] = beamDecode(model, ['ab'], opts({ strategy: 'beam', beamSize: V ** L, nBest: n, maxLength: L }));
+  assert.ok(all.slice(0, n).some((h) => h.seq.length === L), 'the test needs full-length sequences among the best');
+  assert.deepEqual(found.map((h) => h.ids), all.slice(0, n).map((h) => h.seq));
+  found.forEach((h, i) => assert.ok(Math.abs(h.logProb - all[i].lp) < 1e-5, `hypothesis ${i}: ${h.logProb} vs ${all[i].lp}`));
+  model.dispose();
 });
