@@ -1,0 +1,165 @@
+/**
+ * The Transformer's fused operations as kernels of the WebAssembly backend done by our native addon
+ * (native/blas/transformer.c), each a forward and a backward kernel joined by customGrad:
+ * - LayerNorm: 2 calls instead of ~9 forward and ~20 backward kernels per norm;
+ * - the attention weights softmax(scale * scores + mask): 2 instead of ~4 + ~6;
+ * - GELU (erf form): 2 instead of ~5 + ~12;
+ * - a sub-layer's end, residual + dropoutMask * (x + bias): 2 instead of ~3 + ~4.
+ * They implement the seam's layerNorm, maskedSoftmax, gelu and biasDropoutResidual (../kernels.ts)
+ * and are checked against the reference versions (../reference/transformerOps.ts) in value and gradient.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import type { Kernels } from '../kernels';
+import type { KernelArgs } from '../wasmFixes';
+import type { NativeAddon } from './addon';
+
+export const LAYER_NORM = 'Seq2SeqLayerNorm';
+export const LAYER_NORM_GRAD = 'Seq2SeqLayerNormGrad';
+export const MASKED_SOFTMAX = 'Seq2SeqMaskedSoftmax';
+export const MASKED_SOFTMAX_GRAD = 'Seq2SeqMaskedSoftmaxGrad';
+export const GELU = 'Seq2SeqGelu';
+export const GELU_GRAD = 'Seq2SeqGeluGrad';
+export const BIAS_DROPOUT_RESIDUAL = 'Seq2SeqBiasDropoutResidual';
+export const BIAS_DROPOUT_RESIDUAL_GRAD = 'Seq2SeqBiasDropoutResidualGrad';
+
+type Views = (...t: (TensorInfo | undefined)[]) => (Float32Array | null)[];
+
+/** Output tensors of the given shapes, then views of inputs and outputs (taken after allocating: the heap may move). */
+function prepare(name: string, a: KernelArgs, inputs: (TensorInfo | undefined)[], shapes: number[][]): { outs: TensorInfo[]; views: (Float32Array | null)[] } {
+  inputs.forEach((t, i) => { if (t && t.dtype !== 'float32') throw new Error(`${name}: input ${i + 1} must be float32 (got ${t.dtype})`); });
+  const outs = shapes.map((s) => a.backend.makeOutput(s, 'float32'));
+  const view: Views = (...ts) => ts.map((t) => (t ? (a.backend.typedArrayFromHeap(t) as Float32Array) : null));
+  return { outs, views: view(...inputs, ...outs) };
+}
+
+const lastDim = (t: TensorInfo) => t.shape[t.shape.length - 1];
+const size = (t: TensorInfo) => tf.util.sizeFromShape(t.shape);
+
+function kernelTable(addon: NativeAddon): Record<string, (a: KernelArgs) => TensorInfo | TensorInfo[]> {
+  return {
+    [LAYER_NORM]: (a) => {
+      const { x, gamma, beta } = a.inputs;
+      const d = lastDim(x);
+      const rows = size(x) / d;
+      const { outs, views: v } = prepare(LAYER_NORM, a, [x, gamma, beta], [x.shape, [rows], [rows]]);
+      addon.layerNormForward(v[0]!, v[1]!, v[2]!, v[3]!, v[4]!, v[5]!, rows, d, a.attrs.epsilon as number);
+      return outs;
+    },
+    [LAYER_NORM_GRAD]: (a) => {
+      const { dy, x, gamma, mean, rstd } = a.inputs;
+      const d = lastDim(x);
+      const rows = size(x) / d;
+      const { outs, views: v } = prepare(LAYER_NORM_GRAD, a, [dy, x, gamma, mean, rstd], [x.shape, [d], [d]]);
+      addon.layerNormBackward(v[0]!, v[1]!, v[2]!, v[3]!, v[4]!, v[5]!, v[6]!, v[7]!, rows, d);
+      return outs;
+    },
+    [MASKED_SOFTMAX]: (a) => {
+      const { scores, mask } = a.inputs;
+      const [b, h, tq, tk] = scores.shape;
+      if (mask && (mask.shape.length !== 4 || mask.shape[0] !== b || mask.shape[1] !== 1 || mask.shape[3] !== tk || (mask.shape[2] !== 1 && mask.shape[2] !== tq))) {
+        throw new Error(`${MASKED_SOFTMAX}: mask [${mask.shape}] does not fit scores [${scores.shape}] (needs [${b}, 1, 1 or ${tq}, ${tk}])`);
+      }
+      const { outs, views: v } = prepare(MASKED_SOFTMAX, a, [scores, mask], [scores.shape]);
+      addon.maskedSoftmaxForward(v[0]!, v[1], v[2]!, b, h, tq, tk, mask ? mask.shape[2] : 1, a.attrs.scale as number);
+      return outs[0];
+    },
+    [MASKED_SOFTMAX_GRAD]: (a) => {
+      const { y, dy } = a.inputs;
+      const tk = lastDim(y);
+      const { outs, views: v } = prepare(MASKED_SOFTMAX_GRAD, a, [y, dy], [y.shape]);
+      addon.maskedSoftmaxBackward(v[0]!, v[1]!, v[2]!, size(y) / tk, tk, a.attrs.scale as number);
+      return outs[0];
+    },
+    [GELU]: (a) => {
+      const { x } = a.inputs;
+      const { outs, views: v } = prepare(GELU, a, [x], [x.shape]);
+      addon.geluForward(v[0]!, v[1]!, size(x));
+      return outs[0];
+    },
+    [GELU_GRAD]: (a) => {
+      const { x, dy } = a.inputs;
+      const { outs, views: v } = prepare(GELU_GRAD, a, [x, dy], [x.shape]);
+      addon.geluBackward(v[0]!, v[1]!, v[2]!, size(x));
+      return outs[0];
+    },
+    [BIAS_DROPOUT_RESIDUAL]: (a) => {
+      const { x, bias, residual, mask } = a.inputs;
+      const d = lastDim(x);
+      const { outs, views: v } = prepare(BIAS_DROPOUT_RESIDUAL, a, [x, bias, residual, mask], [x.shape]);
+      addon.biasDropoutResidualForward(v[0]!, v[1]!, v[2]!, v[3], v[4]!, size(x) / d, d);
+      return outs[0];
+    },
+    [BIAS_DROPOUT_RESIDUAL_GRAD]: (a) => {
+      const { dy, mask } = a.inputs;
+      const d = lastDim(dy);
+      const { outs, views: v } = prepare(BIAS_DROPOUT_RESIDUAL_GRAD, a, [dy, mask], [dy.shape, [d]]);
+      addon.biasDropoutResidualBackward(v[0]!, v[1], v[2]!, v[3]!, size(dy) / d, d);
+      return outs;
+    },
+  };
+}
+
+/** Registers the eight kernels for the wasm backend. */
+export function registerTransformerKernels(addon: NativeAddon): void {
+  if (tf.getKernel(LAYER_NORM, 'wasm')) return;
+  for (const [kernelName, fn] of Object.entries(kernelTable(addon))) {
+    tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: fn as unknown as KernelFunc });
+  }
+}
+
+const run = (name: string, inputs: Record<string, tf.Tensor>, attrs: Record<string, number> = {}) =>
+  tf.engine().runKernel(name, inputs as unknown as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap);
+
+type GradFn = (...args: unknown[]) => { value: tf.Tensor; gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[] };
+const differentiable = (f: GradFn) => tf.customGrad(f as unknown as Parameters<typeof tf.customGrad>[0]);
+
+/** The seam's Transformer operations on these kernels. */
+export const nativeTransformerOps: Pick<Kernels, 'layerNorm' | 'maskedSoftmax' | 'gelu' | 'biasDropoutResidual'> = {
+  layerNorm(x, gamma, beta, epsilon) {
+    return differentiable((xi, g, b, save) => {
+      const [y, mean, rstd] = run(LAYER_NORM, { x: xi as tf.Tensor, gamma: g as tf.Tensor, beta: b as tf.Tensor }, { epsilon }) as tf.Tensor[];
+      (save as tf.GradSaveFunc)([xi as tf.Tensor, g as tf.Tensor, mean, rstd]);
+      return { value: y, gradFunc: (dy, [sx, sg, sm, sr]) => run(LAYER_NORM_GRAD, { dy, x: sx, gamma: sg, mean: sm, rstd: sr }) as tf.Tensor[] };
+    })(x, gamma, beta);
+  },
+
+  maskedSoftmax(scores, maskBias, scale) {
+    const backward = (dy: tf.Tensor, y: tf.Tensor) => run(MASKED_SOFTMAX_GRAD, { y, dy }, { scale }) as tf.Tensor;
+    if (!maskBias) {
+      return differentiable((s, save) => {
+        const y = run(MASKED_SOFTMAX, { scores: s as tf.Tensor }, { scale }) as tf.Tensor;
+        (save as tf.GradSaveFunc)([y]);
+        return { value: y, gradFunc: (dy, [sy]) => [backward(dy, sy)] };
+      })(scores) as tf.Tensor4D;
+    }
+    return differentiable((s, m, save) => {
+      const y = run(MASKED_SOFTMAX, { scores: s as tf.Tensor, mask: m as tf.Tensor }, { scale }) as tf.Tensor;
+      (save as tf.GradSaveFunc)([y, m as tf.Tensor]);
+      return { value: y, gradFunc: (dy, [sy, sm]) => [backward(dy, sy), tf.zerosLike(sm)] };
+    })(scores, maskBias) as tf.Tensor4D;
+  },
+
+  gelu(x) {
+    return differentiable((xi, save) => {
+      (save as tf.GradSaveFunc)([xi as tf.Tensor]);
+      return { value: run(GELU, { x: xi as tf.Tensor }) as tf.Tensor, gradFunc: (dy, [sx]) => [run(GELU_GRAD, { x: sx, dy }) as tf.Tensor] };
+    })(x);
+  },
+
+  biasDropoutResidual(x, bias, residual, mask) {
+    if (!mask) {
+      return differentiable((xi, b, r) => ({
+        value: run(BIAS_DROPOUT_RESIDUAL, { x: xi as tf.Tensor, bias: b as tf.Tensor, residual: r as tf.Tensor }) as tf.Tensor,
+        gradFunc: (dy) => { const [dx, dbias] = run(BIAS_DROPOUT_RESIDUAL_GRAD, { dy }) as tf.Tensor[]; return [dx, dbias, dy]; },
+      }))(x, bias, residual) as tf.Tensor2D;
+    }
+    return differentiable((xi, b, r, m, save) => {
+      (save as tf.GradSaveFunc)([m as tf.Tensor]);
+      return {
+        value: run(BIAS_DROPOUT_RESIDUAL, { x: xi as tf.Tensor, bias: b as tf.Tensor, residual: r as tf.Tensor, mask: m as tf.Tensor }) as tf.Tensor,
+        gradFunc: (dy, [sm]) => { const [dx, dbias] = run(BIAS_DROPOUT_RESIDUAL_GRAD, { dy, mask: sm }) as tf.Tensor[]; return [dx, dbias, dy, tf.zerosLike(sm)]; },
+      };
+    })(x, bias, residual, mask) as tf.Tensor2D;
+  },
+};
