@@ -134,3 +134,45 @@ void bias_dropout_residual_backward(size_t rows, size_t d, const float *dy, cons
     for (size_t i = 0; i < d; i++) dbias[i] += dxr[i];
   }
 }
+
+/* max and log sum exp of one row. */
+static inline float row_lse(size_t v, const float *x) {
+  float max = -INFINITY;
+  for (size_t j = 0; j < v; j++) max = x[j] > max ? x[j] : max;
+  float sum = 0;
+  for (size_t j = 0; j < v; j++) sum += fast_expf(x[j] - max);
+  return max + logf(sum);
+}
+
+VECTOR_CLONES
+void cross_entropy_forward(size_t rows, size_t v, const float *logits, const int32_t *targets, float eps, float *loss, float *lse) {
+  for (size_t r = 0; r < rows; r++) {
+    const float *x = logits + r * v;
+    const float l = row_lse(v, x);
+    float sum = 0;
+    for (size_t j = 0; j < v; j++) sum += x[j];
+    lse[r] = l;
+    loss[r] = l - (1.0f - eps) * x[targets[r]] - eps * sum / (float)v;
+  }
+}
+
+VECTOR_CLONES
+void cross_entropy_backward(size_t rows, size_t v, const float *logits, const int32_t *targets, const float *lse,
+                            const float *dloss, float eps, float *dlogits) {
+  const float uniform = eps / (float)v;
+  for (size_t r = 0; r < rows; r++) {
+    const float *x = logits + r * v;
+    float *dx = dlogits + r * v;
+    const float g = dloss[r], l = lse[r];
+    for (size_t j = 0; j < v; j++) dx[j] = g * (fast_expf(x[j] - l) - uniform);
+    dx[targets[r]] -= g * (1.0f - eps);
+  }
+}
+
+VECTOR_CLONES
+void log_softmax_rows(size_t rows, size_t v, const float *x, float *y) {
+  for (size_t r = 0; r < rows; r++) {
+    const float l = row_lse(v, x + r * v);
+    for (size_t j = 0; j < v; j++) y[r * v + j] = x[r * v + j] - l;
+  }
+}

@@ -11,6 +11,9 @@
  *   geluForward(x, y, n)   geluBackward(x, dy, dx, n)
  *   biasDropoutResidualForward(x, bias, residual, mask | null, out, rows, d)
  *   biasDropoutResidualBackward(dy, mask | null, dx, dbias, rows, d)
+ *   crossEntropyForward(logits, targets: Int32Array, loss, lse, rows, v, eps)      every target in [0, v)
+ *   crossEntropyBackward(logits, targets: Int32Array, lse, dloss, dlogits, rows, v, eps)
+ *   logSoftmax(x, y, rows, v)
  */
 #define NAPI_VERSION 8
 #include <node_api.h>
@@ -19,8 +22,11 @@
 #include "transformer.h"
 #include "transformer_bindings.h"
 
-/* What one binding takes: `arrays` Float32Arrays (those in `nullable` may be null), then `numbers` numbers. */
-typedef struct { const char *name; int arrays; int numbers; unsigned nullable; } signature;
+/*
+ * What one binding takes: `arrays` typed arrays (Float32Array; Int32Array for those in `ints`; those
+ * in `nullable` may be null), then `numbers` numbers.
+ */
+typedef struct { const char *name; int arrays; int numbers; unsigned nullable; unsigned ints; } signature;
 
 /* Reads and checks the arguments; on failure throws and returns 0. Sizes are checked by each binding. */
 static int read_args(napi_env env, napi_callback_info cb, const signature *s, float **p, size_t *len, double *num) {
@@ -40,8 +46,9 @@ static int read_args(napi_env env, napi_callback_info cb, const signature *s, fl
     napi_typedarray_type kind;
     void *data = NULL;
     if (napi_is_typedarray(env, argv[i], &typed) != napi_ok || !typed ||
-        napi_get_typedarray_info(env, argv[i], &kind, &len[i], &data, NULL, NULL) != napi_ok || kind != napi_float32_array) {
-      snprintf(message, sizeof(message), "%s: argument %d must be a Float32Array", s->name, i + 1);
+        napi_get_typedarray_info(env, argv[i], &kind, &len[i], &data, NULL, NULL) != napi_ok ||
+        kind != ((s->ints >> i & 1) ? napi_int32_array : napi_float32_array)) {
+      snprintf(message, sizeof(message), "%s: argument %d must be a%s", s->name, i + 1, (s->ints >> i & 1) ? "n Int32Array" : " Float32Array");
       napi_throw_error(env, "SEQ2SEQ_BLAS", message);
       return 0;
     }
@@ -71,7 +78,7 @@ static int check_sizes(napi_env env, const signature *s, float **p, const size_t
 }
 
 static napi_value layer_norm_forward_js(napi_env env, napi_callback_info cb) {
-  static const signature s = { "layerNormForward", 6, 3, 0 };
+  static const signature s = { "layerNormForward", 6, 3, 0, 0 };
   float *p[6]; size_t len[6]; double n[3];
   if (!read_args(env, cb, &s, p, len, n)) return NULL;
   const uint64_t rows = (uint64_t)n[0], d = (uint64_t)n[1];
@@ -82,7 +89,7 @@ static napi_value layer_norm_forward_js(napi_env env, napi_callback_info cb) {
 }
 
 static napi_value layer_norm_backward_js(napi_env env, napi_callback_info cb) {
-  static const signature s = { "layerNormBackward", 8, 2, 0 };
+  static const signature s = { "layerNormBackward", 8, 2, 0, 0 };
   float *p[8]; size_t len[8]; double n[2];
   if (!read_args(env, cb, &s, p, len, n)) return NULL;
   const uint64_t rows = (uint64_t)n[0], d = (uint64_t)n[1];
@@ -93,7 +100,7 @@ static napi_value layer_norm_backward_js(napi_env env, napi_callback_info cb) {
 }
 
 static napi_value masked_softmax_forward_js(napi_env env, napi_callback_info cb) {
-  static const signature s = { "maskedSoftmaxForward", 3, 6, 1u << 1 };
+  static const signature s = { "maskedSoftmaxForward", 3, 6, 1u << 1, 0 };
   float *p[3]; size_t len[3]; double n[6];
   if (!read_args(env, cb, &s, p, len, n)) return NULL;
   const uint64_t b = (uint64_t)n[0], h = (uint64_t)n[1], tq = (uint64_t)n[2], tk = (uint64_t)n[3], mq = (uint64_t)n[4];
@@ -105,7 +112,7 @@ static napi_value masked_softmax_forward_js(napi_env env, napi_callback_info cb)
 }
 
 static napi_value masked_softmax_backward_js(napi_env env, napi_callback_info cb) {
-  static const signature s = { "maskedSoftmaxBackward", 3, 3, 0 };
+  static const signature s = { "maskedSoftmaxBackward", 3, 3, 0, 0 };
   float *p[3]; size_t len[3]; double n[3];
   if (!read_args(env, cb, &s, p, len, n)) return NULL;
   const uint64_t rows = (uint64_t)n[0], tk = (uint64_t)n[1];
@@ -116,7 +123,7 @@ static napi_value masked_softmax_backward_js(napi_env env, napi_callback_info cb
 }
 
 static napi_value gelu_forward_js(napi_env env, napi_callback_info cb) {
-  static const signature s = { "geluForward", 2, 1, 0 };
+  static const signature s = { "geluForward", 2, 1, 0, 0 };
   float *p[2]; size_t len[2]; double n[1];
   if (!read_args(env, cb, &s, p, len, n)) return NULL;
   const uint64_t need[2] = { (uint64_t)n[0], (uint64_t)n[0] };
@@ -126,7 +133,7 @@ static napi_value gelu_forward_js(napi_env env, napi_callback_info cb) {
 }
 
 static napi_value gelu_backward_js(napi_env env, napi_callback_info cb) {
-  static const signature s = { "geluBackward", 3, 1, 0 };
+  static const signature s = { "geluBackward", 3, 1, 0, 0 };
   float *p[3]; size_t len[3]; double n[1];
   if (!read_args(env, cb, &s, p, len, n)) return NULL;
   const uint64_t need[3] = { (uint64_t)n[0], (uint64_t)n[0], (uint64_t)n[0] };
@@ -136,7 +143,7 @@ static napi_value gelu_backward_js(napi_env env, napi_callback_info cb) {
 }
 
 static napi_value bias_dropout_residual_forward_js(napi_env env, napi_callback_info cb) {
-  static const signature s = { "biasDropoutResidualForward", 5, 2, 1u << 3 };
+  static const signature s = { "biasDropoutResidualForward", 5, 2, 1u << 3, 0 };
   float *p[5]; size_t len[5]; double n[2];
   if (!read_args(env, cb, &s, p, len, n)) return NULL;
   const uint64_t rows = (uint64_t)n[0], d = (uint64_t)n[1];
@@ -147,13 +154,60 @@ static napi_value bias_dropout_residual_forward_js(napi_env env, napi_callback_i
 }
 
 static napi_value bias_dropout_residual_backward_js(napi_env env, napi_callback_info cb) {
-  static const signature s = { "biasDropoutResidualBackward", 4, 2, 1u << 1 };
+  static const signature s = { "biasDropoutResidualBackward", 4, 2, 1u << 1, 0 };
   float *p[4]; size_t len[4]; double n[2];
   if (!read_args(env, cb, &s, p, len, n)) return NULL;
   const uint64_t rows = (uint64_t)n[0], d = (uint64_t)n[1];
   const uint64_t need[4] = { rows * d, rows * d, rows * d, d };
   if (!check_sizes(env, &s, p, len, need)) return NULL;
   bias_dropout_residual_backward(rows, d, p[0], p[1], p[2], p[3]);
+  return NULL;
+}
+
+/* Every target id must index a column. */
+static int check_targets(napi_env env, const char *name, const float *targets, size_t rows, size_t v) {
+  const int32_t *t = (const int32_t *)targets;
+  for (size_t r = 0; r < rows; r++) {
+    if (t[r] < 0 || (size_t)t[r] >= v) {
+      char message[160];
+      snprintf(message, sizeof(message), "%s: target %d of row %zu is outside 0 .. %zu", name, t[r], r, v - 1);
+      napi_throw_error(env, "SEQ2SEQ_BLAS", message);
+      return 0;
+    }
+  }
+  return 1;
+}
+
+static napi_value cross_entropy_forward_js(napi_env env, napi_callback_info cb) {
+  static const signature s = { "crossEntropyForward", 4, 3, 0, 1u << 1 };
+  float *p[4]; size_t len[4]; double n[3];
+  if (!read_args(env, cb, &s, p, len, n)) return NULL;
+  const uint64_t rows = (uint64_t)n[0], v = (uint64_t)n[1];
+  const uint64_t need[4] = { rows * v, rows, rows, rows };
+  if (v == 0 || !check_sizes(env, &s, p, len, need) || !check_targets(env, s.name, p[1], rows, v)) return NULL;
+  cross_entropy_forward(rows, v, p[0], (const int32_t *)p[1], (float)n[2], p[2], p[3]);
+  return NULL;
+}
+
+static napi_value cross_entropy_backward_js(napi_env env, napi_callback_info cb) {
+  static const signature s = { "crossEntropyBackward", 5, 3, 0, 1u << 1 };
+  float *p[5]; size_t len[5]; double n[3];
+  if (!read_args(env, cb, &s, p, len, n)) return NULL;
+  const uint64_t rows = (uint64_t)n[0], v = (uint64_t)n[1];
+  const uint64_t need[5] = { rows * v, rows, rows, rows, rows * v };
+  if (v == 0 || !check_sizes(env, &s, p, len, need) || !check_targets(env, s.name, p[1], rows, v)) return NULL;
+  cross_entropy_backward(rows, v, p[0], (const int32_t *)p[1], p[2], p[3], (float)n[2], p[4]);
+  return NULL;
+}
+
+static napi_value log_softmax_js(napi_env env, napi_callback_info cb) {
+  static const signature s = { "logSoftmax", 2, 2, 0, 0 };
+  float *p[2]; size_t len[2]; double n[2];
+  if (!read_args(env, cb, &s, p, len, n)) return NULL;
+  const uint64_t rows = (uint64_t)n[0], v = (uint64_t)n[1];
+  const uint64_t need[2] = { rows * v, rows * v };
+  if (!check_sizes(env, &s, p, len, need)) return NULL;
+  log_softmax_rows(rows, v, p[0], p[1]);
   return NULL;
 }
 
@@ -167,6 +221,9 @@ void register_transformer_kernels(napi_env env, napi_value exports) {
     { "geluBackward", NULL, gelu_backward_js, NULL, NULL, NULL, napi_enumerable, NULL },
     { "biasDropoutResidualForward", NULL, bias_dropout_residual_forward_js, NULL, NULL, NULL, napi_enumerable, NULL },
     { "biasDropoutResidualBackward", NULL, bias_dropout_residual_backward_js, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "crossEntropyForward", NULL, cross_entropy_forward_js, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "crossEntropyBackward", NULL, cross_entropy_backward_js, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "logSoftmax", NULL, log_softmax_js, NULL, NULL, NULL, napi_enumerable, NULL },
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
 }

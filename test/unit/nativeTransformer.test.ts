@@ -62,7 +62,7 @@ test('native masked softmax equals the TF.js ops version with a per-key mask, a 
   for (const [what, mask] of [['key padding', keyMask], ['causal', causal], ['none', null]] as const) {
     compare(`maskedSoftmax (${what})`, (k, s, m) => k.maskedSoftmax(s as tf.Tensor4D, (m ?? null) as tf.Tensor4D | null, 0.125), mask ? [scores, mask] : [scores], [0]);
   }
-  const y = tf.tidy(() => kernels().maskedSoftmax(scores, causal, 0.125).arraySync() as number[][][][]);
+  const y = tf.tidy(() => kernels().maskedSoftmax(scores as tf.Tensor4D, causal, 0.125).arraySync() as number[][][][]);
   assert.equal(y[0][0][0][1], 0);
   assert.ok(Math.abs(y[2][3][4].reduce((a, b) => a + b, 0) - 1) < 1e-6);
   tf.dispose([scores, keyMask, causal]);
@@ -84,6 +84,21 @@ test('native bias + dropout + residual equals the TF.js ops version, with and wi
   compare('biasDropoutResidual (mask)', (k, a, b, r, m) => k.biasDropoutResidual(a as tf.Tensor2D, b, r as tf.Tensor2D, m as tf.Tensor2D), [x, bias, residual, mask], [0, 1, 2]);
   compare('biasDropoutResidual (no mask)', (k, a, b, r) => k.biasDropoutResidual(a as tf.Tensor2D, b, r as tf.Tensor2D, null), [x, bias, residual], [0, 1, 2]);
   tf.dispose([x, bias, residual, mask]);
+});
+
+test('native cross-entropy with label smoothing equals the TF.js ops version (value and gradient), and the decoding log-softmax too', async (t) => {
+  if (!(await nativeKernelsHere(t))) return;
+  const [N, V] = [41, 333];
+  const logits = randn([N, V], 8, 3);
+  const targets = tf.tensor1d(Array.from({ length: N }, (_, i) => (i * 37) % V), 'int32');
+  for (const eps of [0, 0.1]) {
+    compare(`crossEntropy (eps ${eps})`, (k, x) => k.crossEntropy(x as tf.Tensor2D, targets, eps), [logits], [0], 3e-6);
+  }
+  const lp = (k: Kernels) => tf.tidy(() => k.logSoftmax(logits as tf.Tensor2D).dataSync() as Float32Array);
+  assertClose(lp(kernels()), lp(referenceKernels), 2e-6, 'logSoftmax');
+  // Ids outside the vocabulary are refused, not read past the row.
+  assert.throws(() => tf.tidy(() => kernels().crossEntropy(logits as tf.Tensor2D, tf.fill([N], V, 'int32') as tf.Tensor1D, 0)), /outside 0 \.\. 332/);
+  tf.dispose([logits, targets]);
 });
 
 test('a whole Transformer (GELU, dropout) has the same loss and gradients with the native kernels as with the reference set', async (t) => {

@@ -64,6 +64,16 @@ export interface Kernels {
    * dropout (mask: a dropoutMask, or null for none) and the residual connection. x, residual, mask [N, d]; bias [d].
    */
   biasDropoutResidual(x: tf.Tensor2D, bias: tf.Tensor, residual: tf.Tensor2D, mask: tf.Tensor2D | null): tf.Tensor2D;
+
+  // ---- the output layer ----
+  /**
+   * Cross-entropy of each row of logits [N, V] against its target id (int32 [N]) with label smoothing
+   * eps, the share spread uniformly over all V classes: -(1 - eps) log p(target) - eps mean_v log p(v).
+   * Differentiable in logits.
+   */
+  crossEntropy(logits: tf.Tensor2D, targets: tf.Tensor1D, labelSmoothing: number): tf.Tensor1D;
+  /** log-softmax over the last axis of [R, V], for decoding steps (not differentiated). */
+  logSoftmax(x: tf.Tensor2D): tf.Tensor2D;
 }
 
 const byBackend = new Map<string, Kernels>();

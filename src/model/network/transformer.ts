@@ -279,7 +279,7 @@ export class TransformerNetwork implements Network {
       x = this.residual(`${p}/cross_attention/output`, this.attend(cq, s.cross[l].k, s.cross[l].v, s.srcMask, null), x, null);
       x = this.feedForward(p, x, null);
     }
-    return { logProbs: tf.logSoftmax(this.logits(x)) as tf.Tensor2D, state: new TransformerState(s.position + 1, caches, s.cross, s.srcMask) };
+    return { logProbs: kernels().logSoftmax(this.logits(x)), state: new TransformerState(s.position + 1, caches, s.cross, s.srcMask) };
   }
 }
 

@@ -47,6 +47,9 @@ export interface NativeAddon {
   geluBackward(x: Float32Array, dy: Float32Array, dx: Float32Array, n: number): void;
   biasDropoutResidualForward(x: Float32Array, bias: Float32Array, residual: Float32Array, mask: Float32Array | null, out: Float32Array, rows: number, d: number): void;
   biasDropoutResidualBackward(dy: Float32Array, mask: Float32Array | null, dx: Float32Array, dbias: Float32Array, rows: number, d: number): void;
+  crossEntropyForward(logits: Float32Array, targets: Int32Array, loss: Float32Array, lse: Float32Array, rows: number, v: number, eps: number): void;
+  crossEntropyBackward(logits: Float32Array, targets: Int32Array, lse: Float32Array, dloss: Float32Array, dlogits: Float32Array, rows: number, v: number, eps: number): void;
+  logSoftmax(x: Float32Array, y: Float32Array, rows: number, v: number): void;
 }
 
 export interface NativeAddonStatus { active: boolean; library: string | null; reason: string | null }

@@ -39,6 +39,7 @@ export function nativeKernelSet(addon: NativeAddon, env: Pick<EngineEnvironment,
     dropoutMask: (shape, keep, seed) => tf.engine().runKernel(DROPOUT_MASK, {}, { shape, keep, seed }) as tf.Tensor,
     ...(env.nativeTransformer ? nativeTransformerOps : {
       layerNorm: ref.layerNorm, maskedSoftmax: ref.maskedSoftmax, gelu: ref.gelu, biasDropoutResidual: ref.biasDropoutResidual,
+      crossEntropy: ref.crossEntropy, logSoftmax: ref.logSoftmax,
     }),
   };
 }

@@ -4,7 +4,10 @@
  * - LayerNorm: 2 calls instead of ~9 forward and ~20 backward kernels per norm;
  * - the attention weights softmax(scale * scores + mask): 2 instead of ~4 + ~6;
  * - GELU (erf form): 2 instead of ~5 + ~12;
- * - a sub-layer's end, residual + dropoutMask * (x + bias): 2 instead of ~3 + ~4.
+ * - a sub-layer's end, residual + dropoutMask * (x + bias): 2 instead of ~3 + ~4;
+ * - the output layer's cross-entropy with label smoothing, and the log-softmax of decoding steps:
+ *   the wasm Exp kernel is scalar (bench/README.md), and these are the largest element-wise
+ *   passes of a step with a large target vocabulary (recurrent models use them too).
  * They implement the seam's layerNorm, maskedSoftmax, gelu and biasDropoutResidual (../kernels.ts)
  * and are checked against the reference versions (../reference/transformerOps.ts) in value and gradient.
  */
@@ -22,12 +25,16 @@ export const GELU = 'Seq2SeqGelu';
 export const GELU_GRAD = 'Seq2SeqGeluGrad';
 export const BIAS_DROPOUT_RESIDUAL = 'Seq2SeqBiasDropoutResidual';
 export const BIAS_DROPOUT_RESIDUAL_GRAD = 'Seq2SeqBiasDropoutResidualGrad';
+export const CROSS_ENTROPY = 'Seq2SeqCrossEntropy';
+export const CROSS_ENTROPY_GRAD = 'Seq2SeqCrossEntropyGrad';
+export const LOG_SOFTMAX = 'Seq2SeqLogSoftmax';
 
 type Views = (...t: (TensorInfo | undefined)[]) => (Float32Array | null)[];
+const ints = (v: Float32Array | null) => v as unknown as Int32Array;
 
 /** Output tensors of the given shapes, then views of inputs and outputs (taken after allocating: the heap may move). */
 function prepare(name: string, a: KernelArgs, inputs: (TensorInfo | undefined)[], shapes: number[][]): { outs: TensorInfo[]; views: (Float32Array | null)[] } {
-  inputs.forEach((t, i) => { if (t && t.dtype !== 'float32') throw new Error(`${name}: input ${i + 1} must be float32 (got ${t.dtype})`); });
+  inputs.forEach((t, i) => { if (t && t.dtype !== 'float32' && t.dtype !== 'int32') throw new Error(`${name}: input ${i + 1} must be float32 (got ${t.dtype})`); });
   const outs = shapes.map((s) => a.backend.makeOutput(s, 'float32'));
   const view: Views = (...ts) => ts.map((t) => (t ? (a.backend.typedArrayFromHeap(t) as Float32Array) : null));
   return { outs, views: view(...inputs, ...outs) };
@@ -97,10 +104,32 @@ function kernelTable(addon: NativeAddon): Record<string, (a: KernelArgs) => Tens
       addon.biasDropoutResidualBackward(v[0]!, v[1], v[2]!, v[3]!, size(dy) / d, d);
       return outs;
     },
+    [CROSS_ENTROPY]: (a) => {
+      const { logits, targets } = a.inputs;
+      const [rows, V] = logits.shape;
+      if (targets.dtype !== 'int32' || size(targets) !== rows) throw new Error(`${CROSS_ENTROPY}: targets must be int32 [${rows}]`);
+      const { outs, views: v } = prepare(CROSS_ENTROPY, a, [logits, targets], [[rows], [rows]]);
+      addon.crossEntropyForward(v[0]!, ints(v[1]), v[2]!, v[3]!, rows, V, a.attrs.eps as number);
+      return outs;
+    },
+    [CROSS_ENTROPY_GRAD]: (a) => {
+      const { logits, targets, lse, dloss } = a.inputs;
+      const [rows, V] = logits.shape;
+      const { outs, views: v } = prepare(CROSS_ENTROPY_GRAD, a, [logits, targets, lse, dloss], [logits.shape]);
+      addon.crossEntropyBackward(v[0]!, ints(v[1]), v[2]!, v[3]!, v[4]!, rows, V, a.attrs.eps as number);
+      return outs[0];
+    },
+    [LOG_SOFTMAX]: (a) => {
+      const { x } = a.inputs;
+      const V = lastDim(x);
+      const { outs, views: v } = prepare(LOG_SOFTMAX, a, [x], [x.shape]);
+      addon.logSoftmax(v[0]!, v[1]!, size(x) / V, V);
+      return outs[0];
+    },
   };
 }
 
-/** Registers the eight kernels for the wasm backend. */
+/** Registers the kernels for the wasm backend. */
 export function registerTransformerKernels(addon: NativeAddon): void {
   if (tf.getKernel(LAYER_NORM, 'wasm')) return;
   for (const [kernelName, fn] of Object.entries(kernelTable(addon))) {
@@ -115,7 +144,7 @@ type GradFn = (...args: unknown[]) => { value: tf.Tensor; gradFunc: (dy: tf.Tens
 const differentiable = (f: GradFn) => tf.customGrad(f as unknown as Parameters<typeof tf.customGrad>[0]);
 
 /** The seam's Transformer operations on these kernels. */
-export const nativeTransformerOps: Pick<Kernels, 'layerNorm' | 'maskedSoftmax' | 'gelu' | 'biasDropoutResidual'> = {
+export const nativeTransformerOps: Pick<Kernels, 'layerNorm' | 'maskedSoftmax' | 'gelu' | 'biasDropoutResidual' | 'crossEntropy' | 'logSoftmax'> = {
   layerNorm(x, gamma, beta, epsilon) {
     return differentiable((xi, g, b, save) => {
       const [y, mean, rstd] = run(LAYER_NORM, { x: xi as tf.Tensor, gamma: g as tf.Tensor, beta: b as tf.Tensor }, { epsilon }) as tf.Tensor[];
@@ -161,5 +190,19 @@ export const nativeTransformerOps: Pick<Kernels, 'layerNorm' | 'maskedSoftmax' |
         gradFunc: (dy, [sm]) => { const [dx, dbias] = run(BIAS_DROPOUT_RESIDUAL_GRAD, { dy, mask: sm }) as tf.Tensor[]; return [dx, dbias, dy, tf.zerosLike(sm)]; },
       };
     })(x, bias, residual, mask) as tf.Tensor2D;
+  },
+
+  crossEntropy(logits, targets, labelSmoothing) {
+    const eps = labelSmoothing;
+    // The targets are no input of the differentiable op (ids have no gradient), but are saved for the backward pass.
+    return differentiable((x, save) => {
+      const [loss, lse] = run(CROSS_ENTROPY, { logits: x as tf.Tensor, targets }, { eps }) as tf.Tensor[];
+      (save as tf.GradSaveFunc)([x as tf.Tensor, lse, targets]);
+      return { value: loss, gradFunc: (dloss, [sx, sl, st]) => [run(CROSS_ENTROPY_GRAD, { logits: sx, targets: st, lse: sl, dloss }, { eps }) as tf.Tensor] };
+    })(logits) as tf.Tensor1D;
+  },
+
+  logSoftmax(x) {
+    return run(LOG_SOFTMAX, { x }) as tf.Tensor2D;
   },
 };

@@ -1,11 +1,12 @@
 /**
- * The Transformer's operations of the seam (../kernels.ts) on TF.js ops, differentiated by autograd:
+ * The Transformer's and the output layer's operations of the seam (../kernels.ts) on TF.js ops,
+ * differentiated by autograd:
  * the definitions the native kernels are checked against, in value and gradient.
  */
 import { tf } from '../../tf';
 import type { Kernels } from '../kernels';
 
-type TransformerOps = Pick<Kernels, 'layerNorm' | 'maskedSoftmax' | 'gelu' | 'biasDropoutResidual'>;
+type TransformerOps = Pick<Kernels, 'layerNorm' | 'maskedSoftmax' | 'gelu' | 'biasDropoutResidual' | 'crossEntropy' | 'logSoftmax'>;
 
 export const transformerOps: TransformerOps = {
   layerNorm(x, gamma, beta, epsilon) {
@@ -26,5 +27,19 @@ export const transformerOps: TransformerOps = {
   biasDropoutResidual(x, bias, residual, mask) {
     const biased = tf.add(x, bias);
     return tf.add(residual, mask ? tf.mul(biased, mask) : biased) as tf.Tensor2D;
+  },
+
+  crossEntropy(logits, targets, labelSmoothing) {
+    const [N, V] = logits.shape;
+    const logp = tf.logSoftmax(logits);
+    // log p(y_i) picked by a flat gather: row i, column targets[i].
+    const flatIdx = tf.add(tf.mul(tf.range(0, N, 1, 'int32'), tf.scalar(V, 'int32')), targets);
+    const nll = tf.neg(tf.gather(tf.reshape(logp, [N * V]), flatIdx)) as tf.Tensor1D;
+    if (labelSmoothing <= 0) return nll;
+    return tf.add(tf.mul(nll, 1 - labelSmoothing), tf.mul(tf.neg(tf.mean(logp, 1)), labelSmoothing)) as tf.Tensor1D;
+  },
+
+  logSoftmax(x) {
+    return tf.logSoftmax(x) as tf.Tensor2D;
   },
 };
