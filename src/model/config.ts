@@ -183,19 +183,20 @@ function rnnPreset(preset: PresetName, data: DataProfile, dataScale: number, max
  * (0.9, 0.98) and a warm-up then inverse-square-root learning rate, as Transformers are trained.
  */
 function transformerPreset(preset: PresetName, dataScale: number, maxLen: number): SettingsOverrides {
-  const dFor = (base: number) => clamp(roundTo(base * Math.min(dataScale, 1.5), 64), 64, 1024);
+  // Width is what a CPU pays for (a step costs about d^2); small data gets a narrower model.
+  const d = (base: number) => (dataScale < 1 ? Math.max(64, base / 2) : base);
   const train = { lrSchedule: 'inverse-sqrt', adamBeta1: 0.9, adamBeta2: 0.98, labelSmoothing: 0.1, maxLen } as const;
   const model = { arch: 'transformer', positions: 'sinusoidal', tieEmbeddings: true, activation: 'relu', maxPositions: Math.max(256, maxLen + 2) } as const;
-  const sized = (d: number, layers: number, dropout: number) => ({
-    ...model, dModel: d, heads: d >= 256 ? 8 : 4, ff: 4 * d, encLayers: layers, decLayers: layers, dropout, attentionDropout: dropout,
+  const sized = (width: number, layers: number, dropout: number) => ({
+    ...model, dModel: width, heads: 4, ff: 4 * width, encLayers: layers, decLayers: layers, dropout, attentionDropout: dropout,
   });
   switch (preset) {
     case 'fast':
-      return { model: sized(dFor(128), 2, 0.1), train: { ...train, batch: 64, lr: 0.002, warmupSteps: 800, epochs: 10 } };
+      return { model: sized(d(128), 2, 0.1), train: { ...train, batch: 64, lr: 0.002, warmupSteps: 800, epochs: 10 } };
     case 'balanced':
-      return { model: sized(dFor(160), 3, 0.1), train: { ...train, batch: 64, lr: 0.0015, warmupSteps: 1000, epochs: 30 } };
+      return { model: sized(d(128), 3, 0.1), train: { ...train, batch: 64, lr: 0.002, warmupSteps: 1000, epochs: 30 } };
     case 'accurate':
-      return { model: sized(dFor(256), 4, 0.15), train: { ...train, batch: 64, lr: 0.001, warmupSteps: 2000, epochs: 60 } };
+      return { model: sized(d(256), 4, 0.2), train: { ...train, batch: 64, lr: 0.001, warmupSteps: 2000, epochs: 60 } };
   }
 }
 
