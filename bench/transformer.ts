@@ -1,7 +1,7 @@
 /**
  * The Transformer section of `npm run bench`: our Transformer (src/model/network/transformer.ts) side
- * by side with PyTorch's (bench/transformer_torch.py: nn.TransformerEncoderLayer / DecoderLayer with
- * norm_first=True, the same weight layout), on the same CMUdict batches in the same order, then both
+ * by side with PyTorch's (python/seq2seq_torch/architectures/transformer.py: nn.TransformerEncoderLayer /
+ * DecoderLayer with norm_first=True, the same weight layout), on the same CMUdict batches in the same order, then both
  * decoding from one of our model folders (same weights) with key/value caches, outputs compared.
  *
  *   npm run bench                              the LSTM table, then this section
@@ -22,6 +22,8 @@ import {
 
 const DATA_DIR = resolve(ROOT, '..', 'shared', 'data', 'cmudict-g2p');
 const PY = join(ROOT, 'bench', 'pytorch_transformer.py');
+/** Decoding from a model folder: pytorch_ref.py's decode mode serves every architecture of python/seq2seq_torch. */
+const PY_DECODE = join(ROOT, 'bench', 'pytorch_ref.py');
 
 /** The benchmarked model (the issue's example): pinned, both sides. */
 export const TRANSFORMER_MODEL = {
@@ -206,7 +208,7 @@ export async function transformerSection(argv: string[]): Promise<TransformerSum
       if (o.ok && o.result) oursDec.push(o.result); else errors.push(`ours decode: ${o.error}`);
       for (const t of torchThreads) {
         progress(`transformer decode run ${r + 1}/${f.runs}: PyTorch, ${t} thread${t > 1 ? 's' : ''} (key/value cache)`);
-        const p = await runChild<DecodeResult>(PYTHON, [PY, 'decode', '--model', modelDir, '--dev', f.dev, '--n', String(f.decodeN), '--max-len', String(f.maxLen), '--reps', String(f.reps), '--line', f.line, '--threads', String(t), '--outputs'], { tagged: false });
+        const p = await runChild<DecodeResult>(PYTHON, [PY_DECODE, 'decode', '--model', modelDir, '--dev', f.dev, '--n', String(f.decodeN), '--max-len', String(f.maxLen), '--reps', String(f.reps), '--line', f.line, '--threads', String(t), '--outputs'], { tagged: false });
         if (p.ok && p.result) torchDec.get(t)!.push(p.result); else errors.push(`pytorch decode (${t} threads): ${p.error}`);
       }
     }
@@ -257,7 +259,7 @@ export function printTransformerSection(s: TransformerSummary): void {
   const out: string[] = [];
   out.push('');
   out.push(`Transformer: d ${m.dModel}, ${m.heads} heads, ff ${m.ff}, ${m.encLayers} + ${m.decLayers} layers, pre-LN, tied output, batch ${String(s.settings.batch)}, label smoothing ${String(s.settings.labelSmoothing)}, Adam (0.9, 0.98), CMUdict G2P`);
-  out.push(`PyTorch side: nn.TransformerEncoderLayer / DecoderLayer (norm_first=True) for training; decoding with a key/value cache per layer (bench/transformer_torch.py)`);
+  out.push(`PyTorch side: nn.TransformerEncoderLayer / DecoderLayer (norm_first=True) for training; decoding with a key/value cache per layer (python/seq2seq_torch/architectures/transformer.py)`);
   out.push(`load average at start ${s.loadavg_start.join(' ')}, at end ${s.loadavg_end.join(' ')}; ${String(s.settings.runs)} alternating runs per side; same batches on both sides: ${s.train.same_batches === null ? 'n/a' : s.train.same_batches ? 'yes' : 'NO'}`);
   const threads = s.train.pytorch.map((p) => p.threads);
   const head = ['', 'ours', ...threads.map((t) => `PyTorch ${t} thr`), 'ours / PT best'];

@@ -12,8 +12,8 @@ here on the cached keys and values with the layer's own weights).
 Layouts: an engine kernel is [in, out] (PyTorch Linear.weight: [out, in]). The engine's fused
 self-attention kernel `qkv` [d, 3d] is nn.MultiheadAttention's in_proj_weight [3d, d] transposed
 (rows q, k, v); cross-attention's `query` [d, d] and `key_value` [d, 2d] are its first d and last
-2d rows. The interface is the one of python/seq2seq_torch/architectures (from_settings, to_engine,
-load_engine, forward, encode, step, tile, reorder), so this file can move there as it is.
+2d rows. Initialised as the engine initialises (embeddings N(0, 1/d), Glorot-uniform kernels in the
+engine's [in, out] layout, zero biases, unit LayerNorm gains).
 """
 import math
 
@@ -21,7 +21,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-PAD, BOS, EOS = 0, 1, 2
+from ..vocab import PAD
 
 
 def sinusoids(n, d):
@@ -82,14 +82,22 @@ class TransformerSeq2Seq(nn.Module):
         self.register_buffer("sinusoids", sinusoids(1024, d), persistent=False)
         self.reset_parameters()
 
+    @torch.no_grad()
     def reset_parameters(self):
-        nn.init.normal_(self.src_emb.weight, 0, self.d ** -0.5)
-        nn.init.normal_(self.tgt_emb.weight, 0, self.d ** -0.5)
-        if self.positions == "learned":
-            nn.init.normal_(self.src_pos, 0, self.d ** -0.5)
-            nn.init.normal_(self.tgt_pos, 0, self.d ** -0.5)
-        if not self.tie:
-            nn.init.xavier_uniform_(self.out_kernel)
+        """The engine's initialisers (transformer.ts), drawn from torch's generator, in the engine's layout."""
+        w = {}
+        for name, t in self.to_engine():
+            kind = name.rsplit("/", 1)[1]
+            if kind in ("embedding", "positions"):
+                w[name] = torch.randn(t.shape) * self.d ** -0.5
+            elif kind == "kernel":
+                limit = math.sqrt(6 / (t.shape[0] + t.shape[1]))
+                w[name] = torch.empty(t.shape).uniform_(-limit, limit)
+            elif kind == "gamma":
+                w[name] = torch.ones(t.shape)
+            else:
+                w[name] = torch.zeros(t.shape)
+        self.load_engine(w)
 
     # ---- weights by engine name --------------------------------------------------------------------
 
@@ -163,7 +171,7 @@ class TransformerSeq2Seq(nn.Module):
         missing = [n for n in names if n not in weights]
         extra = [n for n in weights if n not in names]
         if missing or extra:
-            raise ValueError(f"{where}: {'missing ' + ', '.join(missing[:3]) if missing else ''}{'; ' if missing and extra else ''}{'unexpected ' + ', '.join(extra[:3]) if extra else ''}")
+            raise ValueError(f"{where}: the weights do not match the settings (missing: {', '.join(missing) or 'none'}; unexpected: {', '.join(extra) or 'none'})")
         params = dict(self.named_parameters())
         d = self.d
         with torch.no_grad():
@@ -176,11 +184,13 @@ class TransformerSeq2Seq(nn.Module):
                     rows = slice(0, d) if how == "q" else slice(d, 3 * d)
                     w = w.t() if w.dim() == 2 else w
                     if tuple(p[rows].shape) != tuple(w.shape):
-                        raise ValueError(f"{where}: weight {name} has shape {list(weights[name].shape)}, the model needs {list(p[rows].t().shape if p.dim() == 2 else p[rows].shape)}")
+                        need = list(p[rows].t().shape if p.dim() == 2 else p[rows].shape)
+                        raise ValueError(f"{where}: weight {name} has shape {list(weights[name].shape)} but the settings need {need}")
                     p[rows].copy_(w)
                     continue
                 if tuple(p.shape) != tuple(w.shape):
-                    raise ValueError(f"{where}: weight {name} has shape {list(weights[name].shape)}, the model needs {list(p.shape)}")
+                    need = list(p.shape) if how != "t" else list(p.t().shape)
+                    raise ValueError(f"{where}: weight {name} has shape {list(weights[name].shape)} but the settings need {need}")
                 p.copy_(w)
 
     # ---- the forward pass ----------------------------------------------------------------------------
