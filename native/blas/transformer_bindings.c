@@ -14,12 +14,17 @@
  *   crossEntropyForward(logits, targets: Int32Array, loss, lse, rows, v, eps)      every target in [0, v)
  *   crossEntropyBackward(logits, targets: Int32Array, lse, dloss, dlogits, rows, v, eps)
  *   logSoftmax(x, y, rows, v)
+ *   attentionForward(q, k, v, mask | null, drop | null, p, out, b, h, tq, tk, dk, ldq, ldk, ldv, qOff, kOff, vOff, mq, scale)
+ *   attentionBackward(dout, q, k, v, p, drop | null, dq, dk, dv, b, h, tq, tk, dk, ldq, ldk, ldv, qOff, kOff, vOff, scale)
+ *     multi-head attention on the projections' own layouts (attention.h); q, k, v (and dq, dk, dv) may be one array
  */
 #define NAPI_VERSION 8
 #include <node_api.h>
 #include <stdint.h>
 #include <stdio.h>
 #include "transformer.h"
+#include "attention.h"
+#include "blas.h"
 #include "transformer_bindings.h"
 
 /*
@@ -31,8 +36,8 @@ typedef struct { const char *name; int arrays; int numbers; unsigned nullable; u
 /* Reads and checks the arguments; on failure throws and returns 0. Sizes are checked by each binding. */
 static int read_args(napi_env env, napi_callback_info cb, const signature *s, float **p, size_t *len, double *num) {
   char message[160];
-  napi_value argv[16];
-  size_t argc = 16;
+  napi_value argv[24];
+  size_t argc = 24;
   if (napi_get_cb_info(env, cb, &argc, argv, NULL, NULL) != napi_ok || argc != (size_t)(s->arrays + s->numbers)) {
     snprintf(message, sizeof(message), "%s takes %d arguments", s->name, s->arrays + s->numbers);
     napi_throw_error(env, "SEQ2SEQ_BLAS", message);
@@ -211,6 +216,65 @@ static napi_value log_softmax_js(napi_env env, napi_callback_info cb) {
   return NULL;
 }
 
+/* The attention shape from 12 numbers (b, h, tq, tk, dk, ldq, ldk, ldv, qOff, kOff, vOff, then mq or nothing). */
+static int attention_shape_of(napi_env env, const char *name, const double *n, int with_mq, attention_shape *s) {
+  for (int i = 0; i < 11 + with_mq; i++) {
+    if (n[i] >= 2147483647.0 || n[i] != (double)(int64_t)n[i]) { napi_throw_error(env, "SEQ2SEQ_BLAS", "attention: sizes must be whole numbers below 2^31"); return 0; }
+  }
+  *s = (attention_shape){ (int)n[0], (int)n[1], (int)n[2], (int)n[3], (int)n[4], (int)n[5], (int)n[6], (int)n[7], (int)n[8], (int)n[9], (int)n[10], with_mq ? (int)n[11] : 1, 0 };
+  const int64_t D = (int64_t)s->h * s->dk;
+  char message[160];
+  if (s->q_off + D > s->ldq || s->k_off + D > s->ldk || s->v_off + D > s->ldv || (with_mq && s->mq != 1 && s->mq != s->tq)) {
+    snprintf(message, sizeof(message), "%s: each head's columns must lie inside a row (offset + heads * dk <= row stride), mq 1 or tq", name);
+    napi_throw_error(env, "SEQ2SEQ_BLAS", message);
+    return 0;
+  }
+  return 1;
+}
+
+/* Elements an operand with `rows` rows of stride ld must hold for columns off .. off + D - 1. */
+static uint64_t strided(int64_t rows, int64_t ld, int64_t off, int64_t D) {
+  return rows > 0 ? (uint64_t)((rows - 1) * ld + off + D) : 0;
+}
+
+static napi_value attention_forward_js(napi_env env, napi_callback_info cb) {
+  static const signature s = { "attentionForward", 7, 13, (1u << 3) | (1u << 4), 0 };
+  float *p[7]; size_t len[7]; double n[13];
+  if (!blas_library()) { napi_throw_error(env, "SEQ2SEQ_BLAS", "no optimised BLAS loaded"); return NULL; }
+  if (!read_args(env, cb, &s, p, len, n)) return NULL;
+  attention_shape a;
+  if (!attention_shape_of(env, s.name, n, 1, &a)) return NULL;
+  a.scale = (float)n[12];
+  const int64_t D = (int64_t)a.h * a.dk, bq = (int64_t)a.b * a.tq, bk = (int64_t)a.b * a.tk;
+  const uint64_t weights = (uint64_t)a.b * a.h * a.tq * a.tk;
+  const uint64_t need[7] = { strided(bq, a.ldq, a.q_off, D), strided(bk, a.ldk, a.k_off, D), strided(bk, a.ldv, a.v_off, D),
+                             (uint64_t)a.b * a.mq * a.tk, weights, weights, (uint64_t)bq * D };
+  if (!check_sizes(env, &s, p, len, need)) return NULL;
+  if (attention_forward(blas_sgemm_sized, &a, p[0], p[1], p[2], p[3], p[4], p[5], p[6]) != 0) {
+    napi_throw_error(env, "SEQ2SEQ_BLAS", "attentionForward: out of memory");
+  }
+  return NULL;
+}
+
+static napi_value attention_backward_js(napi_env env, napi_callback_info cb) {
+  static const signature s = { "attentionBackward", 9, 12, 1u << 5, 0 };
+  float *p[9]; size_t len[9]; double n[12];
+  if (!blas_library()) { napi_throw_error(env, "SEQ2SEQ_BLAS", "no optimised BLAS loaded"); return NULL; }
+  if (!read_args(env, cb, &s, p, len, n)) return NULL;
+  attention_shape a;
+  if (!attention_shape_of(env, s.name, n, 0, &a)) return NULL;
+  a.scale = (float)n[11];
+  const int64_t D = (int64_t)a.h * a.dk, bq = (int64_t)a.b * a.tq, bk = (int64_t)a.b * a.tk;
+  const uint64_t weights = (uint64_t)a.b * a.h * a.tq * a.tk;
+  const uint64_t nq = strided(bq, a.ldq, a.q_off, D), nk = strided(bk, a.ldk, a.k_off, D), nv = strided(bk, a.ldv, a.v_off, D);
+  const uint64_t need[9] = { (uint64_t)bq * D, nq, nk, nv, weights, weights, nq, nk, nv };
+  if (!check_sizes(env, &s, p, len, need)) return NULL;
+  if (attention_backward(blas_sgemm_sized, &a, p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8]) != 0) {
+    napi_throw_error(env, "SEQ2SEQ_BLAS", "attentionBackward: out of memory");
+  }
+  return NULL;
+}
+
 void register_transformer_kernels(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     { "layerNormForward", NULL, layer_norm_forward_js, NULL, NULL, NULL, napi_enumerable, NULL },
@@ -224,6 +288,8 @@ void register_transformer_kernels(napi_env env, napi_value exports) {
     { "crossEntropyForward", NULL, cross_entropy_forward_js, NULL, NULL, NULL, napi_enumerable, NULL },
     { "crossEntropyBackward", NULL, cross_entropy_backward_js, NULL, NULL, NULL, napi_enumerable, NULL },
     { "logSoftmax", NULL, log_softmax_js, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "attentionForward", NULL, attention_forward_js, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "attentionBackward", NULL, attention_backward_js, NULL, NULL, NULL, napi_enumerable, NULL },
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
 }

@@ -68,6 +68,28 @@ test('native masked softmax equals the TF.js ops version with a per-key mask, a 
   tf.dispose([scores, keyMask, causal]);
 });
 
+test('native multi-head attention equals the TF.js ops version on the fused projection and on q + kv, with masks and dropout (value and gradients)', async (t) => {
+  if (!(await nativeKernelsHere(t))) return;
+  const [B, H, Tq, Tk, d] = [3, 4, 5, 7, 32];
+  const qkv = randn([B * Tq, 3 * d], 11);
+  const q = randn([B * Tq, d], 12);
+  const kv = randn([B * Tk, 2 * d], 13);
+  const causal = tf.tensor4d(Array.from({ length: B * Tq * Tq }, (_, i) => ((i % Tq) > ((i / Tq | 0) % Tq) ? -1e9 : 0)), [B, 1, Tq, Tq]);
+  const keyPad = tf.tensor4d(Array.from({ length: B * Tk }, (_, i) => (i % Tk >= Tk - (i / Tk | 0) ? -1e9 : 0)), [B, 1, 1, Tk]);
+  const dropSelf = tf.tidy(() => referenceKernels.dropoutMask([B, H, Tq, Tq], 0.8, 3)) as tf.Tensor4D;
+  const dropCross = tf.tidy(() => referenceKernels.dropoutMask([B, H, Tq, Tk], 0.8, 4)) as tf.Tensor4D;
+  const self = { batch: B, queries: Tq, keys: Tq, heads: H, scale: 1 / Math.sqrt(d / H) };
+  const cross = { ...self, keys: Tk };
+  compare('attention (fused qkv, causal)', (k, x) => k.attention(x as tf.Tensor2D, null, self, causal, null), [qkv], [0]);
+  compare('attention (fused qkv, causal, dropout)', (k, x) => k.attention(x as tf.Tensor2D, null, self, causal, dropSelf), [qkv], [0]);
+  compare('attention (q + kv, key padding, dropout)', (k, x, y) => k.attention(x as tf.Tensor2D, y as tf.Tensor2D, cross, keyPad, dropCross), [q, kv], [0, 1]);
+  compare('attention (q + kv, no mask)', (k, x, y) => k.attention(x as tf.Tensor2D, y as tf.Tensor2D, cross, null, null), [q, kv], [0, 1]);
+  // One query row against a cache of keys (a decoding step).
+  const step = { batch: B, queries: 1, keys: Tk, heads: H, scale: 0.3 };
+  compare('attention (one query, cached keys)', (k, x, y) => k.attention(x as tf.Tensor2D, y as tf.Tensor2D, step, keyPad, null), [randn([B, d], 14), kv], [0, 1]);
+  tf.dispose([qkv, q, kv, causal, keyPad, dropSelf, dropCross]);
+});
+
 test('native GELU equals the TF.js ops version (erf form), forward and backward, over a wide range', async (t) => {
   if (!(await nativeKernelsHere(t))) return;
   const x = tf.tensor1d(Float32Array.from({ length: 4001 }, (_, i) => (i - 2000) / 200)); // -10 .. 10

@@ -29,6 +29,9 @@ export interface RnnWeights {
 
 export interface SequenceResult { outputs: tf.Tensor3D; final: RnnState }
 
+/** The shape of one multi-head attention call (see Kernels.attention). */
+export interface AttentionShape { batch: number; queries: number; keys: number; heads: number; scale: number }
+
 export interface AdamHyper { lrT: number; beta1: number; beta2: number; epsilon: number; scale: number }
 
 export interface Kernels {
@@ -57,6 +60,13 @@ export interface Kernels {
    * maskBias [B, 1, Tq or 1, Tk] (0 where a query may attend, a large negative number where not), or null.
    */
   maskedSoftmax(scores: tf.Tensor4D, maskBias: tf.Tensor4D | null, scale: number): tf.Tensor4D;
+  /**
+   * Multi-head attention with the heads concatenated: per head softmax(scale * Q K^T + mask), times
+   * dropMask, times V. q [B * Tq, d] with kv [B * Tk, 2d] (keys, then values); or, with kv null, q is
+   * the fused projection [B * T, 3d] (queries, keys, values; Tk = Tq). maskBias [B, 1, 1 or Tq, Tk]
+   * or null; dropMask [B, heads, Tq, Tk] or null. Returns [B * Tq, d]. Differentiable in q and kv.
+   */
+  attention(q: tf.Tensor2D, kv: tf.Tensor2D | null, shape: AttentionShape, maskBias: tf.Tensor4D | null, dropMask: tf.Tensor4D | null): tf.Tensor2D;
   /** GELU in its exact (erf) form, x * Phi(x), as PyTorch's default. */
   gelu(x: tf.Tensor): tf.Tensor;
   /**

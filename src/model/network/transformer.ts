@@ -13,12 +13,14 @@
  * Attention: per head softmax(Q K^T / sqrt(d_k) + mask) V, heads concatenated, then W_o. Masks: the
  * source padding in the encoder's self-attention and in cross-attention; causal plus target padding
  * in the decoder's self-attention. FeedForward: W_2 act(W_1 x + b_1) + b_2, act ReLU or GELU.
- * P: sinusoidal positions, or a learned table. Layout: batch-major; activations are [B * T, d] for
- * the projections and [B, heads, T, d_k] for attention (batched matrix multiplies).
+ * P: sinusoidal positions, or a learned table. Layout: batch-major, every activation [B * T, width];
+ * attention (the seam's `attention`: batched matrix multiplies per head) reads the heads straight
+ * out of the projections: the fused self-attention projection [B * T, 3d] (queries, keys, values),
+ * or queries [B * T, d] and the memory's keys and values [B * S, 2d].
  *
  * Decoding is incremental: each decoder layer keeps the keys and values of the positions so far
- * (its self-attention cache) and those of the memory (cross-attention, computed once per input), so
- * step t costs O(t) rather than a run over the whole prefix.
+ * (its self-attention cache, [R, t, 2d]) and those of the memory (cross-attention, computed once
+ * per input), so step t costs O(t) rather than a run over the whole prefix.
  */
 import { tf } from '../tf';
 import type { ModelSettings } from '../config';
@@ -135,8 +137,6 @@ function sinusoidalPositions(start: number, n: number, d: number): tf.Tensor2D {
 
 // ---- the network ---------------------------------------------------------------------------------
 
-interface KeysValues { k: tf.Tensor4D; v: tf.Tensor4D }
-
 export class TransformerNetwork implements Network {
   private readonly d: number;
   private readonly headSize: number;
@@ -165,29 +165,16 @@ export class TransformerNetwork implements Network {
     return kernels().biasDropoutResidual(y, this.w(`${name}/bias`), residual, mask);
   }
 
-  /** [B * T, d] -> [B, heads, T, d_k]. */
-  private splitHeads(x: tf.Tensor2D, B: number, T: number): tf.Tensor4D {
-    return tf.transpose(tf.reshape(x, [B, T, this.m.heads, this.headSize]), [0, 2, 1, 3]);
+  /** Multi-head attention of queries on keys and values (kv null: q is the fused [B * Tq, 3d] projection). */
+  private attend(q: tf.Tensor2D, kv: tf.Tensor2D | null, B: number, Tq: number, Tk: number, maskBias: tf.Tensor4D | null, training: DropoutSeeds | null): tf.Tensor2D {
+    const rate = this.m.attentionDropout;
+    const drop = training && rate > 0 ? (kernels().dropoutMask([B, this.m.heads, Tq, Tk], 1 - rate, training.next()) as tf.Tensor4D) : null;
+    return kernels().attention(q, kv, { batch: B, queries: Tq, keys: Tk, heads: this.m.heads, scale: 1 / Math.sqrt(this.headSize) }, maskBias, drop);
   }
 
-  /** softmax(Q K^T / sqrt(d_k) + mask) V, heads concatenated: q [B, h, Tq, d_k], k, v [B, h, Tk, d_k] -> [B * Tq, d]. */
-  private attend(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, maskBias: tf.Tensor4D | null, training: DropoutSeeds | null): tf.Tensor2D {
-    const [B, , Tq] = q.shape;
-    let weights = kernels().maskedSoftmax(tf.matMul(q, k, false, true), maskBias, 1 / Math.sqrt(this.headSize));
-    if (training && this.m.attentionDropout > 0) weights = dropout(weights, this.m.attentionDropout, training);
-    const context = tf.matMul(weights, v);
-    return tf.reshape(tf.transpose(context, [0, 2, 1, 3]), [B * Tq, this.d]);
-  }
-
-  private selfAttentionInputs(name: string, h: tf.Tensor2D, B: number, T: number): [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D] {
-    const [q, k, v] = tf.split(this.linear(`${name}/qkv`, h), 3, 1) as tf.Tensor2D[];
-    return [this.splitHeads(q, B, T), this.splitHeads(k, B, T), this.splitHeads(v, B, T)];
-  }
-
-  /** The memory's keys and values for one decoder layer's cross-attention: memory [B * S, d] -> [B, h, S, d_k] each. */
-  private memoryKeysValues(l: number, memory: tf.Tensor2D, B: number, S: number): KeysValues {
-    const [k, v] = tf.split(this.linear(`decoder/l${l}/cross_attention/key_value`, memory), 2, 1) as tf.Tensor2D[];
-    return { k: this.splitHeads(k, B, S), v: this.splitHeads(v, B, S) };
+  /** The memory's keys and values for one decoder layer's cross-attention: memory [B * S, d] -> [B * S, 2d]. */
+  private memoryKeysValues(l: number, memory: tf.Tensor2D): tf.Tensor2D {
+    return this.linear(`decoder/l${l}/cross_attention/key_value`, memory);
   }
 
   private feedForward(prefix: string, x: tf.Tensor2D, training: DropoutSeeds | null): tf.Tensor2D {
@@ -215,8 +202,8 @@ export class TransformerNetwork implements Network {
     let x = this.embed('encoder', tf.tensor1d(src, 'int32'), B, S, 0, training);
     for (let l = 0; l < this.m.encLayers; l++) {
       const p = `encoder/l${l}`;
-      const [q, k, v] = this.selfAttentionInputs(`${p}/self_attention`, this.norm(`${p}/self_attention_norm`, x), B, S);
-      x = this.residual(`${p}/self_attention/output`, this.attend(q, k, v, srcMask, training), x, training);
+      const qkv = this.linear(`${p}/self_attention/qkv`, this.norm(`${p}/self_attention_norm`, x));
+      x = this.residual(`${p}/self_attention/output`, this.attend(qkv, null, B, S, S, srcMask, training), x, training);
       x = this.feedForward(p, x, training);
     }
     return this.norm('encoder/norm', x);
@@ -242,11 +229,10 @@ export class TransformerNetwork implements Network {
     let y = this.embed('decoder', tf.tensor1d(tgt, 'int32'), B, T, 0, training);
     for (let l = 0; l < this.m.decLayers; l++) {
       const p = `decoder/l${l}`;
-      const [q, k, v] = this.selfAttentionInputs(`${p}/self_attention`, this.norm(`${p}/self_attention_norm`, y), B, T);
-      y = this.residual(`${p}/self_attention/output`, this.attend(q, k, v, selfMask, training), y, training);
-      const cq = this.splitHeads(this.linear(`${p}/cross_attention/query`, this.norm(`${p}/cross_attention_norm`, y)), B, T);
-      const mem = this.memoryKeysValues(l, memory, B, S);
-      y = this.residual(`${p}/cross_attention/output`, this.attend(cq, mem.k, mem.v, srcMask, training), y, training);
+      const qkv = this.linear(`${p}/self_attention/qkv`, this.norm(`${p}/self_attention_norm`, y));
+      y = this.residual(`${p}/self_attention/output`, this.attend(qkv, null, B, T, T, selfMask, training), y, training);
+      const q = this.linear(`${p}/cross_attention/query`, this.norm(`${p}/cross_attention_norm`, y));
+      y = this.residual(`${p}/cross_attention/output`, this.attend(q, this.memoryKeysValues(l, memory), B, T, S, srcMask, training), y, training);
       y = this.feedForward(p, y, training);
     }
     // Only the rows asked for (the real target tokens) reach the output layer, the costliest matmul.
@@ -257,7 +243,7 @@ export class TransformerNetwork implements Network {
     const src = batchMajor(srcIds, S, B);
     const srcMask = paddingBias(src, B, S);
     const memory = this.encode(src, B, S, srcMask, null);
-    const cross = Array.from({ length: this.m.decLayers }, (_, l) => this.memoryKeysValues(l, memory, B, S));
+    const cross = Array.from({ length: this.m.decLayers }, (_, l) => tf.reshape(this.memoryKeysValues(l, memory), [B, S, 2 * this.d]) as tf.Tensor3D);
     return new TransformerState(0, null, cross, srcMask);
   }
 
@@ -265,51 +251,52 @@ export class TransformerNetwork implements Network {
   step(prevIds: tf.Tensor1D, state: DecoderState): { logProbs: tf.Tensor2D; state: DecoderState } {
     const s = state as TransformerState;
     const R = prevIds.shape[0];
-    const heads = (x: tf.Tensor2D) => tf.reshape(x, [R, this.m.heads, 1, this.headSize]) as tf.Tensor4D;
+    const d = this.d;
+    const t = s.position + 1;
     let x = this.embed('decoder', prevIds, R, 1, s.position, null);
-    const caches: KeysValues[] = [];
+    const caches: tf.Tensor3D[] = [];
     for (let l = 0; l < this.m.decLayers; l++) {
       const p = `decoder/l${l}`;
-      const [q, k, v] = (tf.split(this.linear(`${p}/self_attention/qkv`, this.norm(`${p}/self_attention_norm`, x)), 3, 1) as tf.Tensor2D[]).map(heads);
+      const qkv = this.linear(`${p}/self_attention/qkv`, this.norm(`${p}/self_attention_norm`, x));
+      const kv = tf.reshape(tf.slice(qkv, [0, d], [R, 2 * d]), [R, 1, 2 * d]) as tf.Tensor3D;
       const before = s.selfCache?.[l];
-      const cache = before ? { k: tf.concat([before.k, k], 2) as tf.Tensor4D, v: tf.concat([before.v, v], 2) as tf.Tensor4D } : { k, v };
+      const cache = before ? (tf.concat([before, kv], 1) as tf.Tensor3D) : kv;
       caches.push(cache);
-      x = this.residual(`${p}/self_attention/output`, this.attend(q, cache.k, cache.v, null, null), x, null);
-      const cq = heads(this.linear(`${p}/cross_attention/query`, this.norm(`${p}/cross_attention_norm`, x)));
-      x = this.residual(`${p}/cross_attention/output`, this.attend(cq, s.cross[l].k, s.cross[l].v, s.srcMask, null), x, null);
+      const q = tf.slice(qkv, [0, 0], [R, d]) as tf.Tensor2D;
+      x = this.residual(`${p}/self_attention/output`, this.attend(q, tf.reshape(cache, [R * t, 2 * d]), R, 1, t, null, null), x, null);
+      const cq = this.linear(`${p}/cross_attention/query`, this.norm(`${p}/cross_attention_norm`, x));
+      const S = s.cross[l].shape[1];
+      x = this.residual(`${p}/cross_attention/output`, this.attend(cq, tf.reshape(s.cross[l], [R * S, 2 * d]), R, 1, S, s.srcMask, null), x, null);
       x = this.feedForward(p, x, null);
     }
-    return { logProbs: kernels().logSoftmax(this.logits(x)), state: new TransformerState(s.position + 1, caches, s.cross, s.srcMask) };
+    return { logProbs: kernels().logSoftmax(this.logits(x)), state: new TransformerState(t, caches, s.cross, s.srcMask) };
   }
 }
 
 /**
  * The decoder's state between steps: the next position, each layer's self-attention keys and values
- * so far [R, heads, position, d_k] (per hypothesis), and the memory's keys and values per layer with
- * the source padding mask (per input).
+ * so far [R, position, 2d] (per hypothesis), and per layer the memory's keys and values [R, S, 2d]
+ * with the source padding mask (per input).
  */
 export class TransformerState implements DecoderState {
   constructor(
     readonly position: number,
-    readonly selfCache: KeysValues[] | null,
-    readonly cross: KeysValues[],
+    readonly selfCache: tf.Tensor3D[] | null,
+    readonly cross: tf.Tensor3D[],
     readonly srcMask: tf.Tensor4D,
   ) {}
 
   tile(rows: tf.Tensor1D): TransformerState {
     const g = <T extends tf.Tensor>(t: T) => tf.gather(t, rows) as T;
-    const kv = (c: KeysValues) => ({ k: g(c.k), v: g(c.v) });
-    return new TransformerState(this.position, this.selfCache?.map(kv) ?? null, this.cross.map(kv), g(this.srcMask));
+    return new TransformerState(this.position, this.selfCache?.map(g) ?? null, this.cross.map(g), g(this.srcMask));
   }
 
   reorder(rows: tf.Tensor1D): TransformerState {
-    const kv = (c: KeysValues) => ({ k: tf.gather(c.k, rows) as tf.Tensor4D, v: tf.gather(c.v, rows) as tf.Tensor4D });
-    return new TransformerState(this.position, this.selfCache?.map(kv) ?? null, this.cross, this.srcMask);
+    return new TransformerState(this.position, this.selfCache?.map((c) => tf.gather(c, rows) as tf.Tensor3D) ?? null, this.cross, this.srcMask);
   }
 
   tensors(): tf.Tensor[] {
-    const kv = (c: KeysValues) => [c.k, c.v];
-    return [...(this.selfCache ?? []).flatMap(kv), ...this.cross.flatMap(kv), this.srcMask];
+    return [...(this.selfCache ?? []), ...this.cross, this.srcMask];
   }
 }
 

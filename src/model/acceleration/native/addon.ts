@@ -50,6 +50,11 @@ export interface NativeAddon {
   crossEntropyForward(logits: Float32Array, targets: Int32Array, loss: Float32Array, lse: Float32Array, rows: number, v: number, eps: number): void;
   crossEntropyBackward(logits: Float32Array, targets: Int32Array, lse: Float32Array, dloss: Float32Array, dlogits: Float32Array, rows: number, v: number, eps: number): void;
   logSoftmax(x: Float32Array, y: Float32Array, rows: number, v: number): void;
+  attentionForward(q: Float32Array, k: Float32Array, v: Float32Array, mask: Float32Array | null, drop: Float32Array | null, p: Float32Array, out: Float32Array,
+    b: number, h: number, tq: number, tk: number, dk: number, ldq: number, ldk: number, ldv: number, qOff: number, kOff: number, vOff: number, mq: number, scale: number): void;
+  attentionBackward(dout: Float32Array, q: Float32Array, k: Float32Array, v: Float32Array, p: Float32Array, drop: Float32Array | null,
+    dq: Float32Array, dk: Float32Array, dv: Float32Array, b: number, h: number, tq: number, tk: number, dk_: number, ldq: number, ldk: number, ldv: number,
+    qOff: number, kOff: number, vOff: number, scale: number): void;
 }
 
 export interface NativeAddonStatus { active: boolean; library: string | null; reason: string | null }

@@ -6,7 +6,7 @@
 import { tf } from '../../tf';
 import type { Kernels } from '../kernels';
 
-type TransformerOps = Pick<Kernels, 'layerNorm' | 'maskedSoftmax' | 'gelu' | 'biasDropoutResidual' | 'crossEntropy' | 'logSoftmax'>;
+type TransformerOps = Pick<Kernels, 'layerNorm' | 'maskedSoftmax' | 'attention' | 'gelu' | 'biasDropoutResidual' | 'crossEntropy' | 'logSoftmax'>;
 
 export const transformerOps: TransformerOps = {
   layerNorm(x, gamma, beta, epsilon) {
@@ -18,6 +18,17 @@ export const transformerOps: TransformerOps = {
   maskedSoftmax(scores, maskBias, scale) {
     const scaled = scale === 1 ? scores : tf.mul(scores, scale);
     return tf.softmax(maskBias ? tf.add(scaled, maskBias) : scaled) as tf.Tensor4D;
+  },
+
+  attention(q, kv, a, maskBias, dropMask) {
+    const d = kv ? q.shape[1] : q.shape[1] / 3;
+    const [qq, kk, vv] = (kv ? [q, ...tf.split(kv, 2, 1)] : tf.split(q, 3, 1)) as tf.Tensor2D[];
+    const dk = d / a.heads;
+    const heads = (x: tf.Tensor2D, T: number) => tf.transpose(tf.reshape(x, [a.batch, T, a.heads, dk]), [0, 2, 1, 3]) as tf.Tensor4D;
+    let weights = transformerOps.maskedSoftmax(tf.matMul(heads(qq, a.queries), heads(kk, a.keys), false, true), maskBias, a.scale);
+    if (dropMask) weights = tf.mul(weights, dropMask);
+    const context = tf.matMul(weights, heads(vv, a.keys));
+    return tf.reshape(tf.transpose(context, [0, 2, 1, 3]), [a.batch * a.queries, d]) as tf.Tensor2D;
   },
 
   gelu(x) {
