@@ -298,6 +298,7 @@ test('a read-only mount as --out: the error names the path and says read-only (n
   } finally {
     spawnSync('umount', [ro]);
   }
+});
 
 test('train --arch transformer: a Transformer trains, says so, translates with beam search and evaluates; flags of the other architecture are refused', { skip: !haveData && 'shared data missing' }, () => {
   const train = join(dir, 'train-t.tsv');
