@@ -259,7 +259,7 @@ async function main(): Promise<void> {
       console.log(`backend: ${backend}`);
       if (backend === 'wasm') {
         const n = nativeKernelsStatus();
-        console.log(n.active ? `native kernels: on (matrix multiplies, LSTM / GRU sequences and Adam on ${n.library})` : `native kernels: off (${n.reason})`);
+        console.log(n.active ? `native kernels: on (matrix multiplies, LSTM / GRU sequences, the Transformer's attention, norms and output layer, and Adam on ${n.library})` : `native kernels: off (${n.reason})`);
       }
       return;
     }
