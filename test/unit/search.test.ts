@@ -131,3 +131,16 @@ test('transformer: a beam wide enough to hold every prefix finds exactly the mos
   found.forEach((h, i) => assert.ok(Math.abs(h.logProb - all[i].lp) < 1e-5, `hypothesis ${i}: ${h.logProb} vs ${all[i].lp}`));
   model.dispose();
 });
+
+test('bestTokens: the n highest of a row in order, ties to the lower id, as sorting the whole row would', async () => {
+  const { bestTokens } = await import('../../src/model/decoding/search');
+  const random = rng(5);
+  for (let trial = 0; trial < 200; trial++) {
+    const V = 1 + Math.floor(random() * 60);
+    // Few distinct values, so ties are common.
+    const row = Float32Array.from({ length: V + 7 }, () => Math.round(random() * 6) / 2 - 3);
+    const n = 1 + Math.floor(random() * 12);
+    const want = Array.from({ length: V }, (_, v) => v).sort((a, b) => row[7 + b] - row[7 + a] || a - b).slice(0, n);
+    assert.deepEqual(bestTokens(row, 7, V, n), want);
+  }
+});

@@ -133,6 +133,19 @@ export function sampleRow(lp: Float32Array, opts: Pick<DecodeOptions, 'temperatu
   return order[keep - 1];
 }
 
+/** The n tokens of row lp[offset .. offset + V) with the highest log-probability, best first, ties to the lower id. */
+export function bestTokens(lp: Float32Array, offset: number, V: number, n: number): number[] {
+  const top: number[] = [];
+  for (let v = 0; v < V; v++) {
+    const x = lp[offset + v];
+    // Not better than the worst kept: skipped (an equal one keeps the lower id).
+    if (top.length === n && !(x > lp[offset + top[n - 1]])) continue;
+    if (top.length < n) top.push(v); else top[n - 1] = v;
+    for (let i = top.length - 1; i > 0 && x > lp[offset + top[i - 1]]; i--) { top[i] = top[i - 1]; top[i - 1] = v; }
+  }
+  return top;
+}
+
 export function beamDecode(model: Seq2SeqModel, texts: string[], opts: DecodeOptions): RawHyp[][] {
   const K = opts.beamSize;
   const B = texts.length;
@@ -148,12 +161,13 @@ export function beamDecode(model: Seq2SeqModel, texts: string[], opts: DecodeOpt
       for (let k = 0; k < K; k++) reorder[b * K + k] = b * K + k;
       if (inputDone[b]) continue;
       // Candidates: (beam k, token v) with cumulative log-probability; best first, ties to lower index.
+      // At most 2K of them are used (each becomes a beam or a finished hypothesis until K of either),
+      // and those are among the 2K best tokens of their own beam: no need to sort K * V of them.
       const cands: { k: number; v: number; lp: number }[] = [];
       for (let k = 0; k < K; k++) {
         const base = beams[b][k].logProb;
         if (base === -Infinity) continue;
-        const row = (b * K + k) * V;
-        for (let v = 0; v < V; v++) cands.push({ k, v, lp: base + lp[row + v] });
+        for (const v of bestTokens(lp, (b * K + k) * V, V, 2 * K)) cands.push({ k, v, lp: base + lp[(b * K + k) * V + v] });
       }
       cands.sort((x, y) => y.lp - x.lp || x.k - y.k || x.v - y.v);
       const newBeams: { ids: number[]; logProb: number }[] = [];
