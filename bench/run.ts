@@ -11,6 +11,7 @@
  *          --model DIR (decode with an existing model of this architecture instead of training one)
  *          --no-torch --no-worker --profile (where our training step's time goes) --torch-threads 2,1 (PyTorch thread counts, each run)
  *          --our-threads 1,2 (our training threads, each run; the first is the reference for the ratios; default: the engine's own choice first)
+ *          --no-transformer / --transformer-only (the Transformer section, bench/transformer.ts, runs after this table by default)
  *
  * Runs alternate (ours, PyTorch, ours, PyTorch, ...) and the median of each side is reported, so a
  * burst of load from another job hits both sides alike. Each run is its own process, so peak RSS is the
@@ -29,11 +30,11 @@ import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import type { BackendPreference } from '../src/model/acceleration/backend';
 
-const ROOT = resolve(__dirname, '..');
+export const ROOT = resolve(__dirname, '..');
 const DATA_DIR = resolve(ROOT, '..', 'shared', 'data', 'cmudict-g2p');
 const PY_REF = join(ROOT, 'bench', 'pytorch_ref.py');
-const PYTHON = process.env.BENCH_PYTHON ?? '/usr/bin/python3';
-const RESULT_TAG = 'BENCH_RESULT ';
+export const PYTHON = process.env.BENCH_PYTHON ?? '/usr/bin/python3';
+export const RESULT_TAG = 'BENCH_RESULT ';
 const INSTALL_HINT = 'apt-get install python3-torch libopenblas0-pthread';
 
 /** The benchmarked model: the issue's reference architecture, pinned. */
@@ -107,7 +108,7 @@ function threadList(v: string): number[] {
 
 // ---- shared helpers -----------------------------------------------------------------------------
 
-const median = (xs: number[]): number => {
+export const median = (xs: number[]): number => {
   if (!xs.length) return NaN;
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
@@ -120,16 +121,16 @@ function forwardMatmulFlops(B: number, S: number, T: number, E: number, H: numbe
 }
 
 /** FNV-1a over the (B, S, T) of every timed step, as pytorch_ref.py computes it. */
-function fingerprint(shapes: [number, number, number][]): string {
+export function fingerprint(shapes: [number, number, number][]): string {
   let h = 0x811c9dc5;
   for (const shape of shapes) for (const x of shape) h = Math.imul(h ^ x, 0x01000193) >>> 0;
   return h.toString(16).padStart(8, '0');
 }
 
-const peakRssMb = (): number => process.resourceUsage().maxRSS / 1024;
-const progress = (msg: string): void => { process.stderr.write(`[bench] ${msg}\n`); };
+export const peakRssMb = (): number => process.resourceUsage().maxRSS / 1024;
+export const progress = (msg: string): void => { process.stderr.write(`[bench] ${msg}\n`); };
 
-function emitResult(obj: unknown): void {
+export function emitResult(obj: unknown): void {
   process.stdout.write(RESULT_TAG + JSON.stringify(obj) + '\n');
 }
 
@@ -292,7 +293,7 @@ interface DecodeResult {
   single_line_beam5_ms: number; peak_rss_mb: number; max_len: number; weights?: string; profile?: unknown;
 }
 
-function readSources(file: string, n: number): string[] {
+export function readSources(file: string, n: number): string[] {
   const out: string[] = [];
   for (const line of readFileSync(file, 'utf8').split(/\r?\n/)) {
     const cols = line.split('\t');
@@ -438,9 +439,9 @@ async function childActivate(): Promise<void> {
 
 // ---- the orchestrator ---------------------------------------------------------------------------
 
-interface ChildOutcome<T> { ok: boolean; result?: T; error?: string }
+export interface ChildOutcome<T> { ok: boolean; result?: T; error?: string }
 
-function runChild<T>(cmd: string, args: string[], opts: { tagged: boolean; timeoutMs?: number }): Promise<ChildOutcome<T>> {
+export function runChild<T>(cmd: string, args: string[], opts: { tagged: boolean; timeoutMs?: number }): Promise<ChildOutcome<T>> {
   return new Promise((resolvePromise) => {
     const child = spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -533,12 +534,12 @@ async function benchWorker(modelDir: string, line: string, maxLen: number, reps:
   }
 }
 
-function fmt(x: number | undefined | null, digits = 1): string {
+export function fmt(x: number | undefined | null, digits = 1): string {
   if (x === undefined || x === null || !Number.isFinite(x)) return '-';
   return x.toFixed(digits);
 }
 
-function agreement(a: string[] | undefined, b: string[] | undefined): number | null {
+export function agreement(a: string[] | undefined, b: string[] | undefined): number | null {
   if (!a || !b || a.length !== b.length) return null;
   let same = 0;
   for (let i = 0; i < a.length; i++) if (a[i] === b[i]) same++;
@@ -568,6 +569,7 @@ async function main(): Promise<void> {
     if (!f.model) throw new Error('--child worker needs --model DIR');
     return emitResult(await benchWorker(resolve(f.model), f.line, f.maxLen, f.reps));
   }
+  if (process.argv.includes('--transformer-only')) return (await import('./transformer')).main(process.argv.slice(2));
 
   const started = performance.now();
   const load0 = loadavg();
@@ -704,10 +706,13 @@ async function main(): Promise<void> {
       errors,
       elapsed_s: Math.round((performance.now() - started) / 1000),
     };
+    const section = await import('./transformer');
+    const transformer = process.argv.includes('--no-transformer') ? null : await section.transformerSection(process.argv.slice(2));
     if (f.json) {
-      process.stdout.write(JSON.stringify(summary, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)) + '\n');
+      process.stdout.write(JSON.stringify({ ...summary, transformer }, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)) + '\n');
     } else {
       printTable(summary, torch.available);
+      if (transformer) section.printTransformerSection(transformer);
     }
   } finally {
     rmSync(workDir, { recursive: true, force: true });
@@ -831,7 +836,9 @@ function printTable(s: Summary, torch: boolean): void {
   process.stdout.write(out.join('\n') + '\n');
 }
 
-main().catch((e: unknown) => {
-  process.stderr.write(`bench: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
-  process.exit(1);
-});
+if (require.main === module) {
+  main().catch((e: unknown) => {
+    process.stderr.write(`bench: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+    process.exit(1);
+  });
+}

@@ -11,7 +11,7 @@ import type { DecodeOptions } from './model/decoding/decodeOptions';
 import type { TrainEvent } from './model/training/events';
 import { ProgressPrinter } from './cliProgress';
 import { cmdExportJob, EXPORT_JOB_HELP } from './cliExportJob';
-import { numberFlag, oneOfFlag, settingsFromFlags, SETTINGS_FLAGS, UsageError, wholeFlag } from './cliFlags';
+import { ARCH_HELP, numberFlag, oneOfFlag, settingsFromFlags, SETTINGS_FLAGS, UsageError, wholeFlag } from './cliFlags';
 import { DEFAULT_GENERATE_TOKENS, MAX_GENERATE_TOKENS } from './model/decoding/decodeOptions';
 
 const HELP: Record<string, string> = {
@@ -36,7 +36,8 @@ Run 'seq2seq COMMAND --help' for the flags of a command.`,
   --resume               continue from the checkpoint in --out
   --overwrite            replace the model already in --out (it stays whole until the new run's first save)
   --task pairs|generate  generate: --data is plain text; learn to continue it line by line
-  --cell lstm|gru --layers N --emb N --hidden N --attention none|luong|bahdanau --bidirectional true|false
+${ARCH_HELP}
+  rnn: --cell lstm|gru --layers N --emb N --hidden N --attention none|luong|bahdanau --bidirectional true|false
   --dropout X --batch N --lr X --seed N --label-smoothing X --max-len N --clip X --patience N
   --source-tokens char|word|subword --target-tokens char|word|subword (default: chosen from the data)
   --tokens char|word|subword  both sides at once (--source-tokens/--target-tokens win)
@@ -258,7 +259,7 @@ async function main(): Promise<void> {
       console.log(`backend: ${backend}`);
       if (backend === 'wasm') {
         const n = nativeKernelsStatus();
-        console.log(n.active ? `native kernels: on (matrix multiplies, LSTM / GRU sequences and Adam on ${n.library})` : `native kernels: off (${n.reason})`);
+        console.log(n.active ? `native kernels: on (matrix multiplies, LSTM / GRU sequences, the Transformer's attention, norms and output layer, and Adam on ${n.library})` : `native kernels: off (${n.reason})`);
       }
       return;
     }

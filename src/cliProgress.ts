@@ -1,5 +1,6 @@
 /** The CLI's view of a training run: a progress bar on a terminal, plain lines otherwise. */
 import type { TrainEvent } from './model/training/events';
+import { describeArchitecture } from './model/config';
 
 export function formatDuration(ms: number): string {
   if (!Number.isFinite(ms)) return '--:--';
@@ -27,7 +28,7 @@ export class ProgressPrinter {
         this.epochs = e.settings.train.epochs;
         const m = e.settings.model;
         this.out.write(`backend ${e.backend}${(e.threads ?? 1) > 1 ? ` × ${e.threads} threads` : ''} · ${e.data.pairs} training pairs (${e.data.skipped} lines skipped) · ${e.dev.pairs} dev · ` +
-          `vocab ${e.sourceVocab}/${e.targetVocab} · ${m.cell} ${m.layers}x${m.hidden}${m.bidirectional ? ' bi' : ''} emb ${m.emb} attention ${m.attention} · ` +
+          `vocab ${e.sourceVocab}/${e.targetVocab} · ${describeArchitecture(m)} · ` +
           `${(e.parameters / 1e6).toFixed(2)}M parameters${e.resumedFrom ? ` · resumed at epoch ${e.resumedFrom.epoch + 1}, step ${e.resumedFrom.step}` : ''}\n`);
         for (const s of e.data.skippedLines.slice(0, 5)) this.out.write(`  skipped ${e.data.file}:${s.line}: ${s.reason}\n`);
         if (e.data.skipped > 5) this.out.write(`  ... and ${e.data.skipped - 5} more skipped lines\n`);

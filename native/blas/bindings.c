@@ -23,6 +23,7 @@
  *   sumOfSquares(x) -> number
  *   tanh(x, out)    out[i] = tanh(x[i]) (equal lengths)
  *   dropoutMask(out, keep, scale, seed)   out[i] = scale with probability keep, else 0 (seed: 0 .. 2^53)
+ *   the Transformer's kernels: see transformer_bindings.c
  */
 #define NAPI_VERSION 8
 #include <node_api.h>
@@ -35,6 +36,7 @@
 #include "adam.h"
 #include "gru.h"
 #include "elementwise.h"
+#include "transformer_bindings.h"
 
 static napi_value throw_error(napi_env env, const char *message) {
   napi_throw_error(env, "SEQ2SEQ_BLAS", message);
@@ -323,5 +325,6 @@ NAPI_MODULE_INIT() {
     napi_property_descriptor d = { SEQUENCE_KERNELS[i].name, NULL, sequence_js, NULL, NULL, NULL, napi_enumerable, (void *)&SEQUENCE_KERNELS[i] };
     napi_define_properties(env, exports, 1, &d);
   }
+  register_transformer_kernels(env, exports);
   return exports;
 }

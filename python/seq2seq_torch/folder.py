@@ -19,7 +19,9 @@ import torch
 
 from .atomic import write_bytes_atomic, write_json_atomic
 
-FORMAT_VERSION = 1
+# 2: settings.model.arch and the Transformer's settings, the learning-rate schedule and Adam's betas (the engine's format 2;
+# a format-1 folder is the recurrent model trained with a constant rate and betas 0.9 / 0.999).
+FORMAT_VERSION = 2
 MODEL_FILE = "model.json"
 WEIGHTS_FILE = "weights.bin"
 TOKENIZERS_FILE = "tokenizers.json"

@@ -23,6 +23,7 @@ from .evaluation import dev_metrics, dev_sums
 from .folder import FORMAT_VERSION, METRICS_FILE, read_json, write_meta, write_weights
 from .loss import token_loss_sum
 from .model_io import new_model
+from .schedule import FORMAT1_ADAM, adam_settings, lr_factor
 
 
 def dev_score(metric, dev, train_loss):
@@ -100,6 +101,7 @@ class TrainingRun:
         self.model = new_model(self.settings, job.tokenizers)
         torch.manual_seed(self.tr["seed"] * 1000 + dist.rank + 1)  # dropout masks differ between processes
         self.progress, torch_state = fresh_progress(self.tr["lr"]), {}
+        self.adam = adam_settings(self.tr)
         self.metrics_file = {"history": [], "best": None, "steps": 0, "elapsedMs": 0}
         restored = self._read_checkpoint() if resuming and dist.is_main else None
         restored = dist.broadcast(restored)
@@ -107,11 +109,12 @@ class TrainingRun:
             state, weights, _ = restored
             self.model.load_engine(weights, where=os.path.join(self.out, "checkpoint"))
             self.progress = {k: state[k] for k in fresh_progress(0)}
+            self.adam = state.get("adam") or FORMAT1_ADAM  # the checkpoint's constants and schedule: resume goes on exactly
             torch_state = state.get("torch") or {}
         self.resumed = restored is not None
         self.model.to(dist.device)
         self.trainable = [p for p in self.model.parameters() if p.requires_grad]
-        self.optimizer = torch.optim.Adam(self.trainable, lr=self.progress["lr"], betas=(0.9, 0.999), eps=1e-8)
+        self.optimizer = torch.optim.Adam(self.trainable, lr=self.progress["lr"], betas=(self.adam["beta1"], self.adam["beta2"]), eps=self.adam["epsilon"])
         if restored is not None:
             restore_optimizer(self.model, self.optimizer, restored[2], self.progress["optimizerStep"])
         self._set_up_precision(torch_state)
@@ -161,7 +164,7 @@ class TrainingRun:
         write_weights(self.out, self.model.to_engine(), self.settings["model"], (len(toks["source"]["tokens"]), len(toks["target"]["tokens"])))
 
     def checkpoint(self):
-        save_checkpoint(self.out, self.model, self.optimizer, dict(self.progress, elapsedMs=self.elapsed_ms()), {
+        save_checkpoint(self.out, self.model, self.optimizer, dict(self.progress, elapsedMs=self.elapsed_ms(), adam=self.adam), {
             "processes": self.dist.world, "batchPerProcess": self.per_process, "arch": arch_of(self.settings["model"]),
             "scaler": self.scaler.state_dict() if self.scaler.is_enabled() else None,
         })
@@ -176,6 +179,8 @@ class TrainingRun:
         with torch.autocast(device_type=self.dist.device.type, dtype=self.amp_dtype, enabled=self.amp_dtype is not None):
             scaled, loss_sum, correct = loss_for_backward(self.net, (src, lens, tgt_in, tgt_out), total_tokens, self.dist.world, self.tr.get("labelSmoothing", 0) or 0)
         self.optimizer.zero_grad(set_to_none=True)
+        for g in self.optimizer.param_groups:  # this update's rate: the base (halved on plateaus) times the schedule
+            g["lr"] = self.progress["lr"] * lr_factor(self.adam["schedule"], self.progress["optimizerStep"] + 1)
         self.scaler.scale(scaled).backward()
         self.scaler.unscale_(self.optimizer)
         if self.tr.get("clipNorm", 0) > 0:
@@ -255,12 +260,10 @@ class TrainingRun:
                 p["badEpochs"] += 1
                 p["lrBadEpochs"] += 1
                 if self.tr.get("lrPatience", 0) > 0 and p["lrBadEpochs"] >= self.tr["lrPatience"]:
-                    for g in self.optimizer.param_groups:
-                        g["lr"] = max(g["lr"] * 0.5, 1e-5)
+                    p["lr"] = max(p["lr"] * 0.5, 1e-5)
                     p["lrBadEpochs"] = 0
-        p["lr"] = self.optimizer.param_groups[0]["lr"]
         event = {"kind": "epoch", "epoch": epoch + 1, "epochs": self.tr["epochs"], "step": p["step"], "trainLoss": train_loss,
-                 "trainAccuracy": train_acc, "dev": dev, "samples": samples, "lr": p["lr"], "elapsedMs": self.elapsed_ms(),
+                 "trainAccuracy": train_acc, "dev": dev, "samples": samples, "lr": self.optimizer.param_groups[0]["lr"], "elapsedMs": self.elapsed_ms(),
                  "isBest": is_best, "checkpointSaved": True}
         if self.dist.is_main:
             self.checkpoint()

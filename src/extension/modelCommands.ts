@@ -77,7 +77,7 @@ async function pickModel(s: Services, title: string, placeHolder: string, markAc
   const items = models.map((m) => ({
     label: `${markActive && m.name === active ? '$(check) ' : ''}${m.name}`,
     name: m.name,
-    description: `${m.task} · ${formatSize(m.sizeBytes)}${m.complete ? '' : ' · checkpoint only'}`,
+    description: `${m.task} · ${m.architecture} · ${formatSize(m.sizeBytes)}${m.complete ? '' : ' · checkpoint only'}`,
     detail: `${formatMetrics(m)} · ${m.epochs} epochs · ${m.trainPairs.toLocaleString()} pairs · ${new Date(m.updatedAt).toLocaleString()}`,
   }));
   const picked = await vscode.window.showQuickPick(items, { title, placeHolder, matchOnDescription: true, matchOnDetail: true });

@@ -4,10 +4,15 @@
  * panel's form, a model folder's config.json) and passed in; never re-read deep inside.
  */
 
+/** The network: recurrent encoder-decoder (LSTM / GRU, optional attention) or Transformer. */
+export type ArchKind = 'rnn' | 'transformer';
 export type CellKind = 'lstm' | 'gru';
 export type AttentionKind = 'none' | 'luong' | 'bahdanau';
 export type TokenizerKind = 'char' | 'word' | 'subword';
 export type PresetName = 'fast' | 'balanced' | 'accurate';
+export type PositionKind = 'sinusoidal' | 'learned';
+export type ActivationKind = 'relu' | 'gelu';
+export type LrScheduleKind = 'constant' | 'inverse-sqrt';
 /** Pairs (translate a source into a target) or text generation (continue a text). */
 export type TaskKind = 'pairs' | 'generate';
 
@@ -22,6 +27,8 @@ export interface TokenizerSettings {
 }
 
 export interface ModelSettings {
+  arch: ArchKind;
+  // ---- rnn ----
   cell: CellKind;
   /** Encoder and decoder layers, 1-4. */
   layers: number;
@@ -29,7 +36,25 @@ export interface ModelSettings {
   emb: number;
   hidden: number;
   attention: AttentionKind;
+  /** rnn: on the embeddings and between layers; transformer: residual dropout (embeddings and every sub-layer's output). */
   dropout: number;
+  // ---- transformer ----
+  /** Width of every position's vector. */
+  dModel: number;
+  /** Attention heads; must divide dModel. */
+  heads: number;
+  /** Inner width of the feed-forward blocks. */
+  ff: number;
+  encLayers: number;
+  decLayers: number;
+  /** Dropout on the attention weights. */
+  attentionDropout: number;
+  positions: PositionKind;
+  /** Rows of the learned position table (positions: learned); later positions reuse the last row. */
+  maxPositions: number;
+  /** The target embedding is also the output projection (transposed). */
+  tieEmbeddings: boolean;
+  activation: ActivationKind;
 }
 
 export interface TrainSettings {
@@ -51,6 +76,11 @@ export interface TrainSettings {
   maxLen: number;
   /** Progress event every N steps. */
   logEvery: number;
+  /** constant: lr throughout (halved on plateaus); inverse-sqrt: linear warm-up to lr over warmupSteps, then lr * sqrt(warmupSteps / step). */
+  lrSchedule: LrScheduleKind;
+  warmupSteps: number;
+  adamBeta1: number;
+  adamBeta2: number;
 }
 
 export interface Seq2SeqSettings {
@@ -61,10 +91,14 @@ export interface Seq2SeqSettings {
 }
 
 export const DEFAULT_SETTINGS: Seq2SeqSettings = {
-  model: { cell: 'lstm', layers: 1, bidirectional: true, emb: 64, hidden: 256, attention: 'luong', dropout: 0.1 },
+  model: {
+    arch: 'rnn', cell: 'lstm', layers: 1, bidirectional: true, emb: 64, hidden: 256, attention: 'luong', dropout: 0.1,
+    dModel: 256, heads: 4, ff: 1024, encLayers: 3, decLayers: 3, attentionDropout: 0.1, positions: 'sinusoidal', maxPositions: 256,
+    tieEmbeddings: true, activation: 'relu',
+  },
   train: {
     batch: 64, lr: 0.002, epochs: 30, minutes: 0, clipNorm: 5, labelSmoothing: 0, patience: 5, lrPatience: 2,
-    seed: 1, devFraction: 0.05, maxLen: 64, logEvery: 10,
+    seed: 1, devFraction: 0.05, maxLen: 64, logEvery: 10, lrSchedule: 'constant', warmupSteps: 0, adamBeta1: 0.9, adamBeta2: 0.999,
   },
   source: { kind: 'char', lowercase: false, maxVocab: 20000 },
   target: { kind: 'char', lowercase: false, maxVocab: 20000 },
@@ -110,32 +144,75 @@ export interface DataProfile {
 /**
  * Sizes chosen from the data: our answer to "how do I choose embedding size and LSTM units".
  * Small data gets small models (they overfit less and train faster); large vocabularies get wider
- * embeddings; long sequences get attention. `fast` aims at minutes, `accurate` at hours.
+ * embeddings; long sequences get attention. `fast` aims at minutes, `accurate` at hours. The
+ * architecture is the given one, else the one chooseArchitecture picks from the data.
  */
-export function presetOverrides(preset: PresetName, data: DataProfile): SettingsOverrides {
-  const vocab = Math.max(data.sourceVocab, data.targetVocab);
-  const embFor = (base: number) => clamp(roundTo(base * Math.max(1, Math.log2(vocab) / 6), 16), 32, 512);
-  const dataScale = data.pairs < 2000 ? 0.5 : data.pairs < 20000 ? 1 : data.pairs < 200000 ? 1.5 : 2;
-  const hiddenFor = (base: number) => clamp(roundTo(base * dataScale, 32), 64, 1024);
+export function presetOverrides(preset: PresetName, data: DataProfile, arch: ArchKind = chooseArchitecture(data)): SettingsOverrides {
   // Long enough for nearly every pair (95th percentile with room to spare), short enough to keep steps fast.
   const maxLen = clamp(Math.ceil(Math.max(data.sourceLen95, data.targetLen95) * 1.6), 32, 400);
+  const dataScale = data.pairs < 2000 ? 0.5 : data.pairs < 20000 ? 1 : data.pairs < 200000 ? 1.5 : 2;
+  return arch === 'transformer' ? transformerPreset(preset, dataScale, maxLen) : rnnPreset(preset, data, dataScale, maxLen);
+}
+
+function rnnPreset(preset: PresetName, data: DataProfile, dataScale: number, maxLen: number): SettingsOverrides {
+  const vocab = Math.max(data.sourceVocab, data.targetVocab);
+  const embFor = (base: number) => clamp(roundTo(base * Math.max(1, Math.log2(vocab) / 6), 16), 32, 512);
+  const hiddenFor = (base: number) => clamp(roundTo(base * dataScale, 32), 64, 1024);
+  const train = { lrSchedule: 'constant', warmupSteps: 0, adamBeta1: 0.9, adamBeta2: 0.999, labelSmoothing: 0, maxLen } as const;
   switch (preset) {
     case 'fast':
       return {
-        model: { layers: 1, bidirectional: false, emb: embFor(32), hidden: hiddenFor(128), attention: 'luong', dropout: 0 },
-        train: { batch: 64, lr: 0.003, epochs: 10, maxLen },
+        model: { arch: 'rnn', layers: 1, bidirectional: false, emb: embFor(32), hidden: hiddenFor(128), attention: 'luong', dropout: 0 },
+        train: { ...train, batch: 64, lr: 0.003, epochs: 10 },
       };
     case 'balanced':
       return {
-        model: { layers: 1, bidirectional: true, emb: embFor(64), hidden: hiddenFor(192), attention: 'luong', dropout: 0.1 },
-        train: { batch: 64, lr: 0.002, epochs: 30, maxLen },
+        model: { arch: 'rnn', layers: 1, bidirectional: true, emb: embFor(64), hidden: hiddenFor(192), attention: 'luong', dropout: 0.1 },
+        train: { ...train, batch: 64, lr: 0.002, epochs: 30 },
       };
     case 'accurate':
       return {
-        model: { layers: 2, bidirectional: true, emb: embFor(96), hidden: hiddenFor(256), attention: 'luong', dropout: 0.2 },
-        train: { batch: 64, lr: 0.0015, epochs: 60, maxLen },
+        model: { arch: 'rnn', layers: 2, bidirectional: true, emb: embFor(96), hidden: hiddenFor(256), attention: 'luong', dropout: 0.2 },
+        train: { ...train, batch: 64, lr: 0.0015, epochs: 60 },
       };
   }
+}
+
+/**
+ * Transformer sizes: pre-LayerNorm blocks, tied target embedding, label smoothing 0.1, Adam betas
+ * (0.9, 0.98) and a warm-up then inverse-square-root learning rate, as Transformers are trained.
+ */
+function transformerPreset(preset: PresetName, dataScale: number, maxLen: number): SettingsOverrides {
+  // Width is what a CPU pays for (a step costs about d^2); small data gets a narrower model.
+  const d = (base: number) => (dataScale < 1 ? Math.max(64, base / 2) : base);
+  const train = { lrSchedule: 'inverse-sqrt', adamBeta1: 0.9, adamBeta2: 0.98, labelSmoothing: 0.1, maxLen } as const;
+  const model = { arch: 'transformer', positions: 'sinusoidal', tieEmbeddings: true, activation: 'relu', maxPositions: Math.max(256, maxLen + 2) } as const;
+  const sized = (width: number, layers: number, dropout: number) => ({
+    ...model, dModel: width, heads: 4, ff: 4 * width, encLayers: layers, decLayers: layers, dropout, attentionDropout: dropout,
+  });
+  switch (preset) {
+    case 'fast':
+      return { model: sized(d(128), 2, 0.1), train: { ...train, batch: 64, lr: 0.002, warmupSteps: 800, epochs: 10 } };
+    case 'balanced':
+      return { model: sized(d(128), 3, 0.1), train: { ...train, batch: 64, lr: 0.002, warmupSteps: 1000, epochs: 30 } };
+    case 'accurate':
+      return { model: sized(d(256), 4, 0.2), train: { ...train, batch: 64, lr: 0.001, warmupSteps: 2000, epochs: 60 } };
+  }
+}
+
+/**
+ * The architecture a preset trains when none is given, from the data. Measured rule: see README
+ * ("Which architecture the presets choose").
+ */
+export function chooseArchitecture(data: DataProfile): ArchKind {
+  void data;
+  return 'rnn';
+}
+
+/** One line naming the architecture and its sizes, for model lists, logs and the panel. */
+export function describeArchitecture(m: ModelSettings): string {
+  if (m.arch === 'transformer') return `Transformer ${m.encLayers}+${m.decLayers} layers, d ${m.dModel}, ${m.heads} heads, ff ${m.ff}`;
+  return `${m.cell.toUpperCase()} ${m.layers}×${m.hidden}${m.bidirectional ? ' bi' : ''}${m.attention === 'none' ? '' : ` + ${m.attention}`}, emb ${m.emb}`;
 }
 
 function clamp(x: number, lo: number, hi: number): number { return Math.min(hi, Math.max(lo, x)); }
@@ -168,6 +245,7 @@ export function settingsErrors(s: Seq2SeqSettings): SettingsFieldError[] {
   const oneOf = (field: string, v: string, allowed: readonly string[]) => {
     if (!allowed.includes(v)) errs.push({ field, message: `must be one of ${allowed.join(', ')} (got ${v})` });
   };
+  oneOf('model.arch', s.model.arch, ['rnn', 'transformer']);
   oneOf('model.cell', s.model.cell, ['lstm', 'gru']);
   int('model.layers', s.model.layers, 1, 4);
   if (typeof s.model.bidirectional !== 'boolean') errs.push({ field: 'model.bidirectional', message: 'must be true or false' });
@@ -175,6 +253,22 @@ export function settingsErrors(s: Seq2SeqSettings): SettingsFieldError[] {
   int('model.hidden', s.model.hidden, 4, 4096);
   oneOf('model.attention', s.model.attention, ['none', 'luong', 'bahdanau']);
   num('model.dropout', s.model.dropout, 0, 0.9);
+  int('model.dModel', s.model.dModel, 8, 4096);
+  int('model.heads', s.model.heads, 1, 64);
+  if (Number.isInteger(s.model.dModel) && Number.isInteger(s.model.heads) && s.model.heads > 0 && s.model.dModel % s.model.heads !== 0) {
+    errs.push({ field: 'model.heads', message: `must divide model.dModel (${s.model.dModel}) into equal heads (got ${s.model.heads})` });
+  }
+  int('model.ff', s.model.ff, 4, 16384);
+  int('model.encLayers', s.model.encLayers, 1, 12);
+  int('model.decLayers', s.model.decLayers, 1, 12);
+  num('model.attentionDropout', s.model.attentionDropout, 0, 0.9);
+  oneOf('model.positions', s.model.positions, ['sinusoidal', 'learned']);
+  int('model.maxPositions', s.model.maxPositions, 2, 100000);
+  if (s.model.arch === 'transformer' && s.model.positions === 'learned' && s.model.maxPositions < s.train.maxLen + 2) {
+    errs.push({ field: 'model.maxPositions', message: `must cover train.maxLen + 2 = ${s.train.maxLen + 2} positions for learned positions (got ${s.model.maxPositions})` });
+  }
+  if (typeof s.model.tieEmbeddings !== 'boolean') errs.push({ field: 'model.tieEmbeddings', message: 'must be true or false' });
+  oneOf('model.activation', s.model.activation, ['relu', 'gelu']);
   int('train.batch', s.train.batch, 1, 4096);
   num('train.lr', s.train.lr, 0, 1, true);
   int('train.epochs', s.train.epochs, 1, 100000);
@@ -187,6 +281,13 @@ export function settingsErrors(s: Seq2SeqSettings): SettingsFieldError[] {
   num('train.devFraction', s.train.devFraction, 0, 0.5);
   int('train.maxLen', s.train.maxLen, 2, 1000);
   int('train.logEvery', s.train.logEvery, 1, 100000);
+  oneOf('train.lrSchedule', s.train.lrSchedule, ['constant', 'inverse-sqrt']);
+  int('train.warmupSteps', s.train.warmupSteps, 0, 10000000);
+  if (s.train.lrSchedule === 'inverse-sqrt' && s.train.warmupSteps < 1) {
+    errs.push({ field: 'train.warmupSteps', message: `must be at least 1 for the inverse-sqrt schedule (got ${s.train.warmupSteps})` });
+  }
+  num('train.adamBeta1', s.train.adamBeta1, 0, 0.9999);
+  num('train.adamBeta2', s.train.adamBeta2, 0, 0.99999);
   for (const side of ['source', 'target'] as const) {
     oneOf(`${side}.kind`, s[side].kind, ['char', 'word', 'subword']);
     int(`${side}.maxVocab`, s[side].maxVocab, 8, 1000000);

@@ -14,6 +14,8 @@ export interface EngineEnvironment {
   nativeRnn: boolean;
   /** SEQ2SEQ_NATIVE_ADAM=0: Adam and the gradient norm on TF.js ops even when the addon is loaded. */
   nativeAdam: boolean;
+  /** SEQ2SEQ_NATIVE_TRANSFORMER=0: the Transformer's LayerNorm, masked softmax, GELU and bias + residual on TF.js ops even when the addon is loaded. */
+  nativeTransformer: boolean;
   /** SEQ2SEQ_BLAS_THREADS=N: the BLAS's threads for large multiplies (default: every core, at most 4). */
   blasThreads: number | null;
   /** SEQ2SEQ_BLAS_LIB=PATH: the BLAS library to open before the usual candidates. */
@@ -27,6 +29,7 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env): EngineEnv
     nativeAddon: env.SEQ2SEQ_NATIVE_BLAS !== '0',
     nativeRnn: env.SEQ2SEQ_NATIVE_RNN !== '0',
     nativeAdam: env.SEQ2SEQ_NATIVE_ADAM !== '0',
+    nativeTransformer: env.SEQ2SEQ_NATIVE_TRANSFORMER !== '0',
     blasThreads: Number.isInteger(threads) && threads >= 1 ? threads : null,
     blasLibrary: env.SEQ2SEQ_BLAS_LIB || null,
   };

@@ -109,7 +109,7 @@ export function reportChecks(metric: Check<number>) {
   const trainEvent: Check<TrainEvent> = union<TrainEvent, 'kind'>('kind', { start, step, epoch, end });
   const modelSummary: Check<ModelSummary> = shapeOf<ModelSummary>()({
     name, dir: path, task: name, sourceKind: name, targetKind: name,
-    cell: name, attention: name, parameters: metric, sizeBytes: metric, trainPairs: metric,
+    arch: name, architecture: name, cell: name, attention: name, parameters: metric, sizeBytes: metric, trainPairs: metric,
     epochs: metric, steps: metric, bestDev: nullable(devMetrics), devMetric, createdAt: string({ max: 100 }), updatedAt: string({ max: 100 }),
     complete: boolean, resumable: boolean,
   });

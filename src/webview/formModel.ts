@@ -10,7 +10,7 @@ import {
 import { isValidModelName, MODEL_NAME_RULE } from '../protocol/webview';
 
 export type FieldKey =
-  | 'model.cell' | 'model.layers' | 'model.bidirectional' | 'model.emb' | 'model.hidden' | 'model.attention' | 'model.dropout'
+  | 'model.arch' | 'model.cell' | 'model.layers' | 'model.bidirectional' | 'model.emb' | 'model.hidden' | 'model.attention' | 'model.dropout'
   | 'train.batch' | 'train.lr' | 'train.epochs' | 'train.minutes' | 'source.kind' | 'target.kind';
 
 export interface FieldSpec {
@@ -31,6 +31,8 @@ export const AUTO = 'auto';
 const TOKEN_OPTIONS = [{ value: AUTO, label: 'Auto' }, { value: 'char', label: 'Characters' }, { value: 'word', label: 'Words' }, { value: 'subword', label: 'Subwords (BPE)' }];
 
 export const FIELDS: FieldSpec[] = [
+  { key: 'model.arch', label: 'Architecture', kind: 'select', preset: false, options: [{ value: AUTO, label: 'Auto' }, { value: 'rnn', label: 'Recurrent (LSTM/GRU)' }, { value: 'transformer', label: 'Transformer' }],
+    hint: 'Auto: the preset picks it from the data' },
   { key: 'model.cell', label: 'Cell', kind: 'select', preset: false, options: [{ value: 'lstm', label: 'LSTM' }, { value: 'gru', label: 'GRU' }] },
   { key: 'model.layers', label: 'Layers', kind: 'int', preset: true, min: 1, max: 4 },
   { key: 'model.emb', label: 'Embedding', kind: 'int', preset: true, min: 4, max: 2048, step: '16' },
@@ -100,7 +102,9 @@ export function formOverrides(draft: FormDraft): SettingsOverrides {
 }
 
 export function effectiveSettings(defaults: Seq2SeqSettings, draft: FormDraft, profile: DataProfile | null): Seq2SeqSettings {
-  const preset = draft.preset === 'custom' ? undefined : presetOverrides(draft.preset, profile ?? TYPICAL_PROFILE);
+  const arch = draft.values['model.arch'];
+  const preset = draft.preset === 'custom' ? undefined
+    : presetOverrides(draft.preset, profile ?? TYPICAL_PROFILE, arch === 'rnn' || arch === 'transformer' ? arch : undefined);
   return mergeSettings(defaults, preset, formOverrides(draft));
 }
 
@@ -150,7 +154,7 @@ export function suggestName(dataFile: string | null, now = new Date()): string {
 }
 
 export function newDraft(defaults: Seq2SeqSettings, preset: PresetChoice, dataFile: string | null, profile: DataProfile | null): FormDraft {
-  const values = { ...valuesFromSettings(defaults), 'source.kind': AUTO, 'target.kind': AUTO };
+  const values = { ...valuesFromSettings(defaults), 'model.arch': AUTO, 'source.kind': AUTO, 'target.kind': AUTO };
   const draft: FormDraft = { dataFile, name: suggestName(dataFile), nameEdited: false, preset, values };
   draft.values = applyPreset(defaults, draft, preset, profile);
   return draft;
@@ -160,9 +164,14 @@ export function newDraft(defaults: Seq2SeqSettings, preset: PresetChoice, dataFi
 export function describe(s: Seq2SeqSettings, values?: FieldValues): { label: string; value: string }[] {
   const kind = (side: 'source' | 'target') => (values?.[`${side}.kind`] === AUTO ? 'auto' : s[side].kind);
   const attention = s.model.attention === 'none' ? 'no attention' : `${s.model.attention === 'luong' ? 'Luong' : 'Bahdanau'} attention`;
+  const m = s.model;
+  const model = m.arch === 'transformer'
+    ? [{ label: 'Model', value: `Transformer, ${m.encLayers} + ${m.decLayers} layers, ${m.heads} heads, ${m.positions} positions${m.tieEmbeddings ? ', tied output' : ''}` },
+      { label: 'Sizes', value: `d ${m.dModel}, feed-forward ${m.ff} (${m.activation}), dropout ${m.dropout}` }]
+    : [{ label: 'Model', value: `${m.cell.toUpperCase()} × ${m.layers}${m.bidirectional ? ', bidirectional' : ''}, ${attention}` },
+      { label: 'Sizes', value: `embedding ${m.emb}, hidden ${m.hidden}, dropout ${m.dropout}` }];
   return [
-    { label: 'Model', value: `${s.model.cell.toUpperCase()} × ${s.model.layers}${s.model.bidirectional ? ', bidirectional' : ''}, ${attention}` },
-    { label: 'Sizes', value: `embedding ${s.model.emb}, hidden ${s.model.hidden}, dropout ${s.model.dropout}` },
+    ...model,
     { label: 'Training', value: `${s.train.epochs} epochs, batch ${s.train.batch}, lr ${s.train.lr}` },
     { label: 'Stops', value: `${s.train.minutes > 0 ? `after ${s.train.minutes} min or ` : ''}${s.train.patience > 0 ? `after ${s.train.patience} epochs without dev gain` : 'at the last epoch'}` },
     { label: 'Tokens', value: kind('source') === 'auto' && kind('target') === 'auto' ? 'characters or words, chosen from the data' : `${kind('source')} → ${kind('target')}` },

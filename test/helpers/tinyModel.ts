@@ -15,6 +15,17 @@ export async function tinyModel(overrides: SettingsOverrides = {}, sourceTexts =
   return Seq2SeqModel.create(settings, src, tgt);
 }
 
+/** A small Transformer (2 + 2 layers, d 16, 4 heads) with the tinyModel vocabularies. */
+export async function tinyTransformer(overrides: SettingsOverrides = {}, sourceTexts?: string[], targetTexts?: string[]): Promise<Seq2SeqModel> {
+  return tinyModel(mergeOverrides({
+    model: { arch: 'transformer', dModel: 16, heads: 4, ff: 32, encLayers: 2, decLayers: 2, dropout: 0, attentionDropout: 0 },
+  }, overrides), sourceTexts, targetTexts);
+}
+
+function mergeOverrides(a: SettingsOverrides, b: SettingsOverrides): SettingsOverrides {
+  return { model: { ...a.model, ...b.model }, train: { ...a.train, ...b.train }, source: { ...a.source, ...b.source }, target: { ...a.target, ...b.target } };
+}
+
 /** Reverse-a-string task (JoeyNMT's toy): deterministic pairs over a small alphabet. */
 export function reversePairs(n: number, seed = 1): string[] {
   let s = seed;

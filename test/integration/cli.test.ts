@@ -299,3 +299,35 @@ test('a read-only mount as --out: the error names the path and says read-only (n
     spawnSync('umount', [ro]);
   }
 });
+
+test('train --arch transformer: a Transformer trains, says so, translates with beam search and evaluates; flags of the other architecture are refused', { skip: !haveData && 'shared data missing' }, () => {
+  const train = join(dir, 'train-t.tsv');
+  writeFileSync(train, slice('train.tsv', 2000, 40).join('\n') + '\n');
+  const out = join(dir, 'g2p-transformer');
+  const r = run(['train', '--data', train, '--out', out, '--arch', 'transformer', '--d-model', '32', '--heads', '2', '--ff', '64', '--enc-layers', '1', '--dec-layers', '1', '--epochs', '3', '--warmup', '50', '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /Transformer 1\+1 layers, d 32, 2 heads, ff 64/);
+  const cfg = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
+  assert.equal(cfg.formatVersion, 2);
+  assert.equal(cfg.settings.model.arch, 'transformer');
+  assert.deepEqual([cfg.settings.train.lrSchedule, cfg.settings.train.warmupSteps, cfg.settings.train.adamBeta2, cfg.settings.train.labelSmoothing], ['inverse-sqrt', 50, 0.98, 0.1]);
+  const nb = run(['translate', '--model', out, '--beam', '3', '--n-best', '2'], 'hello\nworld\n');
+  assert.equal(nb.status, 0, nb.stderr);
+  assert.equal(nb.stdout.trim().split('\n').length, 4);
+  const ev = run(['eval', '--model', out, '--data', train, '--limit', '50', '--json']);
+  assert.equal(ev.status, 0, ev.stderr);
+  assert.equal(JSON.parse(ev.stdout).n, 50);
+  for (const [args, message] of [
+    [['--arch', 'transformer', '--hidden', '64'], /--hidden is a setting of --arch rnn, not of the Transformer/],
+    [['--arch', 'rnn', '--d-model', '64'], /--d-model is a setting of --arch transformer/],
+    [['--emb', '16', '--heads', '2'], /--emb \(rnn\) and --heads \(transformer\) belong to different architectures/],
+    [['--arch', 'tree'], /--arch must be one of rnn, transformer/],
+  ] as const) {
+    const bad = run(['train', '--data', train, '--out', join(dir, 'never'), ...args]);
+    assert.equal(bad.status, 2, bad.stderr);
+    assert.match(bad.stderr, message);
+  }
+  const heads = run(['train', '--data', train, '--out', join(dir, 'never'), '--d-model', '30', '--heads', '4']);
+  assert.equal(heads.status, 1);
+  assert.match(heads.stderr, /model.heads: must divide model.dModel \(30\) into equal heads \(got 4\)/);
+});

@@ -1,11 +1,10 @@
 /**
- * The engine's greedy decoding, step by step through Seq2SeqModel.encode / step (the calls
+ * The engine's greedy decoding, step by step through Seq2SeqModel.startDecoding / step (the calls
  * search.ts makes), keeping every step's log-probability row so tests can compare them with
  * PyTorch's. Its outputs are checked against the engine's own decodeBatch in the tests.
  */
 import { tf } from '../../src/model/acceleration/backend';
-import { BOS, EOS, type Seq2SeqModel } from '../../src/model/network/seq2seq';
-import type { RnnState } from '../../src/model/network/rnn';
+import { BOS, EOS, type DecoderState, type Seq2SeqModel } from '../../src/model/network/seq2seq';
 
 export interface GreedyRow { ids: number[]; logProbs: Float32Array[] }
 
@@ -16,15 +15,14 @@ export function engineGreedy(model: Seq2SeqModel, sources: number[][], maxLen: n
   sources.forEach((s, b) => s.forEach((id, t) => { ids[t * B + b] = id; }));
   const rows: GreedyRow[] = sources.map(() => ({ ids: [], logProbs: [] }));
   tf.tidy(() => {
-    const enc = model.encode(ids, S, B);
-    let states: RnnState[] = enc.encoder.finalStates;
+    let state: DecoderState = model.startDecoding(ids, S, B);
     let prev = new Int32Array(B).fill(BOS);
     const alive = new Array(B).fill(true);
     for (let step = 0; step < maxLen && alive.some(Boolean); step++) {
-      const out = model.step(tf.tensor1d(prev, 'int32'), states, enc.memory);
+      const out = model.step(tf.tensor1d(prev, 'int32'), state);
       const lp = out.logProbs.dataSync() as Float32Array;
       const V = out.logProbs.shape[1];
-      states = out.states;
+      state = out.state;
       const next = new Int32Array(B).fill(EOS);
       for (let b = 0; b < B; b++) {
         if (!alive[b]) continue;

@@ -16,13 +16,15 @@ import { engineGreedy } from './engineGreedy';
 import { cli, dataSlices, py, pythonSkipReason } from './pythonEnv';
 
 const skip = pythonSkipReason();
+const RNN = ['--hidden', '48', '--emb', '24'];
 const ARCHS = [
-  ['--cell', 'lstm', '--layers', '1', '--bidirectional', 'false', '--attention', 'none'],
-  ['--cell', 'gru', '--layers', '1', '--bidirectional', 'false', '--attention', 'none'],
-  ['--cell', 'lstm', '--layers', '2', '--bidirectional', 'true', '--attention', 'luong', '--dropout', '0.2', '--label-smoothing', '0.1'],
-  ['--cell', 'gru', '--layers', '2', '--bidirectional', 'true', '--attention', 'bahdanau', '--dropout', '0.1'],
-  ['--cell', 'lstm', '--layers', '4', '--bidirectional', 'true', '--attention', 'bahdanau'],
-  ['--cell', 'gru', '--layers', '3', '--bidirectional', 'false', '--attention', 'luong'],
+  [...RNN, '--cell', 'lstm', '--layers', '1', '--bidirectional', 'false', '--attention', 'none'],
+  [...RNN, '--cell', 'gru', '--layers', '1', '--bidirectional', 'false', '--attention', 'none'],
+  [...RNN, '--cell', 'lstm', '--layers', '2', '--bidirectional', 'true', '--attention', 'luong', '--dropout', '0.2', '--label-smoothing', '0.1'],
+  [...RNN, '--cell', 'gru', '--layers', '2', '--bidirectional', 'true', '--attention', 'bahdanau', '--dropout', '0.1'],
+  [...RNN, '--cell', 'lstm', '--layers', '4', '--bidirectional', 'true', '--attention', 'bahdanau'],
+  [...RNN, '--cell', 'gru', '--layers', '3', '--bidirectional', 'false', '--attention', 'luong'],
+  ['--arch', 'transformer', '--d-model', '48', '--heads', '4', '--ff', '96', '--enc-layers', '2', '--dec-layers', '2', '--warmup', '40', '--activation', 'gelu'],
 ];
 
 test('every architecture: the engine and PyTorch decode 500 inputs identically from the same weights', { skip }, async (t) => {
@@ -31,7 +33,7 @@ test('every architecture: the engine and PyTorch decode 500 inputs identically f
   for (const [k, arch] of ARCHS.entries()) {
     const job = join(data.dir, `job${k}`);
     const model = join(data.dir, `model${k}`);
-    const ex = cli(['export-job', '--data', data.train, '--dev', data.dev, '--out', job, '--hidden', '48', '--emb', '24', '--lr', '0.01', ...arch]);
+    const ex = cli(['export-job', '--data', data.train, '--dev', data.dev, '--out', job, '--lr', '0.01', ...arch]);
     assert.equal(ex.status, 0, ex.stderr);
     const tr = py(['-m', 'seq2seq_torch.train', job, '--out', model, '--max-steps', '120', '--threads', '1', '--max-dev-decode', '50', '--quiet']);
     assert.equal(tr.status, 0, tr.stderr);
@@ -59,7 +61,7 @@ test('every architecture: the engine and PyTorch decode 500 inputs identically f
         if (other) row.forEach((x, v) => { maxDiff = Math.max(maxDiff, Math.abs(x - other[v])); });
       });
     });
-    const label = arch.filter((_, i) => i % 2 === 1).join(' ');
+    const label = arch.filter((_, i) => i % 2 === 1).slice(arch[0] === '--hidden' ? 2 : 0).join(' ');
     t.diagnostic(`${label}: ${same} / 500 outputs equal, log-probabilities within ${maxDiff.toExponential(1)}, ${new Set(texts).size} distinct outputs`);
     assert.equal(same, 500, `${label}: ${same} / 500 outputs equal`);
     assert.ok(maxDiff <= 1e-4, `${label}: log-probabilities differ by up to ${maxDiff}`);

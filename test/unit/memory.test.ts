@@ -7,7 +7,7 @@ import { Adam } from '../../src/model/training/optimizer';
 import { trainStep } from '../../src/model/training/train';
 import { translate } from '../../src/model/decoding/translate';
 import { BOS, EOS } from '../../src/model/data/tokenizer';
-import { tinyModel } from '../helpers/tinyModel';
+import { tinyModel, tinyTransformer } from '../helpers/tinyModel';
 
 for (const cell of ['lstm', 'gru'] as const) {
   test(`no tensor leaks from training steps or decoding (${cell}, bidirectional, attention, dropout)`, async () => {
@@ -25,3 +25,18 @@ for (const cell of ['lstm', 'gru'] as const) {
     model.dispose();
   });
 }
+
+test('no tensor leaks from Transformer training steps or decoding (dropout, attention dropout, label smoothing, learned positions)', async () => {
+  const model = await tinyTransformer({ model: { dropout: 0.2, attentionDropout: 0.1, positions: 'learned', activation: 'gelu' }, train: { labelSmoothing: 0.1 } });
+  const opt = new Adam(0.01);
+  const ex = ['abc', 'cab', 'b'].map((w, i) => ({ src: model.source.encode(w), tgt: model.target.encode(i ? 'xy' : 'yxy'), line: i }));
+  const b = padBatch(ex, [0, 1, 2], BOS, EOS);
+  trainStep(model, opt, b, 1);
+  await translate(model, ['abc'], { strategy: 'beam', beamSize: 3 });
+  const before = tf.memory().numTensors;
+  for (let i = 0; i < 5; i++) trainStep(model, opt, b, 2 + i);
+  for (const strategy of ['greedy', 'beam', 'sample'] as const) await translate(model, ['abc', 'ba', ''], { strategy, beamSize: 3, nBest: 2, maxLength: 5 });
+  assert.equal(tf.memory().numTensors, before);
+  opt.dispose();
+  model.dispose();
+});

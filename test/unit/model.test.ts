@@ -43,8 +43,7 @@ test('the encoder final state initialises the decoder (no attention: output depe
   const model = await tinyModel({ model: { attention: 'none' } });
   const logitsFor = (text: string) => tf.tidy(() => {
     const { ids, S, B } = model.encodeSources([text]);
-    const enc = model.encode(ids, S, B);
-    return model.step(tf.tensor1d([BOS], 'int32'), enc.encoder.finalStates, enc.memory).logProbs.dataSync();
+    return model.step(tf.tensor1d([BOS], 'int32'), model.startDecoding(ids, S, B)).logProbs.dataSync();
   });
   const a = logitsFor('abc');
   const b = logitsFor('cba');
@@ -61,14 +60,13 @@ test('one training step lowers the loss on the same batch, and the loss is the m
   const b = padBatch(ex, [0], BOS, EOS);
   // Hand-computed loss: sum of -log p(y_t) from step-by-step decoding over 3 target tokens, divided by 3.
   const manual = tf.tidy(() => {
-    const enc = model.encode(b.src, b.srcLen, 1);
-    let states = enc.encoder.finalStates;
+    let state = model.startDecoding(b.src, b.srcLen, 1);
     let prev = BOS;
     let nll = 0;
     for (const y of [...ex[0].tgt, EOS]) {
-      const r = model.step(tf.tensor1d([prev], 'int32'), states, enc.memory);
+      const r = model.step(tf.tensor1d([prev], 'int32'), state);
       nll -= r.logProbs.dataSync()[y];
-      states = r.states;
+      state = r.state;
       prev = y;
     }
     return nll / 3;

@@ -42,3 +42,29 @@ for (const clipNorm of [0, 5]) {
     assert.ok(ref.weights[0].some((x, j) => Math.abs(x - tf.randomNormal([7, 13], 0, 1, 'float32', 1).dataSync()[j]) > 1e-3));
   });
 }
+
+test('inverse-sqrt schedule: linear warm-up to the peak, then lr * sqrt(warmup / step); Adam with betas (0.9, 0.98) takes exactly that step', async () => {
+  const { lrFactor } = await import('../../src/model/training/lrSchedule');
+  await (await import('../../src/model/acceleration/backend')).initBackend();
+  const s = { kind: 'inverse-sqrt' as const, warmupSteps: 100 };
+  assert.equal(lrFactor(s, 1), 0.01);
+  assert.equal(lrFactor(s, 50), 0.5);
+  assert.equal(lrFactor(s, 100), 1);
+  assert.equal(lrFactor(s, 400), 0.5);
+  assert.equal(lrFactor({ kind: 'constant', warmupSteps: 0 }, 12345), 1);
+  // One Adam step from zero moments moves each weight by lr_t * g / (|g| + eps') = about lr_t, with bias correction.
+  const params: Params = new Map([['w', tf.variable(tf.zeros([3]))]]);
+  const opt = new Adam(0.5, { beta1: 0.9, beta2: 0.98, epsilon: 1e-8, schedule: s });
+  for (let step = 1; step <= 3; step++) {
+    const before = params.get('w')!.dataSync()[0];
+    const g = { w: tf.tensor1d([1, 1, 1]) };
+    opt.apply(params, g, 0);
+    g.w.dispose();
+    const moved = before - params.get('w')!.dataSync()[0];
+    // With a constant gradient Adam's bias-corrected step is exactly the rate (up to epsilon).
+    assert.ok(Math.abs(moved - 0.5 * step / 100) < 1e-6, `step ${step}: moved ${moved}`);
+    assert.ok(Math.abs(opt.currentLr - 0.5 * step / 100) < 1e-12);
+  }
+  tf.dispose([...params.values()]);
+  opt.dispose();
+});

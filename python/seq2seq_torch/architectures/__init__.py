@@ -17,8 +17,9 @@ the model-folder code never ask which one they hold:
 Adding an architecture: a module beside rnn.py with such a class, and one line in ARCHITECTURES.
 """
 from .rnn import RnnSeq2Seq
+from .transformer import TransformerSeq2Seq
 
-ARCHITECTURES = {"rnn": RnnSeq2Seq}
+ARCHITECTURES = {"rnn": RnnSeq2Seq, "transformer": TransformerSeq2Seq}
 DEFAULT_ARCH = "rnn"
 
 

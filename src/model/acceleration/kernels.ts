@@ -29,6 +29,9 @@ export interface RnnWeights {
 
 export interface SequenceResult { outputs: tf.Tensor3D; final: RnnState }
 
+/** The shape of one multi-head attention call (see Kernels.attention). */
+export interface AttentionShape { batch: number; queries: number; keys: number; heads: number; scale: number }
+
 export interface AdamHyper { lrT: number; beta1: number; beta2: number; epsilon: number; scale: number }
 
 export interface Kernels {
@@ -48,6 +51,39 @@ export interface Kernels {
   sumOfSquares(tensors: tf.Tensor[]): number;
   /** A [shape] mask of 1/keep (probability keep) and 0; the same seed gives the same mask on the same backend. */
   dropoutMask(shape: number[], keep: number, seed: number): tf.Tensor;
+
+  // ---- the Transformer's operations (each differentiable in every float input but the mask) ----
+  /** LayerNorm over the last axis: gamma * (x - mean) / sqrt(variance + epsilon) + beta; gamma, beta [d]. */
+  layerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number): tf.Tensor;
+  /**
+   * Attention weights: softmax(scale * scores + maskBias) over the last axis. scores [B, H, Tq, Tk];
+   * maskBias [B, 1, Tq or 1, Tk] (0 where a query may attend, a large negative number where not), or null.
+   */
+  maskedSoftmax(scores: tf.Tensor4D, maskBias: tf.Tensor4D | null, scale: number): tf.Tensor4D;
+  /**
+   * Multi-head attention with the heads concatenated: per head softmax(scale * Q K^T + mask), times
+   * dropMask, times V. q [B * Tq, d] with kv [B * Tk, 2d] (keys, then values); or, with kv null, q is
+   * the fused projection [B * T, 3d] (queries, keys, values; Tk = Tq). maskBias [B, 1, 1 or Tq, Tk]
+   * or null; dropMask [B, heads, Tq, Tk] or null. Returns [B * Tq, d]. Differentiable in q and kv.
+   */
+  attention(q: tf.Tensor2D, kv: tf.Tensor2D | null, shape: AttentionShape, maskBias: tf.Tensor4D | null, dropMask: tf.Tensor4D | null): tf.Tensor2D;
+  /** GELU in its exact (erf) form, x * Phi(x), as PyTorch's default. */
+  gelu(x: tf.Tensor): tf.Tensor;
+  /**
+   * A sub-layer's end: residual + mask * (x + bias), i.e. its output projection's bias, residual
+   * dropout (mask: a dropoutMask, or null for none) and the residual connection. x, residual, mask [N, d]; bias [d].
+   */
+  biasDropoutResidual(x: tf.Tensor2D, bias: tf.Tensor, residual: tf.Tensor2D, mask: tf.Tensor2D | null): tf.Tensor2D;
+
+  // ---- the output layer ----
+  /**
+   * Cross-entropy of each row of logits [N, V] against its target id (int32 [N]) with label smoothing
+   * eps, the share spread uniformly over all V classes: -(1 - eps) log p(target) - eps mean_v log p(v).
+   * Differentiable in logits.
+   */
+  crossEntropy(logits: tf.Tensor2D, targets: tf.Tensor1D, labelSmoothing: number): tf.Tensor1D;
+  /** log-softmax over the last axis of [R, V], for decoding steps (not differentiated). */
+  logSoftmax(x: tf.Tensor2D): tf.Tensor2D;
 }
 
 const byBackend = new Map<string, Kernels>();

@@ -6,9 +6,7 @@
 import { tf } from '../tf';
 import { rng } from '../data/data';
 import type { DecodeOptions, Hypothesis } from './decodeOptions';
-import type { Memory } from '../network/attention';
-import type { RnnState } from '../network/rnn';
-import { BOS, EOS, type Seq2SeqModel } from '../network/seq2seq';
+import { BOS, EOS, type DecoderState, type Seq2SeqModel } from '../network/seq2seq';
 
 interface RawHyp { ids: number[]; logProb: number; score: number }
 
@@ -17,71 +15,56 @@ export function lengthPenalty(len: number, alpha: number): number {
   return alpha === 0 ? 1 : Math.pow((5 + len) / 6, alpha);
 }
 
-function keepState(states: RnnState[]): void {
-  for (const s of states) { tf.keep(s.h); if (s.c) tf.keep(s.c); }
-}
-function disposeState(states: RnnState[]): void {
-  for (const s of states) { s.h.dispose(); s.c?.dispose(); }
-}
-
-/** Repeats every row of the encoder's results `times` times (row b -> rows b*times .. b*times+times-1). */
-function tileRows(memory: Memory | null, states: RnnState[], batch: number, times: number): { memory: Memory | null; states: RnnState[] } {
-  if (times === 1) return { memory, states };
-  const idx = tf.tensor1d(Array.from({ length: batch * times }, (_, i) => Math.floor(i / times)), 'int32');
-  const g = <T extends tf.Tensor>(t: T) => tf.gather(t, idx) as T;
-  return {
-    memory: memory && { values: g(memory.values), keys: g(memory.keys), maskBias: g(memory.maskBias) },
-    states: states.map((s) => ({ h: g(s.h), c: s.c && g(s.c) })),
-  };
+/** Replaces `old` by `next`: keeps next's tensors past the tidy they were made in and disposes those only old held. */
+function replaceState(old: DecoderState | null, next: DecoderState): DecoderState {
+  const keep = new Set(next.tensors());
+  for (const t of keep) tf.keep(t);
+  if (old) for (const t of old.tensors()) if (!keep.has(t)) t.dispose();
+  return next;
 }
 
-/** Runs the decoder step by step; `choose` picks each row's next token from its log-probabilities. */
+function rowIndex(rows: ArrayLike<number>): tf.Tensor1D {
+  return tf.tensor1d(Int32Array.from(rows), 'int32');
+}
+
+/**
+ * Runs the decoder step by step over every input repeated rowsPerInput times (row b * rowsPerInput + k);
+ * `choose` picks each row's next token from its log-probabilities, and may reorder the rows within each input.
+ */
 function stepLoop(
   model: Seq2SeqModel, texts: string[], rowsPerInput: number, maxLength: number,
   choose: (logProbs: Float32Array, V: number, alive: boolean[], step: number) => { next: Int32Array; reorder?: Int32Array; done: boolean },
 ): void {
   const { ids, S, B } = model.encodeSources(texts);
-  let memory: Memory | null = null;
-  let states: RnnState[] = [];
-  tf.tidy(() => {
-    const enc = model.encode(ids, S, B);
-    const tiled = tileRows(enc.memory, enc.encoder.finalStates, B, rowsPerInput);
-    memory = tiled.memory;
-    states = tiled.states;
-    if (memory) { tf.keep(memory.values); tf.keep(memory.keys); tf.keep(memory.maskBias); }
-    keepState(states);
-  });
-  const rows = B * rowsPerInput;
-  let prev: Int32Array = new Int32Array(rows).fill(BOS);
-  const alive = new Array(rows).fill(true);
+  let state: DecoderState | null = null;
+  // States leave each tidy through replaceState (which keeps their tensors), not as its result.
+  const replace = (next: () => DecoderState) => tf.tidy(() => { state = replaceState(state, next()); });
   try {
+    replace(() => {
+      const first = model.startDecoding(ids, S, B);
+      return rowsPerInput === 1 ? first : first.tile(rowIndex(Array.from({ length: B * rowsPerInput }, (_, i) => Math.floor(i / rowsPerInput))));
+    });
+    const rows = B * rowsPerInput;
+    let prev: Int32Array = new Int32Array(rows).fill(BOS);
+    const alive = new Array(rows).fill(true);
     for (let step = 0; step < maxLength; step++) {
-      let out!: { logProbs: tf.Tensor2D; states: RnnState[] };
-      tf.tidy(() => {
-        out = model.step(tf.tensor1d(prev, 'int32'), states, memory);
-        keepState(out.states);
-        tf.keep(out.logProbs);
+      let logProbs!: tf.Tensor2D;
+      replace(() => {
+        const r = model.step(tf.tensor1d(prev, 'int32'), state!);
+        logProbs = tf.keep(r.logProbs);
+        return r.state;
       });
-      const lp = out.logProbs.dataSync() as Float32Array;
-      const V = out.logProbs.shape[1];
-      out.logProbs.dispose();
-      disposeState(states);
-      states = out.states;
+      const lp = logProbs.dataSync() as Float32Array;
+      const V = logProbs.shape[1];
+      logProbs.dispose();
       const choice = choose(lp, V, alive, step);
-      if (choice.reorder) {
-        const idx = tf.tensor1d(choice.reorder, 'int32');
-        const reordered = states.map((s) => ({ h: tf.gather(s.h, idx) as tf.Tensor2D, c: s.c && (tf.gather(s.c, idx) as tf.Tensor2D) }));
-        idx.dispose();
-        disposeState(states);
-        states = reordered;
-      }
+      if (choice.reorder) replace(() => state!.reorder(rowIndex(choice.reorder!)));
       prev = choice.next;
       if (choice.done) break;
     }
   } finally {
-    disposeState(states);
-    const m = memory as Memory | null;
-    if (m) { m.values.dispose(); m.keys.dispose(); m.maskBias.dispose(); }
+    const last = state as DecoderState | null;
+    if (last) for (const t of last.tensors()) t.dispose();
   }
 }
 
@@ -150,6 +133,19 @@ export function sampleRow(lp: Float32Array, opts: Pick<DecodeOptions, 'temperatu
   return order[keep - 1];
 }
 
+/** The n tokens of row lp[offset .. offset + V) with the highest log-probability, best first, ties to the lower id. */
+export function bestTokens(lp: Float32Array, offset: number, V: number, n: number): number[] {
+  const top: number[] = [];
+  for (let v = 0; v < V; v++) {
+    const x = lp[offset + v];
+    // Not better than the worst kept: skipped (an equal one keeps the lower id).
+    if (top.length === n && !(x > lp[offset + top[n - 1]])) continue;
+    if (top.length < n) top.push(v); else top[n - 1] = v;
+    for (let i = top.length - 1; i > 0 && x > lp[offset + top[i - 1]]; i--) { top[i] = top[i - 1]; top[i - 1] = v; }
+  }
+  return top;
+}
+
 export function beamDecode(model: Seq2SeqModel, texts: string[], opts: DecodeOptions): RawHyp[][] {
   const K = opts.beamSize;
   const B = texts.length;
@@ -165,12 +161,13 @@ export function beamDecode(model: Seq2SeqModel, texts: string[], opts: DecodeOpt
       for (let k = 0; k < K; k++) reorder[b * K + k] = b * K + k;
       if (inputDone[b]) continue;
       // Candidates: (beam k, token v) with cumulative log-probability; best first, ties to lower index.
+      // At most 2K of them are used (each becomes a beam or a finished hypothesis until K of either),
+      // and those are among the 2K best tokens of their own beam: no need to sort K * V of them.
       const cands: { k: number; v: number; lp: number }[] = [];
       for (let k = 0; k < K; k++) {
         const base = beams[b][k].logProb;
         if (base === -Infinity) continue;
-        const row = (b * K + k) * V;
-        for (let v = 0; v < V; v++) cands.push({ k, v, lp: base + lp[row + v] });
+        for (const v of bestTokens(lp, (b * K + k) * V, V, 2 * K)) cands.push({ k, v, lp: base + lp[(b * K + k) * V + v] });
       }
       cands.sort((x, y) => y.lp - x.lp || x.k - y.k || x.v - y.v);
       const newBeams: { ids: number[]; logProb: number }[] = [];

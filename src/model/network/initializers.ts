@@ -23,6 +23,13 @@ function gaussian(random: () => number): number {
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
 }
 
+/** n values from a normal distribution with mean 0 and the given standard deviation. */
+export function normal(n: number, std: number, random: () => number): Float32Array {
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = gaussian(random) * std;
+  return out;
+}
+
 /**
  * A [rows, cols] matrix with orthonormal rows or columns (whichever are fewer), by modified
  * Gram-Schmidt on a Gaussian matrix, as Keras's Orthogonal initializer gives.

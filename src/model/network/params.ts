@@ -18,7 +18,8 @@ export function encoderDirectionSize(m: ModelSettings): number {
   return m.bidirectional ? Math.floor(m.hidden / 2) : m.hidden;
 }
 
-export function paramSpecs(m: ModelSettings, srcVocab: number, tgtVocab: number): ParamSpec[] {
+/** The recurrent architecture's weights. */
+export function rnnParamSpecs(m: ModelSettings, srcVocab: number, tgtVocab: number): ParamSpec[] {
   const specs: ParamSpec[] = [];
   const G = gatesOf(m.cell);
   const rnn = (prefix: string, inSize: number, H: number) => {

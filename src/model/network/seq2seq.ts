@@ -1,29 +1,32 @@
 /**
  * The encoder-decoder model: settings, the two vocabularies and the weights, with the forward pass
- * used in training (teacher forcing, masked loss) and the pieces search needs (encode once, then
- * step the decoder). The encoder's final states really initialise the decoder.
+ * used in training (teacher forcing, masked loss) and the pieces search needs (start decoding from
+ * the sources, then step). The architecture (recurrent or Transformer, architectures.ts) does the
+ * math; this class is the same for both.
  */
 import { tf } from '../tf';
 import type { Seq2SeqSettings } from '../config';
-import { prepareMemory, type Memory } from './attention';
 import { BOS, EOS, PAD, type Vocabulary } from '../data/tokenizer';
 import type { BatchArrays } from '../data/data';
-import { encode, type EncoderOutput } from './encoder';
-import { decodeStep, decodeTeacherForced } from './decoder';
+import type { DecoderState, Network } from './architecture';
+import { createNetwork, paramSpecs } from './architectures';
 import { maskedCrossEntropy } from './loss';
-import { attentionWeights, countParameters, createParams, paramSpecs, type Params } from './params';
-import type { RnnState } from './rnn';
+import { countParameters, createParams, type Params } from './params';
 import { DropoutSeeds } from './dropout';
 
-export interface EncodedSource { encoder: EncoderOutput; memory: Memory | null; batch: number }
+export type { DecoderState };
 
 export class Seq2SeqModel {
+  readonly network: Network;
+
   constructor(
     readonly settings: Seq2SeqSettings,
     readonly source: Vocabulary,
     readonly target: Vocabulary,
     readonly params: Params,
-  ) {}
+  ) {
+    this.network = createNetwork(settings.model, params);
+  }
 
   static create(settings: Seq2SeqSettings, source: Vocabulary, target: Vocabulary): Seq2SeqModel {
     const specs = paramSpecs(settings.model, source.size, target.size);
@@ -32,26 +35,12 @@ export class Seq2SeqModel {
 
   get parameterCount(): number { return countParameters(this.params); }
 
-  /** srcIds time-major [S * B]; training: the step's dropout seeds (null: inference). Call inside tf.tidy or dispose the result's tensors. */
-  encode(srcIds: Int32Array, S: number, B: number, training: DropoutSeeds | null = null): EncodedSource {
-    let hasPadding = false;
-    for (let i = 0; i < srcIds.length; i++) if (srcIds[i] === PAD) { hasPadding = true; break; }
-    const ids = tf.tensor2d(srcIds, [S, B], 'int32');
-    const encoder = encode(this.settings.model, this.params, ids, hasPadding, training);
-    const memory = this.settings.model.attention === 'none'
-      ? null
-      : prepareMemory(this.settings.model.attention, encoder.outputs, encoder.srcMask, attentionWeights(this.params, this.settings.model));
-    return { encoder, memory, batch: B };
-  }
-
   /**
    * Mean masked cross-entropy per target token for one padded batch, and the correct-token count.
    * dropoutSeed: a training step's seed (dropout and label smoothing on), or null for evaluation.
    */
   batchLoss(b: BatchArrays, dropoutSeed: number | null): { loss: tf.Scalar; correct: tf.Scalar } {
     const training = dropoutSeed === null ? null : new DropoutSeeds(dropoutSeed);
-    const { encoder, memory } = this.encode(b.src, b.srcLen, b.batch, training);
-    const tgtIn = tf.tensor2d(b.tgtIn, [b.tgtLen, b.batch], 'int32');
     // The real target tokens, in batch-major order (row b * T + t): padding never reaches the output
     // layer, so its FLOPs are not spent and the loss cannot depend on it.
     const T = b.tgtLen;
@@ -65,14 +54,19 @@ export class Seq2SeqModel {
         targets.push(id);
       }
     }
-    const logits = decodeTeacherForced(this.settings.model, this.params, tgtIn, encoder.finalStates, memory, training, tf.tensor1d(rows, 'int32'));
+    const logits = this.network.teacherForcedLogits(b, tf.tensor1d(rows, 'int32'), training);
     const mask = tf.ones([targets.length]) as tf.Tensor1D;
     return maskedCrossEntropy(logits, tf.tensor1d(targets, 'int32'), mask, training ? this.settings.train.labelSmoothing : 0);
   }
 
-  /** One decoder step for search: prevIds [B] -> log-probabilities [B, V]. */
-  step(prevIds: tf.Tensor1D, states: RnnState[], memory: Memory | null): { logProbs: tf.Tensor2D; states: RnnState[] } {
-    return decodeStep(this.settings.model, this.params, prevIds, states, memory);
+  /** Runs the encoder over time-major source ids [S * B] and returns the decoder's first state. Call inside tf.tidy. */
+  startDecoding(srcIds: Int32Array, S: number, B: number): DecoderState {
+    return this.network.startDecoding(srcIds, S, B);
+  }
+
+  /** One decoder step for search: prevIds [R] -> log-probabilities [R, V] and the next state. */
+  step(prevIds: tf.Tensor1D, state: DecoderState): { logProbs: tf.Tensor2D; state: DecoderState } {
+    return this.network.step(prevIds, state);
   }
 
   /** Source ids for a list of texts, time-major and padded; inputs far longer than anything seen in training are cut. */

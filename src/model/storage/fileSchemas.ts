@@ -10,11 +10,14 @@ const int0 = num({ int: true, min: 0 });
 
 const settingsTypes = obj({
   model: obj({
-    cell: str(), layers: num(), bidirectional: bool, emb: num(), hidden: num(), attention: str(), dropout: num(),
+    arch: str(), cell: str(), layers: num(), bidirectional: bool, emb: num(), hidden: num(), attention: str(), dropout: num(),
+    dModel: num(), heads: num(), ff: num(), encLayers: num(), decLayers: num(), attentionDropout: num(), positions: str(),
+    maxPositions: num(), tieEmbeddings: bool, activation: str(),
   }),
   train: obj({
     batch: num(), lr: num(), epochs: num(), minutes: num(), clipNorm: num(), labelSmoothing: num(), patience: num(),
     lrPatience: num(), seed: num(), devFraction: num(), maxLen: num(), logEvery: num(),
+    lrSchedule: str(), warmupSteps: num(), adamBeta1: num(), adamBeta2: num(),
   }),
   source: obj({ kind: str(), lowercase: bool, maxVocab: num() }),
   target: obj({ kind: str(), lowercase: bool, maxVocab: num() }),
@@ -83,6 +86,10 @@ export const checkpointStateSchema = obj({
   badEpochs: int0,
   lrBadEpochs: int0,
   elapsedMs: num({ min: 0 }),
+  adam: optional(obj({
+    beta1: num({ min: 0, max: 1 }), beta2: num({ min: 0, max: 1 }), epsilon: num({ above: 0 }),
+    schedule: obj({ kind: oneOf(['constant', 'inverse-sqrt'] as const), warmupSteps: int0 }),
+  })),
   weightsFile: str({ nonEmpty: true }),
   optimizerFile: str({ nonEmpty: true }),
   weightSpecs: list(weightSpecSchema),

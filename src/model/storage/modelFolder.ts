@@ -12,7 +12,7 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import type { Seq2SeqSettings, TaskKind } from '../config';
+import { DEFAULT_SETTINGS, describeArchitecture, mergeSettings, type Seq2SeqSettings, type TaskKind } from '../config';
 import type { DevMetrics, TrainEpochEvent } from '../training/events';
 import type { ModelSummary } from './modelSummary';
 import { anything, check, type Schema } from './schema';
@@ -20,7 +20,14 @@ import { configSchema, metricsSchema } from './fileSchemas';
 import { PathConfinementError, resolveInside } from './confinedPath';
 import { settleModelFolder, settleModelsDir } from './modelFolderSwap';
 
-export const FORMAT_VERSION = 1;
+/** 2: settings.model.arch and the Transformer's settings; the learning-rate schedule and Adam's betas (checkpoints keep them too). */
+export const FORMAT_VERSION = 2;
+
+/** What a format-1 folder's settings meant for the fields format 2 added (it had only the recurrent architecture). */
+const FORMAT1_MEANING = {
+  model: { arch: 'rnn' },
+  train: { lrSchedule: 'constant', warmupSteps: 0, adamBeta1: 0.9, adamBeta2: 0.999 },
+} as const;
 export const FILES = {
   model: 'model.json',
   weights: 'weights.bin',
@@ -95,7 +102,20 @@ export function readConfig(dir: string): ModelConfigFile {
   if (typeof version === 'number' && version > FORMAT_VERSION) {
     throw new ModelFolderError(`${dir}: saved by a newer version (format ${version}; this version reads up to ${FORMAT_VERSION}). Update the extension.`);
   }
-  return check(path, raw, configSchema, (m) => new ModelFolderError(m)) as ModelConfigFile;
+  return check(path, upgradeFormat1(raw, version), configSchema, (m) => new ModelFolderError(m)) as ModelConfigFile;
+}
+
+/**
+ * A format-1 config.json's settings with the fields format 2 added, as that folder was trained
+ * (the recurrent model, a constant rate, betas 0.9 / 0.999; the Transformer's settings unused).
+ * Anything that is not such a record is left for the schema to report.
+ */
+function upgradeFormat1(raw: unknown, version: unknown): unknown {
+  const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+  if (typeof version !== 'number' || version >= 2 || !isObj(raw) || !isObj(raw.settings)) return raw;
+  const s = raw.settings;
+  if (!['model', 'train', 'source', 'target'].every((k) => isObj(s[k]))) return raw;
+  return { ...raw, settings: mergeSettings(DEFAULT_SETTINGS, FORMAT1_MEANING, s as unknown as Seq2SeqSettings) };
 }
 
 /** The metrics history, or null when there is none yet. Throws ModelFolderError when the file is corrupt. */
@@ -131,6 +151,8 @@ export function readModelSummary(dir: string): ModelSummary {
     task: `${s.source.kind} → ${s.target.kind}${cfg.task === 'generate' ? ' (generator)' : ''}`,
     sourceKind: s.source.kind,
     targetKind: s.target.kind,
+    arch: s.model.arch,
+    architecture: describeArchitecture(s.model),
     cell: s.model.cell,
     attention: s.model.attention,
     parameters: cfg.parameters,

@@ -8,6 +8,10 @@ export interface ModelSummary {
   task: string;
   sourceKind: string;
   targetKind: string;
+  /** 'rnn' or 'transformer'. */
+  arch: string;
+  /** The architecture and its sizes in one line, e.g. "Transformer 3+3 layers, d 256, 4 heads, ff 1024". */
+  architecture: string;
   cell: string;
   attention: string;
   parameters: number;

@@ -10,9 +10,11 @@ import { initBackend, tf } from '../acceleration/backend';
 import { ensureWritableDir, removeStaleTemps, writeFileAtomic, writeJsonAtomic } from './atomicFs';
 import { checkpointStateSchema, modelJsonSchema, tokenizersSchema } from './fileSchemas';
 import { confinedFile, FILES, FORMAT_VERSION, ModelFolderError, readConfig, readJson, readManifestWeights, type ModelConfigFile } from './modelFolder';
-import { paramSpecs, type Params } from '../network/params';
+import type { Params } from '../network/params';
+import { paramSpecs } from '../network/architectures';
 import { Seq2SeqModel } from '../network/seq2seq';
 import { Vocabulary, type VocabularyJSON } from '../data/tokenizer';
+import type { AdamSettings } from '../training/optimizer';
 
 interface WeightSpec { name: string; shape: number[]; dtype: 'float32' }
 
@@ -211,6 +213,8 @@ export interface CheckpointState {
   badEpochs: number;
   lrBadEpochs: number;
   elapsedMs: number;
+  /** Adam's constants and the learning-rate schedule (absent in format-1 checkpoints: 0.9 / 0.999, constant). */
+  adam?: AdamSettings;
   weightsFile: string;
   optimizerFile: string;
   weightSpecs: WeightSpec[];

@@ -6,13 +6,36 @@
 import { tf } from '../tf';
 import type { Params } from '../network/params';
 import { kernels } from '../acceleration/kernels';
+import type { TrainSettings } from '../config';
+import { CONSTANT_SCHEDULE, lrFactor, type LrSchedule } from './lrSchedule';
 
 export interface AdamState { step: number; m: Map<string, tf.Variable>; v: Map<string, tf.Variable> }
 
+/** Adam's constants and the learning-rate schedule: saved with every checkpoint, so a resumed run updates exactly as before. */
+export interface AdamSettings { beta1: number; beta2: number; epsilon: number; schedule: LrSchedule }
+
+/** What checkpoints without AdamSettings (format 1) were trained with. */
+export const FORMAT1_ADAM: AdamSettings = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, schedule: CONSTANT_SCHEDULE };
+
+export function adamSettings(t: TrainSettings): AdamSettings {
+  return { beta1: t.adamBeta1, beta2: t.adamBeta2, epsilon: 1e-8, schedule: { kind: t.lrSchedule, warmupSteps: t.warmupSteps } };
+}
+
 export class Adam {
   readonly state: AdamState = { step: 0, m: new Map(), v: new Map() };
+  settings: AdamSettings;
 
-  constructor(public lr: number, readonly beta1 = 0.9, readonly beta2 = 0.999, readonly epsilon = 1e-8) {}
+  /** lr: the base rate (the schedule's peak), halved on plateaus by the training run. */
+  constructor(public lr: number, settings: Partial<AdamSettings> = {}) {
+    this.settings = { ...FORMAT1_ADAM, ...settings };
+  }
+
+  get beta1(): number { return this.settings.beta1; }
+  get beta2(): number { return this.settings.beta2; }
+  get epsilon(): number { return this.settings.epsilon; }
+
+  /** The rate of the latest update (before the first: of the first). */
+  get currentLr(): number { return this.lr * lrFactor(this.settings.schedule, Math.max(1, this.state.step)); }
 
   /**
    * Applies gradients (by weight name) after clipping their global norm to clipNorm (0 = off). Returns
@@ -26,7 +49,8 @@ export class Adam {
     if (!Number.isFinite(norm)) return norm;
     this.state.step++;
     const t = this.state.step;
-    const lrT = (this.lr * Math.sqrt(1 - Math.pow(this.beta2, t))) / (1 - Math.pow(this.beta1, t));
+    const lr = this.lr * lrFactor(this.settings.schedule, t);
+    const lrT = (lr * Math.sqrt(1 - Math.pow(this.beta2, t))) / (1 - Math.pow(this.beta1, t));
     const scale = clipNorm > 0 && norm > clipNorm ? clipNorm / norm : 1;
     tf.tidy(() => {
       for (const name of names) {

@@ -136,7 +136,7 @@ export class TrainingRun {
     const etaMs = Math.min(Number.isFinite(this.budgetMs) ? this.budgetMs - this.elapsed() : Infinity, remainingSteps * msPerStep);
     this.onEvent({
       kind: 'step', epoch: epoch + 1, step: progress.step, stepInEpoch: bi + 1, stepsPerEpoch: this.stepsPerEpoch,
-      loss: win.tokens ? win.lossSum / win.tokens : 0, accuracy: win.tokens ? (100 * win.correct) / win.tokens : 0, lr: optimizer.lr,
+      loss: win.tokens ? win.lossSum / win.tokens : 0, accuracy: win.tokens ? (100 * win.correct) / win.tokens : 0, lr: optimizer.currentLr,
       samplesPerSec: win.samples / secs, targetTokensPerSec: win.tokens / secs,
       elapsedMs: this.elapsed(), etaMs: Math.max(0, etaMs), memoryMB: Math.round(process.memoryUsage().rss / 1048576),
     });
@@ -156,6 +156,7 @@ export class TrainingRun {
     const { progress, model, optimizer } = this.s;
     progress.elapsedMs = this.elapsed();
     progress.optimizerStep = optimizer.state.step;
+    progress.adam = optimizer.settings;
     saveCheckpoint(this.plan.writeDir, model, optimizer.namedState(model.params), progress);
     this.guard.onCheckpoint();
     this.lastCheckpoint = Date.now();
@@ -215,7 +216,7 @@ export class TrainingRun {
     this.checkpoint();
     const ev: TrainEpochEvent = {
       kind: 'epoch', epoch, epochs: settings.train.epochs, step: progress.step, trainLoss, trainAccuracy: trainAcc,
-      dev, samples: evaluation?.samples ?? [], lr: optimizer.lr, elapsedMs: this.elapsed(), isBest, checkpointSaved: true,
+      dev, samples: evaluation?.samples ?? [], lr: optimizer.currentLr, elapsedMs: this.elapsed(), isBest, checkpointSaved: true,
     };
     metricsFile.history.push(ev);
     if (isBest) metricsFile.best = { epoch, dev };

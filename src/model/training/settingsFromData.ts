@@ -48,8 +48,11 @@ export async function profileDataFile(file: string, task: TaskKind = 'pairs'): P
   return profilePairs(read.pairs).profile;
 }
 
-/** Settings from defaults, the preset (sized from the data), and explicit overrides, in that order. */
+/**
+ * Settings from defaults, the preset (sized from the data, for the architecture asked for or else the
+ * one the data suggests), and explicit overrides, in that order.
+ */
 export function resolveSettings(pairs: Pair[], preset: PresetName, overrides: SettingsOverrides | undefined): Seq2SeqSettings {
   const { profile, source, target } = profilePairs(pairs, overrides);
-  return validateSettings(mergeSettings(DEFAULT_SETTINGS, { source, target }, presetOverrides(preset, profile), overrides));
+  return validateSettings(mergeSettings(DEFAULT_SETTINGS, { source, target }, presetOverrides(preset, profile, overrides?.model?.arch), overrides));
 }

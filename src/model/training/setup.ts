@@ -12,7 +12,7 @@ import { FILES, readConfig, readMetrics, type MetricsFile, type ModelConfigFile 
 import { loadCheckpoint, type CheckpointProgress, type SaveInfo } from '../storage/store';
 import { abandonModelDir, planModelDir, type ModelDirPlan } from '../storage/modelFolderSwap';
 import type { DataReport, SkippedLine } from './events';
-import { Adam } from './optimizer';
+import { Adam, adamSettings, FORMAT1_ADAM } from './optimizer';
 import type { TrainOptions } from './options';
 import { resolveSettings } from './settingsFromData';
 import { buildVocabulary, devMetricKind, encodeExamples, type DevMetricKind } from './encodeData';
@@ -74,13 +74,15 @@ async function prepareIn(opts: TrainOptions, modelDir: string, resuming: boolean
   if (devFile) devPairs = (await readPairs(devFile)).pairs;
   else ({ train: trainPairs, dev: devPairs } = splitDev(read.pairs, settings.train.devFraction, settings.train.seed));
 
-  const optimizer = new Adam(settings.train.lr);
+  const optimizer = new Adam(settings.train.lr, adamSettings(settings.train));
   let model: Seq2SeqModel;
   let progress = freshProgress(settings.train.lr);
   if (resuming) {
     const ck = loadCheckpoint(modelDir);
     model = ck.model;
     optimizer.restore(ck.state.optimizerStep, ck.optimizer);
+    // The checkpoint's Adam constants and schedule, not today's settings: resume continues exactly.
+    optimizer.settings = ck.state.adam ?? FORMAT1_ADAM;
     progress = { ...ck.state };
     optimizer.lr = progress.lr;
   } else {

@@ -43,7 +43,7 @@ export class ModelsView {
         h('span', { class: 'model-name', title: s.dir }, s.name),
         active ? h('span', { class: 'badge' }, 'active') : null,
         !s.complete ? h('span', { class: 'badge badge-muted' }, training ? 'training' : 'checkpoint') : null),
-      h('div', { class: 'model-meta' }, `${s.task} · ${s.cell.toUpperCase()}${s.attention !== 'none' ? ' + attention' : ''} · ${f.compact(s.parameters)} params · ${f.bytes(s.sizeBytes)}`),
+      h('div', { class: 'model-meta' }, `${s.task} · ${s.architecture} · ${f.compact(s.parameters)} params · ${f.bytes(s.sizeBytes)}`),
       h('div', { class: 'model-meta' }, h('span', { class: 'model-metric' }, metricText(s.devMetric, s.bestDev)), ` · ${f.int(s.epochs)} epochs · ${f.date(s.updatedAt)}`),
       actions);
   }

@@ -1,4 +1,5 @@
 /** "Now": where the run is (epoch, step, speed, time, learning rate, backend, memory) and what it trains on. */
+import { describeArchitecture } from '../../model/config';
 import { h, setText } from '../dom';
 import * as f from '../format';
 import { metricText } from '../metrics';
@@ -107,7 +108,10 @@ export class NowView {
     this.dataLine.title = d.file;
     const m2 = st.settings.model;
     const t2 = st.settings.train;
-    setText(this.settingsLine, `${m2.cell.toUpperCase()} × ${m2.layers}${m2.bidirectional ? ' bi' : ''}${m2.attention === 'none' ? '' : ` + ${m2.attention}`} · emb ${m2.emb} · hidden ${m2.hidden} · dropout ${m2.dropout} · batch ${t2.batch}${t2.minutes > 0 ? ` · ${t2.minutes} min budget` : ''} · ${st.settings.source.kind} → ${st.settings.target.kind}`);
+    const arch = m2.arch === 'transformer'
+      ? `${describeArchitecture(m2)} · dropout ${m2.dropout}`
+      : `${m2.cell.toUpperCase()} × ${m2.layers}${m2.bidirectional ? ' bi' : ''}${m2.attention === 'none' ? '' : ` + ${m2.attention}`} · emb ${m2.emb} · hidden ${m2.hidden} · dropout ${m2.dropout}`;
+    setText(this.settingsLine, `${arch} · batch ${t2.batch}${t2.minutes > 0 ? ` · ${t2.minutes} min budget` : ''} · ${st.settings.source.kind} → ${st.settings.target.kind}`);
     const resumed = st.resumedFrom ? ` · resumed from epoch ${st.resumedFrom.epoch}` : '';
     setText(this.modelLine, `${f.compact(st.parameters)} parameters · vocabulary ${f.int(st.sourceVocab)} → ${f.int(st.targetVocab)}${resumed}`);
   }

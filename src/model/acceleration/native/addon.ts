@@ -35,6 +35,26 @@ export interface NativeAddon {
   sumOfSquares(x: Float32Array): number;
   tanh(x: Float32Array, out: Float32Array): void;
   dropoutMask(out: Float32Array, keep: number, scale: number, seed: number): void;
+
+  // ---- the Transformer's fused kernels (native/blas/transformer.h) ----
+  layerNormForward(x: Float32Array, gamma: Float32Array, beta: Float32Array, y: Float32Array, mean: Float32Array, rstd: Float32Array,
+    rows: number, d: number, epsilon: number): void;
+  layerNormBackward(dy: Float32Array, x: Float32Array, gamma: Float32Array, mean: Float32Array, rstd: Float32Array,
+    dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, rows: number, d: number): void;
+  maskedSoftmaxForward(scores: Float32Array, mask: Float32Array | null, y: Float32Array, b: number, h: number, tq: number, tk: number, mq: number, scale: number): void;
+  maskedSoftmaxBackward(y: Float32Array, dy: Float32Array, dx: Float32Array, rows: number, tk: number, scale: number): void;
+  geluForward(x: Float32Array, y: Float32Array, n: number): void;
+  geluBackward(x: Float32Array, dy: Float32Array, dx: Float32Array, n: number): void;
+  biasDropoutResidualForward(x: Float32Array, bias: Float32Array, residual: Float32Array, mask: Float32Array | null, out: Float32Array, rows: number, d: number): void;
+  biasDropoutResidualBackward(dy: Float32Array, mask: Float32Array | null, dx: Float32Array, dbias: Float32Array, rows: number, d: number): void;
+  crossEntropyForward(logits: Float32Array, targets: Int32Array, loss: Float32Array, lse: Float32Array, rows: number, v: number, eps: number): void;
+  crossEntropyBackward(logits: Float32Array, targets: Int32Array, lse: Float32Array, dloss: Float32Array, dlogits: Float32Array, rows: number, v: number, eps: number): void;
+  logSoftmax(x: Float32Array, y: Float32Array, rows: number, v: number): void;
+  attentionForward(q: Float32Array, k: Float32Array, v: Float32Array, mask: Float32Array | null, drop: Float32Array | null, p: Float32Array, out: Float32Array,
+    b: number, h: number, tq: number, tk: number, dk: number, ldq: number, ldk: number, ldv: number, qOff: number, kOff: number, vOff: number, mq: number, scale: number): void;
+  attentionBackward(dout: Float32Array, q: Float32Array, k: Float32Array, v: Float32Array, p: Float32Array, drop: Float32Array | null,
+    dq: Float32Array, dk: Float32Array, dv: Float32Array, b: number, h: number, tq: number, tk: number, dk_: number, ldq: number, ldk: number, ldv: number,
+    qOff: number, kOff: number, vOff: number, scale: number): void;
 }
 
 export interface NativeAddonStatus { active: boolean; library: string | null; reason: string | null }

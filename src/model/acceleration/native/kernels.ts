@@ -12,19 +12,21 @@ import { nativeAdamUpdate, nativeSumOfSquares, registerAdamKernel } from './adam
 import { DROPOUT_MASK, registerElementwiseKernels } from './elementwise';
 import { registerMatMulKernels } from './matMul';
 import { nativeRnnSequence, nativeRnnStep, registerSequenceKernels } from './sequences';
+import { nativeTransformerOps, registerTransformerKernels } from './transformer';
 import * as tf from '@tensorflow/tfjs-core';
 
 /** Registers the native TF.js kernels for the wasm backend (before setBackend('wasm')); null if the matmul kernels were not found. */
-export function setUpNativeKernels(addon: NativeAddon, env: Pick<EngineEnvironment, 'nativeRnn' | 'nativeAdam'>): Kernels | null {
+export function setUpNativeKernels(addon: NativeAddon, env: Pick<EngineEnvironment, 'nativeRnn' | 'nativeAdam' | 'nativeTransformer'>): Kernels | null {
   if (!registerMatMulKernels(addon)) return null;
   registerSequenceKernels(addon);
   registerAdamKernel(addon);
   registerElementwiseKernels(addon);
+  registerTransformerKernels(addon);
   return nativeKernelSet(addon, env);
 }
 
 /** The seam's operations on the native kernels (registered by setUpNativeKernels). */
-export function nativeKernelSet(addon: NativeAddon, env: Pick<EngineEnvironment, 'nativeRnn' | 'nativeAdam'> = { nativeRnn: true, nativeAdam: true }): Kernels {
+export function nativeKernelSet(addon: NativeAddon, env: Pick<EngineEnvironment, 'nativeRnn' | 'nativeAdam' | 'nativeTransformer'> = { nativeRnn: true, nativeAdam: true, nativeTransformer: true }): Kernels {
   const ref = referenceKernels;
   return {
     name: 'native',
@@ -35,5 +37,9 @@ export function nativeKernelSet(addon: NativeAddon, env: Pick<EngineEnvironment,
     adamUpdate: env.nativeAdam ? nativeAdamUpdate : ref.adamUpdate,
     sumOfSquares: env.nativeAdam ? (tensors) => nativeSumOfSquares(addon, tensors) : ref.sumOfSquares,
     dropoutMask: (shape, keep, seed) => tf.engine().runKernel(DROPOUT_MASK, {}, { shape, keep, seed }) as tf.Tensor,
+    ...(env.nativeTransformer ? nativeTransformerOps : {
+      layerNorm: ref.layerNorm, maskedSoftmax: ref.maskedSoftmax, attention: ref.attention, gelu: ref.gelu, biasDropoutResidual: ref.biasDropoutResidual,
+      crossEntropy: ref.crossEntropy, logSoftmax: ref.logSoftmax,
+    }),
   };
 }

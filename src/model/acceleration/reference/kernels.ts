@@ -7,6 +7,7 @@ import { tf } from '../../tf';
 import type { AdamHyper, Kernels } from '../kernels';
 import { lstmSequence } from './lstmSequence';
 import { cellStep, projectInputs, stepwiseSequence } from './recurrentCells';
+import { transformerOps } from './transformerOps';
 
 export const referenceKernels: Kernels = {
   name: 'reference',
@@ -38,4 +39,6 @@ export const referenceKernels: Kernels = {
   dropoutMask(shape, keep, seed) {
     return tf.tidy(() => tf.div(tf.floor(tf.add(tf.randomUniform(shape, 0, 1, 'float32', seed), keep)), keep));
   },
+
+  ...transformerOps,
 };

@@ -1,0 +1,42 @@
+/**
+ * What every architecture gives the model, the training loop and search: its weights, the
+ * teacher-forced logits of a batch, and incremental decoding through an opaque decoder state that
+ * search can repeat (for beams or samples) and reorder (when beams swap hypotheses). Search and
+ * training never ask which architecture they hold. The two: recurrent.ts and transformer.ts.
+ */
+import { tf } from '../tf';
+import type { ModelSettings } from '../config';
+import type { BatchArrays } from '../data/data';
+import type { DropoutSeeds } from './dropout';
+import type { ParamSpec, Params } from './params';
+
+/** The decoder's state between search steps, whatever the architecture keeps in it. */
+export interface DecoderState {
+  /** A state holding the given rows of everything (each input repeated for its beams or samples). */
+  tile(rows: tf.Tensor1D): DecoderState;
+  /**
+   * A state holding the given rows of the per-hypothesis part. Beam search moves hypotheses only
+   * among the rows of one input, so what belongs to the input (the encoder's memory) stays.
+   */
+  reorder(rows: tf.Tensor1D): DecoderState;
+  /** Every tensor it holds (search keeps them past a tidy, and disposes those the next state no longer holds). */
+  tensors(): tf.Tensor[];
+}
+
+export interface Network {
+  /**
+   * The logits of one padded batch with teacher forcing, for the given rows only (row b * T + t of
+   * the batch-major [B * T] target positions): padding never reaches the output layer.
+   * training: the step's dropout seeds, or null (no dropout).
+   */
+  teacherForcedLogits(b: BatchArrays, rows: tf.Tensor1D, training: DropoutSeeds | null): tf.Tensor2D;
+  /** Runs the encoder over time-major source ids [S * B] (0 = padding) and returns the decoder's first state. */
+  startDecoding(srcIds: Int32Array, S: number, B: number): DecoderState;
+  /** One decoding step for every row: previous ids [R] -> log-probabilities [R, V] and the next state. */
+  step(prevIds: tf.Tensor1D, state: DecoderState): { logProbs: tf.Tensor2D; state: DecoderState };
+}
+
+export interface Architecture {
+  paramSpecs(m: ModelSettings, srcVocab: number, tgtVocab: number): ParamSpec[];
+  create(m: ModelSettings, params: Params): Network;
+}

@@ -1,0 +1,43 @@
+/** Presets and settings for both architectures: what --arch transformer brings with it, one rule for the architecture, errors naming the field. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DEFAULT_SETTINGS, mergeSettings, presetOverrides, settingsErrors, validateSettings, type DataProfile } from '../../src/model/config';
+import { resolveSettings } from '../../src/model/training/train';
+import { reversePairs } from '../helpers/tinyModel';
+
+const profile: DataProfile = { pairs: 50_000, sourceVocab: 4000, targetVocab: 4000, sourceLen95: 12, targetLen95: 14 };
+
+test('a Transformer preset brings its training: label smoothing 0.1, Adam (0.9, 0.98), warm-up + inverse sqrt; the recurrent one keeps its own', () => {
+  for (const preset of ['fast', 'balanced', 'accurate'] as const) {
+    const t = validateSettings(mergeSettings(DEFAULT_SETTINGS, presetOverrides(preset, profile, 'transformer')));
+    assert.equal(t.model.arch, 'transformer');
+    assert.deepEqual([t.train.labelSmoothing, t.train.adamBeta1, t.train.adamBeta2, t.train.lrSchedule], [0.1, 0.9, 0.98, 'inverse-sqrt']);
+    assert.ok(t.train.warmupSteps >= 500 && t.model.dModel % t.model.heads === 0 && t.model.tieEmbeddings);
+    const r = validateSettings(mergeSettings(DEFAULT_SETTINGS, presetOverrides(preset, profile, 'rnn')));
+    assert.equal(r.model.arch, 'rnn');
+    assert.deepEqual([r.train.labelSmoothing, r.train.adamBeta2, r.train.lrSchedule], [0, 0.999, 'constant']);
+  }
+  // Bigger presets are bigger.
+  const d = (p: 'fast' | 'balanced' | 'accurate') => mergeSettings(DEFAULT_SETTINGS, presetOverrides(p, profile, 'transformer')).model;
+  assert.ok(d('fast').encLayers < d('balanced').encLayers && d('balanced').dModel < d('accurate').dModel);
+});
+
+test('resolveSettings: --arch transformer with the default preset; explicit flags win over the preset', () => {
+  const pairs = reversePairs(500).map((l, i) => { const [source, target] = l.split('\t'); return { source, target, line: i + 1 }; });
+  const s = resolveSettings(pairs, 'balanced', { model: { arch: 'transformer', heads: 2 }, train: { labelSmoothing: 0 } });
+  assert.equal(s.model.arch, 'transformer');
+  assert.equal(s.model.heads, 2);
+  assert.equal(s.train.labelSmoothing, 0);
+  assert.equal(s.train.lrSchedule, 'inverse-sqrt');
+  assert.equal(resolveSettings(pairs, 'balanced', undefined).model.arch, 'rnn');
+});
+
+test('bad Transformer settings name their field', () => {
+  const bad = mergeSettings(DEFAULT_SETTINGS, {
+    model: { arch: 'transformer', dModel: 100, heads: 8, positions: 'learned', maxPositions: 10, activation: 'swish' as 'gelu' },
+    train: { lrSchedule: 'inverse-sqrt', warmupSteps: 0, adamBeta2: 1.5 },
+  });
+  const fields = settingsErrors(bad).map((e) => e.field);
+  for (const f of ['model.heads', 'model.maxPositions', 'model.activation', 'train.warmupSteps', 'train.adamBeta2']) assert.ok(fields.includes(f), `${f} not reported: ${fields}`);
+  assert.throws(() => validateSettings(bad), /model\.heads: must divide model\.dModel \(100\) into equal heads \(got 8\)/);
+});
