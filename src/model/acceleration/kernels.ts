@@ -12,7 +12,8 @@
  * interface that both sets satisfy keeps that in one place and lets tests run both side by side.
  */
 import { tf } from '../tf';
-import type { CellKind } from '../config';
+import type { AttentionKind, CellKind } from '../config';
+import type { AttentionWeights, Memory } from '../network/attention';
 import { referenceKernels } from './reference/kernels';
 
 export interface RnnState { h: tf.Tensor2D; c?: tf.Tensor2D }
@@ -40,15 +41,40 @@ export interface Kernels {
    * reverse runs from the last step. Outputs are in input order. Differentiable in xw, the weights and the state.
    */
   rnnSequence(cell: CellKind, xw: tf.Tensor3D, w: RnnWeights, initial: RnnState, mask: tf.Tensor3D | null, reverse: boolean): SequenceResult;
-  /** One decoding step: input x [B, in] (not yet projected) -> the new state. Inference only. */
-  rnnStep(cell: CellKind, x: tf.Tensor2D, w: RnnWeights, state: RnnState): RnnState;
   /** Adam's update of one weight: [p', m', v'] (caller disposes). */
   adamUpdate(p: tf.Tensor, g: tf.Tensor, m: tf.Tensor, v: tf.Tensor, h: AdamHyper): [tf.Tensor, tf.Tensor, tf.Tensor];
   /** The sum of the squares of every element of the tensors (the gradient norm for clipping). */
   sumOfSquares(tensors: tf.Tensor[]): number;
   /** A [shape] mask of 1/keep (probability keep) and 0; the same seed gives the same mask on the same backend. */
   dropoutMask(shape: number[], keep: number, seed: number): tf.Tensor;
+
+  /**
+   * One step of the whole decoder for every row (inference only): the previous tokens' embeddings,
+   * every layer's step from `states`, attention over `memory` (null without attention), the output
+   * projection and log-softmax. topK 0: every token's log-probability [B, V], ids null; topK k > 0:
+   * each row's k best tokens, best first (ties: the lower id), as ids [B, k] int32 and their
+   * log-probabilities [B, k].
+   */
+  decoderStep(w: DecoderStepWeights, prevIds: tf.Tensor1D, states: RnnState[], memory: Memory | null, topK: number): DecoderStepResult;
 }
+
+/** The decoder's weights as one decoding step uses them. */
+export interface DecoderStepWeights {
+  cell: CellKind;
+  attention: AttentionKind;
+  /** [V, E] */
+  embedding: tf.Tensor2D;
+  /** Layer 0's projected inputs of every token [V, gates*H] (network/inputTables.ts), looked up instead of projecting the embedding; or null. */
+  inputTable: tf.Tensor2D | null;
+  /** Layer 0's kernel is [E, gates*H], the others' [H, gates*H]. */
+  layers: RnnWeights[];
+  /** null without attention */
+  attend: AttentionWeights | null;
+  /** [H, V], [V] */
+  output: { kernel: tf.Tensor2D; bias: tf.Tensor1D };
+}
+
+export interface DecoderStepResult { states: RnnState[]; logProbs: tf.Tensor2D; ids: tf.Tensor2D | null }
 
 const byBackend = new Map<string, Kernels>();
 let override: Kernels | null = null;

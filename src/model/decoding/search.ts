@@ -35,10 +35,31 @@ function tileRows(memory: Memory | null, states: RnnState[], batch: number, time
   };
 }
 
-/** Runs the decoder step by step; `choose` picks each row's next token from its log-probabilities. */
+/**
+ * A step's log-probabilities as read on the host: with ids, each row's k best tokens (ids and
+ * log-probabilities at row * k + j, best first); with ids null, every token's (k = V, at row * V + id).
+ */
+export interface StepScores { k: number; ids: Int32Array | null; logProbs: Float32Array }
+
+/** Each row's k best of every token's log-probabilities, best first, ties to the lower id (for steps that return them all). */
+export function topKRows(all: Float32Array, V: number, k: number): StepScores {
+  const rows = all.length / V;
+  const ids = new Int32Array(rows * k);
+  const logProbs = new Float32Array(rows * k);
+  for (let r = 0; r < rows; r++) {
+    const order = Array.from({ length: V }, (_, v) => v).sort((a, b) => all[r * V + b] - all[r * V + a] || a - b);
+    for (let j = 0; j < k; j++) { ids[r * k + j] = order[j]; logProbs[r * k + j] = all[r * V + order[j]]; }
+  }
+  return { k, ids, logProbs };
+}
+
+/**
+ * Runs the decoder step by step; `choose` picks each row's next token from the step's scores: each
+ * row's topK best (topK > 0), or every token's (topK 0).
+ */
 function stepLoop(
-  model: Seq2SeqModel, texts: string[], rowsPerInput: number, maxLength: number,
-  choose: (logProbs: Float32Array, V: number, alive: boolean[], step: number) => { next: Int32Array; reorder?: Int32Array; done: boolean },
+  model: Seq2SeqModel, texts: string[], rowsPerInput: number, maxLength: number, topK: number,
+  choose: (scores: StepScores, alive: boolean[], step: number) => { next: Int32Array; reorder?: Int32Array; done: boolean },
 ): void {
   const { ids, S, B } = model.encodeSources(texts);
   let memory: Memory | null = null;
@@ -52,22 +73,27 @@ function stepLoop(
     keepState(states);
   });
   const rows = B * rowsPerInput;
+  const k = Math.min(topK, model.target.size);
   let prev: Int32Array = new Int32Array(rows).fill(BOS);
   const alive = new Array(rows).fill(true);
   try {
     for (let step = 0; step < maxLength; step++) {
-      let out!: { logProbs: tf.Tensor2D; states: RnnState[] };
+      let out!: ReturnType<Seq2SeqModel['step']>;
       tf.tidy(() => {
-        out = model.step(tf.tensor1d(prev, 'int32'), states, memory);
+        out = model.step(tf.tensor1d(prev, 'int32'), states, memory, k);
         keepState(out.states);
         tf.keep(out.logProbs);
+        if (out.ids) tf.keep(out.ids);
       });
       const lp = out.logProbs.dataSync() as Float32Array;
-      const V = out.logProbs.shape[1];
+      const n = out.logProbs.shape[1];
+      const scores: StepScores = out.ids ? { k: n, ids: out.ids.dataSync() as Int32Array, logProbs: lp }
+        : k > 0 ? topKRows(lp, n, k) : { k: n, ids: null, logProbs: lp };
       out.logProbs.dispose();
+      out.ids?.dispose();
       disposeState(states);
       states = out.states;
-      const choice = choose(lp, V, alive, step);
+      const choice = choose(scores, alive, step);
       if (choice.reorder) {
         const idx = tf.tensor1d(choice.reorder, 'int32');
         const reordered = states.map((s) => ({ h: tf.gather(s.h, idx) as tf.Tensor2D, c: s.c && (tf.gather(s.c, idx) as tf.Tensor2D) }));
@@ -94,13 +120,13 @@ function argMaxRow(lp: Float32Array, row: number, V: number): number {
 
 export function greedyDecode(model: Seq2SeqModel, texts: string[], opts: DecodeOptions): RawHyp[][] {
   const hyps: RawHyp[] = texts.map(() => ({ ids: [], logProb: 0, score: 0 }));
-  stepLoop(model, texts, 1, opts.maxLength, (lp, V, alive) => {
+  stepLoop(model, texts, 1, opts.maxLength, 1, (scores, alive) => {
     const next = new Int32Array(texts.length);
     for (let r = 0; r < texts.length; r++) {
       if (!alive[r]) { next[r] = EOS; continue; }
-      const id = argMaxRow(lp, r, V);
+      const id = scores.ids![r * scores.k];
       hyps[r].ids.push(id);
-      hyps[r].logProb += lp[r * V + id];
+      hyps[r].logProb += scores.logProbs[r * scores.k];
       next[r] = id;
       if (id === EOS) alive[r] = false;
     }
@@ -114,7 +140,7 @@ export function sampleDecode(model: Seq2SeqModel, texts: string[], opts: DecodeO
   const random = rng(opts.seed);
   const rows = texts.length * n;
   const hyps: RawHyp[] = Array.from({ length: rows }, () => ({ ids: [], logProb: 0, score: 0 }));
-  stepLoop(model, texts, n, opts.maxLength, (lp, V, alive) => {
+  stepLoop(model, texts, n, opts.maxLength, 0, ({ k: V, logProbs: lp }, alive) => {
     const next = new Int32Array(rows);
     for (let r = 0; r < rows; r++) {
       if (!alive[r]) { next[r] = EOS; continue; }
@@ -158,7 +184,9 @@ export function beamDecode(model: Seq2SeqModel, texts: string[], opts: DecodeOpt
     Array.from({ length: K }, (_, k) => ({ ids: [], logProb: k === 0 ? 0 : -Infinity })));
   const finished: RawHyp[][] = texts.map(() => []);
   const inputDone = new Array(B).fill(false);
-  stepLoop(model, texts, K, opts.maxLength, (lp, V, _alive, step) => {
+  // Each row's K + 1 best tokens are enough: an input's new beams and finished hypotheses take at most K
+  // tokens that do not end and one that ends (</s>) from each row, in the row's own order.
+  stepLoop(model, texts, K, opts.maxLength, K + 1, ({ k: n, ids, logProbs: lp }, _alive, step) => {
     const next = new Int32Array(B * K).fill(EOS);
     const reorder = new Int32Array(B * K);
     for (let b = 0; b < B; b++) {
@@ -169,8 +197,8 @@ export function beamDecode(model: Seq2SeqModel, texts: string[], opts: DecodeOpt
       for (let k = 0; k < K; k++) {
         const base = beams[b][k].logProb;
         if (base === -Infinity) continue;
-        const row = (b * K + k) * V;
-        for (let v = 0; v < V; v++) cands.push({ k, v, lp: base + lp[row + v] });
+        const row = (b * K + k) * n;
+        for (let j = 0; j < n; j++) cands.push({ k, v: ids![row + j], lp: base + lp[row + j] });
       }
       cands.sort((x, y) => y.lp - x.lp || x.k - y.k || x.v - y.v);
       const newBeams: { ids: number[]; logProb: number }[] = [];

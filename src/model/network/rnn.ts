@@ -30,8 +30,3 @@ export function runRnn(
   const mask = masks ? (tf.stack(masks) as tf.Tensor3D) : null;
   return kernels().rnnSequence(cell, projectInputs(cell, x, w), w, initial, mask, reverse);
 }
-
-/** One decoding step of the layer: input x [B, in] -> the new state. */
-export function stepRnn(cell: CellKind, x: tf.Tensor2D, w: RnnWeights, state: RnnState): RnnState {
-  return kernels().rnnStep(cell, x, w, state);
-}

@@ -10,10 +10,12 @@ import { BOS, EOS, PAD, type Vocabulary } from '../data/tokenizer';
 import type { BatchArrays } from '../data/data';
 import { encode, type EncoderOutput } from './encoder';
 import { decodeStep, decodeTeacherForced } from './decoder';
+import type { DecoderStepResult } from '../acceleration/kernels';
 import { maskedCrossEntropy } from './loss';
 import { attentionWeights, countParameters, createParams, paramSpecs, type Params } from './params';
 import type { RnnState } from './rnn';
 import { DropoutSeeds } from './dropout';
+import { disposeInputTables } from './inputTables';
 
 export interface EncodedSource { encoder: EncoderOutput; memory: Memory | null; batch: number }
 
@@ -70,9 +72,9 @@ export class Seq2SeqModel {
     return maskedCrossEntropy(logits, tf.tensor1d(targets, 'int32'), mask, training ? this.settings.train.labelSmoothing : 0);
   }
 
-  /** One decoder step for search: prevIds [B] -> log-probabilities [B, V]. */
-  step(prevIds: tf.Tensor1D, states: RnnState[], memory: Memory | null): { logProbs: tf.Tensor2D; states: RnnState[] } {
-    return decodeStep(this.settings.model, this.params, prevIds, states, memory);
+  /** One decoder step for search: prevIds [B] -> log-probabilities [B, V] (topK 0), or each row's topK best [B, topK] and their ids. */
+  step(prevIds: tf.Tensor1D, states: RnnState[], memory: Memory | null, topK = 0): DecoderStepResult {
+    return decodeStep(this.settings.model, this.params, prevIds, states, memory, topK);
   }
 
   /** Source ids for a list of texts, time-major and padded; inputs far longer than anything seen in training are cut. */
@@ -86,6 +88,7 @@ export class Seq2SeqModel {
   }
 
   dispose(): void {
+    disposeInputTables([...this.params.values()]);
     for (const v of this.params.values()) v.dispose();
   }
 }
