@@ -27,6 +27,13 @@ export type RnnResult = SequenceResult;
 export function runRnn(
   cell: CellKind, x: tf.Tensor3D, w: RnnWeights, initial: RnnState, masks: tf.Tensor2D[] | null, reverse = false,
 ): RnnResult {
+  return runRnnOnProjected(cell, projectInputs(cell, x, w), w, initial, masks, reverse);
+}
+
+/** runRnn with the inputs already projected: xw [T, B, gates*H], bias included (e.g. rows of an input table). */
+export function runRnnOnProjected(
+  cell: CellKind, xw: tf.Tensor3D, w: RnnWeights, initial: RnnState, masks: tf.Tensor2D[] | null, reverse = false,
+): RnnResult {
   const mask = masks ? (tf.stack(masks) as tf.Tensor3D) : null;
-  return kernels().rnnSequence(cell, projectInputs(cell, x, w), w, initial, mask, reverse);
+  return kernels().rnnSequence(cell, xw, w, initial, mask, reverse);
 }
