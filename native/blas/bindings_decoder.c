@@ -6,7 +6,7 @@
  *                 srcLen, mem, att, topK,
  *                 ids: Int32Array, embedding, inputTable (or null: embedding and kernels[0] project), kernels: [...], recurrents: [...], biases: [...], hIn: [...], cIn: [...],
  *                 hOut: [...], cOut: [...] (cIn / cOut: LSTM only), values, keys, maskBias, wq, v, wc (attention only),
- *                 outKernel, outBias, topIds: Int32Array + topLogProbs (topK > 0) | logProbs (topK 0) })
+ *                 outKernel, outBias, active: Int32Array (rows to compute, ascending) | null, topIds: Int32Array + topLogProbs (topK > 0) | logProbs (topK 0) })
  *
  * Every array is checked against the length the kernel touches, and every id against the vocabulary.
  */
@@ -117,6 +117,18 @@ static int read_args(reader *r, decoder_step_args *a) {
     }
   }
   if (!read_f32(r, "outKernel", H * V, &a->out_kernel) || !read_f32(r, "outBias", V, &a->out_bias)) return 0;
+  a->n_active = -1;
+  napi_value active;
+  napi_valuetype active_type = napi_null;
+  if (napi_get_named_property(r->env, r->spec, "active", &active) == napi_ok) napi_typeof(r->env, active, &active_type);
+  if (active_type != napi_null && active_type != napi_undefined) {
+    size_t n = 0;
+    if (!get_typed(r->env, active, napi_int32_array, (void **)&a->active, &n) || n > B) return fail(r, "must be an Int32Array of at most rows row numbers", "active");
+    for (size_t i = 0; i < n; i++) {
+      if (a->active[i] < 0 || (uint64_t)a->active[i] >= B || (i > 0 && a->active[i] <= a->active[i - 1])) return fail(r, "must be ascending row numbers below rows", "active");
+    }
+    a->n_active = (int)n;
+  }
   if (a->top_k > 0) {
     const uint64_t K = (uint64_t)a->top_k;
     return read_typed(r, "topIds", napi_int32_array, B * K, (void **)&a->top_ids) &&

@@ -68,29 +68,30 @@ static void attention(seq2seq_sgemm_fn sgemm, const decoder_step_args *a, const 
   if (a->attention == DEC_ATT_BAHDANAU) sgemm(NO_TRANS, NO_TRANS, B, A, H, 1.0f, q, H, a->wq, A, 0.0f, s->query, A);
   for (int b = 0; b < B; b++) {
     const float *qb = q + (size_t)b * H;
+    const size_t mb = a->memory_rows ? (size_t)a->memory_rows[b] : (size_t)b;
     float *sc = s->scores;
     if (a->attention == DEC_ATT_LUONG) {
-      const float *k = a->keys + (size_t)b * H * S; /* [H, S] */
+      const float *k = a->keys + mb * H * S; /* [H, S] */
       for (int t = 0; t < S; t++) sc[t] = 0;
       for (int j = 0; j < H; j++)
         for (int t = 0; t < S; t++) sc[t] += qb[j] * k[(size_t)j * S + t];
     } else {
       const float *qp = s->query + (size_t)b * A;
       for (int t = 0; t < S; t++) {
-        const float *k = a->keys + ((size_t)b * S + t) * A;
+        const float *k = a->keys + (mb * S + t) * A;
         float e = 0;
         for (int j = 0; j < A; j++) e += a->v[j] * fast_tanhf(qp[j] + k[j]);
         sc[t] = e;
       }
     }
-    for (int t = 0; t < S; t++) sc[t] += a->mask_bias[(size_t)b * S + t];
+    for (int t = 0; t < S; t++) sc[t] += a->mask_bias[mb * S + t];
     softmax(S, sc);
     float *row = s->joined + (size_t)b * (H + M);
     memcpy(row, qb, (size_t)H * sizeof(float));
     float *ctx = row + H;
     for (int m = 0; m < M; m++) ctx[m] = 0;
     for (int t = 0; t < S; t++) {
-      const float *val = a->values + ((size_t)b * S + t) * M;
+      const float *val = a->values + (mb * S + t) * M;
       for (int m = 0; m < M; m++) ctx[m] += sc[t] * val[m];
     }
   }
@@ -122,7 +123,8 @@ static void top_k(int V, int k, const float *x, int32_t *ids, float *vals) {
   }
 }
 
-int decoder_step(seq2seq_sgemm_fn sgemm, const decoder_step_args *a) {
+/* Every row of a. */
+static int step_all_rows(seq2seq_sgemm_fn sgemm, const decoder_step_args *a) {
   const int B = a->rows, H = a->hidden, E = a->emb, V = a->vocab, S = a->src_len, M = a->mem;
   const size_t G = (size_t)(a->cell == DEC_CELL_LSTM ? 4 : 3) * H;
   const int att = a->attention != DEC_ATT_NONE;
@@ -159,4 +161,68 @@ int decoder_step(seq2seq_sgemm_fn sgemm, const decoder_step_args *a) {
   }
   free(block);
   return 0;
+}
+
+/* The active rows gathered into a step of their own, its results scattered back. */
+static int step_active_rows(seq2seq_sgemm_fn sgemm, const decoder_step_args *a) {
+  const int n = a->n_active, H = a->hidden, L = a->layers, lstm = a->cell == DEC_CELL_LSTM;
+  const size_t out_width = a->top_k > 0 ? (size_t)a->top_k : (size_t)a->vocab;
+  const size_t floats = (size_t)L * (lstm ? 4 : 2) * n * H + (size_t)n * out_width;
+  float *block = malloc(floats * sizeof(float) + 2 * (size_t)n * (out_width + 1) * sizeof(int32_t) + 1);
+  if (!block) return -1;
+  decoder_step_args c = *a;
+  c.rows = n;
+  c.active = NULL;
+  c.n_active = -1;
+  c.memory_rows = a->active;
+  float *at = block;
+  for (int l = 0; l < L; l++) {
+    c.h_in[l] = carve(&at, (size_t)n * H);
+    c.h_out[l] = carve(&at, (size_t)n * H);
+    if (lstm) {
+      c.c_in[l] = carve(&at, (size_t)n * H);
+      c.c_out[l] = carve(&at, (size_t)n * H);
+    }
+    for (int i = 0; i < n; i++) {
+      size_t from = (size_t)a->active[i] * H;
+      memcpy((float *)c.h_in[l] + (size_t)i * H, a->h_in[l] + from, (size_t)H * sizeof(float));
+      if (lstm) memcpy((float *)c.c_in[l] + (size_t)i * H, a->c_in[l] + from, (size_t)H * sizeof(float));
+    }
+  }
+  float *scores = carve(&at, (size_t)n * out_width);
+  int32_t *ids = (int32_t *)at, *top_ids = ids + n;
+  for (int i = 0; i < n; i++) ids[i] = a->ids[a->active[i]];
+  c.ids = ids;
+  if (a->top_k > 0) {
+    c.top_log_probs = scores;
+    c.top_ids = top_ids;
+  } else {
+    c.log_probs = scores;
+  }
+  int rc = n > 0 ? step_all_rows(sgemm, &c) : 0;
+  if (rc == 0) {
+    const size_t B = (size_t)a->rows, BH = B * H;
+    for (int l = 0; l < L; l++) {
+      memcpy(a->h_out[l], a->h_in[l], BH * sizeof(float));
+      if (lstm) memcpy(a->c_out[l], a->c_in[l], BH * sizeof(float));
+    }
+    float *out = a->top_k > 0 ? a->top_log_probs : a->log_probs;
+    memset(out, 0, B * out_width * sizeof(float));
+    if (a->top_k > 0) memset(a->top_ids, 0, B * out_width * sizeof(int32_t));
+    for (int i = 0; i < n; i++) {
+      const size_t r = (size_t)a->active[i];
+      for (int l = 0; l < L; l++) {
+        memcpy(a->h_out[l] + r * H, c.h_out[l] + (size_t)i * H, (size_t)H * sizeof(float));
+        if (lstm) memcpy(a->c_out[l] + r * H, c.c_out[l] + (size_t)i * H, (size_t)H * sizeof(float));
+      }
+      memcpy(out + r * out_width, scores + (size_t)i * out_width, out_width * sizeof(float));
+      if (a->top_k > 0) memcpy(a->top_ids + r * out_width, top_ids + (size_t)i * out_width, out_width * sizeof(int32_t));
+    }
+  }
+  free(block);
+  return rc;
+}
+
+int decoder_step(seq2seq_sgemm_fn sgemm, const decoder_step_args *a) {
+  return a->n_active >= 0 && a->n_active < a->rows ? step_active_rows(sgemm, a) : step_all_rows(sgemm, a);
 }

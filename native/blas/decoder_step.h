@@ -33,6 +33,12 @@ typedef struct {
   const float *wq, *v;      /* Bahdanau: [H, A], [A] */
   const float *wc;          /* [H + M, H] */
   const float *out_kernel, *out_bias; /* [H, V], [V] */
+  /* the rows to compute, ascending, n_active of them; n_active -1: all. The others keep their state (h_out = h_in,
+   * c_out = c_in) and get log-probabilities 0 (ids 0): finished rows cost nothing */
+  const int32_t *active;
+  int n_active;
+  /* internal: the memory row of each row (NULL: the same row) */
+  const int32_t *memory_rows;
   /* outputs: top_k > 0: top_ids, top_log_probs [B, k], best first (ties: the lower id); else log_probs [B, V] */
   int32_t *top_ids;
   float *top_log_probs, *log_probs;

@@ -1,8 +1,8 @@
 /**
  * The seam's decoderStep: the native kernel (native/blas/decoder_step.c) against the TF.js-ops
  * reference for every cell, attention and depth, every output kind (all log-probabilities, top-k,
- * top-k with ties), with and without the input table; and the input table against projecting the
- * embedding. Rows come from real encoder outputs of sources of different lengths (padding in the memory).
+ * top-k with ties), with and without the input table, all rows or some (the others keep their
+ * state); and the input table against projecting the embedding. Rows come from real encoder outputs of sources of different lengths (padding in the memory).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -34,14 +34,16 @@ function randomize(model: Seq2SeqModel): Seq2SeqModel {
 interface StepData { h: ArrayLike<number>[]; c: (ArrayLike<number> | undefined)[]; logProbs: ArrayLike<number>; shape: number[]; ids: ArrayLike<number> | null }
 
 /** One step of every row from the encoder's states, with `k`'s kernels; everything read back. */
-function stepWith(k: Kernels, model: Seq2SeqModel, topK: number, edit: (w: DecoderStepWeights) => DecoderStepWeights = (w) => w): StepData {
+function stepWith(
+  k: Kernels, model: Seq2SeqModel, topK: number, edit: (w: DecoderStepWeights) => DecoderStepWeights = (w) => w, active: number[] | null = null,
+): StepData {
   let out!: StepData;
   tf.tidy(() => withKernels(k, () => {
     const { ids, S, B } = model.encodeSources(SOURCES);
     const enc = model.encode(ids, S, B);
     const w = edit(decoderStepWeights(model.settings.model, model.params));
     const prev = tf.tensor1d([1, 4, 5, 6], 'int32');
-    const r = k.decoderStep(w, prev, enc.encoder.finalStates, enc.memory, topK);
+    const r = k.decoderStep(w, prev, enc.encoder.finalStates, enc.memory, topK, active && Int32Array.from(active));
     out = {
       h: r.states.map((s) => s.h.dataSync()), c: r.states.map((s) => s.c?.dataSync()),
       logProbs: r.logProbs.dataSync(), shape: r.logProbs.shape, ids: r.ids?.dataSync() ?? null,
@@ -58,11 +60,11 @@ for (const cell of ['lstm', 'gru'] as CellKind[]) {
         const model = randomize(await tinyModel({ model: { cell, attention, layers, emb: 5, hidden: 14, bidirectional: layers === 2 } }, SOURCES, TARGETS));
         const V = model.target.size;
         for (const topK of [0, 3, V]) {
-          for (const table of [true, false]) {
+          for (const [table, active] of [[true, null], [false, null], [true, [0, 2, 3]], [true, []]] as [boolean, number[] | null][]) {
             const noTable = (w: DecoderStepWeights) => (table ? w : { ...w, inputTable: null });
-            const ref = stepWith(referenceKernels, model, topK, noTable);
-            const got = stepWith(kernels(), model, topK, noTable);
-            const what = `topK ${topK}, ${table ? 'with' : 'without'} the input table`;
+            const ref = stepWith(referenceKernels, model, topK, noTable, active);
+            const got = stepWith(kernels(), model, topK, noTable, active);
+            const what = `topK ${topK}, ${table ? 'with' : 'without'} the input table, rows ${active ? `[${active}]` : 'all'}`;
             assert.deepEqual(got.shape, ref.shape, what);
             for (let l = 0; l < layers; l++) {
               assert.ok(maxDiff(got.h[l], ref.h[l]) < 1e-5, `${what}: h of layer ${l} differs by ${maxDiff(got.h[l], ref.h[l])}`);

@@ -53,9 +53,10 @@ export interface Kernels {
    * every layer's step from `states`, attention over `memory` (null without attention), the output
    * projection and log-softmax. topK 0: every token's log-probability [B, V], ids null; topK k > 0:
    * each row's k best tokens, best first (ties: the lower id), as ids [B, k] int32 and their
-   * log-probabilities [B, k].
+   * log-probabilities [B, k]. active: the rows to compute, ascending (null: all); every other row
+   * keeps its state and gets log-probabilities 0 and ids 0 (search passes the rows still decoding).
    */
-  decoderStep(w: DecoderStepWeights, prevIds: tf.Tensor1D, states: RnnState[], memory: Memory | null, topK: number): DecoderStepResult;
+  decoderStep(w: DecoderStepWeights, prevIds: tf.Tensor1D, states: RnnState[], memory: Memory | null, topK: number, active: Int32Array | null): DecoderStepResult;
 }
 
 /** The decoder's weights as one decoding step uses them. */

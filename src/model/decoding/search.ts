@@ -53,9 +53,18 @@ export function topKRows(all: Float32Array, V: number, k: number): StepScores {
   return { k, ids, logProbs };
 }
 
+/** The rows still decoding, or null when all are. */
+function activeRows(alive: boolean[]): Int32Array | null {
+  if (alive.every(Boolean)) return null;
+  const rows: number[] = [];
+  alive.forEach((a, r) => { if (a) rows.push(r); });
+  return Int32Array.from(rows);
+}
+
 /**
  * Runs the decoder step by step; `choose` picks each row's next token from the step's scores: each
- * row's topK best (topK > 0), or every token's (topK 0).
+ * row's topK best (topK > 0), or every token's (topK 0). Rows that `choose` marks as no longer alive
+ * are not computed again (their scores are not to be read).
  */
 function stepLoop(
   model: Seq2SeqModel, texts: string[], rowsPerInput: number, maxLength: number, topK: number,
@@ -80,7 +89,7 @@ function stepLoop(
     for (let step = 0; step < maxLength; step++) {
       let out!: ReturnType<Seq2SeqModel['step']>;
       tf.tidy(() => {
-        out = model.step(tf.tensor1d(prev, 'int32'), states, memory, k);
+        out = model.step(tf.tensor1d(prev, 'int32'), states, memory, k, activeRows(alive));
         keepState(out.states);
         tf.keep(out.logProbs);
         if (out.ids) tf.keep(out.ids);
@@ -186,7 +195,7 @@ export function beamDecode(model: Seq2SeqModel, texts: string[], opts: DecodeOpt
   const inputDone = new Array(B).fill(false);
   // Each row's K + 1 best tokens are enough: an input's new beams and finished hypotheses take at most K
   // tokens that do not end and one that ends (</s>) from each row, in the row's own order.
-  stepLoop(model, texts, K, opts.maxLength, K + 1, ({ k: n, ids, logProbs: lp }, _alive, step) => {
+  stepLoop(model, texts, K, opts.maxLength, K + 1, ({ k: n, ids, logProbs: lp }, alive, step) => {
     const next = new Int32Array(B * K).fill(EOS);
     const reorder = new Int32Array(B * K);
     for (let b = 0; b < B; b++) {
@@ -218,6 +227,7 @@ export function beamDecode(model: Seq2SeqModel, texts: string[], opts: DecodeOpt
       while (newBeams.length < K) newBeams.push({ ids: [], logProb: -Infinity });
       beams[b] = newBeams;
       if (finished[b].length >= K || newBeams.every((h) => h.logProb === -Infinity)) inputDone[b] = true;
+      for (let k = 0; k < K; k++) alive[b * K + k] = !inputDone[b] && newBeams[k].logProb > -Infinity;
     }
     return { next, reorder, done: inputDone.every(Boolean) };
   });

@@ -51,12 +51,13 @@ export function decoderStepWeights(m: ModelSettings, params: Params): DecoderSte
 
 /**
  * One decoding step for every row: prevIds [B] -> the new states and log-probabilities: of every
- * token [B, V] (topK 0, ids null), or of each row's topK best tokens [B, topK] with their ids.
+ * token [B, V] (topK 0, ids null), or of each row's topK best tokens [B, topK] with their ids; only the
+ * `active` rows are computed (null: all), the others keep their states.
  * The same computation as decodeTeacherForced's for one time step (the seam's decoderStep, defined
  * on TF.js ops in acceleration/reference/decoderStep.ts), in one fused operation where the backend has one.
  */
 export function decodeStep(
-  m: ModelSettings, params: Params, prevIds: tf.Tensor1D, states: RnnState[], memory: Memory | null, topK = 0,
+  m: ModelSettings, params: Params, prevIds: tf.Tensor1D, states: RnnState[], memory: Memory | null, topK = 0, active: Int32Array | null = null,
 ): DecoderStepResult {
-  return kernels().decoderStep(decoderStepWeights(m, params), prevIds, states, memory, topK);
+  return kernels().decoderStep(decoderStepWeights(m, params), prevIds, states, memory, topK, active);
 }

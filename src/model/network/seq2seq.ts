@@ -72,9 +72,9 @@ export class Seq2SeqModel {
     return maskedCrossEntropy(logits, tf.tensor1d(targets, 'int32'), mask, training ? this.settings.train.labelSmoothing : 0);
   }
 
-  /** One decoder step for search: prevIds [B] -> log-probabilities [B, V] (topK 0), or each row's topK best [B, topK] and their ids. */
-  step(prevIds: tf.Tensor1D, states: RnnState[], memory: Memory | null, topK = 0): DecoderStepResult {
-    return decodeStep(this.settings.model, this.params, prevIds, states, memory, topK);
+  /** One decoder step for search: prevIds [B] -> log-probabilities [B, V] (topK 0), or each row's topK best [B, topK] and their ids; only the active rows (null: all). */
+  step(prevIds: tf.Tensor1D, states: RnnState[], memory: Memory | null, topK = 0, active: Int32Array | null = null): DecoderStepResult {
+    return decodeStep(this.settings.model, this.params, prevIds, states, memory, topK, active);
   }
 
   /** Source ids for a list of texts, time-major and padded; inputs far longer than anything seen in training are cut. */

@@ -47,7 +47,7 @@ export interface DecoderStepSpec {
   hIn: Float32Array[]; hOut: Float32Array[]; cIn: Float32Array[]; cOut: Float32Array[];
   values: Float32Array | null; keys: Float32Array | null; maskBias: Float32Array | null; wc: Float32Array | null;
   wq: Float32Array | null; v: Float32Array | null; outKernel: Float32Array; outBias: Float32Array;
-  logProbs: Float32Array | null; topLogProbs: Float32Array | null; topIds: Int32Array | null;
+  active: Int32Array | null; logProbs: Float32Array | null; topLogProbs: Float32Array | null; topIds: Int32Array | null;
 }
 
 export interface NativeAddonStatus { active: boolean; library: string | null; reason: string | null }

@@ -7,7 +7,7 @@
  * Kernel `Seq2SeqDecoderStep`, inputs: ids [B] int32, embedding [V, E], inputTable [V, gates*H] (optional;
  * then no kernel0), per layer l kernel{l}, recurrent{l},
  * bias{l}, h{l}, c{l} (LSTM); with attention values [B, S, M], keys, maskBias [B, 1, S], wc (and wq, v:
- * Bahdanau); outKernel [H, V], outBias [V]. Attrs cell, attention, layers, topK. Outputs: per layer
+ * Bahdanau); outKernel [H, V], outBias [V]. Attrs cell, attention, layers, topK, allRows, active (the rows to compute unless allRows). Outputs: per layer
  * h{l} (and c{l}), then log-probabilities ([B, V], or [B, k] with ids [B, k] int32 after them).
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -32,7 +32,9 @@ export function nativeDecoderStepSupports(w: DecoderStepWeights, memory: Memory 
   return w.layers.length >= 1 && w.layers.length <= MAX_LAYERS && (w.attention === 'none' || (memory !== null && w.attend !== null));
 }
 
-export function nativeDecoderStep(w: DecoderStepWeights, prevIds: tf.Tensor1D, states: RnnState[], memory: Memory | null, topK: number): DecoderStepResult {
+export function nativeDecoderStep(
+  w: DecoderStepWeights, prevIds: tf.Tensor1D, states: RnnState[], memory: Memory | null, topK: number, active: Int32Array | null,
+): DecoderStepResult {
   const inputs: Record<string, tf.Tensor> = { ids: prevIds, embedding: w.embedding, outKernel: w.output.kernel, outBias: w.output.bias };
   if (w.inputTable) inputs.inputTable = w.inputTable;
   w.layers.forEach((lw, l) => {
@@ -47,7 +49,7 @@ export function nativeDecoderStep(w: DecoderStepWeights, prevIds: tf.Tensor1D, s
     if (w.attention === 'bahdanau') Object.assign(inputs, { wq: w.attend!.wq!, v: w.attend!.v! });
   }
   const outs = tf.engine().runKernel(DECODER_STEP, inputs as unknown as tf.NamedTensorMap,
-    { cell: w.cell, attention: w.attention, layers: w.layers.length, topK }) as tf.Tensor[];
+    { cell: w.cell, attention: w.attention, layers: w.layers.length, topK, allRows: !active, active: active ? Array.from(active) : [] }) as tf.Tensor[];
   const per = w.cell === 'lstm' ? 2 : 1;
   const next: RnnState[] = w.layers.map((_, l) => (w.cell === 'lstm'
     ? { h: outs[2 * l] as tf.Tensor2D, c: outs[2 * l + 1] as tf.Tensor2D }
@@ -60,7 +62,7 @@ const CELL: Record<CellKind, number> = { lstm: 0, gru: 1 };
 const ATTENTION: Record<AttentionKind, number> = { none: 0, luong: 1, bahdanau: 2 };
 
 function decoderStepKernel(a: KernelArgs, addon: NativeAddon): TensorInfo[] {
-  const { cell, attention, layers, topK } = a.attrs as { cell: CellKind; attention: AttentionKind; layers: number; topK: number };
+  const { cell, attention, layers, topK, allRows, active } = a.attrs as { cell: CellKind; attention: AttentionKind; layers: number; topK: number; allRows: boolean; active: number[] };
   const ins = a.inputs;
   for (const [name, t] of Object.entries(ins)) {
     if (t.dtype !== (name === 'ids' ? 'int32' : 'float32')) throw new Error(`${DECODER_STEP}: ${name} is ${t.dtype}`);
@@ -91,7 +93,7 @@ function decoderStepKernel(a: KernelArgs, addon: NativeAddon): TensorInfo[] {
     hIn: perLayer((l) => ins[`h${l}`]), hOut: perLayer((l) => outputs[per * l]),
     cIn: cell === 'lstm' ? perLayer((l) => ins[`c${l}`]) : [], cOut: cell === 'lstm' ? perLayer((l) => outputs[per * l + 1]) : [],
     values: maybe(ins.values), keys: maybe(ins.keys), maskBias: maybe(ins.maskBias), wc: maybe(ins.wc), wq: maybe(ins.wq), v: maybe(ins.v),
-    outKernel: f32(ins.outKernel), outBias: f32(ins.outBias),
+    outKernel: f32(ins.outKernel), outBias: f32(ins.outBias), active: allRows ? null : Int32Array.from(active),
     logProbs: ids ? null : f32(logProbs), topLogProbs: ids ? f32(logProbs) : null, topIds: ids ? (b.typedArrayFromHeap(ids) as Int32Array) : null,
   });
   return outputs;

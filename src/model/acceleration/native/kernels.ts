@@ -37,7 +37,7 @@ export function nativeKernelSet(addon: NativeAddon, env: Pick<EngineEnvironment,
     sumOfSquares: env.nativeAdam ? (tensors) => nativeSumOfSquares(addon, tensors) : ref.sumOfSquares,
     dropoutMask: (shape, keep, seed) => tf.engine().runKernel(DROPOUT_MASK, {}, { shape, keep, seed }) as tf.Tensor,
     decoderStep: env.nativeRnn
-      ? (w, prevIds, states, memory, topK) => (nativeDecoderStepSupports(w, memory) ? nativeDecoderStep : ref.decoderStep)(w, prevIds, states, memory, topK)
+      ? (w, prevIds, states, memory, topK, active) => (nativeDecoderStepSupports(w, memory) ? nativeDecoderStep : ref.decoderStep)(w, prevIds, states, memory, topK, active)
       : ref.decoderStep,
   };
 }
