@@ -26,7 +26,7 @@ export interface CancelRequest { type: 'cancel'; id: string; target: string }
 
 export type WorkerRequest = TrainRequest | TranslateRequest | GenerateRequest | InspectRequest | InfoRequest | ProfileRequest | CancelRequest;
 
-export interface WorkerInfo { backend: string; tfjsVersion: string; pid: number; node: string }
+export interface WorkerInfo { backend: string; tfjsVersion: string; pid: number; node: string; nativeKernels?: string | null }
 
 /** The result each request resolves to. */
 export interface WorkerResults {
