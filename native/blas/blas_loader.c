@@ -15,9 +15,12 @@
 enum { CBLAS_ROW_MAJOR = 101, CBLAS_NO_TRANS = 111, CBLAS_TRANS = 112 };
 typedef void (*cblas_sgemm_fn)(int order, int trans_a, int trans_b, int m, int n, int k, float alpha,
                                const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc);
+typedef void (*cblas_sgemv_fn)(int order, int trans, int m, int n, float alpha, const float *a, int lda, const float *x, int incx,
+                               float beta, float *y, int incy);
 typedef void (*set_threads_fn)(int);
 
 static cblas_sgemm_fn sgemm_fn = NULL;
+static cblas_sgemv_fn sgemv_fn = NULL;
 static set_threads_fn openblas_set_threads = NULL;
 static char library_name[512] = "";
 static char error_message[1024] = "";
@@ -25,12 +28,20 @@ static char error_message[1024] = "";
  * than PARALLEL_MIN_MACS run on one thread: waking a second costs more than it saves there (decoding). */
 static int wanted_threads = 1, current_threads = -1;
 #define PARALLEL_MIN_MACS (4.0 * 1024 * 1024)
+/* A product of at most this many rows against a B of at least GEMV_MIN_K x GEMV_MIN_N goes row by row
+ * through sgemv: sgemm packs B on every call, which costs more than the product here (decoding one
+ * line: 1-5 rows against a [H, 4H] kernel; bench/README.md has the figures). */
+#define GEMV_MAX_M 8
+#define GEMV_MIN_K 128
+#define GEMV_MIN_N 256
 /* OpenBLAS's pool when nobody says otherwise: these matrices gain little beyond 4 threads. */
 #define DEFAULT_POOL "4"
 
 #ifdef SEQ2SEQ_STATIC_BLAS
 void cblas_sgemm(int order, int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
                  const float *b, int ldb, float beta, float *c, int ldc);
+void cblas_sgemv(int order, int trans, int m, int n, float alpha, const float *a, int lda, const float *x, int incx, float beta,
+                 float *y, int incy);
 void openblas_set_num_threads(int n);
 char *openblas_get_config(void);
 
@@ -51,6 +62,7 @@ static int try_library(const char *name, size_t *used) {
     return 0;
   }
   sgemm_fn = f;
+  sgemv_fn = (cblas_sgemv_fn)dlsym(lib, "cblas_sgemv");
   openblas_set_threads = (set_threads_fn)dlsym(lib, "openblas_set_num_threads");
   snprintf(library_name, sizeof(library_name), "%s", name);
   return 1;
@@ -71,6 +83,7 @@ void blas_open(const char *library, int pool_threads) {
   if (library && *library && try_library(library, &used)) goto opened;
 #ifdef SEQ2SEQ_STATIC_BLAS
   sgemm_fn = cblas_sgemm;
+  sgemv_fn = cblas_sgemv;
   openblas_set_threads = openblas_set_num_threads;
   snprintf(library_name, sizeof(library_name), "%s (linked into the addon)", openblas_get_config());
   /* The pool started at load; this sizes it as asked. */
@@ -119,6 +132,14 @@ static void threads_for(int m, int n, int k) {
 void blas_sgemm_sized(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
                       const float *b, int ldb, float beta, float *c, int ldc) {
   threads_for(m, n, k);
+  if (sgemv_fn && !trans_a && m <= GEMV_MAX_M && k >= GEMV_MIN_K && n >= GEMV_MIN_N) {
+    /* row i of C = op(B)^T-times row i of A, as y = B^T x (B [k, n]) or y = B x (B stored [n, k]) */
+    for (int i = 0; i < m; i++) {
+      sgemv_fn(CBLAS_ROW_MAJOR, trans_b ? CBLAS_NO_TRANS : CBLAS_TRANS, trans_b ? n : k, trans_b ? k : n, alpha, b, ldb,
+               a + (size_t)i * lda, 1, beta, c + (size_t)i * ldc, 1);
+    }
+    return;
+  }
   sgemm_fn(CBLAS_ROW_MAJOR, trans_a ? CBLAS_TRANS : CBLAS_NO_TRANS, trans_b ? CBLAS_TRANS : CBLAS_NO_TRANS, m, n, k, alpha, a,
            lda, b, ldb, beta, c, ldc);
 }
