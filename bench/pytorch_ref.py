@@ -1,12 +1,13 @@
 #!/usr/bin/python3
 """
-PyTorch reference for `npm run bench` (bench/run.ts): the same LSTM encoder-decoder as Seq2Seq Studio's
-engine with `cell lstm, layers 1, emb 64, hidden 256, bidirectional false, attention none, dropout 0`,
-trained on the same data in the same order, and decoded greedily and with beam 5.
+PyTorch reference for `npm run bench` (bench/run.ts): the same encoder-decoder as Seq2Seq Studio's
+engine (by default `cell lstm, layers 1, emb 64, hidden 256, bidirectional false, attention none,
+dropout 0`; any of our RNN architectures with --model-settings JSON, as run.ts passes them), trained on
+the same data in the same order, and decoded greedily and with beam 5.
 
 Run it with Debian's interpreter (python3-torch 1.13 + libopenblas0-pthread):
 
-  /usr/bin/python3 bench/pytorch_ref.py train  --steps 50 [--warmup 3] [--threads 2] [--data FILE]
+  /usr/bin/python3 bench/pytorch_ref.py train  --steps 50 [--warmup 3] [--threads 2] [--data FILE] [--model-settings JSON] [--lr X]
   /usr/bin/python3 bench/pytorch_ref.py greedy [--model DIR] [--n 1000] [--max-len 20]
   /usr/bin/python3 bench/pytorch_ref.py beam5  [--model DIR] [--n 1000] [--max-len 20]
   /usr/bin/python3 bench/pytorch_ref.py decode [--model DIR] ...   (greedy + beam5 + one-line latency, one process)
@@ -23,10 +24,11 @@ What is replicated from the engine (src/model/), so that both sides do the same 
   source padded to the batch's longest source, target to its longest target + 1 (<s> y / y </s>).
   The (B, S, T) of every step is fingerprinted so run.ts can check that both sides saw the same batches.
 - model: the package python/seq2seq_torch (our one PyTorch definition of the engine's models) with
-  these settings: embedding 64 -> LSTM 256 encoder (padding masked: packed sequence) -> its final
-  (h, c) initialise the LSTM 256 decoder (teacher forcing) -> output layer on the real target tokens
-  only (as the engine); mean cross-entropy over real target tokens; Adam lr 0.002 (betas 0.9/0.999,
-  eps 1e-8); gradient-norm clipping at 5 (the engine's default clipNorm).
+  the given settings; by default embedding 64 -> LSTM 256 encoder (padding masked: packed sequence) ->
+  its final (h, c) initialise the LSTM 256 decoder (teacher forcing) -> output layer on the real target
+  tokens only (as the engine); dropout where the settings have it (PyTorch's own masks); mean
+  cross-entropy over real target tokens; Adam lr 0.002 (betas 0.9/0.999, eps 1e-8); gradient-norm
+  clipping at 5 (the engine's default clipNorm).
 - decoding: inputs sorted by length and batched like translate() (greedy: 64 inputs per batch;
   beam 5: 51 inputs x 5 beams = 255 rows per batch, i.e. beam search batched over inputs);
   beam search with the GNMT length penalty ((5+len)/6)^0.6, finished when 5 hypotheses have ended
@@ -34,8 +36,7 @@ What is replicated from the engine (src/model/), so that both sides do the same 
   model folders by seq2seq_torch (its weight mapping), so both sides decode with identical weights
   and produce (nearly) identical outputs and lengths.
 
-GFLOP/s counts only the matrix multiplies of the real padded shapes of each batch:
-forward = 2*B*(S*(E+H)*4H + T*(E+H)*4H + T*H*V), training = 3 x forward (forward + backward).
+run.ts works out the matrix-multiply FLOPs of the batches (the same for both sides) from their shapes.
 """
 import argparse
 import json
@@ -170,15 +171,13 @@ def fingerprint(shapes):
     return "%08x" % h
 
 
-def forward_matmul_flops(B, S, T, E, H, V):
-    return 2 * B * (S * (E + H) * 4 * H + T * (E + H) * 4 * H + T * H * V)
-
-
 # ---- the model: seq2seq_torch with the bench's settings -------------------------------------------
 
-def bench_model(src_vocab, tgt_vocab, emb, hidden):
-    settings = {"cell": "lstm", "layers": 1, "bidirectional": False, "emb": emb, "hidden": hidden, "attention": "none", "dropout": 0.0}
-    return build_model(settings, src_vocab, tgt_vocab)
+def model_settings(args):
+    """--model-settings JSON (the engine's ModelSettings), or the default bench model."""
+    if args.model_settings:
+        return json.loads(args.model_settings)
+    return {"cell": "lstm", "layers": 1, "bidirectional": False, "emb": args.emb, "hidden": args.hidden, "attention": "none", "dropout": 0.0}
 
 
 def load_engine_model(model_dir):
@@ -249,14 +248,15 @@ def cmd_train(args):
             continue
         examples.append(([src_index.get(c, UNK) for c in s], [tgt_index.get(c, UNK) for c in t]))
     V = len(tgt_vocab)
-    model = bench_model(len(src_index), V, args.emb, args.hidden)
+    model = build_model(model_settings(args), len(src_index), V)
+    model.train()
     trainable = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.Adam(trainable, lr=args.lr, betas=(0.9, 0.999), eps=1e-8)
     batches = make_batches(examples, args.batch, args.seed, 0)
     total = args.warmup + args.steps
     if total > len(batches):
         raise SystemExit(f"pytorch_ref.py: only {len(batches)} batches in one epoch; ask for fewer steps")
-    shapes, samples, tokens, flops, losses = [], 0, 0, 0, []
+    shapes, samples, tokens, losses = [], 0, 0, []
     step_ms = []
     t_start = None
     for k in range(total):
@@ -279,7 +279,6 @@ def cmd_train(args):
             shapes.append(shape)
             samples += B
             tokens += ntok
-            flops += 3 * forward_matmul_flops(B, S, T, args.emb, args.hidden, V)
             losses.append(lv)
     secs = time.perf_counter() - t_start
     cpu = cpu_seconds() - cpu_start
@@ -294,7 +293,6 @@ def cmd_train(args):
         "target_tokens_per_s": tokens / secs,
         "ms_per_step": secs * 1000 / args.steps,
         "ms_per_step_median": statistics.median(step_ms),
-        "gflops": flops / secs / 1e9,
         "peak_rss_mb": peak_rss_mb(),
         "first_loss": losses[0],
         "last_loss": losses[-1],
@@ -319,7 +317,7 @@ def model_for_decoding(args):
     pairs = read_pairs(args.data)
     _, src_index = build_vocab([src_tokens(s) for s, _ in pairs])
     tgt_vocab, _ = build_vocab([tgt_tokens(t) for _, t in pairs])
-    return bench_model(len(src_index), len(tgt_vocab), args.emb, args.hidden), src_index, tgt_vocab, "random"
+    return build_model(model_settings(args), len(src_index), len(tgt_vocab)), src_index, tgt_vocab, "random"
 
 
 def encode_batch(texts, src_index, max_len=64):
@@ -372,6 +370,7 @@ def run_decoding(model, texts, src_index, tgt_vocab, strategy, max_len):
         "batch": batch,
         "mean_output_tokens": sum(lengths) / len(lengths),
         "outputs": texts_out,
+        "peak_rss_mb": peak_rss_mb(),  # the process's peak so far (greedy, then beam 5, then one line)
     }
 
 
@@ -403,6 +402,7 @@ def cmd_decode(args, which):
         out["beam5"] = run_decoding(model, texts, src_index, tgt_vocab, "beam5", args.max_len)
     if which == "decode":
         out["single_line_beam5_ms"] = one_line_latency(model, args.line, src_index, args.max_len, args.reps)
+        out["single_line_peak_rss_mb"] = peak_rss_mb()
     if not args.outputs:
         for k in ("greedy", "beam5"):
             if k in out:
@@ -422,6 +422,7 @@ def main():
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--emb", type=int, default=64)
     p.add_argument("--hidden", type=int, default=256)
+    p.add_argument("--model-settings", dest="model_settings", default=None, help="the engine's model settings as JSON (overrides --emb/--hidden)")
     p.add_argument("--lr", type=float, default=0.002)
     p.add_argument("--clip", type=float, default=5.0)
     p.add_argument("--seed", type=int, default=1)

@@ -3,7 +3,7 @@
  * (bench/pytorch_ref.py, Debian's /usr/bin/python3 + torch 1.13 + OpenBLAS) on the same model, the same
  * data and the same batch order, on this machine, in the same run.
  *
- *   npm run bench                      the table (about 4-5 minutes)
+ *   npm run bench                      the tables, one per architecture (about 4 minutes idle, 10-15 busy)
  *   npm run bench -- --quick           a short run (about 1-2 minutes; figures are noisier)
  *   npm run -s bench -- --json         one JSON object on stdout (progress goes to stderr)
  *   flags: --steps N (timed training steps per run, default 80) --warmup N (10: a fresh process grows its heap and warms up) --runs N (3; --quick 2; alternating)
@@ -12,6 +12,8 @@
  *          --no-torch --no-worker --profile (where our training step's time goes) --torch-threads 2,1 (PyTorch thread counts, each run)
  *          --our-threads 1,2 (our training threads, each run; the first is the reference for the ratios; default: the engine's own choice first)
  *          --no-transformer / --transformer-only (the Transformer section, bench/transformer.ts, runs after this table by default)
+ *          --arch lstm,balanced,gru (the architectures, bench/architectures.ts; default all) --lines N (20000: lines the
+ *          worker translates for its peak memory; 0 skips)
  *
  * Runs alternate (ours, PyTorch, ours, PyTorch, ...) and the median of each side is reported, so a
  * burst of load from another job hits both sides alike. Each run is its own process, so peak RSS is the
@@ -29,18 +31,17 @@ import { join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import type { BackendPreference } from '../src/model/acceleration/backend';
+import { ARCHITECTURE_NAMES, benchArchitectures, describeModel, forwardMatmulFlops, type BenchArchitecture } from './architectures';
 
 export const ROOT = resolve(__dirname, '..');
-const DATA_DIR = resolve(ROOT, '..', 'shared', 'data', 'cmudict-g2p');
+// ../shared beside the checkout (or beside its parent: a work tree in a folder of work trees).
+const DATA_DIR = [resolve(ROOT, '..', 'shared', 'data', 'cmudict-g2p'), resolve(ROOT, '..', '..', 'shared', 'data', 'cmudict-g2p')].find((d) => existsSync(d))
+  ?? resolve(ROOT, '..', 'shared', 'data', 'cmudict-g2p');
 const PY_REF = join(ROOT, 'bench', 'pytorch_ref.py');
 export const PYTHON = process.env.BENCH_PYTHON ?? '/usr/bin/python3';
 export const RESULT_TAG = 'BENCH_RESULT ';
 const INSTALL_HINT = 'apt-get install python3-torch libopenblas0-pthread';
 
-/** The benchmarked model: the issue's reference architecture, pinned. */
-const MODEL = { cell: 'lstm', layers: 1, emb: 64, hidden: 256, bidirectional: false, attention: 'none', dropout: 0 } as const;
-const BATCH = 64;
-const LR = 0.002;
 const SEED = 1;
 
 // ---- flags --------------------------------------------------------------------------------------
@@ -52,6 +53,10 @@ interface Flags {
   /** A child's training threads (1 or 2). */
   threads: number;
   train: string; dev: string;
+  /** The architectures to bench; a child's architecture (JSON of a BenchArchitecture). */
+  arch: string[]; childArch: BenchArchitecture | null;
+  /** Lines the worker translates to measure its peak memory (0: skip). */
+  lines: number;
 }
 
 function parseFlags(argv: string[]): Flags {
@@ -92,6 +97,9 @@ function parseFlags(argv: string[]): Flags {
     threads: Math.min(2, Math.max(1, num('--threads', 1))),
     train: resolve(val('--train') ?? join(DATA_DIR, 'train.tsv')),
     dev: resolve(val('--dev') ?? join(DATA_DIR, 'dev.tsv')),
+    arch: (val('--arch') ?? ARCHITECTURE_NAMES.join(',')).split(',').map((x) => x.trim()).filter(Boolean),
+    childArch: val('--child-arch') ? (JSON.parse(val('--child-arch')!) as BenchArchitecture) : null,
+    lines: num('--lines', quick ? 2000 : 20000),
   };
 }
 
@@ -115,11 +123,6 @@ export const median = (xs: number[]): number => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 
-/** Matrix-multiply FLOPs of one forward pass on the padded batch shape (the same formula as pytorch_ref.py). */
-function forwardMatmulFlops(B: number, S: number, T: number, E: number, H: number, V: number): number {
-  return 2 * B * (S * (E + H) * 4 * H + T * (E + H) * 4 * H + T * H * V);
-}
-
 /** FNV-1a over the (B, S, T) of every timed step, as pytorch_ref.py computes it. */
 export function fingerprint(shapes: [number, number, number][]): string {
   let h = 0x811c9dc5;
@@ -140,6 +143,8 @@ interface TrainResult {
   impl: string; backend?: string; steps: number; warmup: number; samples_per_s: number; target_tokens_per_s: number;
   ms_per_step: number; ms_per_step_median: number; gflops: number; peak_rss_mb: number; first_loss: number; last_loss: number;
   target_vocab: number; batches_fingerprint: string; threads?: number; profile?: unknown;
+  /** Matrix-multiply FLOPs of the timed steps (ours; the same batches give PyTorch's, bench/architectures.ts). */
+  matmul_flops?: number;
   /** Our native kernels' BLAS (null: wasm kernels only) and its thread count during the run. */
   native_blas?: string | null; blas_threads?: number;
   /** CPU seconds (all threads) per wall second over the timed steps: ~1 for one busy thread; lower when the cores are shared. */
@@ -159,9 +164,11 @@ async function childTrain(f: Flags): Promise<void> {
   const { blasThreads } = await import('../src/model/acceleration/native/addon');
 
   const backend = await initBackend();
+  const arch = f.childArch;
+  if (!arch) throw new Error('--child train needs --child-arch');
   const settings = validateSettings(mergeSettings(DEFAULT_SETTINGS, {
-    model: { ...MODEL },
-    train: { batch: BATCH, lr: LR, seed: SEED },
+    model: { ...arch.model },
+    train: { batch: arch.batch, lr: arch.lr, seed: SEED },
     source: { kind: 'char' },
     target: { kind: 'word' },
   }));
@@ -174,7 +181,7 @@ async function childTrain(f: Flags): Promise<void> {
   const examples = pairs
     .map((p) => ({ src: src.encode(p.source), tgt: tgt.encode(p.target), line: p.line }))
     .filter((e) => e.src.length <= maxLen && e.tgt.length <= maxLen);
-  const batches = makeBatches(examples, BATCH, SEED, 0);
+  const batches = makeBatches(examples, arch.batch, SEED, 0);
   const total = f.warmup + f.steps;
   if (total > batches.length) throw new Error(`only ${batches.length} batches in one epoch; ask for fewer steps`);
   const V = tgt.size;
@@ -200,7 +207,7 @@ async function childTrain(f: Flags): Promise<void> {
       shapes.push([B, S, T]);
       samples += b.batch;
       tokens += b.targetTokens;
-      flops += 3 * forwardMatmulFlops(B, S, T, MODEL.emb, MODEL.hidden, V);
+      flops += 3 * forwardMatmulFlops(arch.model, B, S, T, V);
       losses.push(loss);
     }
   }
@@ -211,7 +218,7 @@ async function childTrain(f: Flags): Promise<void> {
   const result: TrainResult = {
     impl: 'ours', backend, threads: replica ? 2 : 1, native_blas: nativeKernelsStatus().library, blas_threads: blasThreadsUsed, steps: f.steps, warmup: f.warmup, cpu_per_wall: (cpu.user + cpu.system) / 1e6 / secs,
     samples_per_s: samples / secs, target_tokens_per_s: tokens / secs, ms_per_step: (secs * 1000) / f.steps,
-    ms_per_step_median: median(stepMs), gflops: flops / secs / 1e9, peak_rss_mb: peakRssMb(),
+    ms_per_step_median: median(stepMs), gflops: flops / secs / 1e9, matmul_flops: flops, peak_rss_mb: peakRssMb(),
     first_loss: losses[0], last_loss: losses[losses.length - 1], target_vocab: V, batches_fingerprint: fingerprint(shapes),
   };
   if (f.profile) result.profile = await profileSteps(model, optimizer, examples, batches.slice(total, total + 6), { tf, padBatch, trainStep, BOS, EOS });
@@ -287,10 +294,13 @@ async function profileSteps(
 
 // ---- child: our decoding ------------------------------------------------------------------------
 
-interface DecodeStats { ms_per_input: number; inputs: number; batch: number; mean_output_tokens: number; outputs?: string[] }
+/** peak_rss_mb: the process's peak so far (the figures run in this order in one process: greedy, beam 5, one line). */
+interface DecodeStats { ms_per_input: number; inputs: number; batch: number; mean_output_tokens: number; outputs?: string[]; peak_rss_mb?: number }
 interface DecodeResult {
   impl: string; backend?: string; model_load_ms?: number; greedy: DecodeStats; beam5: DecodeStats;
   single_line_beam5_ms: number; peak_rss_mb: number; max_len: number; weights?: string; profile?: unknown;
+  /** Peak RSS after the one-line latency (the process's peak, as peak_rss_mb). */
+  single_line_peak_rss_mb?: number;
 }
 
 export function readSources(file: string, n: number): string[] {
@@ -325,7 +335,7 @@ async function childDecode(f: Flags): Promise<void> {
     return {
       ms_per_input: ms / texts.length, inputs: texts.length, batch,
       mean_output_tokens: lengths.reduce((a, b) => a + b, 0) / lengths.length,
-      outputs: outs.map((h) => h[0]?.text ?? ''),
+      outputs: outs.map((h) => h[0]?.text ?? ''), peak_rss_mb: peakRssMb(),
     };
   };
   const greedy = await run(greedyOpts, 64);
@@ -339,7 +349,7 @@ async function childDecode(f: Flags): Promise<void> {
   }
   const result: DecodeResult = {
     impl: 'ours', backend, model_load_ms: modelLoadMs, greedy, beam5, single_line_beam5_ms: median(single),
-    peak_rss_mb: peakRssMb(), max_len: f.maxLen,
+    peak_rss_mb: peakRssMb(), single_line_peak_rss_mb: peakRssMb(), max_len: f.maxLen,
   };
   if (f.profile) {
     // Kernels of greedy decoding of one batch of 64 words, and of one line with beam 5.
@@ -489,7 +499,8 @@ async function checkTorch(f: Flags): Promise<TorchCheck> {
 
 interface WorkerBench { fork_to_ready_ms: number; first_translate_ms: number; warm_translate_ms: number; warm_translate_min_ms: number; inspect_ms: number; backend: string }
 
-async function benchWorker(modelDir: string, line: string, maxLen: number, reps: number): Promise<WorkerBench> {
+/** dist/worker.js forked as the extension forks it; `request` resolves with the milliseconds a request took. */
+async function startWorker(): Promise<{ request: (req: Record<string, unknown>) => Promise<number>; readyMs: number; backend: string; pid: number; close: () => Promise<void> }> {
   const script = join(ROOT, 'dist', 'worker.js');
   if (!existsSync(script)) throw new Error(`${script} is not built (node esbuild.mjs)`);
   const t0 = performance.now();
@@ -515,22 +526,53 @@ async function benchWorker(modelDir: string, line: string, maxLen: number, reps:
     waiters.set(id, (m) => (m.type === 'error' ? rej(new Error(m.message)) : res(performance.now() - s)));
     child.send({ ...req, id });
   });
-  try {
-    await ready;
-    const translateReq = { type: 'translate', modelDir, inputs: [line], decode: { strategy: 'beam', beamSize: 5, maxLength: maxLen } };
-    const first = await request(translateReq);
-    for (let i = 0; i < 5; i++) await request(translateReq); // untimed warm-up, as in process
-    const warm: number[] = [];
-    for (let i = 0; i < reps; i++) warm.push(await request(translateReq));
-    const inspect = await request({ type: 'inspect', modelDir });
-    return { fork_to_ready_ms: readyAt - t0, first_translate_ms: first, warm_translate_ms: median(warm), warm_translate_min_ms: Math.min(...warm), inspect_ms: inspect, backend };
-  } finally {
+  const close = async () => {
     child.removeAllListeners('exit');
     if (child.connected) child.disconnect();
     const exited = new Promise<void>((r) => child.once('exit', () => r()));
     const timer = setTimeout(() => child.kill(), 5000);
     await exited;
     clearTimeout(timer);
+  };
+  try {
+    await ready;
+  } catch (e) {
+    await close();
+    throw e;
+  }
+  return { request, readyMs: readyAt - t0, backend, pid: child.pid!, close };
+}
+
+async function benchWorker(modelDir: string, line: string, maxLen: number, reps: number): Promise<WorkerBench> {
+  const w = await startWorker();
+  try {
+    const translateReq = { type: 'translate', modelDir, inputs: [line], decode: { strategy: 'beam', beamSize: 5, maxLength: maxLen } };
+    const first = await w.request(translateReq);
+    for (let i = 0; i < 5; i++) await w.request(translateReq); // untimed warm-up, as in process
+    const warm: number[] = [];
+    for (let i = 0; i < reps; i++) warm.push(await w.request(translateReq));
+    const inspect = await w.request({ type: 'inspect', modelDir });
+    return { fork_to_ready_ms: w.readyMs, first_translate_ms: first, warm_translate_ms: median(warm), warm_translate_min_ms: Math.min(...warm), inspect_ms: inspect, backend: w.backend };
+  } finally {
+    await w.close();
+  }
+}
+
+interface LinesBench { lines: number; strategy: string; ms_per_line: number; peak_rss_mb: number | null; limit_mb: number; within_limit: boolean | null }
+
+/** A fresh worker translating `lines` in one request with the default decoding options (what Translate Selection does), and its peak RSS (Linux: VmHWM). */
+async function benchWorkerLines(modelDir: string, lines: string[]): Promise<LinesBench> {
+  const w = await startWorker();
+  try {
+    const ms = await w.request({ type: 'translate', modelDir, inputs: lines });
+    let peak: number | null = null;
+    try {
+      const hwm = /VmHWM:\s*(\d+) kB/.exec(readFileSync(`/proc/${w.pid}/status`, 'utf8'));
+      peak = hwm ? Number(hwm[1]) / 1024 : null;
+    } catch { /* not Linux */ }
+    return { lines: lines.length, strategy: 'greedy (default options)', ms_per_line: ms / lines.length, peak_rss_mb: peak, limit_mb: 200, within_limit: peak === null ? null : peak < 200 };
+  } finally {
+    await w.close();
   }
 }
 
@@ -552,12 +594,170 @@ interface TorchSide {
   decode: DecodeResult[];
 }
 
+type Num = number | null;
+
+/** One side's medians (ours at one thread setting, or PyTorch at one). */
 interface SideSummary {
-  threads: number;
+  threads: number; blas_threads?: number;
   samples_per_s: number; target_tokens_per_s: number; gflops: number; ms_per_step: number; peak_rss_mb: number; cpu_per_wall: number;
-  runs: number[]; ratio: number | null;
-  greedy_ms_per_input: number; beam5_ms_per_input: number; single_line_beam5_ms: number; decode_peak_rss_mb: number;
-  greedy_mean_output_tokens: number | null; beam5_mean_output_tokens: number | null;
+  runs: number[];
+  greedy_ms_per_input: number; greedy_peak_rss_mb: number; beam5_ms_per_input: number; beam5_peak_rss_mb: number;
+  single_line_beam5_ms: number; single_line_peak_rss_mb: number;
+  greedy_mean_output_tokens: Num; beam5_mean_output_tokens: Num;
+}
+
+/**
+ * A figure of ours against PyTorch's fastest thread setting for that figure. ratio_vs_best is always a
+ * speed ratio (above 1: we are faster): samples/s ours / PyTorch's; for times, PyTorch's ms / ours.
+ */
+interface VsBest { ours: number; ours_peak_rss_mb: Num; pytorch_best: Num; pytorch_best_threads: Num; pytorch_best_peak_rss_mb: Num; ratio_vs_best: Num }
+
+interface ArchSummary {
+  name: string; description: string; model: BenchArchitecture['model']; lr: number; batch: number; model_dir: string | null;
+  train: VsBest & {
+    backend: string | null; threads: number; target_tokens_per_s: number; gflops: number; ms_per_step: number; cpu_per_wall: number;
+    runs: number[]; same_batches: boolean | null; loss: number[] | null; pytorch_loss: number[] | null; profile?: unknown;
+  };
+  greedy: VsBest & { mean_output_tokens: Num; pytorch_mean_output_tokens: Num; identical_outputs_pct: Num; batch: number };
+  beam5: VsBest & { mean_output_tokens: Num; pytorch_mean_output_tokens: Num; identical_outputs_pct: Num; batch_inputs: number };
+  single_line: VsBest;
+  model_load_ms: number; decode_profile?: unknown;
+  lines: LinesBench | null;
+  ours_by_threads: SideSummary[];
+  pytorch_by_threads: SideSummary[];
+}
+
+interface Summary {
+  engine: { commit: string | null; src_modified: boolean };
+  machine: { cpus: number; cpu: string; node: string; loadavg_start: number[]; loadavg_end: number[] };
+  pytorch: unknown;
+  settings: { steps: number; warmup: number; runs: number; decode_inputs: number; max_len: number } & Record<string, unknown>;
+  architectures: ArchSummary[];
+  worker: WorkerBench | null;
+  activation: { module_load_ms?: number; activate_ms?: number; note?: string };
+  errors: string[]; elapsed_s: number;
+}
+
+const medianOf = <T>(xs: T[], pick: (x: T) => number | undefined): number => median(xs.map((x) => pick(x) ?? NaN).filter((v) => Number.isFinite(v)));
+
+function sideSummary(threads: number, train: TrainResult[], decode: DecodeResult[]): SideSummary {
+  const t = (k: keyof TrainResult) => medianOf(train, (x) => x[k] as number);
+  const d = (pick: (x: DecodeResult) => number | undefined) => medianOf(decode, pick);
+  return {
+    threads, blas_threads: train[0]?.native_blas ? train[0]?.blas_threads : undefined,
+    samples_per_s: t('samples_per_s'), target_tokens_per_s: t('target_tokens_per_s'), gflops: t('gflops'), ms_per_step: t('ms_per_step'),
+    peak_rss_mb: t('peak_rss_mb'), cpu_per_wall: t('cpu_per_wall'), runs: train.map((x) => x.samples_per_s),
+    greedy_ms_per_input: d((x) => x.greedy.ms_per_input), greedy_peak_rss_mb: d((x) => x.greedy.peak_rss_mb),
+    beam5_ms_per_input: d((x) => x.beam5.ms_per_input), beam5_peak_rss_mb: d((x) => x.beam5.peak_rss_mb),
+    single_line_beam5_ms: d((x) => x.single_line_beam5_ms), single_line_peak_rss_mb: d((x) => x.single_line_peak_rss_mb ?? x.peak_rss_mb),
+    greedy_mean_output_tokens: decode[0]?.greedy.mean_output_tokens ?? null, beam5_mean_output_tokens: decode[0]?.beam5.mean_output_tokens ?? null,
+  };
+}
+
+/** Ours against the PyTorch side that is fastest for this figure (higher: samples/s; lower: times). */
+function vsBest(ours: SideSummary, sides: SideSummary[], value: (s: SideSummary) => number, rss: (s: SideSummary) => number, higherIsFaster: boolean): VsBest {
+  const usable = sides.filter((s) => Number.isFinite(value(s)) && value(s) > 0);
+  const best = usable.reduce<SideSummary | null>((b, s) => (!b || (higherIsFaster ? value(s) > value(b) : value(s) < value(b)) ? s : b), null);
+  const o = value(ours);
+  const ok = best && Number.isFinite(o) && o > 0;
+  return {
+    ours: o, ours_peak_rss_mb: Number.isFinite(rss(ours)) ? rss(ours) : null,
+    pytorch_best: best ? value(best) : null, pytorch_best_threads: best?.threads ?? null, pytorch_best_peak_rss_mb: best ? rss(best) : null,
+    ratio_vs_best: ok ? (higherIsFaster ? o / value(best) : value(best) / o) : null,
+  };
+}
+
+interface TorchCheckOk { available: boolean }
+
+/** Training and decoding of one architecture on both sides, alternating, then its summary. */
+async function benchArchitecture(arch: BenchArchitecture, f: Flags, torch: TorchCheckOk, workDir: string, errors: string[], lines: string[]): Promise<ArchSummary> {
+  const node = process.execPath;
+  const modelDir = f.model ? resolve(f.model) : join(workDir, `model-${arch.name}`);
+  const archArg = ['--child-arch', JSON.stringify(arch)];
+  const ourSides = f.ourThreads.map((threads) => ({ threads, train: [] as TrainResult[] }));
+  const ours = ourSides[0].train; // the reference for every ratio
+  const sides: TorchSide[] = torch.available ? f.torchThreads.map((threads) => ({ threads, train: [], decode: [] })) : [];
+  const label = `${arch.name}:`;
+  // Training: ours, torch (each thread count), ours, torch, ...
+  for (let r = 0; r < f.runs; r++) {
+    for (const [i, side] of ourSides.entries()) {
+      const save = r === 0 && i === 0 && !f.model ? ['--save', modelDir] : [];
+      const prof = r === 0 && i === 0 && f.profile ? ['--profile'] : [];
+      progress(`${label} train run ${r + 1}/${f.runs}: ours, ${side.threads} thread${side.threads > 1 ? 's' : ''} (${f.warmup} warm-up + ${f.steps} timed steps${save.length ? `, then a decode model to step ${f.decodeTrainSteps}` : ''})`);
+      const o = await runChild<TrainResult>(node, tsxArgs(f, 'train', ['--threads', String(side.threads), ...archArg, ...save, ...prof]), { tagged: true });
+      if (o.ok && o.result) { side.train.push(o.result); progress(`  ours: ${fmt(o.result.samples_per_s)} samples/s (${o.result.backend}, ${o.result.threads ?? 1} thread${(o.result.threads ?? 1) > 1 ? 's' : ''})`); } else errors.push(`${label} ours train (${side.threads} threads): ${o.error}`);
+    }
+    for (const side of sides) {
+      progress(`${label} train run ${r + 1}/${f.runs}: PyTorch, ${side.threads} thread${side.threads > 1 ? 's' : ''}`);
+      const t = await runChild<TrainResult>(PYTHON, [PY_REF, 'train', '--steps', String(f.steps), '--warmup', String(f.warmup), '--data', f.train, '--threads', String(side.threads),
+        '--model-settings', JSON.stringify(arch.model), '--lr', String(arch.lr), '--batch', String(arch.batch)], { tagged: false });
+      if (t.ok && t.result) { side.train.push(t.result); progress(`  PyTorch: ${fmt(t.result.samples_per_s)} samples/s`); } else errors.push(`${label} pytorch train (${side.threads} threads): ${t.error}`);
+    }
+  }
+  // PyTorch's GFLOP/s from the same batches' FLOPs (one formula, bench/architectures.ts).
+  const flops = ours[0]?.matmul_flops;
+  for (const side of sides) {
+    for (const t of side.train) {
+      t.gflops = flops && t.batches_fingerprint === ours[0].batches_fingerprint ? flops / (t.ms_per_step * t.steps / 1000) / 1e9 : NaN;
+    }
+  }
+
+  // Decoding: ours, torch, ours, torch, ... with the same weights on both sides.
+  const oursDec: DecodeResult[] = [];
+  const haveModel = existsSync(join(modelDir, 'model.json'));
+  if (!haveModel) errors.push(`${label} no model to decode with in ${modelDir}`);
+  for (let r = 0; haveModel && r < f.runs; r++) {
+    progress(`${label} decode run ${r + 1}/${f.runs}: ours (greedy + beam 5 over ${f.decodeN} dev words, one-line beam 5 x${f.reps})`);
+    const o = await runChild<DecodeResult>(node, tsxArgs(f, 'decode', ['--model', modelDir, ...(r === 0 && f.profile ? ['--profile'] : [])]), { tagged: true });
+    if (o.ok && o.result) oursDec.push(o.result); else errors.push(`${label} ours decode: ${o.error}`);
+    for (const side of sides) {
+      progress(`${label} decode run ${r + 1}/${f.runs}: PyTorch, ${side.threads} thread${side.threads > 1 ? 's' : ''}`);
+      const t = await runChild<DecodeResult>(PYTHON, [PY_REF, 'decode', '--model', modelDir, '--dev', f.dev, '--n', String(f.decodeN), '--max-len', String(f.maxLen), '--reps', String(f.reps), '--line', f.line, '--threads', String(side.threads), '--outputs'], { tagged: false });
+      if (t.ok && t.result) side.decode.push(t.result); else errors.push(`${label} pytorch decode (${side.threads} threads): ${t.error}`);
+    }
+  }
+  let linesBench: LinesBench | null = null;
+  if (haveModel && lines.length && existsSync(join(ROOT, 'dist', 'worker.js'))) {
+    progress(`${label} worker: translate ${lines.length} lines in one request (default options), peak memory`);
+    try { linesBench = await benchWorkerLines(modelDir, lines); } catch (e) { errors.push(`${label} worker lines: ${(e as Error).message}`); }
+  }
+
+  const ourSummaries = ourSides.map((o, i) => sideSummary(o.train[0]?.threads ?? o.threads, o.train, i === 0 ? oursDec : []));
+  const torchSummaries = sides.map((s) => sideSummary(s.threads, s.train, s.decode));
+  const primary = ourSummaries[0];
+  const firstDec = sides.find((s) => s.decode.length)?.decode[0];
+  const firstTrain = sides.find((s) => s.train.length)?.train[0];
+  const bestTrainSide = torchSummaries.reduce<SideSummary | null>((b, s) => (!b || s.samples_per_s > b.samples_per_s ? s : b), null);
+  const decodeTorch = (pick: (d: DecodeResult) => DecodeStats) => firstDec ? pick(firstDec) : undefined;
+  return {
+    name: arch.name, description: describeModel(arch.model), model: arch.model, lr: arch.lr, batch: arch.batch, model_dir: f.model ? modelDir : null,
+    train: {
+      ...vsBest(primary, torchSummaries, (s) => s.samples_per_s, (s) => s.peak_rss_mb, true),
+      backend: ours[0]?.backend ?? null, threads: primary.threads,
+      target_tokens_per_s: primary.target_tokens_per_s, gflops: primary.gflops, ms_per_step: primary.ms_per_step, cpu_per_wall: primary.cpu_per_wall,
+      runs: primary.runs,
+      same_batches: ours.length && firstTrain ? ours[0].batches_fingerprint === firstTrain.batches_fingerprint : null,
+      loss: ours[0] ? [ours[0].first_loss, ours[0].last_loss] : null,
+      pytorch_loss: bestTrainSide && firstTrain ? [firstTrain.first_loss, firstTrain.last_loss] : null,
+      profile: ours[0]?.profile,
+    },
+    greedy: {
+      ...vsBest(primary, torchSummaries, (s) => s.greedy_ms_per_input, (s) => s.greedy_peak_rss_mb, false),
+      mean_output_tokens: primary.greedy_mean_output_tokens, pytorch_mean_output_tokens: decodeTorch((d) => d.greedy)?.mean_output_tokens ?? null,
+      identical_outputs_pct: agreement(oursDec[0]?.greedy.outputs, firstDec?.greedy.outputs), batch: 64,
+    },
+    beam5: {
+      ...vsBest(primary, torchSummaries, (s) => s.beam5_ms_per_input, (s) => s.beam5_peak_rss_mb, false),
+      mean_output_tokens: primary.beam5_mean_output_tokens, pytorch_mean_output_tokens: decodeTorch((d) => d.beam5)?.mean_output_tokens ?? null,
+      identical_outputs_pct: agreement(oursDec[0]?.beam5.outputs, firstDec?.beam5.outputs), batch_inputs: Math.max(8, Math.floor(256 / 5)),
+    },
+    single_line: vsBest(primary, torchSummaries, (s) => s.single_line_beam5_ms, (s) => s.single_line_peak_rss_mb, false),
+    model_load_ms: medianOf(oursDec, (d) => d.model_load_ms),
+    decode_profile: oursDec[0]?.profile,
+    lines: linesBench,
+    ours_by_threads: ourSummaries,
+    pytorch_by_threads: torchSummaries,
+  };
 }
 
 async function main(): Promise<void> {
@@ -574,10 +774,11 @@ async function main(): Promise<void> {
   const started = performance.now();
   const load0 = loadavg();
   const git = (...a: string[]) => { const r = spawnSync('git', a, { cwd: ROOT, encoding: 'utf8' }); return r.status === 0 ? r.stdout.trim() : null; };
-  const engine = { commit: git('rev-parse', '--short', 'HEAD'), src_modified: (git('status', '--porcelain', '--', 'src') ?? '') !== '' };
+  const engine = { commit: git('rev-parse', '--short', 'HEAD'), src_modified: (git('status', '--porcelain', '--', 'src', 'native') ?? '') !== '' };
   const machine = { cpus: cpus().length, cpu: cpus()[0]?.model ?? '?', mem_gb: Math.round(totalmem() / 2 ** 30), node: process.version, loadavg_start: load0.map((x) => Math.round(x * 100) / 100) };
   progress(`machine: ${machine.cpus} x ${machine.cpu}, load average ${machine.loadavg_start.join(' ')}`);
   if (!existsSync(f.train)) throw new Error(`${f.train}: training data not found (expected ../shared/data/cmudict-g2p next to the repo, or --train FILE)`);
+  const archs = await benchArchitectures(f.model ? f.arch.slice(0, 1) : f.arch, f.train);
 
   const torch = await checkTorch(f);
   if (torch.available) progress(`PyTorch ${String(torch.info?.torch)}: BLAS ${String(torch.info?.blas)} (${(torch.info?.blas_libraries as string[] | undefined)?.[0] ?? '?'}), 1024^3 matmul ${String(torch.info?.matmul_1024_gflops)} GFLOP/s on ${String(torch.info?.threads)} threads`);
@@ -587,120 +788,31 @@ async function main(): Promise<void> {
   }
 
   const workDir = mkdtempSync(join(tmpdir(), 'seq2seq-bench-'));
-  const modelDir = f.model ? resolve(f.model) : join(workDir, 'model');
-  const node = process.execPath;
-  const ourSides = f.ourThreads.map((threads) => ({ threads, train: [] as TrainResult[] }));
-  const ours = ourSides[0].train; // the reference for every ratio
-  const sides: TorchSide[] = torch.available ? f.torchThreads.map((threads) => ({ threads, train: [], decode: [] })) : [];
   const errors: string[] = [];
   try {
-    // Training: ours, torch (each thread count), ours, torch, ...
-    for (let r = 0; r < f.runs; r++) {
-      for (const [i, side] of ourSides.entries()) {
-        const save = r === 0 && i === 0 && !f.model ? ['--save', modelDir] : [];
-        const prof = r === 0 && i === 0 && f.profile ? ['--profile'] : [];
-        progress(`train run ${r + 1}/${f.runs}: ours, ${side.threads} thread${side.threads > 1 ? 's' : ''} (${f.warmup} warm-up + ${f.steps} timed steps${save.length ? `, then a decode model to step ${f.decodeTrainSteps}` : ''})`);
-        const o = await runChild<TrainResult>(node, tsxArgs(f, 'train', ['--threads', String(side.threads), ...save, ...prof]), { tagged: true });
-        if (o.ok && o.result) { side.train.push(o.result); progress(`  ours: ${fmt(o.result.samples_per_s)} samples/s (${o.result.backend}, ${o.result.threads ?? 1} thread${(o.result.threads ?? 1) > 1 ? 's' : ''})`); } else errors.push(`ours train (${side.threads} threads): ${o.error}`);
-      }
-      for (const side of sides) {
-        progress(`train run ${r + 1}/${f.runs}: PyTorch, ${side.threads} thread${side.threads > 1 ? 's' : ''}`);
-        const t = await runChild<TrainResult>(PYTHON, [PY_REF, 'train', '--steps', String(f.steps), '--warmup', String(f.warmup), '--data', f.train, '--threads', String(side.threads)], { tagged: false });
-        if (t.ok && t.result) { side.train.push(t.result); progress(`  PyTorch: ${fmt(t.result.samples_per_s)} samples/s`); } else errors.push(`pytorch train (${side.threads} threads): ${t.error}`);
-      }
-    }
-    const loadAfterTrain = loadavg()[0];
+    const lines = f.lines > 0 ? readSources(f.train, f.lines) : [];
+    const architectures: ArchSummary[] = [];
+    for (const arch of archs) architectures.push(await benchArchitecture(arch, f, torch, workDir, errors, lines));
 
-    // Decoding: ours, torch, ours, torch, ... with the same weights on both sides.
-    const oursDec: DecodeResult[] = [];
-    const haveModel = existsSync(join(modelDir, 'model.json'));
-    if (!haveModel) errors.push(`no model to decode with in ${modelDir}`);
-    for (let r = 0; haveModel && r < f.runs; r++) {
-      progress(`decode run ${r + 1}/${f.runs}: ours (greedy + beam 5 over ${f.decodeN} dev words, one-line beam 5 x${f.reps})`);
-      const o = await runChild<DecodeResult>(node, tsxArgs(f, 'decode', ['--model', modelDir, ...(r === 0 && f.profile ? ['--profile'] : [])]), { tagged: true });
-      if (o.ok && o.result) oursDec.push(o.result); else errors.push(`ours decode: ${o.error}`);
-      for (const side of sides) {
-        progress(`decode run ${r + 1}/${f.runs}: PyTorch, ${side.threads} thread${side.threads > 1 ? 's' : ''}`);
-        const t = await runChild<DecodeResult>(PYTHON, [PY_REF, 'decode', '--model', modelDir, '--dev', f.dev, '--n', String(f.decodeN), '--max-len', String(f.maxLen), '--reps', String(f.reps), '--line', f.line, '--threads', String(side.threads), '--outputs'], { tagged: false });
-        if (t.ok && t.result) side.decode.push(t.result); else errors.push(`pytorch decode (${side.threads} threads): ${t.error}`);
-      }
-    }
-
+    const firstModel = architectures.map((a) => a.model_dir ?? join(workDir, `model-${a.name}`)).find((d) => existsSync(join(d, 'model.json')));
     let worker: WorkerBench | null = null;
-    if (f.worker && haveModel) {
+    if (f.worker && firstModel) {
       progress('worker: fork dist/worker.js, ready, first translate (loads the model), warm translates');
-      try { worker = await benchWorker(modelDir, f.line, f.maxLen, f.reps); } catch (e) { errors.push(`worker: ${(e as Error).message}`); }
+      try { worker = await benchWorker(firstModel, f.line, f.maxLen, f.reps); } catch (e) { errors.push(`worker: ${(e as Error).message}`); }
     }
     let activation: { module_load_ms: number; activate_ms: number; reported_activation_ms: number | null } | null = null;
     let activationNote = '';
     if (existsSync(join(ROOT, 'dist', 'extension.js'))) {
-      const a = await runChild<typeof activation & object>(node, ['--import', 'tsx', join(ROOT, 'bench', 'run.ts'), '--child', 'activate'], { tagged: true, timeoutMs: 60_000 });
+      const a = await runChild<typeof activation & object>(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'run.ts'), '--child', 'activate'], { tagged: true, timeoutMs: 60_000 });
       if (a.ok && a.result) activation = a.result; else activationNote = `not measurable without VS Code here: ${a.error}`;
     } else activationNote = 'dist/extension.js is not built';
 
-    // ---- summary ----
-    const med = (xs: TrainResult[], k: keyof TrainResult) => median(xs.map((x) => x[k] as number));
-    const medD = (xs: DecodeResult[], pick: (d: DecodeResult) => number) => median(xs.map(pick));
-    const ratio = (a: number, b: number) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? a / b : null);
-    const oursSps = med(ours, 'samples_per_s');
-    const ourSummaries: OurSideSummary[] = ourSides.map((o) => ({
-      threads: o.train[0]?.threads ?? o.threads,
-      samples_per_s: med(o.train, 'samples_per_s'), target_tokens_per_s: med(o.train, 'target_tokens_per_s'), gflops: med(o.train, 'gflops'),
-      ms_per_step: med(o.train, 'ms_per_step'), peak_rss_mb: med(o.train, 'peak_rss_mb'), cpu_per_wall: med(o.train, 'cpu_per_wall'),
-      runs: o.train.map((x) => x.samples_per_s), blas_threads: o.train[0]?.native_blas ? o.train[0]?.blas_threads : undefined,
-    }));
-    const oursGreedy = medD(oursDec, (d) => d.greedy.ms_per_input);
-    const oursBeam = medD(oursDec, (d) => d.beam5.ms_per_input);
-    const oursLine = medD(oursDec, (d) => d.single_line_beam5_ms);
-    const sideSummaries: SideSummary[] = sides.map((s) => ({
-      threads: s.threads,
-      samples_per_s: med(s.train, 'samples_per_s'), target_tokens_per_s: med(s.train, 'target_tokens_per_s'), gflops: med(s.train, 'gflops'),
-      ms_per_step: med(s.train, 'ms_per_step'), peak_rss_mb: med(s.train, 'peak_rss_mb'), cpu_per_wall: med(s.train, 'cpu_per_wall'),
-      runs: s.train.map((x) => x.samples_per_s), ratio: ratio(oursSps, med(s.train, 'samples_per_s')),
-      greedy_ms_per_input: medD(s.decode, (d) => d.greedy.ms_per_input), beam5_ms_per_input: medD(s.decode, (d) => d.beam5.ms_per_input),
-      single_line_beam5_ms: medD(s.decode, (d) => d.single_line_beam5_ms), decode_peak_rss_mb: medD(s.decode, (d) => d.peak_rss_mb),
-      greedy_mean_output_tokens: s.decode[0]?.greedy.mean_output_tokens ?? null, beam5_mean_output_tokens: s.decode[0]?.beam5.mean_output_tokens ?? null,
-    }));
-    const primary = sideSummaries[0];
-    const best = sideSummaries.reduce<SideSummary | undefined>((b, s) => (!b || s.samples_per_s > b.samples_per_s ? s : b), undefined);
-    const firstDec = sides.find((s) => s.decode.length)?.decode[0];
-    const firstTrain = sides.find((s) => s.train.length)?.train[0];
     const summary: Summary = {
       engine,
-      machine: { ...machine, loadavg_after_training: Math.round(loadAfterTrain * 100) / 100, loadavg_end: loadavg().map((x) => Math.round(x * 100) / 100) },
+      machine: { ...machine, loadavg_end: loadavg().map((x) => Math.round(x * 100) / 100) },
       pytorch: torch.available ? torch.info : { unavailable: torch.reason, install: INSTALL_HINT },
-      settings: { model: MODEL, batch: BATCH, lr: LR, steps: f.steps, warmup: f.warmup, runs: f.runs, our_threads: f.ourThreads, decode_inputs: f.decodeN, max_len: f.maxLen, decode_train_steps: f.model ? null : f.decodeTrainSteps, model_dir: f.model ? modelDir : null, pytorch_threads: f.torchThreads },
-      train: {
-        backend: ours[0]?.backend ?? null, threads: ourSummaries[0].threads,
-        samples_per_s: oursSps, pytorch_samples_per_s: primary?.samples_per_s ?? null, ratio: primary?.ratio ?? null,
-        pytorch_threads: primary?.threads ?? null,
-        pytorch_best_samples_per_s: best?.samples_per_s ?? null, pytorch_best_threads: best?.threads ?? null, ratio_vs_best: best?.ratio ?? null,
-        target_tokens_per_s: med(ours, 'target_tokens_per_s'), pytorch_target_tokens_per_s: primary?.target_tokens_per_s ?? null,
-        gflops: med(ours, 'gflops'), pytorch_gflops: primary?.gflops ?? null,
-        ms_per_step: med(ours, 'ms_per_step'), pytorch_ms_per_step: primary?.ms_per_step ?? null,
-        peak_rss_mb: med(ours, 'peak_rss_mb'), pytorch_peak_rss_mb: primary?.peak_rss_mb ?? null,
-        cpu_per_wall: med(ours, 'cpu_per_wall'),
-        runs: ours.map((x) => x.samples_per_s),
-        same_batches: ours.length && firstTrain ? ours[0].batches_fingerprint === firstTrain.batches_fingerprint : null,
-        loss: ours[0] ? [ours[0].first_loss, ours[0].last_loss] : null, pytorch_loss: firstTrain ? [firstTrain.first_loss, firstTrain.last_loss] : null,
-        profile: ours[0]?.profile,
-      },
-      greedy: {
-        ms_per_input: oursGreedy, pytorch_ms_per_input: primary?.greedy_ms_per_input ?? null, ratio: primary ? ratio(oursGreedy, primary.greedy_ms_per_input) : null,
-        mean_output_tokens: oursDec[0]?.greedy.mean_output_tokens ?? null, pytorch_mean_output_tokens: primary?.greedy_mean_output_tokens ?? null,
-        identical_outputs_pct: agreement(oursDec[0]?.greedy.outputs, firstDec?.greedy.outputs), batch: 64,
-      },
-      beam5: {
-        ms_per_input: oursBeam, pytorch_ms_per_input: primary?.beam5_ms_per_input ?? null, ratio: primary ? ratio(oursBeam, primary.beam5_ms_per_input) : null,
-        mean_output_tokens: oursDec[0]?.beam5.mean_output_tokens ?? null, pytorch_mean_output_tokens: primary?.beam5_mean_output_tokens ?? null,
-        identical_outputs_pct: agreement(oursDec[0]?.beam5.outputs, firstDec?.beam5.outputs), batch_inputs: Math.max(8, Math.floor(256 / 5)),
-        single_line_ms: oursLine, pytorch_single_line_ms: primary?.single_line_beam5_ms ?? null,
-      },
-      decode_peak_rss_mb: medD(oursDec, (d) => d.peak_rss_mb),
-      model_load_ms: medD(oursDec, (d) => d.model_load_ms ?? NaN),
-      decode_profile: oursDec[0]?.profile,
-      pytorch_by_threads: sideSummaries,
-      ours_by_threads: ourSummaries,
+      settings: { steps: f.steps, warmup: f.warmup, runs: f.runs, our_threads: f.ourThreads, decode_inputs: f.decodeN, max_len: f.maxLen, decode_train_steps: f.model ? null : f.decodeTrainSteps, model_dir: f.model ?? null, pytorch_threads: f.torchThreads, lines: f.lines },
+      architectures,
       worker,
       activation: activation ?? { note: activationNote },
       errors,
@@ -711,7 +823,7 @@ async function main(): Promise<void> {
     if (f.json) {
       process.stdout.write(JSON.stringify({ ...summary, transformer }, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)) + '\n');
     } else {
-      printTable(summary, torch.available);
+      printTables(summary, torch.available);
       if (transformer) section.printTransformerSection(transformer);
     }
   } finally {
@@ -719,113 +831,40 @@ async function main(): Promise<void> {
   }
 }
 
-type Num = number | null;
-interface OurSideSummary {
-  threads: number; samples_per_s: number; target_tokens_per_s: number; gflops: number; ms_per_step: number;
-  peak_rss_mb: number; cpu_per_wall: number; runs: number[]; blas_threads?: number;
-}
-interface Summary {
-  engine: { commit: string | null; src_modified: boolean };
-  machine: { cpus: number; cpu: string; node: string; loadavg_start: number[]; loadavg_after_training: number; loadavg_end: number[] };
-  pytorch: unknown;
-  settings: { steps: number; warmup: number; runs: number; decode_inputs: number; max_len: number } & Record<string, unknown>;
-  train: {
-    backend: string | null; threads: number; samples_per_s: number; pytorch_samples_per_s: Num; ratio: Num; pytorch_threads: Num;
-    pytorch_best_samples_per_s: Num; pytorch_best_threads: Num; ratio_vs_best: Num;
-    target_tokens_per_s: number; pytorch_target_tokens_per_s: Num; gflops: number; pytorch_gflops: Num; ms_per_step: number; pytorch_ms_per_step: Num;
-    peak_rss_mb: number; pytorch_peak_rss_mb: Num; cpu_per_wall: number; runs: number[]; same_batches: boolean | null;
-    loss: number[] | null; pytorch_loss: number[] | null; profile?: unknown;
-  };
-  greedy: { ms_per_input: number; pytorch_ms_per_input: Num; ratio: Num; mean_output_tokens: Num; pytorch_mean_output_tokens: Num; identical_outputs_pct: Num; batch: number };
-  beam5: { ms_per_input: number; pytorch_ms_per_input: Num; ratio: Num; mean_output_tokens: Num; pytorch_mean_output_tokens: Num; identical_outputs_pct: Num; batch_inputs: number; single_line_ms: number; pytorch_single_line_ms: Num };
-  decode_peak_rss_mb: number; model_load_ms: number; decode_profile?: unknown;
-  pytorch_by_threads: SideSummary[];
-  ours_by_threads: OurSideSummary[];
-  worker: WorkerBench | null;
-  activation: { module_load_ms?: number; activate_ms?: number; note?: string };
-  errors: string[]; elapsed_s: number;
-}
+const ratioText = (v: VsBest) => (v.ratio_vs_best === null ? '-' : `${v.ratio_vs_best.toFixed(2)}x (${v.pytorch_best_threads} thr)`);
+const withRss = (x: number | null | undefined, digits: number, rss: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '-' : `${x.toFixed(digits)} (${fmt(rss, 0)} MB)`);
 
-function printTable(s: Summary, torch: boolean): void {
-  const sides = s.pytorch_by_threads;
-  const others = s.ours_by_threads.slice(1); // our other thread counts, shown for training only
-  const ncol = 1 + others.length + sides.length * 2;
-  const rows: string[][] = [];
-  const blank = (label: string) => [label, ...Array<string>(ncol).fill('')];
-  const r = (a: Num | undefined, b: Num | undefined, digits = 2) => (a && b && Number.isFinite(a) && Number.isFinite(b) ? `${(a / b).toFixed(digits)}x` : '-');
-  const row = (label: string, ours: number | null, pick: (p: SideSummary) => number | null, digits: number, ratioToo = true, pickOurs?: (o: OurSideSummary) => number) =>
-    [label, fmt(ours, digits), ...others.map((o) => (pickOurs ? fmt(pickOurs(o), digits) : '')), ...sides.map((p) => fmt(pick(p), digits)), ...sides.map((p) => (ratioToo ? r(ours, pick(p)) : ''))];
-  const thr = (n: number) => `${n} thr`;
-  const ourThr = (n: number, blas: number | undefined) => (blas ? `${n} thr, BLAS ${blas}` : thr(n));
-  rows.push(['', `ours (${s.train.backend ?? '?'}, ${ourThr(s.train.threads, s.ours_by_threads[0]?.blas_threads)})`, ...others.map((o) => `ours ${ourThr(o.threads, o.blas_threads)}`), ...sides.map((p) => `PyTorch ${thr(p.threads)}`), ...sides.map((p) => `ours / PT ${thr(p.threads)}`)]);
-  rows.push(blank('training (median of runs)'));
-  rows.push(row('  samples/s', s.train.samples_per_s, (p) => p.samples_per_s, 1, true, (o) => o.samples_per_s));
-  rows.push(row('  target tokens/s', s.train.target_tokens_per_s, (p) => p.target_tokens_per_s, 0, true, (o) => o.target_tokens_per_s));
-  rows.push(row('  ms per step', s.train.ms_per_step, (p) => p.ms_per_step, 0, true, (o) => o.ms_per_step));
-  rows.push(row('  matmul GFLOP/s', s.train.gflops, (p) => p.gflops, 2, true, (o) => o.gflops));
-  rows.push(row('  peak RSS MB', s.train.peak_rss_mb, (p) => p.peak_rss_mb, 0, true, (o) => o.peak_rss_mb));
-  rows.push(row('  CPU s per wall s', s.train.cpu_per_wall, (p) => p.cpu_per_wall, 2, false, (o) => o.cpu_per_wall));
-  const runs = (xs: number[]) => xs.map((x) => fmt(x)).join(', ') || '-';
-  rows.push(['  each run, samples/s', runs(s.train.runs), ...others.map((o) => runs(o.runs)), ...sides.map((p) => runs(p.runs)), ...sides.map(() => '')]);
-  rows.push(blank(`decoding (same weights both sides, max ${s.settings.max_len} tokens)`));
-  rows.push(row(`  greedy ms/input (64 per batch, ${s.settings.decode_inputs} words)`, s.greedy.ms_per_input, (p) => p.greedy_ms_per_input, 2));
-  rows.push(row('  greedy mean output tokens', s.greedy.mean_output_tokens, (p) => p.greedy_mean_output_tokens, 2, false));
-  rows.push(row('  beam-5 ms/input (51 inputs x 5 beams)', s.beam5.ms_per_input, (p) => p.beam5_ms_per_input, 2));
-  rows.push(row('  beam-5 mean output tokens', s.beam5.mean_output_tokens, (p) => p.beam5_mean_output_tokens, 2, false));
-  rows.push(row('  one line, beam 5, in process, warm (ms)', s.beam5.single_line_ms, (p) => p.single_line_beam5_ms, 1));
-  rows.push(row('  decode peak RSS MB', s.decode_peak_rss_mb, (p) => p.decode_peak_rss_mb, 0, false));
-  rows.push(blank('start-up (ours)'));
-  rows.push(['  model load in process (ms)', fmt(s.model_load_ms, 0), ...Array<string>(ncol - 1).fill('')]);
-  if (s.worker) {
-    const w = s.worker;
-    const one = (label: string, v: string) => rows.push([label, v, ...Array<string>(ncol - 1).fill('')]);
-    one(`  worker fork -> ready (ms, ${w.backend})`, fmt(w.fork_to_ready_ms, 0));
-    one('  worker first translate, loads model (ms)', fmt(w.first_translate_ms, 0));
-    one('  worker one line beam 5, warm median / min (ms)', `${fmt(w.warm_translate_ms, 1)} / ${fmt(w.warm_translate_min_ms, 1)}`);
-    one('  worker inspect (ms)', fmt(w.inspect_ms, 1));
-  }
-  if (s.activation.activate_ms !== undefined) {
-    rows.push(['  extension.js load + activate (ms)*', `${fmt(s.activation.module_load_ms, 0)} + ${fmt(s.activation.activate_ms, 1)}`, ...Array<string>(ncol - 1).fill('')]);
-  }
-  const w = rows[0].map((_, i) => Math.max(...rows.map((x) => x[i].length)));
-  const line = (x: string[]) => x.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ').trimEnd();
+function printTables(s: Summary, torch: boolean): void {
   const out: string[] = [];
-  out.push('Seq2Seq Studio vs PyTorch: LSTM encoder-decoder, emb 64, hidden 256, 1 layer, no attention, batch 64, Adam 0.002, CMUdict G2P');
-  out.push(`engine at commit ${s.engine.commit ?? '?'}${s.engine.src_modified ? ' (src/ has uncommitted changes)' : ''}`);
-  out.push(`${s.machine.cpus} x ${s.machine.cpu}, Node ${s.machine.node}; load average at start ${s.machine.loadavg_start.join(' ')}, after training ${s.machine.loadavg_after_training}, at end ${s.machine.loadavg_end.join(' ')}`);
+  out.push(`Seq2Seq Studio vs PyTorch on CMUdict G2P: ${s.architectures.map((a) => a.name).join(', ')}`);
+  out.push(`engine at commit ${s.engine.commit ?? '?'}${s.engine.src_modified ? ' (src/ or native/ has uncommitted changes)' : ''}`);
+  out.push(`${s.machine.cpus} x ${s.machine.cpu}, Node ${s.machine.node}; load average at start ${s.machine.loadavg_start.join(' ')}, at end ${s.machine.loadavg_end.join(' ')}`);
   if (torch) {
     const p = s.pytorch as Record<string, unknown>;
     out.push(`PyTorch ${String(p.torch)}, BLAS: ${String(p.blas)} (1024^3 matmul ${String(p.matmul_1024_gflops)} GFLOP/s on ${String(p.threads)} threads)`);
   } else {
     out.push(`PyTorch reference not run: ${String((s.pytorch as { unavailable?: string }).unavailable)}. To compare, install it: ${INSTALL_HINT}`);
   }
-  out.push(`${s.settings.runs} alternating runs per side, ${s.settings.warmup} warm-up + ${s.settings.steps} timed steps each; same batches on both sides: ${s.train.same_batches === null ? 'n/a' : s.train.same_batches ? 'yes' : 'NO'}`);
-  if (s.greedy.identical_outputs_pct !== null) out.push(`decoded outputs identical to PyTorch's: greedy ${fmt(s.greedy.identical_outputs_pct)} %, beam 5 ${fmt(s.beam5.identical_outputs_pct)} %`);
+  out.push(`${s.settings.runs} alternating runs per side, ${s.settings.warmup} warm-up + ${s.settings.steps} timed steps each; decoding: same weights both sides, ${s.settings.decode_inputs} dev words, max ${s.settings.max_len} tokens`);
+  out.push('"vs best PyTorch": our speed over the fastest PyTorch thread setting for that figure (above 1: we are faster). "(N MB)": peak RSS of that run\'s process.');
+  for (const a of s.architectures) printArchitecture(a, out);
   out.push('');
-  out.push(line(rows[0]));
-  out.push(w.map((n) => '-'.repeat(n)).join('  '));
-  for (const x of rows.slice(1)) out.push(line(x));
+  out.push('start-up (ours)');
+  const start: string[][] = [];
+  if (s.worker) {
+    const w = s.worker;
+    start.push([`  worker fork -> ready (ms, ${w.backend})`, fmt(w.fork_to_ready_ms, 0)]);
+    start.push(['  worker first translate, loads model (ms)', fmt(w.first_translate_ms, 0)]);
+    start.push(['  worker one line beam 5, warm median / min (ms)', `${fmt(w.warm_translate_ms, 1)} / ${fmt(w.warm_translate_min_ms, 1)}`]);
+    start.push(['  worker inspect (ms)', fmt(w.inspect_ms, 1)]);
+  }
+  if (s.activation.activate_ms !== undefined) start.push(['  extension.js load + activate (ms)*', `${fmt(s.activation.module_load_ms, 0)} + ${fmt(s.activation.activate_ms, 1)}`]);
+  const w0 = Math.max(...start.map((r) => r[0].length), 0);
+  for (const r of start) out.push(`${r[0].padEnd(w0)}  ${r[1]}`);
   out.push('"ours N thr" = training threads (2: a gradient replica on a worker thread computes half of each batch); "BLAS M" = threads of the BLAS doing our native kernels\' matrix multiplies. The first column is what `seq2seq train` does by default here.');
-  if (sides.length) out.push('"PyTorch N thr" = torch.set_num_threads(N) (intra-op threads); OpenBLAS keeps its own pool of one thread per core either way.');
+  out.push('"PyTorch N thr" = torch.set_num_threads(N) (intra-op threads); OpenBLAS keeps its own pool of one thread per core either way.');
   if (s.activation.activate_ms !== undefined) out.push('* with a stand-in `vscode` module (no VS Code here): our own activation code only, not VS Code\'s extension host.');
   else if (s.activation.note) out.push(`extension activation: ${s.activation.note}`);
-  if (s.train.profile) {
-    const p = s.train.profile as { batch_shape: number[]; forward_ms: number; forward_backward_ms: number; full_step_ms: number; kernel_calls: number; top_kernels: { name: string; calls: number; ms: number }[] };
-    out.push('');
-    out.push(`where our training step goes (--profile; one batch of B x S x T = ${p.batch_shape.join(' x ')}, medians of 5):`);
-    out.push(`  forward (loss) ${fmt(p.forward_ms, 0)} ms; forward + backward (gradients) ${fmt(p.forward_backward_ms, 0)} ms; whole trainStep (+ clipping, Adam) ${fmt(p.full_step_ms, 0)} ms`);
-    out.push(`  tf.profile of one trainStep: ${p.kernel_calls} kernel calls; most time (a customGrad op's "forward" includes its inner kernels):`);
-    out.push('    ' + p.top_kernels.map((k) => `${k.name} ${k.calls}x ${fmt(k.ms, 1)} ms`).join(', '));
-  }
-  if (s.decode_profile) {
-    type K = { kernel_calls: number; wall_ms: number; top_kernels: { name: string; calls: number; ms: number }[] };
-    const d = s.decode_profile as { greedy_64: K; one_line_beam5: K };
-    out.push('');
-    out.push('where our decoding time goes (--profile, tf.profile):');
-    for (const [label, k] of [['greedy, one batch of 64 words', d.greedy_64], ['one line, beam 5', d.one_line_beam5]] as const) {
-      out.push(`  ${label}: ${fmt(k.wall_ms, 1)} ms wall (profiled), ${k.kernel_calls} kernel calls: ` + k.top_kernels.map((x) => `${x.name} ${x.calls}x ${fmt(x.ms, 1)} ms`).join(', '));
-    }
-  }
   if (s.errors.length) {
     out.push('');
     out.push('errors:');
@@ -834,6 +873,55 @@ function printTable(s: Summary, torch: boolean): void {
   out.push('');
   out.push(`(${s.elapsed_s} s. Figures vary with load: other jobs on this machine share its ${s.machine.cpus} cores; "CPU s per wall s" below 1 (ours) or below the thread count (PyTorch) means a run did not get its cores.)`);
   process.stdout.write(out.join('\n') + '\n');
+}
+
+function printArchitecture(a: ArchSummary, out: string[]): void {
+  const ours = a.ours_by_threads;
+  const sides = a.pytorch_by_threads;
+  const thr = (n: number, blas?: number) => (blas ? `${n} thr, BLAS ${blas}` : `${n} thr`);
+  const header = ['', `ours (${a.train.backend ?? '?'}, ${thr(ours[0].threads, ours[0].blas_threads)})`, ...ours.slice(1).map((o) => `ours ${thr(o.threads, o.blas_threads)}`), ...sides.map((p) => `PyTorch ${thr(p.threads)}`), 'vs best PyTorch'];
+  const rows: string[][] = [header];
+  const n = header.length;
+  const blank = (label: string) => [label, ...Array<string>(n - 1).fill('')];
+  const row = (label: string, pick: (x: SideSummary) => string, ratio: string, oursToo = true) =>
+    [label, pick(ours[0]), ...ours.slice(1).map((o) => (oursToo ? pick(o) : '')), ...sides.map(pick), ratio];
+  rows.push(blank('training (median of runs)'));
+  rows.push(row('  samples/s', (x) => withRss(x.samples_per_s, 1, x.peak_rss_mb), ratioText(a.train)));
+  rows.push(row('  target tokens/s', (x) => fmt(x.target_tokens_per_s, 0), ''));
+  rows.push(row('  ms per step', (x) => fmt(x.ms_per_step, 0), ''));
+  rows.push(row('  matmul GFLOP/s', (x) => fmt(x.gflops, 2), ''));
+  rows.push(row('  CPU s per wall s', (x) => fmt(x.cpu_per_wall, 2), ''));
+  rows.push(row('  each run, samples/s', (x) => x.runs.map((v) => fmt(v)).join(', ') || '-', ''));
+  rows.push(blank(`decoding (ms, peak RSS)`));
+  rows.push(row(`  greedy ms/input (64 per batch)`, (x) => withRss(x.greedy_ms_per_input, 2, x.greedy_peak_rss_mb), ratioText(a.greedy), false));
+  rows.push(row('  greedy mean output tokens', (x) => fmt(x.greedy_mean_output_tokens, 2), '', false));
+  rows.push(row('  beam-5 ms/input (51 inputs x 5 beams)', (x) => withRss(x.beam5_ms_per_input, 2, x.beam5_peak_rss_mb), ratioText(a.beam5), false));
+  rows.push(row('  beam-5 mean output tokens', (x) => fmt(x.beam5_mean_output_tokens, 2), '', false));
+  rows.push(row('  one line, beam 5, in process, warm (ms)', (x) => withRss(x.single_line_beam5_ms, 1, x.single_line_peak_rss_mb), ratioText(a.single_line), false));
+  const width = rows[0].map((_, i) => Math.max(...rows.map((x) => x[i].length)));
+  const line = (x: string[]) => x.map((c, i) => (i === 0 ? c.padEnd(width[i]) : c.padStart(width[i]))).join('  ').trimEnd();
+  out.push('');
+  out.push(`== ${a.name}: ${a.description}; batch ${a.batch}, Adam ${a.lr}`);
+  out.push(`same batches on both sides: ${a.train.same_batches === null ? 'n/a' : a.train.same_batches ? 'yes' : 'NO'}; decoded outputs identical to PyTorch's: greedy ${fmt(a.greedy.identical_outputs_pct)} %, beam 5 ${fmt(a.beam5.identical_outputs_pct)} %`);
+  out.push(line(rows[0]));
+  out.push(width.map((k) => '-'.repeat(k)).join('  '));
+  for (const x of rows.slice(1)) out.push(line(x));
+  out.push(`  model load in process ${fmt(a.model_load_ms, 0)} ms` + (a.lines ? `; worker translating ${a.lines.lines} lines in one request (${a.lines.strategy}): ${fmt(a.lines.ms_per_line, 2)} ms/line, peak RSS ${fmt(a.lines.peak_rss_mb, 0)} MB (limit ${a.lines.limit_mb})` : ''));
+  if (a.train.profile) {
+    const p = a.train.profile as { batch_shape: number[]; forward_ms: number; forward_backward_ms: number; full_step_ms: number; kernel_calls: number; top_kernels: { name: string; calls: number; ms: number }[] };
+    out.push(`  where our training step goes (--profile; one batch of B x S x T = ${p.batch_shape.join(' x ')}, medians of 5):`);
+    out.push(`    forward (loss) ${fmt(p.forward_ms, 0)} ms; forward + backward (gradients) ${fmt(p.forward_backward_ms, 0)} ms; whole trainStep (+ clipping, Adam) ${fmt(p.full_step_ms, 0)} ms`);
+    out.push(`    tf.profile of one trainStep: ${p.kernel_calls} kernel calls; most time (a customGrad op's "forward" includes its inner kernels):`);
+    out.push('      ' + p.top_kernels.map((k) => `${k.name} ${k.calls}x ${fmt(k.ms, 1)} ms`).join(', '));
+  }
+  if (a.decode_profile) {
+    type K = { kernel_calls: number; wall_ms: number; top_kernels: { name: string; calls: number; ms: number }[] };
+    const d = a.decode_profile as { greedy_64: K; one_line_beam5: K };
+    out.push('  where our decoding time goes (--profile, tf.profile):');
+    for (const [label, k] of [['greedy, one batch of 64 words', d.greedy_64], ['one line, beam 5', d.one_line_beam5]] as const) {
+      out.push(`    ${label}: ${fmt(k.wall_ms, 1)} ms wall (profiled), ${k.kernel_calls} kernel calls: ` + k.top_kernels.map((x) => `${x.name} ${x.calls}x ${fmt(x.ms, 1)} ms`).join(', '));
+    }
+  }
 }
 
 if (require.main === module) {

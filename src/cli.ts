@@ -254,13 +254,10 @@ async function main(): Promise<void> {
     case 'demo': return cmdDemo(rest);
     case 'export-job': return cmdExportJob(rest);
     case 'info': {
-      const { initBackend, nativeKernelsStatus } = await import('./model/acceleration/backend');
-      const backend = await initBackend();
-      console.log(`backend: ${backend}`);
-      if (backend === 'wasm') {
-        const n = nativeKernelsStatus();
-        console.log(n.active ? `native kernels: on (matrix multiplies, LSTM / GRU sequences, the Transformer's attention, norms and output layer, and Adam on ${n.library})` : `native kernels: off (${n.reason})`);
-      }
+      const { initBackend, nativeKernelsSummary } = await import('./model/acceleration/backend');
+      console.log(`backend: ${await initBackend()}`);
+      const native = nativeKernelsSummary();
+      if (native) console.log(`native kernels: ${native}`);
       return;
     }
     case undefined: case '--help': case '-h': case 'help': console.log(HELP.main); return;

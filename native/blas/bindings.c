@@ -38,26 +38,8 @@
 #include "elementwise.h"
 #include "transformer_bindings.h"
 
-static napi_value throw_error(napi_env env, const char *message) {
-  napi_throw_error(env, "SEQ2SEQ_BLAS", message);
-  return NULL;
-}
-
-static int get_int(napi_env env, napi_value v, int64_t *out) {
-  return napi_get_value_int64(env, v, out) == napi_ok;
-}
-
-/* A Float32Array's data pointer and length; 0 if v is not one. */
-static int get_f32(napi_env env, napi_value v, float **data, size_t *length) {
-  bool is_typed = false;
-  if (napi_is_typedarray(env, v, &is_typed) != napi_ok || !is_typed) return 0;
-  napi_typedarray_type type;
-  void *ptr = NULL;
-  if (napi_get_typedarray_info(env, v, &type, length, &ptr, NULL, NULL) != napi_ok) return 0;
-  if (type != napi_float32_array) return 0;
-  *data = (float *)ptr;
-  return 1;
-}
+#include "napi_args.h"
+#include "bindings_decoder.h"
 
 static napi_value info(napi_env env, napi_callback_info cb) {
   (void)cb;
@@ -326,5 +308,6 @@ NAPI_MODULE_INIT() {
     napi_define_properties(env, exports, 1, &d);
   }
   register_transformer_kernels(env, exports);
+  define_decoder_bindings(env, exports);
   return exports;
 }

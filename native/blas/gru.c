@@ -9,7 +9,7 @@
 
 /* One row: x = xw row [3H], hw = recurrent row [3H] (bias included); writes the gates, hn and the new state. */
 VECTOR_CLONES
-static void forward_row(int H, const float *restrict x, const float *restrict hw, const float *restrict h_in, float m,
+void gru_cell_row(int H, const float *restrict x, const float *restrict hw, const float *restrict h_in, float m,
                         float *restrict gate, float *restrict hn, float *restrict h_out) {
   float *z = gate, *r = gate + H, *n = gate + 2 * H;
   for (int j = 0; j < 2 * H; j++) gate[j] = fast_sigmoidf(x[j] + hw[j]);
@@ -36,7 +36,7 @@ int gru_forward(seq2seq_sgemm_fn sgemm, int T, int B, int H, int reverse, const 
     sgemm(NO_TRANS, NO_TRANS, B, (int)G, H, 1.0f, h, H, u, (int)G, 1.0f, hw, (int)G);
     for (int b = 0; b < B; b++) {
       size_t r = (size_t)b * H, rg = (size_t)t * B * G + (size_t)b * G;
-      forward_row(H, xw + rg, hw + (size_t)b * G, h_prev + at + r, mask[(size_t)t * B + b], gates + rg, hn + at + r, packed + at + r);
+      gru_cell_row(H, xw + rg, hw + (size_t)b * G, h_prev + at + r, mask[(size_t)t * B + b], gates + rg, hn + at + r, packed + at + r);
     }
     h = packed + at;
   }

@@ -28,4 +28,11 @@ int gru_backward(seq2seq_sgemm_fn sgemm, int T, int B, int H, int reverse, const
                  const float *h_prev, const float *gates, const float *hn, const float *mask, float *dxw, float *du,
                  float *db_rec, float *dh0);
 
+/*
+ * One row of one step, shared with the decoder step (decoder_step.c): x the projected input row [3H]
+ * (input bias included), hw the recurrent row [3H] (recurrent bias included). Writes the gates z, r, n
+ * [3H], hn [H] and the new state h_out (m = 1 takes it, 0 keeps h_in).
+ */
+void gru_cell_row(int H, const float *x, const float *hw, const float *h_in, float m, float *gate, float *hn, float *h_out);
+
 #endif

@@ -8,7 +8,7 @@
 
 /* One row of gate pre-activations z [4H] -> i, f, o sigmoid, g tanh; then the new state of that row. */
 VECTOR_CLONES
-static void forward_row(int H, float *restrict z, const float *restrict h_in, const float *restrict c_in, float m,
+void lstm_cell_row(int H, float *restrict z, const float *restrict h_in, const float *restrict c_in, float m,
                         float *restrict h_out, float *restrict c_out, float *restrict tc) {
   for (int j = 0; j < 2 * H; j++) z[j] = fast_sigmoidf(z[j]);
   for (int j = 2 * H; j < 3 * H; j++) z[j] = fast_tanhf(z[j]);
@@ -42,7 +42,7 @@ void lstm_forward(seq2seq_sgemm_fn sgemm, int T, int B, int H, int reverse, cons
     sgemm(NO_TRANS, NO_TRANS, B, (int)G, H, 1.0f, h, H, wh, (int)G, 1.0f, z, (int)G);
     for (int b = 0; b < B; b++) {
       size_t r = (size_t)b * H;
-      forward_row(H, z + (size_t)b * G, h_prev + at + r, c_prev + at + r, mask[(size_t)t * B + b],
+      lstm_cell_row(H, z + (size_t)b * G, h_prev + at + r, c_prev + at + r, mask[(size_t)t * B + b],
                   packed + at + r, c_final + r, tc + at + r);
     }
     h = packed + at;

@@ -27,4 +27,11 @@ int lstm_backward(seq2seq_sgemm_fn sgemm, int T, int B, int H, int reverse, cons
                   const float *h_prev, const float *c_prev, const float *gates, const float *tc, const float *mask,
                   float *dxw, float *dwh, float *dh0, float *dc0);
 
+/*
+ * One row of one step, shared with the decoder step (decoder_step.c): gate pre-activations z [4H] are
+ * replaced by their activations; writes the new state (h_out, c_out: m = 1 takes the new state, 0
+ * keeps h_in, c_in) and tc (tanh of the unmasked new cell) [H].
+ */
+void lstm_cell_row(int H, float *z, const float *h_in, const float *c_in, float m, float *h_out, float *c_out, float *tc);
+
 #endif

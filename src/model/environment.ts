@@ -10,7 +10,7 @@ export interface EngineEnvironment {
   backend: BackendPreference;
   /** SEQ2SEQ_NATIVE_BLAS=0: do not load our native addon (the wasm backend's own kernels run). */
   nativeAddon: boolean;
-  /** SEQ2SEQ_NATIVE_RNN=0: LSTM / GRU sequences on TF.js ops even when the addon is loaded. */
+  /** SEQ2SEQ_NATIVE_RNN=0: LSTM / GRU sequences and decoding steps on TF.js ops even when the addon is loaded. */
   nativeRnn: boolean;
   /** SEQ2SEQ_NATIVE_ADAM=0: Adam and the gradient norm on TF.js ops even when the addon is loaded. */
   nativeAdam: boolean;

@@ -12,7 +12,7 @@ import type { TrainEndEvent, TrainEvent } from '../model/training/events';
 import type { TrainOptions } from '../model/training/options';
 import type { ModelSummary } from '../model/storage/modelSummary';
 import { dataProfile, decodeOverrides, path, reportChecks, TASK_KINDS, trainOptions } from './records';
-import { boolean, both, list, literal, members, number, oneOf, optional, shapeOf, string, union, type Check } from './validate';
+import { boolean, both, list, literal, members, nullable, number, oneOf, optional, shapeOf, string, union, type Check } from './validate';
 
 /** Training: the engine's own options, passed through as they are. */
 export type TrainRequest = { type: 'train'; id: string } & TrainOptions;
@@ -26,7 +26,7 @@ export interface CancelRequest { type: 'cancel'; id: string; target: string }
 
 export type WorkerRequest = TrainRequest | TranslateRequest | GenerateRequest | InspectRequest | InfoRequest | ProfileRequest | CancelRequest;
 
-export interface WorkerInfo { backend: string; tfjsVersion: string; pid: number; node: string }
+export interface WorkerInfo { backend: string; tfjsVersion: string; pid: number; node: string; nativeKernels?: string | null }
 
 /** The result each request resolves to. */
 export interface WorkerResults {
@@ -83,6 +83,7 @@ const request: Check<WorkerRequest> = union<WorkerRequest, 'type'>('type', {
 
 const workerInfo: Check<WorkerInfo> = shapeOf<WorkerInfo>()({
   backend: string({ max: 100 }), tfjsVersion: string({ max: 100 }), pid: number({ min: 0, integer: true }), node: string({ max: 100 }),
+  nativeKernels: optional(nullable(string({ max: 1000 }))),
 });
 const count = number({ min: 0 });
 

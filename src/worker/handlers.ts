@@ -4,7 +4,7 @@
  * request is served while a model trains (with its own model instance, loaded from the saved folder).
  */
 import { initBackend, trainModel, translate, generate, profileDataFile } from '../model/index';
-import { tfjsVersions } from '../model/acceleration/backend';
+import { nativeKernelsSummary, tfjsVersions } from '../model/acceleration/backend';
 import { readModelSummary } from '../model/storage/modelFolder';
 import type { BackendPreference } from '../model/acceleration/backend';
 import type { WorkerInfo, WorkerMessage, WorkerRequest, WorkerResults } from '../protocol/worker';
@@ -26,7 +26,7 @@ export class Handlers {
 
   async info(): Promise<WorkerInfo> {
     const backend = await this.ready();
-    return { backend, tfjsVersion: tfjsVersion(), pid: process.pid, node: process.version };
+    return { backend, tfjsVersion: tfjsVersion(), pid: process.pid, node: process.version, nativeKernels: nativeKernelsSummary() };
   }
 
   async train(req: Extract<WorkerRequest, { type: 'train' }>, signal: AbortSignal): Promise<WorkerResults['train']> {

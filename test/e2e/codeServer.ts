@@ -66,7 +66,7 @@ export function requireCodeServer(t: TestContext): boolean {
 
 /** Builds the .vsix unless one newer than every source file exists. */
 export function ensureVsix(): string {
-  const newest = newestMtime([join(ROOT, 'src'), join(ROOT, 'package.json'), join(ROOT, 'esbuild.mjs'), join(ROOT, 'samples')]);
+  const newest = newestMtime([join(ROOT, 'src'), join(ROOT, 'native'), join(ROOT, 'package.json'), join(ROOT, 'esbuild.mjs'), join(ROOT, 'samples')]);
   if (!existsSync(VSIX) || statSync(VSIX).mtimeMs < newest || !existsSync(join(ROOT, 'dist', 'worker.js'))) {
     execFileSync('npm', ['run', '--silent', 'package'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
   }

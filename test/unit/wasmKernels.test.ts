@@ -85,3 +85,20 @@ test('Identity (shared data, no copy) keeps each reference valid until its own d
   const g = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(v, v)))(tf.tensor1d([1, -2, 3]));
   assert.deepEqual([...g.dataSync()], [2, -4, 6]);
 });
+
+test('matrix multiplies of a few rows (on the BLAS row by row) equal the reference, transposed or not, with bias, batched', async () => {
+  const r = await onBoth(() => tf.tidy(() => {
+    const out: number[][] = [];
+    for (const [m, k, n] of [[1, 160, 300], [5, 130, 257], [8, 200, 256], [9, 200, 256]]) {
+      const a = tf.tensor2d(data(m * k).map((v) => v / 10), [m, k]);
+      const b = tf.tensor2d(data(k * n).map((v) => v / 7), [k, n]);
+      const bt = tf.tensor2d(data(n * k).map((v) => v / 7), [n, k]);
+      const bias = tf.tensor1d(data(n));
+      out.push([...tf.matMul(a, b).dataSync()], [...tf.matMul(a, bt, false, true).dataSync()]);
+      out.push([...tf.fused.matMul({ a, b, bias }).dataSync()]);
+      out.push([...tf.matMul(tf.stack([a, tf.mul(a, 2)]), tf.stack([b, tf.neg(b)])).dataSync()]);
+    }
+    return out;
+  }));
+  r.wasm.forEach((row, i) => row.forEach((v, j) => assert.ok(Math.abs(v - r.cpu[i][j]) < 1e-3 * Math.max(1, Math.abs(r.cpu[i][j])), `product ${i}, value ${j}: ${v} vs ${r.cpu[i][j]}`)));
+});

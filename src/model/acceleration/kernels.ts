@@ -12,7 +12,8 @@
  * interface that both sets satisfy keeps that in one place and lets tests run both side by side.
  */
 import { tf } from '../tf';
-import type { CellKind } from '../config';
+import type { AttentionKind, CellKind } from '../config';
+import type { AttentionWeights, Memory } from '../network/attention';
 import { referenceKernels } from './reference/kernels';
 
 export interface RnnState { h: tf.Tensor2D; c?: tf.Tensor2D }
@@ -43,8 +44,6 @@ export interface Kernels {
    * reverse runs from the last step. Outputs are in input order. Differentiable in xw, the weights and the state.
    */
   rnnSequence(cell: CellKind, xw: tf.Tensor3D, w: RnnWeights, initial: RnnState, mask: tf.Tensor3D | null, reverse: boolean): SequenceResult;
-  /** One decoding step: input x [B, in] (not yet projected) -> the new state. Inference only. */
-  rnnStep(cell: CellKind, x: tf.Tensor2D, w: RnnWeights, state: RnnState): RnnState;
   /** Adam's update of one weight: [p', m', v'] (caller disposes). */
   adamUpdate(p: tf.Tensor, g: tf.Tensor, m: tf.Tensor, v: tf.Tensor, h: AdamHyper): [tf.Tensor, tf.Tensor, tf.Tensor];
   /** The sum of the squares of every element of the tensors (the gradient norm for clipping). */
@@ -84,7 +83,35 @@ export interface Kernels {
   crossEntropy(logits: tf.Tensor2D, targets: tf.Tensor1D, labelSmoothing: number): tf.Tensor1D;
   /** log-softmax over the last axis of [R, V], for decoding steps (not differentiated). */
   logSoftmax(x: tf.Tensor2D): tf.Tensor2D;
+
+  /**
+   * One step of the whole decoder for every row (inference only): the previous tokens' embeddings,
+   * every layer's step from `states`, attention over `memory` (null without attention), the output
+   * projection and log-softmax. topK 0: every token's log-probability [B, V], ids null; topK k > 0:
+   * each row's k best tokens, best first (ties: the lower id), as ids [B, k] int32 and their
+   * log-probabilities [B, k]. active: the rows to compute, ascending (null: all); every other row
+   * keeps its state and gets log-probabilities 0 and ids 0 (search passes the rows still decoding).
+   */
+  decoderStep(w: DecoderStepWeights, prevIds: tf.Tensor1D, states: RnnState[], memory: Memory | null, topK: number, active: Int32Array | null): DecoderStepResult;
 }
+
+/** The decoder's weights as one decoding step uses them. */
+export interface DecoderStepWeights {
+  cell: CellKind;
+  attention: AttentionKind;
+  /** [V, E] */
+  embedding: tf.Tensor2D;
+  /** Layer 0's projected inputs of every token [V, gates*H] (network/inputTables.ts), looked up instead of projecting the embedding; or null. */
+  inputTable: tf.Tensor2D | null;
+  /** Layer 0's kernel is [E, gates*H], the others' [H, gates*H]. */
+  layers: RnnWeights[];
+  /** null without attention */
+  attend: AttentionWeights | null;
+  /** [H, V], [V] */
+  output: { kernel: tf.Tensor2D; bias: tf.Tensor1D };
+}
+
+export interface DecoderStepResult { states: RnnState[]; logProbs: tf.Tensor2D; ids: tf.Tensor2D | null }
 
 const byBackend = new Map<string, Kernels>();
 let override: Kernels | null = null;

@@ -28,36 +28,82 @@ function rowIndex(rows: ArrayLike<number>): tf.Tensor1D {
 }
 
 /**
- * Runs the decoder step by step over every input repeated rowsPerInput times (row b * rowsPerInput + k);
- * `choose` picks each row's next token from its log-probabilities, and may reorder the rows within each input.
+ * A step's log-probabilities as read on the host: with ids, each row's k best tokens (ids and
+ * log-probabilities at row * k + j, best first); with ids null, every token's (k = V, at row * V + id).
+ */
+export interface StepScores { k: number; ids: Int32Array | null; logProbs: Float32Array }
+
+/** Each row's k best of every token's log-probabilities, best first, ties to the lower id (for steps that return them all). */
+export function topKRows(all: Float32Array, V: number, k: number): StepScores {
+  const rows = all.length / V;
+  const ids = new Int32Array(rows * k);
+  const logProbs = new Float32Array(rows * k);
+  for (let r = 0; r < rows; r++) {
+    bestTokens(all, r * V, V, k).forEach((v, j) => { ids[r * k + j] = v; logProbs[r * k + j] = all[r * V + v]; });
+  }
+  return { k, ids, logProbs };
+}
+
+/** The n tokens of row lp[offset .. offset + V) with the highest log-probability, best first, ties to the lower id. */
+export function bestTokens(lp: Float32Array, offset: number, V: number, n: number): number[] {
+  const top: number[] = [];
+  for (let v = 0; v < V; v++) {
+    const x = lp[offset + v];
+    // Not better than the worst kept: skipped (an equal one keeps the lower id).
+    if (top.length === n && !(x > lp[offset + top[n - 1]])) continue;
+    if (top.length < n) top.push(v); else top[n - 1] = v;
+    for (let i = top.length - 1; i > 0 && x > lp[offset + top[i - 1]]; i--) { top[i] = top[i - 1]; top[i - 1] = v; }
+  }
+  return top;
+}
+
+/** The rows still decoding, or null when all are. */
+function activeRows(alive: boolean[]): Int32Array | null {
+  if (alive.every(Boolean)) return null;
+  const rows: number[] = [];
+  alive.forEach((a, r) => { if (a) rows.push(r); });
+  return Int32Array.from(rows);
+}
+
+/**
+ * Runs the decoder step by step; `choose` picks each row's next token from the step's scores: each
+ * row's topK best (topK > 0), or every token's (topK 0). Rows that `choose` marks as no longer alive
+ * are not computed again (their scores are not to be read).
  */
 function stepLoop(
-  model: Seq2SeqModel, texts: string[], rowsPerInput: number, maxLength: number,
-  choose: (logProbs: Float32Array, V: number, alive: boolean[], step: number) => { next: Int32Array; reorder?: Int32Array; done: boolean },
+  model: Seq2SeqModel, texts: string[], rowsPerInput: number, maxLength: number, topK: number,
+  choose: (scores: StepScores, alive: boolean[], step: number) => { next: Int32Array; reorder?: Int32Array; done: boolean },
 ): void {
   const { ids, S, B } = model.encodeSources(texts);
   let state: DecoderState | null = null;
   // States leave each tidy through replaceState (which keeps their tensors), not as its result.
   const replace = (next: () => DecoderState) => tf.tidy(() => { state = replaceState(state, next()); });
+  const rows = B * rowsPerInput;
+  const k = Math.min(topK, model.target.size);
+  let prev: Int32Array = new Int32Array(rows).fill(BOS);
+  const alive = new Array(rows).fill(true);
   try {
     replace(() => {
       const first = model.startDecoding(ids, S, B);
-      return rowsPerInput === 1 ? first : first.tile(rowIndex(Array.from({ length: B * rowsPerInput }, (_, i) => Math.floor(i / rowsPerInput))));
+      return rowsPerInput === 1 ? first : first.tile(rowIndex(Array.from({ length: rows }, (_, i) => Math.floor(i / rowsPerInput))));
     });
-    const rows = B * rowsPerInput;
-    let prev: Int32Array = new Int32Array(rows).fill(BOS);
-    const alive = new Array(rows).fill(true);
     for (let step = 0; step < maxLength; step++) {
       let logProbs!: tf.Tensor2D;
+      let topIds: tf.Tensor2D | null = null;
       replace(() => {
-        const r = model.step(tf.tensor1d(prev, 'int32'), state!);
+        const r = model.step(tf.tensor1d(prev, 'int32'), state!, k, activeRows(alive));
         logProbs = tf.keep(r.logProbs);
+        topIds = r.ids && tf.keep(r.ids);
         return r.state;
       });
       const lp = logProbs.dataSync() as Float32Array;
-      const V = logProbs.shape[1];
+      const n = logProbs.shape[1];
+      const got = topIds as tf.Tensor2D | null;
+      const scores: StepScores = got ? { k: n, ids: got.dataSync() as Int32Array, logProbs: lp }
+        : k > 0 ? topKRows(lp, n, k) : { k: n, ids: null, logProbs: lp };
       logProbs.dispose();
-      const choice = choose(lp, V, alive, step);
+      got?.dispose();
+      const choice = choose(scores, alive, step);
       if (choice.reorder) replace(() => state!.reorder(rowIndex(choice.reorder!)));
       prev = choice.next;
       if (choice.done) break;
@@ -77,13 +123,13 @@ function argMaxRow(lp: Float32Array, row: number, V: number): number {
 
 export function greedyDecode(model: Seq2SeqModel, texts: string[], opts: DecodeOptions): RawHyp[][] {
   const hyps: RawHyp[] = texts.map(() => ({ ids: [], logProb: 0, score: 0 }));
-  stepLoop(model, texts, 1, opts.maxLength, (lp, V, alive) => {
+  stepLoop(model, texts, 1, opts.maxLength, 1, (scores, alive) => {
     const next = new Int32Array(texts.length);
     for (let r = 0; r < texts.length; r++) {
       if (!alive[r]) { next[r] = EOS; continue; }
-      const id = argMaxRow(lp, r, V);
+      const id = scores.ids![r * scores.k];
       hyps[r].ids.push(id);
-      hyps[r].logProb += lp[r * V + id];
+      hyps[r].logProb += scores.logProbs[r * scores.k];
       next[r] = id;
       if (id === EOS) alive[r] = false;
     }
@@ -97,7 +143,7 @@ export function sampleDecode(model: Seq2SeqModel, texts: string[], opts: DecodeO
   const random = rng(opts.seed);
   const rows = texts.length * n;
   const hyps: RawHyp[] = Array.from({ length: rows }, () => ({ ids: [], logProb: 0, score: 0 }));
-  stepLoop(model, texts, n, opts.maxLength, (lp, V, alive) => {
+  stepLoop(model, texts, n, opts.maxLength, 0, ({ k: V, logProbs: lp }, alive) => {
     const next = new Int32Array(rows);
     for (let r = 0; r < rows; r++) {
       if (!alive[r]) { next[r] = EOS; continue; }
@@ -133,19 +179,6 @@ export function sampleRow(lp: Float32Array, opts: Pick<DecodeOptions, 'temperatu
   return order[keep - 1];
 }
 
-/** The n tokens of row lp[offset .. offset + V) with the highest log-probability, best first, ties to the lower id. */
-export function bestTokens(lp: Float32Array, offset: number, V: number, n: number): number[] {
-  const top: number[] = [];
-  for (let v = 0; v < V; v++) {
-    const x = lp[offset + v];
-    // Not better than the worst kept: skipped (an equal one keeps the lower id).
-    if (top.length === n && !(x > lp[offset + top[n - 1]])) continue;
-    if (top.length < n) top.push(v); else top[n - 1] = v;
-    for (let i = top.length - 1; i > 0 && x > lp[offset + top[i - 1]]; i--) { top[i] = top[i - 1]; top[i - 1] = v; }
-  }
-  return top;
-}
-
 export function beamDecode(model: Seq2SeqModel, texts: string[], opts: DecodeOptions): RawHyp[][] {
   const K = opts.beamSize;
   const B = texts.length;
@@ -154,20 +187,21 @@ export function beamDecode(model: Seq2SeqModel, texts: string[], opts: DecodeOpt
     Array.from({ length: K }, (_, k) => ({ ids: [], logProb: k === 0 ? 0 : -Infinity })));
   const finished: RawHyp[][] = texts.map(() => []);
   const inputDone = new Array(B).fill(false);
-  stepLoop(model, texts, K, opts.maxLength, (lp, V, _alive, step) => {
+  // Each row's K + 1 best tokens are enough: an input's new beams and finished hypotheses take at most K
+  // tokens that do not end and one that ends (</s>) from each row, in the row's own order.
+  stepLoop(model, texts, K, opts.maxLength, K + 1, ({ k: n, ids, logProbs: lp }, alive, step) => {
     const next = new Int32Array(B * K).fill(EOS);
     const reorder = new Int32Array(B * K);
     for (let b = 0; b < B; b++) {
       for (let k = 0; k < K; k++) reorder[b * K + k] = b * K + k;
       if (inputDone[b]) continue;
       // Candidates: (beam k, token v) with cumulative log-probability; best first, ties to lower index.
-      // At most 2K of them are used (each becomes a beam or a finished hypothesis until K of either),
-      // and those are among the 2K best tokens of their own beam: no need to sort K * V of them.
       const cands: { k: number; v: number; lp: number }[] = [];
       for (let k = 0; k < K; k++) {
         const base = beams[b][k].logProb;
         if (base === -Infinity) continue;
-        for (const v of bestTokens(lp, (b * K + k) * V, V, 2 * K)) cands.push({ k, v, lp: base + lp[(b * K + k) * V + v] });
+        const row = (b * K + k) * n;
+        for (let j = 0; j < n; j++) cands.push({ k, v: ids![row + j], lp: base + lp[row + j] });
       }
       cands.sort((x, y) => y.lp - x.lp || x.k - y.k || x.v - y.v);
       const newBeams: { ids: number[]; logProb: number }[] = [];
@@ -187,6 +221,7 @@ export function beamDecode(model: Seq2SeqModel, texts: string[], opts: DecodeOpt
       while (newBeams.length < K) newBeams.push({ ids: [], logProb: -Infinity });
       beams[b] = newBeams;
       if (finished[b].length >= K || newBeams.every((h) => h.logProb === -Infinity)) inputDone[b] = true;
+      for (let k = 0; k < K; k++) alive[b * K + k] = !inputDone[b] && newBeams[k].logProb > -Infinity;
     }
     return { next, reorder, done: inputDone.every(Boolean) };
   });

@@ -32,9 +32,16 @@ export interface Network {
   teacherForcedLogits(b: BatchArrays, rows: tf.Tensor1D, training: DropoutSeeds | null): tf.Tensor2D;
   /** Runs the encoder over time-major source ids [S * B] (0 = padding) and returns the decoder's first state. */
   startDecoding(srcIds: Int32Array, S: number, B: number): DecoderState;
-  /** One decoding step for every row: previous ids [R] -> log-probabilities [R, V] and the next state. */
-  step(prevIds: tf.Tensor1D, state: DecoderState): { logProbs: tf.Tensor2D; state: DecoderState };
+  /**
+   * One decoding step: previous ids [R] -> the next state and the log-probabilities of every token
+   * [R, V] (ids null), or each row's topK best tokens [R, topK] with their ids [R, topK] (best first,
+   * ties to the lower id) where the network computes them itself (topK 0: always every token's).
+   * active: the rows still decoding (null: all); the others' scores are not read.
+   */
+  step(prevIds: tf.Tensor1D, state: DecoderState, topK: number, active: Int32Array | null): StepResult;
 }
+
+export interface StepResult { logProbs: tf.Tensor2D; ids: tf.Tensor2D | null; state: DecoderState }
 
 export interface Architecture {
   paramSpecs(m: ModelSettings, srcVocab: number, tgtVocab: number): ParamSpec[];

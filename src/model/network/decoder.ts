@@ -8,7 +8,9 @@ import { dropout, type DropoutSeeds } from './dropout';
 import type { ModelSettings } from '../config';
 import { attend, type Memory } from './attention';
 import { attentionWeights, get, rnnWeights, type Params } from './params';
-import { runRnn, stepRnn, type RnnState } from './rnn';
+import { runRnn, type RnnState } from './rnn';
+import { inputTable } from './inputTables';
+import { kernels, type DecoderStepResult, type DecoderStepWeights } from '../acceleration/kernels';
 
 function outputLogits(params: Params, hidden2d: tf.Tensor2D): tf.Tensor2D {
   return tf.add(tf.matMul(hidden2d, get(params, 'output/kernel') as unknown as tf.Tensor2D), get(params, 'output/bias')) as tf.Tensor2D;
@@ -36,21 +38,26 @@ export function decodeTeacherForced(
   return outputLogits(params, rows ? (tf.gather(flat, rows) as tf.Tensor2D) : flat);
 }
 
-/** One decoding step for every row: prevIds [B] -> log-probabilities [B, V] and the new states. */
+/** The decoder's weights for the seam's decoderStep. */
+export function decoderStepWeights(m: ModelSettings, params: Params): DecoderStepWeights {
+  const embedding = get(params, 'decoder/embedding') as unknown as tf.Tensor2D;
+  const layers = Array.from({ length: m.layers }, (_, l) => rnnWeights(params, `decoder/l${l}`));
+  return {
+    cell: m.cell, attention: m.attention, embedding, layers, inputTable: inputTable(m.cell, embedding, layers[0]),
+    attend: m.attention === 'none' ? null : attentionWeights(params, m),
+    output: { kernel: get(params, 'output/kernel') as unknown as tf.Tensor2D, bias: get(params, 'output/bias') as unknown as tf.Tensor1D },
+  };
+}
+
+/**
+ * One decoding step for every row: prevIds [B] -> the new states and log-probabilities: of every
+ * token [B, V] (topK 0, ids null), or of each row's topK best tokens [B, topK] with their ids; only the
+ * `active` rows are computed (null: all), the others keep their states.
+ * The same computation as decodeTeacherForced's for one time step (the seam's decoderStep, defined
+ * on TF.js ops in acceleration/reference/decoderStep.ts), in one fused operation where the backend has one.
+ */
 export function decodeStep(
-  m: ModelSettings, params: Params, prevIds: tf.Tensor1D, states: RnnState[], memory: Memory | null,
-): { logProbs: tf.Tensor2D; states: RnnState[] } {
-  let x = tf.gather(get(params, 'decoder/embedding'), prevIds) as tf.Tensor2D;
-  const next: RnnState[] = [];
-  for (let l = 0; l < m.layers; l++) {
-    const s = stepRnn(m.cell, x, rnnWeights(params, `decoder/l${l}`), states[l]);
-    next.push(s);
-    x = s.h;
-  }
-  let hidden = x;
-  if (memory) {
-    const q = tf.expandDims(x, 1) as tf.Tensor3D;
-    hidden = tf.squeeze(attend(m.attention, q, memory, attentionWeights(params, m)).hidden, [1]) as tf.Tensor2D;
-  }
-  return { logProbs: tf.logSoftmax(outputLogits(params, hidden)) as tf.Tensor2D, states: next };
+  m: ModelSettings, params: Params, prevIds: tf.Tensor1D, states: RnnState[], memory: Memory | null, topK = 0, active: Int32Array | null = null,
+): DecoderStepResult {
+  return kernels().decoderStep(decoderStepWeights(m, params), prevIds, states, memory, topK, active);
 }

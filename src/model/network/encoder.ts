@@ -7,7 +7,8 @@ import { tf } from '../tf';
 import { dropout, type DropoutSeeds } from './dropout';
 import type { ModelSettings } from '../config';
 import { encoderDirectionSize, get, rnnWeights, type Params } from './params';
-import { runRnn, type RnnState } from './rnn';
+import { inputTable } from './inputTables';
+import { runRnn, runRnnOnProjected, type RnnState } from './rnn';
 
 export interface EncoderOutput {
   /** [S, B, H] time-major */
@@ -31,24 +32,44 @@ export function encode(m: ModelSettings, params: Params, srcIds: tf.Tensor2D, ha
   const [S, B] = srcIds.shape;
   const srcMask = tf.cast(tf.notEqual(srcIds, 0), 'float32') as tf.Tensor2D;
   const masks = hasPadding ? (tf.unstack(tf.reshape(srcMask, [S, B, 1])) as tf.Tensor2D[]) : null;
-  let x = tf.gather(get(params, 'encoder/embedding'), srcIds) as tf.Tensor3D;
-  if (training && m.dropout > 0) x = dropout(x, m.dropout, training);
+  const embedding = get(params, 'encoder/embedding') as unknown as tf.Tensor2D;
+  // Layer 0's input: the embeddings (with dropout in training), gathered only if a direction projects them.
+  let x: tf.Tensor3D | null = null;
+  const layerInput = (): tf.Tensor3D => {
+    if (!x) {
+      x = tf.gather(embedding, srcIds) as unknown as tf.Tensor3D;
+      if (training && m.dropout > 0) x = dropout(x, m.dropout, training);
+    }
+    return x;
+  };
   const He = encoderDirectionSize(m);
   const finalStates: RnnState[] = [];
+  let outputs!: tf.Tensor3D;
+  // One direction of layer l; at inference layer 0 looks its projected inputs up (inputTables.ts).
+  const direction = (l: number, dir: 'fwd' | 'bwd') => {
+    const w = rnnWeights(params, `encoder/l${l}/${dir}`);
+    const table = l === 0 && !training ? inputTable(m.cell, embedding, w) : null;
+    return table
+      ? runRnnOnProjected(m.cell, tf.gather(table, srcIds) as unknown as tf.Tensor3D, w, zeroState(m, B, He), masks, dir === 'bwd')
+      : runRnn(m.cell, layerInput(), w, zeroState(m, B, He), masks, dir === 'bwd');
+  };
   for (let l = 0; l < m.layers; l++) {
-    const fwd = runRnn(m.cell, x, rnnWeights(params, `encoder/l${l}/fwd`), zeroState(m, B, He), masks);
+    const fwd = direction(l, 'fwd');
+    let out: tf.Tensor3D;
     if (m.bidirectional) {
-      const bwd = runRnn(m.cell, x, rnnWeights(params, `encoder/l${l}/bwd`), zeroState(m, B, He), masks, true);
-      x = tf.concat([fwd.outputs, bwd.outputs], 2) as tf.Tensor3D;
+      const bwd = direction(l, 'bwd');
+      out = tf.concat([fwd.outputs, bwd.outputs], 2) as tf.Tensor3D;
       finalStates.push({
         h: tf.concat([fwd.final.h, bwd.final.h], 1) as tf.Tensor2D,
         c: fwd.final.c ? (tf.concat([fwd.final.c, bwd.final.c!], 1) as tf.Tensor2D) : undefined,
       });
     } else {
-      x = fwd.outputs;
+      out = fwd.outputs;
       finalStates.push(fwd.final);
     }
-    if (training && m.dropout > 0 && l < m.layers - 1) x = dropout(x, m.dropout, training);
+    if (training && m.dropout > 0 && l < m.layers - 1) out = dropout(out, m.dropout, training);
+    x = out;
+    outputs = out;
   }
-  return { outputs: x, finalStates, srcMask };
+  return { outputs, finalStates, srcMask };
 }

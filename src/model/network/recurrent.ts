@@ -7,7 +7,7 @@
 import { tf } from '../tf';
 import type { ModelSettings } from '../config';
 import { PAD } from '../data/tokenizer';
-import type { Architecture, DecoderState, Network } from './architecture';
+import type { Architecture, DecoderState, Network, StepResult } from './architecture';
 import { prepareMemory, type Memory } from './attention';
 import { decodeStep, decodeTeacherForced } from './decoder';
 import type { DropoutSeeds } from './dropout';
@@ -62,10 +62,10 @@ export class RecurrentNetwork implements Network {
     return new RecurrentState(encoder.finalStates, memory);
   }
 
-  step(prevIds: tf.Tensor1D, state: DecoderState): { logProbs: tf.Tensor2D; state: DecoderState } {
+  step(prevIds: tf.Tensor1D, state: DecoderState, topK: number, active: Int32Array | null): StepResult {
     const s = state as RecurrentState;
-    const out = decodeStep(this.m, this.params, prevIds, s.layers, s.memory);
-    return { logProbs: out.logProbs, state: new RecurrentState(out.states, s.memory) };
+    const out = decodeStep(this.m, this.params, prevIds, s.layers, s.memory, topK, active);
+    return { logProbs: out.logProbs, ids: out.ids, state: new RecurrentState(out.states, s.memory) };
   }
 }
 

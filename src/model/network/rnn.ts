@@ -27,11 +27,13 @@ export type RnnResult = SequenceResult;
 export function runRnn(
   cell: CellKind, x: tf.Tensor3D, w: RnnWeights, initial: RnnState, masks: tf.Tensor2D[] | null, reverse = false,
 ): RnnResult {
-  const mask = masks ? (tf.stack(masks) as tf.Tensor3D) : null;
-  return kernels().rnnSequence(cell, projectInputs(cell, x, w), w, initial, mask, reverse);
+  return runRnnOnProjected(cell, projectInputs(cell, x, w), w, initial, masks, reverse);
 }
 
-/** One decoding step of the layer: input x [B, in] -> the new state. */
-export function stepRnn(cell: CellKind, x: tf.Tensor2D, w: RnnWeights, state: RnnState): RnnState {
-  return kernels().rnnStep(cell, x, w, state);
+/** runRnn with the inputs already projected: xw [T, B, gates*H], bias included (e.g. rows of an input table). */
+export function runRnnOnProjected(
+  cell: CellKind, xw: tf.Tensor3D, w: RnnWeights, initial: RnnState, masks: tf.Tensor2D[] | null, reverse = false,
+): RnnResult {
+  const mask = masks ? (tf.stack(masks) as tf.Tensor3D) : null;
+  return kernels().rnnSequence(cell, xw, w, initial, mask, reverse);
 }

@@ -8,11 +8,12 @@ import { tf } from '../tf';
 import type { Seq2SeqSettings } from '../config';
 import { BOS, EOS, PAD, type Vocabulary } from '../data/tokenizer';
 import type { BatchArrays } from '../data/data';
-import type { DecoderState, Network } from './architecture';
+import type { DecoderState, Network, StepResult } from './architecture';
 import { createNetwork, paramSpecs } from './architectures';
 import { maskedCrossEntropy } from './loss';
 import { countParameters, createParams, type Params } from './params';
 import { DropoutSeeds } from './dropout';
+import { disposeInputTables } from './inputTables';
 
 export type { DecoderState };
 
@@ -64,9 +65,13 @@ export class Seq2SeqModel {
     return this.network.startDecoding(srcIds, S, B);
   }
 
-  /** One decoder step for search: prevIds [R] -> log-probabilities [R, V] and the next state. */
-  step(prevIds: tf.Tensor1D, state: DecoderState): { logProbs: tf.Tensor2D; state: DecoderState } {
-    return this.network.step(prevIds, state);
+  /**
+   * One decoder step for search: prevIds [R] -> the next state and log-probabilities [R, V] (ids null),
+   * or, where the network offers it, each row's topK best [R, topK] with their ids; only the active
+   * rows (null: all) need be computed.
+   */
+  step(prevIds: tf.Tensor1D, state: DecoderState, topK = 0, active: Int32Array | null = null): StepResult {
+    return this.network.step(prevIds, state, topK, active);
   }
 
   /** Source ids for a list of texts, time-major and padded; inputs far longer than anything seen in training are cut. */
@@ -80,6 +85,7 @@ export class Seq2SeqModel {
   }
 
   dispose(): void {
+    disposeInputTables([...this.params.values()]);
     for (const v of this.params.values()) v.dispose();
   }
 }

@@ -27,7 +27,7 @@ import type { ModelSettings } from '../config';
 import { PAD } from '../data/tokenizer';
 import type { BatchArrays } from '../data/data';
 import { kernels } from '../acceleration/kernels';
-import type { Architecture, DecoderState, Network } from './architecture';
+import type { Architecture, DecoderState, Network, StepResult } from './architecture';
 import { dropout, type DropoutSeeds } from './dropout';
 import { glorotUniform, normal } from './initializers';
 import { get, type ParamSpec, type Params } from './params';
@@ -247,8 +247,11 @@ export class TransformerNetwork implements Network {
     return new TransformerState(0, null, cross, srcMask);
   }
 
-  /** One position for every row: the new keys and values join each layer's cache; attention runs over the cache. */
-  step(prevIds: tf.Tensor1D, state: DecoderState): { logProbs: tf.Tensor2D; state: DecoderState } {
+  /**
+   * One position for every row: the new keys and values join each layer's cache; attention runs over
+   * the cache. Every row and every token's log-probability (search picks the best on the host).
+   */
+  step(prevIds: tf.Tensor1D, state: DecoderState): StepResult {
     const s = state as TransformerState;
     const R = prevIds.shape[0];
     const d = this.d;
@@ -269,7 +272,7 @@ export class TransformerNetwork implements Network {
       x = this.residual(`${p}/cross_attention/output`, this.attend(cq, tf.reshape(s.cross[l], [R * S, 2 * d]), R, 1, S, s.srcMask, null), x, null);
       x = this.feedForward(p, x, null);
     }
-    return { logProbs: kernels().logSoftmax(this.logits(x)), state: new TransformerState(t, caches, s.cross, s.srcMask) };
+    return { logProbs: kernels().logSoftmax(this.logits(x)), ids: null, state: new TransformerState(t, caches, s.cross, s.srcMask) };
   }
 }
 

@@ -55,6 +55,19 @@ export interface NativeAddon {
   attentionBackward(dout: Float32Array, q: Float32Array, k: Float32Array, v: Float32Array, p: Float32Array, drop: Float32Array | null,
     dq: Float32Array, dk: Float32Array, dv: Float32Array, b: number, h: number, tq: number, tk: number, dk_: number, ldq: number, ldk: number, ldv: number,
     qOff: number, kOff: number, vOff: number, scale: number): void;
+  /** One step of the whole decoder (native/blas/decoder_step.h); see decoderStep.ts. */
+  decoderStep(spec: DecoderStepSpec): void;
+}
+
+/** The argument of decoderStep (native/blas/bindings_decoder.c): sizes, the step's arrays, per layer in lists, and its outputs. */
+export interface DecoderStepSpec {
+  cell: number; layers: number; attention: number; rows: number; hidden: number; emb: number; vocab: number; topK: number;
+  srcLen: number; mem: number; att: number;
+  ids: Int32Array; embedding: Float32Array; inputTable: Float32Array | null; kernels: (Float32Array | null)[]; recurrents: Float32Array[]; biases: Float32Array[];
+  hIn: Float32Array[]; hOut: Float32Array[]; cIn: Float32Array[]; cOut: Float32Array[];
+  values: Float32Array | null; keys: Float32Array | null; maskBias: Float32Array | null; wc: Float32Array | null;
+  wq: Float32Array | null; v: Float32Array | null; outKernel: Float32Array; outBias: Float32Array;
+  active: Int32Array | null; logProbs: Float32Array | null; topLogProbs: Float32Array | null; topIds: Int32Array | null;
 }
 
 export interface NativeAddonStatus { active: boolean; library: string | null; reason: string | null }

@@ -1,6 +1,6 @@
 /**
  * The wasm backend's kernels when our native addon is loaded: the TF.js kernels it replaces or adds
- * (matrix multiplies, Sum, Tanh, the sequence, Adam and dropout-mask kernels), and the seam's set of
+ * (matrix multiplies, Sum, Tanh, the sequence, Adam, dropout-mask and decoder-step kernels), and the seam's set of
  * operations on them. Per-operation switches (SEQ2SEQ_NATIVE_RNN=0, SEQ2SEQ_NATIVE_ADAM=0) keep the
  * reference version of that operation.
  */
@@ -11,8 +11,9 @@ import type { NativeAddon } from './addon';
 import { nativeAdamUpdate, nativeSumOfSquares, registerAdamKernel } from './adam';
 import { DROPOUT_MASK, registerElementwiseKernels } from './elementwise';
 import { registerMatMulKernels } from './matMul';
-import { nativeRnnSequence, nativeRnnStep, registerSequenceKernels } from './sequences';
+import { nativeRnnSequence, registerSequenceKernels } from './sequences';
 import { nativeTransformerOps, registerTransformerKernels } from './transformer';
+import { nativeDecoderStep, nativeDecoderStepSupports, registerDecoderStepKernel } from './decoderStep';
 import * as tf from '@tensorflow/tfjs-core';
 
 /** Registers the native TF.js kernels for the wasm backend (before setBackend('wasm')); null if the matmul kernels were not found. */
@@ -22,6 +23,7 @@ export function setUpNativeKernels(addon: NativeAddon, env: Pick<EngineEnvironme
   registerAdamKernel(addon);
   registerElementwiseKernels(addon);
   registerTransformerKernels(addon);
+  registerDecoderStepKernel(addon);
   return nativeKernelSet(addon, env);
 }
 
@@ -33,7 +35,6 @@ export function nativeKernelSet(addon: NativeAddon, env: Pick<EngineEnvironment,
     rnnSequence: env.nativeRnn
       ? (cell, xw, w, initial, mask, reverse) => (xw.shape[0] > 0 ? nativeRnnSequence(cell, xw, w, initial, mask, reverse) : ref.rnnSequence(cell, xw, w, initial, mask, reverse))
       : ref.rnnSequence,
-    rnnStep: env.nativeRnn ? nativeRnnStep : ref.rnnStep,
     adamUpdate: env.nativeAdam ? nativeAdamUpdate : ref.adamUpdate,
     sumOfSquares: env.nativeAdam ? (tensors) => nativeSumOfSquares(addon, tensors) : ref.sumOfSquares,
     dropoutMask: (shape, keep, seed) => tf.engine().runKernel(DROPOUT_MASK, {}, { shape, keep, seed }) as tf.Tensor,
@@ -41,5 +42,8 @@ export function nativeKernelSet(addon: NativeAddon, env: Pick<EngineEnvironment,
       layerNorm: ref.layerNorm, maskedSoftmax: ref.maskedSoftmax, attention: ref.attention, gelu: ref.gelu, biasDropoutResidual: ref.biasDropoutResidual,
       crossEntropy: ref.crossEntropy, logSoftmax: ref.logSoftmax,
     }),
+    decoderStep: env.nativeRnn
+      ? (w, prevIds, states, memory, topK, active) => (nativeDecoderStepSupports(w, memory) ? nativeDecoderStep : ref.decoderStep)(w, prevIds, states, memory, topK, active)
+      : ref.decoderStep,
   };
 }

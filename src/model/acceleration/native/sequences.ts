@@ -2,7 +2,7 @@
  * Whole LSTM and GRU sequences, forward and backward, as kernels of the WebAssembly backend done by our
  * native addon (native/blas/lstm.c, gru.c): one call per sequence instead of ~15-20 small kernels per
  * time step, matrix multiplies on the system BLAS, gate activations vectorised in C. They implement
- * the seam's rnnSequence and rnnStep (../kernels.ts) for the wasm backend when the addon is loaded.
+ * the seam's rnnSequence (../kernels.ts) for the wasm backend when the addon is loaded.
  *
  * LSTM forward  xw [T,B,4H], wh [H,4H], h0, c0 [B,H], mask [T,B,1]; attr reverse
  *   -> packed [T+2,B,H] (outputs, final h, final c), hPrev, cPrev [T,B,H], gates [T,B,4H], tc [T,B,H].
@@ -15,7 +15,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import type { CellKind } from '../../config';
 import type { RnnState, RnnWeights, SequenceResult } from '../kernels';
-import { gruRecurrentBias, projectInputs } from '../reference/recurrentCells';
+import { gruRecurrentBias } from '../reference/recurrentCells';
 import type { KernelArgs } from '../wasmFixes';
 import type { NativeAddon } from './addon';
 
@@ -42,11 +42,6 @@ export function nativeRnnSequence(cell: CellKind, xw: tf.Tensor3D, w: RnnWeights
   }
   const [outputs, h] = tf.split(nativeSequence('gru', [xw, w.recurrentKernel, gruRecurrentBias(w), initial.h, maskT], reverse), [T, 1], 0);
   return { outputs: outputs as tf.Tensor3D, final: { h: tf.squeeze(h, [0]) as tf.Tensor2D } };
-}
-
-/** A decoding step as a one-step sequence: one native kernel instead of ~10-12 small ones. */
-export function nativeRnnStep(cell: CellKind, x: tf.Tensor2D, w: RnnWeights, state: RnnState): RnnState {
-  return nativeRnnSequence(cell, projectInputs(cell, tf.expandDims(x, 0) as tf.Tensor3D, w), w, state, null, false).final;
 }
 
 /** The forward kernel's inputs by name, in the order nativeSequence takes them; the last is the mask. */

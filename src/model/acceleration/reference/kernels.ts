@@ -6,8 +6,9 @@
 import { tf } from '../../tf';
 import type { AdamHyper, Kernels } from '../kernels';
 import { lstmSequence } from './lstmSequence';
-import { cellStep, projectInputs, stepwiseSequence } from './recurrentCells';
+import { stepwiseSequence } from './recurrentCells';
 import { transformerOps } from './transformerOps';
+import { referenceDecoderStep } from './decoderStep';
 
 export const referenceKernels: Kernels = {
   name: 'reference',
@@ -16,11 +17,6 @@ export const referenceKernels: Kernels = {
     if (cell === 'gru') return stepwiseSequence(cell, xw, w, initial, mask, reverse);
     const r = lstmSequence(xw, w.recurrentKernel, initial.h, initial.c!, mask, reverse);
     return { outputs: r.outputs, final: { h: r.h, c: r.c } };
-  },
-
-  rnnStep(cell, x, w, state) {
-    const xw = tf.squeeze(projectInputs(cell, tf.expandDims(x, 0) as tf.Tensor3D, w), [0]) as tf.Tensor2D;
-    return cellStep(cell, xw, state, w);
   },
 
   adamUpdate(p, g0, m, v, h: AdamHyper) {
@@ -41,4 +37,5 @@ export const referenceKernels: Kernels = {
   },
 
   ...transformerOps,
+  decoderStep: referenceDecoderStep,
 };

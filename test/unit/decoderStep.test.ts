@@ -1,0 +1,110 @@
+/**
+ * The seam's decoderStep: the native kernel (native/blas/decoder_step.c) against the TF.js-ops
+ * reference for every cell, attention and depth, every output kind (all log-probabilities, top-k,
+ * top-k with ties), with and without the input table, all rows or some (the others keep their
+ * state); and the input table against projecting the embedding. Rows come from real encoder outputs of sources of different lengths (padding in the memory).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { tf } from '../../src/model/tf';
+import { kernels, referenceKernels, withKernels, type DecoderStepWeights, type Kernels } from '../../src/model/acceleration/kernels';
+import { decoderStepWeights } from '../../src/model/network/decoder';
+import type { AttentionKind, CellKind } from '../../src/model/config';
+import type { Seq2SeqModel } from '../../src/model/network/seq2seq';
+import { nativeKernelsHere } from '../helpers/nativeKernels';
+import { tinyModel } from '../helpers/tinyModel';
+import type { RecurrentNetwork } from '../../src/model/network/recurrent';
+
+const SOURCES = ['abcab', 'c', 'bca', 'cc'];
+const TARGETS = ['xy', 'yx', 'zw', 'wzv', 'uv'];
+
+function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  assert.equal(a.length, b.length);
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i] - b[i]));
+  return d;
+}
+
+/** Every weight (biases too) drawn at a scale where each nonlinearity matters (the initial ones are near-linear or zero). */
+function randomize(model: Seq2SeqModel): Seq2SeqModel {
+  let seed = 100;
+  for (const v of model.params.values()) v.assign(tf.randomNormal(v.shape, 0, 0.7, 'float32', seed++));
+  return model;
+}
+
+interface StepData { h: ArrayLike<number>[]; c: (ArrayLike<number> | undefined)[]; logProbs: ArrayLike<number>; shape: number[]; ids: ArrayLike<number> | null }
+
+/** One step of every row from the encoder's states, with `k`'s kernels; everything read back. */
+function stepWith(
+  k: Kernels, model: Seq2SeqModel, topK: number, edit: (w: DecoderStepWeights) => DecoderStepWeights = (w) => w, active: number[] | null = null,
+): StepData {
+  let out!: StepData;
+  tf.tidy(() => withKernels(k, () => {
+    const { ids, S, B } = model.encodeSources(SOURCES);
+    const enc = (model.network as RecurrentNetwork).encode(ids, S, B, null);
+    const w = edit(decoderStepWeights(model.settings.model, model.params));
+    const prev = tf.tensor1d([1, 4, 5, 6], 'int32');
+    const r = k.decoderStep(w, prev, enc.encoder.finalStates, enc.memory, topK, active && Int32Array.from(active));
+    out = {
+      h: r.states.map((s) => s.h.dataSync()), c: r.states.map((s) => s.c?.dataSync()),
+      logProbs: r.logProbs.dataSync(), shape: r.logProbs.shape, ids: r.ids?.dataSync() ?? null,
+    };
+  }));
+  return out;
+}
+
+for (const cell of ['lstm', 'gru'] as CellKind[]) {
+  for (const attention of ['none', 'luong', 'bahdanau'] as AttentionKind[]) {
+    for (const layers of [1, 2]) {
+      test(`decoder step: native equals the TF.js ops (${cell}, ${attention}, ${layers} layer${layers > 1 ? 's' : ''})`, async (t) => {
+        if (!(await nativeKernelsHere(t))) return;
+        const model = randomize(await tinyModel({ model: { cell, attention, layers, emb: 5, hidden: 14, bidirectional: layers === 2 } }, SOURCES, TARGETS));
+        const V = model.target.size;
+        for (const topK of [0, 3, V]) {
+          for (const [table, active] of [[true, null], [false, null], [true, [0, 2, 3]], [true, []]] as [boolean, number[] | null][]) {
+            const noTable = (w: DecoderStepWeights) => (table ? w : { ...w, inputTable: null });
+            const ref = stepWith(referenceKernels, model, topK, noTable, active);
+            const got = stepWith(kernels(), model, topK, noTable, active);
+            const what = `topK ${topK}, ${table ? 'with' : 'without'} the input table, rows ${active ? `[${active}]` : 'all'}`;
+            assert.deepEqual(got.shape, ref.shape, what);
+            for (let l = 0; l < layers; l++) {
+              assert.ok(maxDiff(got.h[l], ref.h[l]) < 1e-5, `${what}: h of layer ${l} differs by ${maxDiff(got.h[l], ref.h[l])}`);
+              if (cell === 'lstm') assert.ok(maxDiff(got.c[l]!, ref.c[l]!) < 1e-5, `${what}: c of layer ${l} differs`);
+            }
+            assert.ok(maxDiff(got.logProbs, ref.logProbs) < 1e-5, `${what}: log-probabilities differ by ${maxDiff(got.logProbs, ref.logProbs)}`);
+            if (topK === 0) assert.equal(got.ids, null);
+            else assert.deepEqual(Array.from(got.ids!), Array.from(ref.ids!), `${what}: ids`);
+          }
+        }
+        model.dispose();
+      });
+    }
+  }
+}
+
+test('decoder step: the input table equals projecting the embedding (reference kernels)', async () => {
+  const model = randomize(await tinyModel({ model: { cell: 'gru', attention: 'luong', emb: 5, hidden: 14 } }, SOURCES, TARGETS));
+  const w = decoderStepWeights(model.settings.model, model.params);
+  assert.ok(w.inputTable, 'a small vocabulary gets a table');
+  const a = stepWith(referenceKernels, model, 0);
+  const b = stepWith(referenceKernels, model, 0, (x) => ({ ...x, inputTable: null }));
+  assert.ok(maxDiff(a.logProbs, b.logProbs) < 1e-5);
+  assert.ok(maxDiff(a.h[0], b.h[0]) < 1e-5);
+  model.dispose();
+});
+
+test('decoder step: top-k breaks ties towards the lower id, like the reference', async (t) => {
+  if (!(await nativeKernelsHere(t))) return;
+  const model = await tinyModel({ model: { attention: 'luong', emb: 5, hidden: 14 } }, SOURCES, TARGETS);
+  const V = model.target.size;
+  // An output layer that gives ids 1, 3, 4 the same top logit and every other id one lower.
+  const tie = (w: DecoderStepWeights): DecoderStepWeights => ({
+    ...w,
+    output: { kernel: tf.zeros([14, V]) as tf.Tensor2D, bias: tf.tensor1d(Array.from({ length: V }, (_, v) => ([1, 3, 4].includes(v) ? 2 : 1))) },
+  });
+  for (const k of [referenceKernels, kernels()]) {
+    const r = stepWith(k, model, 4, tie);
+    for (let row = 0; row < SOURCES.length; row++) assert.deepEqual(Array.from(r.ids!).slice(row * 4, row * 4 + 4), [1, 3, 4, 0], k.name);
+  }
+  model.dispose();
+});
