@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_SETTINGS, mergeSettings, type Seq2SeqSettings } from '../model/config';
+import { readRunRecord } from '../model/storage/runRecord';
 import { parseWebviewMessage, SAMPLE_DATA, type ExtensionToWebview, type PanelState, type WebviewReferences, type WebviewToExtension } from '../protocol/webview';
 import * as settings from './settings';
 import { startTraining } from './trainCommands';
@@ -135,6 +136,10 @@ ${styles.map((f) => `<link rel="stylesheet" href="${uri(f)}">`).join('\n')}
         this.post({ type: 'try-result', text: msg.text, hypotheses: outputs[0] ?? [] });
         break;
       }
+      case 'compare-models':
+        // requireModel confines each name to the models folder (resolveInside) before anything is read.
+        this.post({ type: 'comparison', runs: msg.models.map((name) => readRunRecord(this.s.models.requireModel(name), name)) });
+        break;
     }
   }
 

@@ -10,6 +10,7 @@ import type { DecodeOptions, DecodeStrategy, Hypothesis } from '../model/decodin
 import type { DataReport, DevMetrics, TrainEndEvent, TrainEndReason, TrainEpochEvent, TrainEvent, TrainStartEvent, TrainStepEvent } from '../model/training/events';
 import type { TrainOptions } from '../model/training/options';
 import type { ModelSummary } from '../model/storage/modelSummary';
+import type { RunPoint, RunRecord } from '../model/storage/runRecord';
 import {
   boolean, dynamicShape, list, literal, members, nullable, number, oneOf, optional, shapeOf, string, union, type Check,
 } from './validate';
@@ -96,10 +97,10 @@ export function reportChecks(metric: Check<number>) {
     kind: literal('step'), epoch: count, step: count, stepInEpoch: metric, stepsPerEpoch: metric, loss: metric, accuracy: metric,
     lr: metric, samplesPerSec: metric, targetTokensPerSec: metric, elapsedMs: metric, etaMs: metric, memoryMB: metric,
   });
+  const samples = list(shapeOf<TrainEpochEvent['samples'][number]>()({ source: text, reference: text, prediction: text }), { max: 1000 });
   const epoch: Check<TrainEpochEvent> = shapeOf<TrainEpochEvent>()({
     kind: literal('epoch'), epoch: count, epochs: metric, step: metric, trainLoss: metric, trainAccuracy: metric,
-    dev: nullable(devMetrics),
-    samples: list(shapeOf<TrainEpochEvent['samples'][number]>()({ source: text, reference: text, prediction: text }), { max: 1000 }),
+    dev: nullable(devMetrics), samples,
     lr: metric, elapsedMs: metric, isBest: boolean, checkpointSaved: boolean,
   });
   const end: Check<TrainEndEvent> = shapeOf<TrainEndEvent>()({
@@ -116,7 +117,13 @@ export function reportChecks(metric: Check<number>) {
   const hypothesis: Check<Hypothesis> = shapeOf<Hypothesis>()({
     text, tokens: list(text, { max: 100_000 }), logProb: metric, score: metric,
   });
-  return { trainEvent, end, modelSummary, hypothesis, devMetrics };
+  const runPoint: Check<RunPoint> = shapeOf<RunPoint>()({ epoch: count, step: metric, elapsedMs: metric, trainLoss: metric, dev: nullable(devMetrics) });
+  const runRecord: Check<RunRecord> = shapeOf<RunRecord>()({
+    name, devMetric, settings, trainPairs: metric, parameters: metric, history: list(runPoint, { max: 100_000 }),
+    best: nullable(shapeOf<NonNullable<RunRecord['best']>>()({ epoch: count, dev: nullable(devMetrics) })),
+    steps: metric, elapsedMs: metric, samples, samplesEpoch: nullable(count),
+  });
+  return { trainEvent, end, modelSummary, hypothesis, devMetrics, runRecord };
 }
 
 export const dataProfile: Check<DataProfile> = shapeOf<DataProfile>()({

@@ -7,7 +7,7 @@
 import { DEFAULT_SETTINGS, mergeSettings, type DataProfile, type PresetName } from '../model/config';
 import type { TrainEvent } from '../model/training/events';
 import type { ModelSummary } from '../model/storage/modelSummary';
-import type { ExtensionToWebview, PanelState, TrainingSnapshot } from './webview';
+import { MAX_COMPARE, type ExtensionToWebview, type PanelState, type TrainingSnapshot } from './webview';
 import { dataProfile, PRESET_NAMES, reportChecks, settingsOverrides } from './records';
 import { boolean, isObj, number, ProtocolError, shapeOf, string, validItems, type Check } from './validate';
 
@@ -78,6 +78,10 @@ export function parseExtensionMessage(msg: unknown): ExtensionToWebview | null {
     case 'try-result': {
       const hypotheses = attempt(validItems(reports.hypothesis, 64), msg.hypotheses, 'hypotheses');
       return typeof msg.text === 'string' && hypotheses ? { type: 'try-result', text: msg.text, hypotheses } : null;
+    }
+    case 'comparison': {
+      const runs = attempt(validItems(reports.runRecord, MAX_COMPARE), msg.runs, 'runs');
+      return runs && { type: 'comparison', runs };
     }
     case 'error':
       return typeof msg.message === 'string' ? { type: 'error', message: msg.message.slice(0, MAX_TEXT) } : null;

@@ -8,8 +8,9 @@ import type { DataProfile, PresetName, Seq2SeqSettings, SettingsOverrides } from
 import type { Hypothesis } from '../model/decoding/decodeOptions';
 import type { TrainEvent } from '../model/training/events';
 import type { ModelSummary } from '../model/storage/modelSummary';
+import type { RunRecord } from '../model/storage/runRecord';
 import { MAX_PATH, PRESET_NAMES, settingsOverrides } from './records';
-import { describe, fail, literal, number, oneOf, ProtocolError, shapeOf, string, union, type Check } from './validate';
+import { describe, fail, list, literal, number, oneOf, ProtocolError, shapeOf, string, union, type Check } from './validate';
 
 /** A special data-file value meaning "the sample data shipped with the extension". */
 export const SAMPLE_DATA = '<sample>';
@@ -23,7 +24,12 @@ export type WebviewToExtension =
   | { type: 'set-active-model'; model: string }
   | { type: 'export-model'; model: string }
   | { type: 'delete-model'; model: string }
-  | { type: 'try-translate'; text: string; nBest: number };
+  | { type: 'try-translate'; text: string; nBest: number }
+  /** Two to MAX_COMPARE different models, to see side by side. */
+  | { type: 'compare-models'; models: string[] };
+
+/** The most models compared at once: one colour each in the charts. */
+export const MAX_COMPARE = 6;
 
 export interface TrainingSnapshot {
   running: boolean;
@@ -50,6 +56,7 @@ export type ExtensionToWebview =
   | { type: 'models'; models: ModelSummary[]; activeModel: string | null }
   | { type: 'data-file'; path: string; profile?: DataProfile }
   | { type: 'try-result'; text: string; hypotheses: Hypothesis[] }
+  | { type: 'comparison'; runs: RunRecord[] }
   | { type: 'error'; message: string };
 
 const NAME_MAX = 120;
@@ -96,6 +103,18 @@ function chosenDataFile(refs: WebviewReferences): Check<string> {
   };
 }
 
+/** Two or more different existing models, at most MAX_COMPARE. */
+function modelsToCompare(refs: WebviewReferences): Check<string[]> {
+  const names = list(existingModel(refs), { max: MAX_COMPARE });
+  return (v, field) => {
+    const models = names(v, field);
+    if (models.length < 2) fail(field, `a list of 2 to ${MAX_COMPARE} model names`, v);
+    const twice = models.find((m, i) => models.indexOf(m) !== i);
+    if (twice !== undefined) throw new ProtocolError(`field "${field}" names the model ${JSON.stringify(twice)} twice`);
+    return models;
+  };
+}
+
 type Of<T extends WebviewToExtension['type']> = Extract<WebviewToExtension, { type: T }>;
 
 function messageCheck(refs: WebviewReferences): Check<WebviewToExtension> {
@@ -115,6 +134,7 @@ function messageCheck(refs: WebviewReferences): Check<WebviewToExtension> {
     'try-translate': shapeOf<Of<'try-translate'>>()({
       type: literal('try-translate'), text: string({ max: 10000 }), nBest: number({ min: 1, max: 16, integer: true }),
     }),
+    'compare-models': shapeOf<Of<'compare-models'>>()({ type: literal('compare-models'), models: modelsToCompare(refs) }),
   });
 }
 

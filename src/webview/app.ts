@@ -14,6 +14,7 @@ import type { PanelModel } from './panelModel';
 import { Run } from './run';
 import { readSaved, ThrottledSaver, type SavedState } from './saved';
 import { onThemeChange } from './theme';
+import { CompareView } from './views/compare';
 import { CurvesView } from './views/curves';
 import { FormView } from './views/form';
 import { ModelsView } from './views/models';
@@ -26,8 +27,8 @@ import { loadState, post, saveState } from './vscodeApi';
 
 export const CHART_INTERVAL_MS = 250;
 
-type ViewName = 'toolbar' | 'now' | 'curves' | 'samples' | 'form' | 'models' | 'try';
-const ALL: ViewName[] = ['toolbar', 'now', 'curves', 'samples', 'form', 'models', 'try'];
+type ViewName = 'toolbar' | 'now' | 'curves' | 'samples' | 'form' | 'models' | 'try' | 'compare';
+const ALL: ViewName[] = ['toolbar', 'now', 'curves', 'samples', 'form', 'models', 'try', 'compare'];
 const RUN_VIEWS: ViewName[] = ['toolbar', 'now', 'curves', 'samples', 'form', 'models'];
 
 function emptyPanel(): PanelState {
@@ -43,6 +44,7 @@ export class App {
   private readonly form: FormView;
   private readonly models: ModelsView;
   private readonly tryView: TryView;
+  private readonly compare: CompareView;
   private readonly sections: Record<string, Section> = {};
   private readonly dirty = new Set<ViewName>();
   private frame: number | null = null;
@@ -61,6 +63,7 @@ export class App {
       draft: saved?.draft ?? newDraft(panel.defaults, panel.defaultPreset, panel.dataFile, panel.dataProfile ?? null),
       profile: panel.dataProfile ?? null, showAllProblems: false,
       tryIt: { text: saved?.tryText ?? '', nBest: 3, pending: false, result: null },
+      compare: { selected: saved?.compare.selected ?? [], runs: null, pending: false, failed: false, axis: saved?.compare.axis ?? 'step', onlyDifferences: saved?.compare.onlyDifferences ?? false },
     };
     this.restoreRun(panel);
     this.setupToggledByUser = saved?.open.setup !== undefined;
@@ -73,7 +76,11 @@ export class App {
       setPreset: (p) => this.setPreset(p),
       setField: (k, v) => this.setField(k, v),
     });
-    this.models = new ModelsView((msg) => this.send(msg), (name) => this.resume(name));
+    this.models = new ModelsView((msg) => this.send(msg), (name) => this.resume(name), (name, on) => this.toggleCompare(name, on));
+    this.compare = new CompareView({
+      setAxis: (axis) => { this.model.compare.axis = axis; this.changed(['compare']); this.saver.soon(); },
+      setOnlyDifferences: (on) => { this.model.compare.onlyDifferences = on; this.changed(['compare']); this.saver.soon(); },
+    });
     this.tryView = new TryView({
       setText: (t) => { this.model.tryIt.text = t; this.changed(['try']); this.saver.soon(); },
       setNBest: (n) => { this.model.tryIt.nBest = n; this.changed(['try']); },
@@ -84,7 +91,7 @@ export class App {
     const section = (id: string, title: string, iconName: string, content: HTMLElement, defaultOpen = true) => {
       const s = new Section(id, title, iconName, open[id] ?? defaultOpen, () => {
         this.saver.soon();
-        if (s.open && (id === 'curves' || id === 'samples')) this.changed([id]);
+        if (s.open && (id === 'curves' || id === 'samples' || id === 'compare')) this.changed([id]);
       });
       if (id === 'setup') s.el.querySelector('summary')!.addEventListener('click', () => { this.setupToggledByUser = true; });
       s.body.append(content);
@@ -100,6 +107,7 @@ export class App {
         section('curves', 'Curves', 'graph-line', this.curves.el),
         section('samples', 'Samples', 'list-flat', this.samples.el),
         section('models', 'Models', 'package', this.models.el),
+        section('compare', 'Compare', 'diff', this.compare.el),
         section('try', 'Try it', 'beaker', this.tryView.el)));
 
     this.saver = new ThrottledSaver(() => this.snapshot(), saveState);
@@ -141,6 +149,7 @@ export class App {
           m.draft.dataFile = msg.state.dataFile;
         }
         m.profile = msg.state.dataProfile && m.draft.dataFile === msg.state.dataFile ? msg.state.dataProfile : m.profile;
+        this.modelsChanged(msg.state.models.map((x) => x.name), true);
         this.changed(ALL);
         this.saver.now();
         break;
@@ -150,7 +159,8 @@ export class App {
         break;
       case 'models':
         m.panel = { ...m.panel, models: msg.models, activeModel: msg.activeModel };
-        this.changed(['models', 'toolbar', 'try']);
+        this.modelsChanged(msg.models.map((x) => x.name), false);
+        this.changed(['models', 'toolbar', 'try', 'compare']);
         this.saver.soon();
         break;
       case 'data-file':
@@ -161,11 +171,18 @@ export class App {
         m.tryIt.result = { text: msg.text, hypotheses: msg.hypotheses };
         this.changed(['try']);
         break;
+      case 'comparison':
+        m.compare.pending = false;
+        m.compare.failed = false;
+        m.compare.runs = msg.runs;
+        this.changed(['compare']);
+        break;
       case 'error':
         this.setError(msg.message);
         if (m.pending === 'start' || m.pending === 'resume') m.pending = null;
         m.tryIt.pending = false;
-        this.changed(['toolbar', 'try', 'form']);
+        if (m.compare.pending) { m.compare.pending = false; m.compare.failed = true; }
+        this.changed(['toolbar', 'try', 'form', 'compare']);
         break;
     }
   }
@@ -257,6 +274,36 @@ export class App {
     this.changed(['try']);
   }
 
+  private toggleCompare(name: string, on: boolean): void {
+    const c = this.model.compare;
+    c.selected = on ? (c.selected.includes(name) ? c.selected : [...c.selected, name]) : c.selected.filter((n) => n !== name);
+    this.requestComparison();
+    if (on && c.selected.length >= 2) this.sections.compare.open = true;
+    this.changed(['models', 'compare']);
+    this.saver.soon();
+  }
+
+  /** Asks the extension to read the ticked models (two or more); the view waits for the answer. */
+  private requestComparison(): void {
+    const c = this.model.compare;
+    c.failed = false;
+    if (c.selected.length < 2) { c.runs = null; c.pending = false; return; }
+    c.pending = true;
+    this.send({ type: 'compare-models', models: [...c.selected] });
+  }
+
+  /**
+   * The model list changed: models gone from it leave the comparison; the others are read again
+   * (training may have added epochs). `fresh`: the panel was just (re)shown, nothing is drawn yet.
+   */
+  private modelsChanged(names: string[], fresh: boolean): void {
+    const c = this.model.compare;
+    const kept = c.selected.filter((n) => names.includes(n));
+    const changed = kept.length !== c.selected.length;
+    c.selected = kept;
+    if (fresh || changed || c.selected.length >= 2) this.requestComparison();
+  }
+
   private setDataFile(path: string, profile: DataProfile | null): void {
     const m = this.model;
     this.editDraft(() => {
@@ -323,7 +370,7 @@ export class App {
   private draw(v: ViewName): void {
     const m = this.model;
     // Closed sections are drawn when they are opened.
-    if ((v === 'curves' || v === 'samples') && this.sections[v] && !this.sections[v].open) return;
+    if ((v === 'curves' || v === 'samples' || v === 'compare') && this.sections[v] && !this.sections[v].open) return;
     switch (v) {
       case 'toolbar': this.toolbar.render(m); break;
       case 'now': this.now.render(m); break;
@@ -332,6 +379,7 @@ export class App {
       case 'form': this.form.render(m); break;
       case 'models': this.models.render(m); break;
       case 'try': this.tryView.render(m); break;
+      case 'compare': this.compare.render(m); break;
     }
   }
 
@@ -340,6 +388,7 @@ export class App {
     const training = m.run ? { running: m.live, modelName: m.run.modelName, events: m.run.events() } : null;
     const open: Record<string, boolean> = {};
     for (const [id, s] of Object.entries(this.sections)) open[id] = s.open;
-    return { v: 1, panel: { ...m.panel, training }, draft: m.draft, open, tryText: m.tryIt.text };
+    const { selected, axis, onlyDifferences } = m.compare;
+    return { v: 1, panel: { ...m.panel, training }, draft: m.draft, open, tryText: m.tryIt.text, compare: { selected, axis, onlyDifferences } };
   }
 }

@@ -6,7 +6,8 @@
  *   node esbuild.mjs && node --import tsx test/browser/record.ts
  *
  * Uses the first lines of the bundled sample data (g2p) and, when present, of
- * ../shared/data/freedict-eng-deu (a text task with BLEU/chrF).
+ * ../shared/data/freedict-eng-deu (a text task with BLEU/chrF). With an argument, records only that
+ * part: `compare` (three g2p models of different sizes, as the panel's comparison reads them).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TrainEvent } from '../../src/model/training/events';
 import type { ModelSummary } from '../../src/model/storage/modelSummary';
+import { readRunRecord } from '../../src/model/storage/runRecord';
 import type { WorkerMessage, WorkerRequest } from '../../src/protocol/worker';
 import type { SettingsOverrides } from '../../src/model/config';
 import type { Hypothesis } from '../../src/model/decoding/decodeOptions';
@@ -62,10 +64,32 @@ async function record(w: Worker, dir: string, name: string, dataFile: string, se
   return { events, tryResult: { type: 'try-result', text: tryText, hypotheses: outputs[0] }, summary };
 }
 
+/** Three models on the same data and dev set, differing in cell, size and dropout: what Compare reads from their folders. */
+async function recordComparison(w: Worker, dir: string): Promise<void> {
+  const data = slice(join(ROOT, 'samples', 'g2p-sample.tsv'), 2000, dir, 'g2p-2000.tsv');
+  const variants: [string, SettingsOverrides][] = [
+    ['g2p-lstm-128', { model: { cell: 'lstm', hidden: 128 } }],
+    ['g2p-gru-96', { model: { cell: 'gru', hidden: 96 } }],
+    ['g2p-lstm-64-drop', { model: { cell: 'lstm', hidden: 64, dropout: 0.2 } }],
+  ];
+  const runs = [];
+  const models: ModelSummary[] = [];
+  for (const [name, settings] of variants) {
+    const modelDir = join(dir, name);
+    await w.request({ type: 'train', dataFile: data, modelDir, preset: 'fast', settings: { ...settings, train: { epochs: 5, batch: 32 }, target: { kind: 'word' } }, resume: false });
+    runs.push(readRunRecord(modelDir, name));
+    models.push(await w.request<ModelSummary>({ type: 'inspect', modelDir }));
+  }
+  writeFileSync(join(FIXTURES, 'compare-runs.json'), JSON.stringify({ models, runs }, null, 2) + '\n');
+  console.log(`recorded ${runs.length} runs for the comparison into ${FIXTURES}`);
+}
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'seq2seq-record-'));
   const w = new Worker();
+  const only = process.argv[2];
   try {
+    if (only === 'compare') return await recordComparison(w, dir);
     const g2p = await record(w, dir, 'g2p-small', slice(join(ROOT, 'samples', 'g2p-sample.tsv'), 2000, dir, 'g2p-2000.tsv'),
       { train: { epochs: 10, batch: 16 }, target: { kind: 'word' } }, 'seq');
     writeFileSync(join(FIXTURES, 'train-events.jsonl'), g2p.events.map((e) => JSON.stringify(e)).join('\n') + '\n');
