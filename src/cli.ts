@@ -23,6 +23,7 @@ Usage:
   seq2seq eval --model DIR --data FILE [--beam N] [--limit N] [--json]
   seq2seq generate --model DIR [--prompt TEXT] [--max-tokens N] [--temperature T] [--top-k K] [--top-p P] [--seed S]
   seq2seq export-job --data FILE --out JOB [--dev FILE] [train's settings flags]   a job for PyTorch DDP (torchrun) on a cluster
+  seq2seq tune --data FILE --out DIR --minutes M [--dev FILE] [--space default|FILE] [--resume]   search sizes by successive halving
   seq2seq demo                 train on the built-in sample data for about a minute, then translate
   seq2seq info                 show the TensorFlow.js backend in use
 
@@ -252,6 +253,7 @@ async function main(): Promise<void> {
     case 'generate': return cmdGenerate(rest);
     case 'demo': return cmdDemo(rest);
     case 'export-job': return cmdExportJob(rest);
+    case 'tune': return (await import('./cliTune')).cmdTune(rest);
     case 'info': {
       const { initBackend, nativeKernelsStatus } = await import('./model/acceleration/backend');
       const backend = await initBackend();

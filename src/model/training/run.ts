@@ -23,7 +23,7 @@ import { stepDropoutSeed } from '../network/dropout';
 const yieldToEventLoop = () => new Promise<void>((r) => setImmediate(r));
 
 /** The score the best model is chosen by: the task's metric decides; dev loss breaks ties (e.g. two perfect epochs). */
-function devScore(metric: DevMetricKind, dev: DevMetrics | null, trainLoss: number): number {
+export function devScore(metric: DevMetricKind, dev: DevMetrics | null, trainLoss: number): number {
   if (!dev) return -trainLoss;
   return (metric === 'per' ? -(dev.per + dev.wer / 10) : dev.bleu + dev.chrf / 10) - dev.loss * 1e-3;
 }
