@@ -78,7 +78,7 @@ function describe(e: TuneEvent): [string] | [] {
     case 'trial': {
       const t = e.trial;
       if (e.change === 'start') return [`  ${t.id} round ${t.round}: training up to ${t.targetMinutes?.toFixed(2)} min · ${settingsText(t)}`];
-      if (e.change === 'epoch') return [];
+      if (e.change === 'epoch' || e.change === 'round') return [];
       const d = t.bestDev;
       const score = d ? (e.devMetric === 'bleu' ? `BLEU ${d.bleu.toFixed(2)} chrF ${d.chrf.toFixed(2)}` : `PER ${d.per.toFixed(2)}% WER ${d.wer.toFixed(2)}%`) : 'no dev score';
       return [`  ${t.id} round ${t.round}: ${t.status}${t.error ? ` (${t.error})` : ''} · ${t.steps} steps · ${score} · ${formatDuration(t.elapsedMs)} · ${formatDuration(e.remainingMs)} left`];

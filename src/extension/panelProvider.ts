@@ -33,6 +33,8 @@ export class PanelProvider implements vscode.WebviewViewProvider, vscode.Disposa
     this.disposables.push(
       s.training.onEvent((event) => this.post({ type: 'train-event', event })),
       s.training.onStateChange(() => this.postState()),
+      s.tuning.onEvent((event) => this.post({ type: 'tune-event', event })),
+      s.tuning.onStateChange(() => this.postState()),
       s.models.onDidChange(() => this.postModels()),
       s.workers.onDidReportInfo(() => this.postState()),
     );
@@ -112,6 +114,9 @@ ${styles.map((f) => `<link rel="stylesheet" href="${uri(f)}">`).join('\n')}
       case 'stop-training':
         this.s.training.stop();
         break;
+      case 'stop-tuning':
+        this.s.tuning.stop();
+        break;
       case 'resume-training':
         await run('seq2seq.resumeTraining', { name: msg.model });
         break;
@@ -174,6 +179,7 @@ ${styles.map((f) => `<link rel="stylesheet" href="${uri(f)}">`).join('\n')}
     const models = this.s.models.list();
     return {
       training: this.s.training.snapshot(),
+      tune: this.s.tuning.snapshot(),
       models,
       activeModel: this.s.models.activeName(models),
       backend: this.s.workers.backend,

@@ -7,6 +7,7 @@
 import type { DataProfile, PresetName, Seq2SeqSettings, SettingsOverrides } from '../model/config';
 import type { Hypothesis } from '../model/decoding/decodeOptions';
 import type { TrainEvent } from '../model/training/events';
+import type { TuneEvent } from '../model/training/tuneEvents';
 import type { ModelSummary } from '../model/storage/modelSummary';
 import type { RunRecord } from '../model/storage/runRecord';
 import { MAX_PATH, PRESET_NAMES, settingsOverrides } from './records';
@@ -19,6 +20,7 @@ export type WebviewToExtension =
   | { type: 'ready' }
   | { type: 'start-training'; dataFile: string; name: string; preset: PresetName | 'custom'; settings: SettingsOverrides }
   | { type: 'stop-training' }
+  | { type: 'stop-tuning' }
   | { type: 'resume-training'; model: string }
   | { type: 'pick-data-file' }
   | { type: 'set-active-model'; model: string }
@@ -38,8 +40,18 @@ export interface TrainingSnapshot {
   events: TrainEvent[];
 }
 
+export interface TuneSnapshot {
+  running: boolean;
+  /** The tune's name: also the name its best model gets. */
+  name: string;
+  /** tune-start, the latest event of each trial, the rounds, tune-end. */
+  events: TuneEvent[];
+}
+
 export interface PanelState {
   training: TrainingSnapshot | null;
+  /** The tune in progress, or the last one (until the next starts). */
+  tune?: TuneSnapshot | null;
   models: ModelSummary[];
   activeModel: string | null;
   backend: string | null;
@@ -53,6 +65,7 @@ export interface PanelState {
 export type ExtensionToWebview =
   | { type: 'state'; state: PanelState }
   | { type: 'train-event'; event: TrainEvent }
+  | { type: 'tune-event'; event: TuneEvent }
   | { type: 'models'; models: ModelSummary[]; activeModel: string | null }
   | { type: 'data-file'; path: string; profile?: DataProfile }
   | { type: 'try-result'; text: string; hypotheses: Hypothesis[] }
@@ -122,6 +135,7 @@ function messageCheck(refs: WebviewReferences): Check<WebviewToExtension> {
   return union<WebviewToExtension, 'type'>('type', {
     ready: shapeOf<Of<'ready'>>()({ type: literal('ready') }),
     'stop-training': shapeOf<Of<'stop-training'>>()({ type: literal('stop-training') }),
+    'stop-tuning': shapeOf<Of<'stop-tuning'>>()({ type: literal('stop-tuning') }),
     'pick-data-file': shapeOf<Of<'pick-data-file'>>()({ type: literal('pick-data-file') }),
     'start-training': shapeOf<Of<'start-training'>>()({
       type: literal('start-training'), dataFile: chosenDataFile(refs), name: modelName,

@@ -5,6 +5,7 @@
  */
 import { DEFAULT_SETTINGS, type DataProfile } from '../model/config';
 import type { TrainEvent } from '../model/training/events';
+import type { TuneEvent } from '../model/training/tuneEvents';
 import { SAMPLE_DATA, type ExtensionToWebview, type PanelState, type WebviewToExtension } from '../protocol/webview';
 import { h } from './dom';
 import { basename } from './format';
@@ -23,12 +24,14 @@ import { SamplesView } from './views/samples';
 import { Section } from './views/section';
 import { Toolbar, canResume } from './views/toolbar';
 import { TryView } from './views/tryIt';
+import { TuneView } from './views/tune';
+import { TuneRun } from './tuneRun';
 import { loadState, post, saveState } from './vscodeApi';
 
 export const CHART_INTERVAL_MS = 250;
 
-type ViewName = 'toolbar' | 'now' | 'curves' | 'samples' | 'form' | 'models' | 'try' | 'compare';
-const ALL: ViewName[] = ['toolbar', 'now', 'curves', 'samples', 'form', 'models', 'try', 'compare'];
+type ViewName = 'toolbar' | 'now' | 'curves' | 'samples' | 'form' | 'models' | 'try' | 'compare' | 'tune';
+const ALL: ViewName[] = ['toolbar', 'now', 'curves', 'samples', 'form', 'models', 'try', 'compare', 'tune'];
 const RUN_VIEWS: ViewName[] = ['toolbar', 'now', 'curves', 'samples', 'form', 'models'];
 
 function emptyPanel(): PanelState {
@@ -45,6 +48,7 @@ export class App {
   private readonly models: ModelsView;
   private readonly tryView: TryView;
   private readonly compare: CompareView;
+  private readonly tuneView: TuneView;
   private readonly sections: Record<string, Section> = {};
   private readonly dirty = new Set<ViewName>();
   private frame: number | null = null;
@@ -63,9 +67,11 @@ export class App {
       draft: saved?.draft ?? newDraft(panel.defaults, panel.defaultPreset, panel.dataFile, panel.dataProfile ?? null),
       profile: panel.dataProfile ?? null, showAllProblems: false,
       tryIt: { text: saved?.tryText ?? '', nBest: 3, pending: false, result: null },
+      tune: null, tuneLive: false, tuneStopping: false,
       compare: { selected: saved?.compare.selected ?? [], runs: null, pending: false, failed: false, axis: saved?.compare.axis ?? 'step', onlyDifferences: saved?.compare.onlyDifferences ?? false },
     };
     this.restoreRun(panel);
+    this.restoreTune(panel);
     this.setupToggledByUser = saved?.open.setup !== undefined;
 
     this.toolbar = new Toolbar({ start: () => this.start(), stop: () => this.stop(), resume: () => this.resume(), dismissError: () => this.setError(null) });
@@ -77,6 +83,7 @@ export class App {
       setField: (k, v) => this.setField(k, v),
     });
     this.models = new ModelsView((msg) => this.send(msg), (name) => this.resume(name), (name, on) => this.toggleCompare(name, on));
+    this.tuneView = new TuneView(() => { this.send({ type: 'stop-tuning' }); this.model.tuneStopping = true; this.changed(['tune']); });
     this.compare = new CompareView({
       setAxis: (axis) => { this.model.compare.axis = axis; this.changed(['compare']); this.saver.soon(); },
       setOnlyDifferences: (on) => { this.model.compare.onlyDifferences = on; this.changed(['compare']); this.saver.soon(); },
@@ -104,6 +111,7 @@ export class App {
       h('main', { class: 'sections' },
         section('setup', 'Setup', 'settings-gear', this.form.el, !this.model.run?.start || !!this.model.run.end),
         section('now', 'Now', 'pulse', this.now.el),
+        section('tune', 'Tune', 'rocket', this.tuneView.el),
         section('curves', 'Curves', 'graph-line', this.curves.el),
         section('samples', 'Samples', 'list-flat', this.samples.el),
         section('models', 'Models', 'package', this.models.el),
@@ -117,7 +125,10 @@ export class App {
     document.addEventListener('visibilitychange', () => { if (document.hidden) this.saver.now(); });
     onThemeChange(() => this.curves.retheme());
     // Elapsed time and ETA tick between step events (which may be seconds apart on a slow backend).
-    setInterval(() => { if (this.model.live && this.model.run?.start) this.changed(['now', 'toolbar']); }, 1000);
+    setInterval(() => {
+      if (this.model.live && this.model.run?.start) this.changed(['now', 'toolbar']);
+      if (this.model.tuneLive) this.changed(['tune']);
+    }, 1000);
     this.changed(ALL);
     this.send({ type: 'ready' });
   }
@@ -142,6 +153,7 @@ export class App {
         const keep = ((m.pending === 'start' || m.pending === 'resume') && !running) || (m.pending === 'stop' && running);
         if (!keep) { m.pending = null; this.pendingName = null; }
         this.restoreRun(msg.state);
+        this.restoreTune(msg.state);
         if (m.live && !this.setupToggledByUser && this.sections.setup.open) this.sections.setup.open = false;
         if (!m.draft.edited) {
           m.draft = newDraft(msg.state.defaults, msg.state.defaultPreset, msg.state.dataFile ?? prevData, msg.state.dataProfile ?? null);
@@ -157,6 +169,21 @@ export class App {
       case 'train-event':
         this.onTrainEvent(msg.event);
         break;
+      case 'tune-event': {
+        const ev = msg.event;
+        if (ev.kind === 'tune-start') {
+          m.tune = new TuneRun(basename(ev.dir));
+          m.tuneLive = true;
+          m.tuneStopping = false;
+          this.sections.tune.open = true;
+        }
+        // Events of a tune whose start this panel missed: the extension's next state has all of it.
+        if (!m.tune) break;
+        m.tune.apply(ev);
+        if (ev.kind === 'tune-end') { m.tuneLive = false; m.tuneStopping = false; this.saver.now(); } else this.saver.soon();
+        this.changed(['tune']);
+        break;
+      }
       case 'models':
         m.panel = { ...m.panel, models: msg.models, activeModel: msg.activeModel };
         this.modelsChanged(msg.models.map((x) => x.name), false);
@@ -213,6 +240,16 @@ export class App {
     }
     this.changed(RUN_VIEWS.filter((v) => v !== 'form' && v !== 'models' && (ev.kind === 'epoch' || v !== 'samples')));
     if (ev.kind === 'epoch') this.saver.now(); else this.saver.soon();
+  }
+
+  private restoreTune(panel: PanelState): void {
+    const t = panel.tune;
+    if (!t) { this.model.tune = null; this.model.tuneLive = false; return; }
+    const run = new TuneRun(t.name);
+    for (const ev of t.events) run.apply(ev);
+    this.model.tune = run.start ? run : null;
+    this.model.tuneLive = t.running && !run.end;
+    if (!this.model.tuneLive) this.model.tuneStopping = false;
   }
 
   private restoreRun(panel: PanelState): void {
@@ -380,6 +417,7 @@ export class App {
       case 'models': this.models.render(m); break;
       case 'try': this.tryView.render(m); break;
       case 'compare': this.compare.render(m); break;
+      case 'tune': this.tuneView.render(m); break;
     }
   }
 
@@ -389,6 +427,17 @@ export class App {
     const open: Record<string, boolean> = {};
     for (const [id, s] of Object.entries(this.sections)) open[id] = s.open;
     const { selected, axis, onlyDifferences } = m.compare;
-    return { v: 1, panel: { ...m.panel, training }, draft: m.draft, open, tryText: m.tryIt.text, compare: { selected, axis, onlyDifferences } };
+    const tune = m.tune?.start ? { running: m.tuneLive, name: m.tune.name, events: tuneEvents(m.tune) } : null;
+    return { v: 1, panel: { ...m.panel, training, tune }, draft: m.draft, open, tryText: m.tryIt.text, compare: { selected, axis, onlyDifferences } };
   }
+}
+
+/** What replays a tune: its start, the latest record of each trial, the rounds, the end. */
+function tuneEvents(t: TuneRun): TuneEvent[] {
+  const out: TuneEvent[] = [];
+  if (t.start) out.push(t.start);
+  for (const trial of t.list()) out.push({ kind: 'trial', change: 'epoch', trial, devMetric: t.devMetric, elapsedMs: 0, remainingMs: t.remainingMs });
+  t.promoted.forEach((promoted, round) => { if (promoted) out.push({ kind: 'round', round, promoted }); });
+  if (t.end) out.push(t.end);
+  return out;
 }

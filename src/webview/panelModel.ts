@@ -4,6 +4,7 @@ import type { Hypothesis } from '../model/decoding/decodeOptions';
 import type { RunRecord } from '../model/storage/runRecord';
 import type { PanelState } from '../protocol/webview';
 import type { CompareAxis } from './compare';
+import type { TuneRun } from './tuneRun';
 import type { FormDraft } from './formModel';
 import type { Run } from './run';
 
@@ -42,6 +43,10 @@ export interface PanelModel {
   showAllProblems: boolean;
   tryIt: TryState;
   compare: CompareState;
+  /** The tune in progress or the last one, and whether the extension says it is running. */
+  tune: TuneRun | null;
+  tuneLive: boolean;
+  tuneStopping: boolean;
 }
 
 export type RunStatus = 'idle' | 'starting' | 'running' | 'stopping' | 'ended' | 'interrupted';

@@ -18,8 +18,8 @@ import type { TrainEvent } from './events';
 import { devScore } from './run';
 import { trainModel } from './train';
 import { best, chooseTrials, planRounds, trialMinutes, type HalvingPlan } from './successiveHalving';
-import type { TrialRecord, TuneEndEvent, TuneEndReason, TuneEvent } from './tuneEvents';
-import { drawTrials, overridesOf, SpaceError, variedSettings, type SearchSpace } from './tuneSpace';
+import type { TrialRecord, TuneEndEvent, TuneEndReason, TuneEvent, TuneTrialEvent } from './tuneEvents';
+import { DEFAULT_SPACE, drawTrials, overridesOf, SpaceError, variedSettings, type SearchSpace } from './tuneSpace';
 import { formatTable, trialRows, tsvTable } from './tuneTable';
 
 export interface TuneOptions {
@@ -28,7 +28,7 @@ export interface TuneOptions {
   outDir: string;
   /** Wall-clock minutes for the whole search (a resumed tune counts its earlier sessions). */
   minutes: number;
-  /** The space; on resume, the one saved in DIR unless given (then it must be the same). */
+  /** The space (default DEFAULT_SPACE); on resume, the one saved in DIR unless given (then it must be the same). */
   space?: SearchSpace;
   /** Draws the trials and orders the data (every trial holds out the same dev pairs). */
   seed?: number;
@@ -80,7 +80,7 @@ export async function tune(opts: TuneOptions, onEvent: (e: TuneEvent) => void, s
   const wall = () => before + (Date.now() - sessionStart);
   const remaining = () => state.minutes * 60_000 - wall();
   const saveState = () => { state.elapsedMs = wall(); writeJsonAtomic(join(dir, TUNE_FILES.state), state); };
-  const emitTrial = (t: TrialRecord, change: 'start' | 'epoch' | 'end') => onEvent({ kind: 'trial', change, trial: { ...t }, devMetric: state.devMetric, elapsedMs: wall(), remainingMs: Math.max(0, remaining()) });
+  const emitTrial = (t: TrialRecord, change: TuneTrialEvent['change']) => onEvent({ kind: 'trial', change, trial: { ...t }, devMetric: state.devMetric, elapsedMs: wall(), remainingMs: Math.max(0, remaining()) });
   saveState();
   onEvent({
     kind: 'tune-start', dir, minutes: state.minutes, rounds: state.plan.sizes, varied: variedSettings(state.space),
@@ -112,6 +112,7 @@ export async function tune(opts: TuneOptions, onEvent: (e: TuneEvent) => void, s
       }
       state.round = round + 1;
       saveState();
+      for (const t of done) emitTrial(t, 'round');
       onEvent({ kind: 'round', round, promoted: [...next] });
     }
   }
@@ -235,7 +236,7 @@ function openState(dir: string, opts: TuneOptions): TuneState {
   if (existsSync(dir) && readdirSync(dir).length > 0) throw new TuneError(`${dir} holds other files: choose a new or empty folder for the tune`);
   if (!opts.dataFile) throw new TuneError('a tune needs a data file');
   if (!existsSync(dataFile)) throw new DataError(`${dataFile}: no such data file`, dataFile);
-  const space = opts.space ?? (() => { throw new TuneError('a new tune needs a search space'); })();
+  const space = opts.space ?? DEFAULT_SPACE;
   const seed = opts.seed ?? DEFAULT_SETTINGS.train.seed;
   const n = space.trials || chooseTrials(opts.minutes, space.keep, space.growth);
   const draws = drawTrials(space, n, seed);

@@ -53,8 +53,11 @@ export interface TuneStartEvent {
 
 export interface TuneTrialEvent {
   kind: 'trial';
-  /** start: the trial begins a round; epoch: it finished an epoch; end: its round is over (or it failed or stopped). */
-  change: 'start' | 'epoch' | 'end';
+  /**
+   * start: the trial begins a round; epoch: it finished an epoch; end: its round is over (or it
+   * failed or stopped); round: it goes on to the next round, or is dropped.
+   */
+  change: 'start' | 'epoch' | 'end' | 'round';
   trial: TrialRecord;
   devMetric: 'bleu' | 'per' | null;
   /** Wall time of the tune so far, and what is left of its minutes. */
