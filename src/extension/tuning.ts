@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { TaskKind } from '../model/config';
 import { resolveInside } from '../model/storage/confinedPath';
 import { readJson } from '../model/storage/modelFolder';
+import { num, obj } from '../model/storage/schema';
 import type { TuneEndEvent, TuneEvent } from '../model/training/tuneEvents';
 import type { TuneSnapshot } from '../protocol/webview';
 import type { ModelStore } from './modelStore';
@@ -70,7 +71,7 @@ export class TuneController implements vscode.Disposable {
     if (this.active) throw new Error(`a tune is already running ("${this.active.run.name}"); stop it first`);
     const dir = this.dirOf(run.name);
     // A resumed tune keeps its minutes unless asked for more.
-    const minutes = resume && !(run.minutes > 0) ? readJson<{ minutes: number }>(join(dir, 'tune.json'), 'the tune state (tune.json)').minutes : run.minutes;
+    const minutes = resume && !(run.minutes > 0) ? readJson(join(dir, 'tune.json'), 'the tune state (tune.json)', obj({ minutes: num({ above: 0 }) })).minutes : run.minutes;
     const active: Active = { run: { ...run, minutes }, dir, events: [], controller: new AbortController(), stopping: false };
     this.active = active;
     this.finished = null;

@@ -6,20 +6,22 @@
  * state (DIR/tune.json), the table (DIR/trials.txt, .tsv) and the best model so far (DIR/best), so
  * Ctrl+C or a kill loses at most the current trial's last minute, and `resume` skips what is done.
  */
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { mergeSettings, validateSettings, DEFAULT_SETTINGS, type SettingsOverrides, type TaskKind } from '../config';
 import { BackendAbortedError } from '../acceleration/backend';
 import { DataError } from '../data/data';
 import { FILES, readJson } from '../storage/modelFolder';
 import { writeFileAtomic, writeJsonAtomic } from '../storage/atomicFs';
-import { publishFolder, recoverPublished } from '../storage/publishFolder';
+import { devMetricsSchema } from '../storage/fileSchemas';
+import { settleModelFolder, stagingDirFor, swapIn } from '../storage/modelFolderSwap';
+import { anything, list, nullable, num, obj, oneOf, optional, str, type Schema } from '../storage/schema';
 import type { TrainEvent } from './events';
 import { devScore } from './run';
 import { trainModel } from './train';
 import { best, chooseTrials, planRounds, trialMinutes, type HalvingPlan } from './successiveHalving';
 import type { TrialRecord, TuneEndEvent, TuneEndReason, TuneEvent, TuneTrialEvent } from './tuneEvents';
-import { DEFAULT_SPACE, drawTrials, overridesOf, SpaceError, variedSettings, type SearchSpace } from './tuneSpace';
+import { checkSpace, DEFAULT_SPACE, drawTrials, overridesOf, SpaceError, variedSettings, type SearchSpace } from './tuneSpace';
 import { formatTable, trialRows, tsvTable } from './tuneTable';
 
 export interface TuneOptions {
@@ -68,13 +70,29 @@ interface TuneState {
   ended?: TuneEndReason;
 }
 
+const trialSchema: Schema<TrialRecord> = obj({
+  id: str({ nonEmpty: true, max: 20 }), group: str(), values: anything as Schema<TrialRecord['values']>, round: num({ int: true, min: 0 }),
+  status: oneOf(['waiting', 'running', 'trained', 'finished', 'dropped', 'failed', 'stopped'] as const),
+  steps: num({ min: 0 }), epochs: num({ min: 0 }), elapsedMs: num({ min: 0 }), targetMinutes: nullable(num()),
+  bestDev: nullable(devMetricsSchema), score: nullable(num()), error: optional(str()),
+}) as unknown as Schema<TrialRecord>;
+
+const stateSchema: Schema<TuneState> = obj({
+  formatVersion: num({ int: true, min: 1, max: FORMAT }), dataFile: str({ nonEmpty: true }), devFile: optional(str()), seed: num({ int: true, min: 0 }),
+  minutes: num({ above: 0 }), space: (v: unknown) => checkSpace(v, 'space'),
+  plan: obj({ sizes: list(num({ int: true, min: 1 }), { min: 1 }), units: list(num({ min: 0 }), { min: 1 }) }),
+  round: num({ int: true, min: 0 }), elapsedMs: num({ min: 0 }), overheadMs: list(num({ min: 0 })),
+  devMetric: nullable(oneOf(['bleu', 'per'] as const)), trials: list(trialSchema, { min: 1 }),
+  best: nullable(obj({ id: str({ nonEmpty: true }), score: num() })),
+}) as unknown as Schema<TuneState>;
+
 const needsTraining = (t: TrialRecord) => t.status === 'waiting' || t.status === 'running' || t.status === 'stopped';
 
 export async function tune(opts: TuneOptions, onEvent: (e: TuneEvent) => void, signal?: AbortSignal): Promise<TuneEndEvent> {
   const dir = resolve(opts.outDir);
   const state = openState(dir, opts);
   const resumed = state.elapsedMs > 0 || state.trials.some((t) => t.status !== 'waiting');
-  recoverPublished(join(dir, TUNE_FILES.best));
+  settleModelFolder(join(dir, TUNE_FILES.best));
   const sessionStart = Date.now();
   const before = state.elapsedMs;
   const wall = () => before + (Date.now() - sessionStart);
@@ -187,13 +205,24 @@ async function runTrial(
   t.status = end.reason === 'time-budget' ? 'trained' : 'finished';
   if (folder === staging) renameSync(staging, final);
   if (t.score !== null && (state.best === null || t.score > state.best.score || state.best.id === t.id)) {
-    // A copy without the checkpoint: DIR/best is for using, the trial's folder for continuing.
-    publishFolder(final, join(dir, TUNE_FILES.best), [FILES.checkpointDir]);
+    publishBest(final, join(dir, TUNE_FILES.best));
     state.best = { id: t.id, score: t.score };
   }
   changed('end');
   writeTables(dir, state);
   return 'done';
+}
+
+/**
+ * DIR/best becomes a copy of the trial's model without its checkpoint (DIR/best is for using, the
+ * trial's folder for continuing), swapped in as one unit: readers see the old best or the new one.
+ */
+function publishBest(trialDir: string, dest: string): void {
+  settleModelFolder(dest);
+  const staging = stagingDirFor(dest);
+  rmSync(staging, { recursive: true, force: true });
+  cpSync(trialDir, staging, { recursive: true, filter: (from) => from !== join(trialDir, FILES.checkpointDir) });
+  swapIn(staging, dest);
 }
 
 function scoreOf(state: TuneState, dev: TrialRecord['bestDev']): number | null {
@@ -222,8 +251,7 @@ function openState(dir: string, opts: TuneOptions): TuneState {
   const devFile = opts.devFile ? resolve(opts.devFile) : undefined;
   if (existsSync(stateFile)) {
     if (!opts.resume) throw new TuneError(`${dir} holds a tune already: add --resume to continue it, or choose another --out`);
-    const s = readJson<TuneState>(stateFile, 'the tune state (tune.json)');
-    if (s.formatVersion !== FORMAT || !Array.isArray(s.trials) || !s.plan) throw new TuneError(`${stateFile}: not a tune state this version reads`);
+    const s = readJson(stateFile, 'the tune state (tune.json)', stateSchema);
     if (opts.dataFile && s.dataFile !== dataFile) throw new TuneError(`--data ${dataFile} is not the data of the tune in ${dir} (${s.dataFile})`);
     if (opts.devFile !== undefined && s.devFile !== devFile) throw new TuneError(`--dev ${devFile} is not the dev set of the tune in ${dir} (${s.devFile ?? 'held out from --data'})`);
     if (opts.space && JSON.stringify(opts.space) !== JSON.stringify(s.space)) throw new TuneError(`--space differs from the space of the tune in ${dir}; resume without --space`);
