@@ -43,6 +43,7 @@ Run 'seq2seq COMMAND --help' for the flags of a command.`,
   --tokens char|word|subword  both sides at once (--source-tokens/--target-tokens win)
                          subword: byte-pair encoding (SentencePiece style), --vocab N is its target size
   --lowercase --vocab N  (largest vocabulary per side)
+  --average-last K       at the end, average the weights of the last K epoch checkpoints; kept only when better on dev
   --threads 1|2          threads computing gradients (default: 1 with tfjs-node or our native BLAS kernels, which use the cores; else 2 on 2+ cores)
   --json                 end with one JSON line of figures; --events-jsonl FILE  write every event as JSON lines
   --quiet                no progress bar`,
@@ -103,6 +104,7 @@ async function cmdTrain(argv: string[]): Promise<void> {
     args: argv, strict: true, options: {
       data: { type: 'string' }, dev: { type: 'string' }, out: { type: 'string' }, preset: { type: 'string' }, resume: { type: 'boolean' }, overwrite: { type: 'boolean' }, task: { type: 'string' },
       ...SETTINGS_FLAGS, json: { type: 'boolean' }, 'events-jsonl': { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean' }, threads: { type: 'string' },
+      'average-last': { type: 'string' },
     },
   });
   if (v.help) { console.log(HELP.train); return; }
@@ -121,7 +123,7 @@ async function cmdTrain(argv: string[]): Promise<void> {
   let threads = 1;
   const end = await trainModel({
     dataFile: v.data ?? '', devFile: v.dev, modelDir: v.out, preset, settings, resume: !!v.resume, overwrite: !!v.overwrite, task,
-    threads: threadCount,
+    threads: threadCount, averageLast: numberFlag(v['average-last'], 'average-last'),
   }, (e: TrainEvent) => {
     if (e.kind === 'start') threads = e.threads ?? 1;
     printer.onEvent(e);
@@ -131,7 +133,7 @@ async function cmdTrain(argv: string[]): Promise<void> {
     console.log(JSON.stringify({
       backend: (await import('./model/acceleration/backend')).backendName(), threads, reason: end.reason, model: resolve(end.modelDir),
       steps: end.steps, epochs: end.epochs, elapsed_s: end.elapsedMs / 1000, samples_per_s: end.samplesPerSec,
-      target_tokens_per_s: end.targetTokensPerSec, best_dev: end.bestDev,
+      target_tokens_per_s: end.targetTokensPerSec, best_dev: end.bestDev, ...(end.averaged ? { averaged: end.averaged } : {}),
     }));
   }
   if (end.reason === 'error') process.exitCode = 1;

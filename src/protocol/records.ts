@@ -7,7 +7,7 @@
  */
 import { DEFAULT_SETTINGS, type DataProfile, type PresetName, type Seq2SeqSettings, type SettingsOverrides, type TaskKind } from '../model/config';
 import type { DecodeOptions, DecodeStrategy, Hypothesis } from '../model/decoding/decodeOptions';
-import type { DataReport, DevMetrics, TrainEndEvent, TrainEndReason, TrainEpochEvent, TrainEvent, TrainStartEvent, TrainStepEvent } from '../model/training/events';
+import type { AveragedCheckpoints, DataReport, DevMetrics, TrainEndEvent, TrainEndReason, TrainEpochEvent, TrainEvent, TrainStartEvent, TrainStepEvent } from '../model/training/events';
 import type { TrainOptions } from '../model/training/options';
 import type { TuneOptions } from '../model/training/tune';
 import type { TrialRecord, TrialStatus, TuneEndEvent, TuneEndReason, TuneEvent, TuneRoundEvent, TuneStartEvent, TuneTrialEvent } from '../model/training/tuneEvents';
@@ -73,6 +73,7 @@ export const trainOptions: Check<TrainOptions> = shapeOf<TrainOptions>()({
   preset: optional(oneOf(PRESET_NAMES)), settings: optional(settingsOverrides), resume: boolean,
   task: optional(oneOf(TASK_KINDS)),
   checkpointMinutes: optional(number({ min: 0 })), maxDevDecode: optional(number({ min: 0 })), threads: optional(number({ min: 1 })),
+  averageLast: optional(number({ min: 0, integer: true })),
   overwrite: optional(boolean),
 });
 
@@ -123,6 +124,9 @@ export function reportChecks(metric: Check<number>) {
   const end: Check<TrainEndEvent> = shapeOf<TrainEndEvent>()({
     kind: literal('end'), reason: oneOf(END_REASONS), modelDir: path, epochs: metric, steps: metric, elapsedMs: metric,
     samplesPerSec: metric, targetTokensPerSec: metric, bestDev: nullable(devMetrics), error: optional(text),
+    averaged: optional(shapeOf<AveragedCheckpoints>()({
+      checkpoints: count, steps: list(count, { max: 1000 }), dev: nullable(devMetrics), bestBefore: nullable(devMetrics), kept: boolean,
+    })),
   });
   const trainEvent: Check<TrainEvent> = union<TrainEvent, 'kind'>('kind', { start, step, epoch, end });
   const modelSummary: Check<ModelSummary> = shapeOf<ModelSummary>()({

@@ -13,7 +13,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Seq2SeqSettings, TaskKind } from '../config';
-import type { DevMetrics, TrainEpochEvent } from '../training/events';
+import type { AveragedCheckpoints, DevMetrics, TrainEpochEvent } from '../training/events';
 import type { ModelSummary } from './modelSummary';
 import { anything, check, type Schema } from './schema';
 import { configSchema, metricsSchema } from './fileSchemas';
@@ -49,6 +49,8 @@ export interface MetricsFile {
   best: { epoch: number; dev: DevMetrics | null } | null;
   steps: number;
   elapsedMs: number;
+  /** Set when the run averaged its last checkpoints at the end (`--average-last`). */
+  averaged?: AveragedCheckpoints;
 }
 
 export class ModelFolderError extends Error {
