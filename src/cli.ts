@@ -51,8 +51,9 @@ Run 'seq2seq COMMAND --help' for the flags of a command.`,
   --beam N --length-penalty A --n-best N | --sample --temperature T --top-k K --top-p P --seed S
   --max-len N            longest output in tokens
   --json                 print each input's hypotheses with scores as a JSON line`,
-  eval: `seq2seq eval --model DIR --data FILE [--beam N] [--limit N] [--json]
+  eval: `seq2seq eval --model DIR --data FILE [--beam N] [--limit N] [--baselines TRAIN] [--json]
   --limit N              score only the first N pairs
+  --baselines TRAIN      also score copying the input and always answering TRAIN's most frequent target
   Prints token accuracy, perplexity, BLEU, chrF, PER and WER (percentages), and the lines skipped.`,
   'export-job': EXPORT_JOB_HELP,
   generate: `seq2seq generate --model DIR [--prompt TEXT] [--max-tokens N] [--temperature T] [--top-k K] [--top-p P] [--seed S]
@@ -165,7 +166,7 @@ async function cmdTranslate(argv: string[]): Promise<void> {
 }
 
 async function cmdEval(argv: string[]): Promise<void> {
-  const { values: v } = parseArgs({ args: argv, strict: true, options: { model: { type: 'string' }, data: { type: 'string' }, json: { type: 'boolean' }, limit: { type: 'string' }, help: { type: 'boolean' }, ...DECODE_FLAGS } });
+  const { values: v } = parseArgs({ args: argv, strict: true, options: { model: { type: 'string' }, data: { type: 'string' }, json: { type: 'boolean' }, limit: { type: 'string' }, help: { type: 'boolean' }, baselines: { type: 'string' }, ...DECODE_FLAGS } });
   if (v.help) { console.log(HELP.eval); return; }
   if (!v.model || !v.data) throw new UsageError('eval needs --model DIR and --data FILE');
   const { loadModel } = await import('./model/storage/store');
@@ -187,10 +188,16 @@ async function cmdEval(argv: string[]): Promise<void> {
   const t = Date.now();
   const r = evaluatePairs(model, pairs, examples, decode);
   const m = r.metrics;
-  const result = { n: pairs.length, skipped, skipped_lines: skippedLines, accuracy: m.accuracy, perplexity: m.perplexity, loss: m.loss, bleu: m.bleu, chrf: m.chrf, per: m.per, wer: m.wer, decode: decode.strategy, seconds: (Date.now() - t) / 1000 };
+  // The trivial baselines, scored like the model (PER with the model's target tokens).
+  const base = v.baselines ? (await import('./model/training/baselines')).baselines((await readPairs(v.baselines)).pairs, pairs, (s) => model.target.tokenize(s)) : undefined;
+  const result = { n: pairs.length, skipped, skipped_lines: skippedLines, accuracy: m.accuracy, perplexity: m.perplexity, loss: m.loss, bleu: m.bleu, chrf: m.chrf, per: m.per, wer: m.wer, decode: decode.strategy, seconds: (Date.now() - t) / 1000, ...(base ? { baselines: { copy: base.copy, most_frequent: base.mostFrequent } } : {}) };
   if (v.json) console.log(JSON.stringify(result));
   else {
     console.log(`pairs       ${result.n}\naccuracy    ${m.accuracy.toFixed(2)} %  (teacher-forced tokens)\nperplexity  ${m.perplexity.toFixed(3)}\nBLEU        ${m.bleu.toFixed(2)}\nchrF        ${m.chrf.toFixed(2)}\nPER         ${m.per.toFixed(2)} %\nWER         ${m.wer.toFixed(2)} %`);
+    if (base) {
+      const row = (name: string, x: { bleu: number; chrf: number; per: number; wer: number }) => `${name.padEnd(30)} ${x.bleu.toFixed(2).padStart(6)} ${x.chrf.toFixed(2).padStart(6)} ${x.per.toFixed(2).padStart(7)} ${x.wer.toFixed(2).padStart(7)}`;
+      console.log(`\n${''.padEnd(30)}   BLEU   chrF   PER %   WER %\n${row('model', m)}\n${row('copy the input', base.copy)}\n${row(`most frequent output (${JSON.stringify(base.mostFrequent.output).slice(0, 12)})`, base.mostFrequent)}`);
+    }
     for (const s of r.samples) console.log(`  ${s.source}  →  ${s.prediction}   (ref: ${s.reference})`);
   }
   model.dispose();
