@@ -23,6 +23,7 @@ Usage:
   seq2seq eval --model DIR --data FILE [--beam N] [--limit N] [--json]
   seq2seq generate --model DIR [--prompt TEXT] [--max-tokens N] [--temperature T] [--top-k K] [--top-p P] [--seed S]
   seq2seq export-job --data FILE --out JOB [--dev FILE] [train's settings flags]   a job for PyTorch DDP (torchrun) on a cluster
+  seq2seq tune --data FILE --out DIR --minutes M [--dev FILE] [--space default|FILE] [--resume]   search sizes by successive halving
   seq2seq demo                 train on the built-in sample data for about a minute, then translate
   seq2seq info                 show the TensorFlow.js backend in use
 
@@ -43,6 +44,7 @@ ${ARCH_HELP}
   --tokens char|word|subword  both sides at once (--source-tokens/--target-tokens win)
                          subword: byte-pair encoding (SentencePiece style), --vocab N is its target size
   --lowercase --vocab N  (largest vocabulary per side)
+  --average-last K       at the end, average the weights of the last K epoch checkpoints; kept only when better on dev
   --threads 1|2          threads computing gradients (default: 1 with tfjs-node or our native BLAS kernels, which use the cores; else 2 on 2+ cores)
   --json                 end with one JSON line of figures; --events-jsonl FILE  write every event as JSON lines
   --quiet                no progress bar`,
@@ -50,8 +52,9 @@ ${ARCH_HELP}
   --beam N --length-penalty A --n-best N | --sample --temperature T --top-k K --top-p P --seed S
   --max-len N            longest output in tokens
   --json                 print each input's hypotheses with scores as a JSON line`,
-  eval: `seq2seq eval --model DIR --data FILE [--beam N] [--limit N] [--json]
+  eval: `seq2seq eval --model DIR --data FILE [--beam N] [--limit N] [--baselines TRAIN] [--json]
   --limit N              score only the first N pairs
+  --baselines TRAIN      also score copying the input and always answering TRAIN's most frequent target
   Prints token accuracy, perplexity, BLEU, chrF, PER and WER (percentages), and the lines skipped.`,
   'export-job': EXPORT_JOB_HELP,
   generate: `seq2seq generate --model DIR [--prompt TEXT] [--max-tokens N] [--temperature T] [--top-k K] [--top-p P] [--seed S]
@@ -103,6 +106,7 @@ async function cmdTrain(argv: string[]): Promise<void> {
     args: argv, strict: true, options: {
       data: { type: 'string' }, dev: { type: 'string' }, out: { type: 'string' }, preset: { type: 'string' }, resume: { type: 'boolean' }, overwrite: { type: 'boolean' }, task: { type: 'string' },
       ...SETTINGS_FLAGS, json: { type: 'boolean' }, 'events-jsonl': { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean' }, threads: { type: 'string' },
+      'average-last': { type: 'string' },
     },
   });
   if (v.help) { console.log(HELP.train); return; }
@@ -121,7 +125,7 @@ async function cmdTrain(argv: string[]): Promise<void> {
   let threads = 1;
   const end = await trainModel({
     dataFile: v.data ?? '', devFile: v.dev, modelDir: v.out, preset, settings, resume: !!v.resume, overwrite: !!v.overwrite, task,
-    threads: threadCount,
+    threads: threadCount, averageLast: numberFlag(v['average-last'], 'average-last'),
   }, (e: TrainEvent) => {
     if (e.kind === 'start') threads = e.threads ?? 1;
     printer.onEvent(e);
@@ -131,7 +135,7 @@ async function cmdTrain(argv: string[]): Promise<void> {
     console.log(JSON.stringify({
       backend: (await import('./model/acceleration/backend')).backendName(), threads, reason: end.reason, model: resolve(end.modelDir),
       steps: end.steps, epochs: end.epochs, elapsed_s: end.elapsedMs / 1000, samples_per_s: end.samplesPerSec,
-      target_tokens_per_s: end.targetTokensPerSec, best_dev: end.bestDev,
+      target_tokens_per_s: end.targetTokensPerSec, best_dev: end.bestDev, ...(end.averaged ? { averaged: end.averaged } : {}),
     }));
   }
   if (end.reason === 'error') process.exitCode = 1;
@@ -163,7 +167,7 @@ async function cmdTranslate(argv: string[]): Promise<void> {
 }
 
 async function cmdEval(argv: string[]): Promise<void> {
-  const { values: v } = parseArgs({ args: argv, strict: true, options: { model: { type: 'string' }, data: { type: 'string' }, json: { type: 'boolean' }, limit: { type: 'string' }, help: { type: 'boolean' }, ...DECODE_FLAGS } });
+  const { values: v } = parseArgs({ args: argv, strict: true, options: { model: { type: 'string' }, data: { type: 'string' }, json: { type: 'boolean' }, limit: { type: 'string' }, help: { type: 'boolean' }, baselines: { type: 'string' }, ...DECODE_FLAGS } });
   if (v.help) { console.log(HELP.eval); return; }
   if (!v.model || !v.data) throw new UsageError('eval needs --model DIR and --data FILE');
   const { loadModel } = await import('./model/storage/store');
@@ -185,10 +189,16 @@ async function cmdEval(argv: string[]): Promise<void> {
   const t = Date.now();
   const r = evaluatePairs(model, pairs, examples, decode);
   const m = r.metrics;
-  const result = { n: pairs.length, skipped, skipped_lines: skippedLines, accuracy: m.accuracy, perplexity: m.perplexity, loss: m.loss, bleu: m.bleu, chrf: m.chrf, per: m.per, wer: m.wer, decode: decode.strategy, seconds: (Date.now() - t) / 1000 };
+  // The trivial baselines, scored like the model (PER with the model's target tokens).
+  const base = v.baselines ? (await import('./model/training/baselines')).baselines((await readPairs(v.baselines)).pairs, pairs, (s) => model.target.tokenize(s)) : undefined;
+  const result = { n: pairs.length, skipped, skipped_lines: skippedLines, accuracy: m.accuracy, perplexity: m.perplexity, loss: m.loss, bleu: m.bleu, chrf: m.chrf, per: m.per, wer: m.wer, decode: decode.strategy, seconds: (Date.now() - t) / 1000, ...(base ? { baselines: { copy: base.copy, most_frequent: base.mostFrequent } } : {}) };
   if (v.json) console.log(JSON.stringify(result));
   else {
     console.log(`pairs       ${result.n}\naccuracy    ${m.accuracy.toFixed(2)} %  (teacher-forced tokens)\nperplexity  ${m.perplexity.toFixed(3)}\nBLEU        ${m.bleu.toFixed(2)}\nchrF        ${m.chrf.toFixed(2)}\nPER         ${m.per.toFixed(2)} %\nWER         ${m.wer.toFixed(2)} %`);
+    if (base) {
+      const row = (name: string, x: { bleu: number; chrf: number; per: number; wer: number }) => `${name.padEnd(30)} ${x.bleu.toFixed(2).padStart(6)} ${x.chrf.toFixed(2).padStart(6)} ${x.per.toFixed(2).padStart(7)} ${x.wer.toFixed(2).padStart(7)}`;
+      console.log(`\n${''.padEnd(30)}   BLEU   chrF   PER %   WER %\n${row('model', m)}\n${row('copy the input', base.copy)}\n${row(`most frequent output (${JSON.stringify(base.mostFrequent.output).slice(0, 12)})`, base.mostFrequent)}`);
+    }
     for (const s of r.samples) console.log(`  ${s.source}  →  ${s.prediction}   (ref: ${s.reference})`);
   }
   model.dispose();
@@ -253,6 +263,7 @@ async function main(): Promise<void> {
     case 'generate': return cmdGenerate(rest);
     case 'demo': return cmdDemo(rest);
     case 'export-job': return cmdExportJob(rest);
+    case 'tune': return (await import('./cliTune')).cmdTune(rest);
     case 'info': {
       const { initBackend, nativeKernelsSummary } = await import('./model/acceleration/backend');
       console.log(`backend: ${await initBackend()}`);

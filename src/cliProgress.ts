@@ -57,6 +57,11 @@ export class ProgressPrinter {
         this.out.write(`${this.out.isTTY ? '\n' : ''}finished (${e.reason}) after ${e.epochs} epochs, ${e.steps} steps, ${formatDuration(e.elapsedMs)}; ` +
           `${Math.round(e.samplesPerSec)} samples/s, ${Math.round(e.targetTokensPerSec)} target tokens/s. Model: ${e.modelDir}\n`);
         if (e.error) this.out.write(`error: ${e.error}\n`);
+        if (e.averaged) {
+          const a = e.averaged;
+          const m = (d: typeof a.dev) => (d ? `PER ${d.per.toFixed(2)}% WER ${d.wer.toFixed(2)}% BLEU ${d.bleu.toFixed(2)} chrF ${d.chrf.toFixed(2)}` : 'no dev score');
+          this.out.write(`averaged the last ${a.checkpoints} checkpoints: ${m(a.dev)} against the best epoch's ${m(a.bestBefore)}: ${a.kept ? 'better, saved as the model' : 'not better, the best epoch stays the model'}\n`);
+        }
     }
   }
 }

@@ -9,6 +9,7 @@ import { generateText } from './generateCommand';
 import { deleteModel, exportModel, loadModelFromFolder, selectActiveModel } from './modelCommands';
 import { resumeTraining, stopTraining, trainModel } from './trainCommands';
 import { translateSelection } from './translateCommand';
+import { resumeTuning, stopTuning, tuneModel } from './tuneCommands';
 import { WorkerError } from './workerClient';
 import type { Services } from './services';
 
@@ -19,6 +20,9 @@ export const COMMANDS: Record<string, Handler> = {
   'seq2seq.trainOnFile': (s, arg) => trainModel(s, arg ?? vscode.window.activeTextEditor?.document.uri),
   'seq2seq.stopTraining': (s) => stopTraining(s),
   'seq2seq.resumeTraining': (s, arg) => resumeTraining(s, arg),
+  'seq2seq.tuneModel': (s, arg) => tuneModel(s, arg),
+  'seq2seq.stopTuning': (s) => stopTuning(s),
+  'seq2seq.resumeTuning': (s, arg) => resumeTuning(s, arg),
   'seq2seq.translateSelection': (s) => translateSelection(s),
   'seq2seq.generateText': (s) => generateText(s),
   'seq2seq.loadModel': (s, arg) => loadModelFromFolder(s, arg),
@@ -33,6 +37,7 @@ export const COMMANDS: Record<string, Handler> = {
     activeModel: s.models.activeName(),
     modelsDir: s.models.dir,
     training: s.training.running ? { model: s.training.modelName, stopping: s.training.stopping, progress: s.training.progress() } : null,
+    tuning: s.tuning.running ? { name: s.tuning.name } : null,
     workers: { train: { running: s.workers.train.running, pid: s.workers.train.pid ?? null }, run: { running: s.workers.run.running, pid: s.workers.run.pid ?? null } },
     backend: s.workers.backend,
   }),

@@ -9,6 +9,7 @@ import { PanelProvider, PANEL_VIEW_ID } from './panelProvider';
 import { requireActiveModel, type Services } from './services';
 import { StatusBar } from './statusBar';
 import { TrainingController } from './training';
+import { TuneController } from './tuning';
 import { Workers } from './workers';
 
 export interface ExtensionApi {
@@ -22,14 +23,15 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
   const workers = new Workers(context.extensionPath, log);
   const models = new ModelStore(context, log);
   const training = new TrainingController(context, workers, models, log);
+  const tuning = new TuneController(context, workers, models, log);
   const statusBar = new StatusBar(models, training, () => workers.backend);
   const services: Services = {
-    context, log, workers, models, training, statusBar,
+    context, log, workers, models, training, tuning, statusBar,
     requireActiveModel: () => requireActiveModel(models),
   };
   const panel = new PanelProvider(services);
   context.subscriptions.push(
-    log, workers, models, training, statusBar, panel,
+    log, workers, models, training, tuning, statusBar, panel,
     vscode.window.registerWebviewViewProvider(PANEL_VIEW_ID, panel, { webviewOptions: { retainContextWhenHidden: true } }),
     ...registerCommands(services),
     workers.onDidReportInfo(() => statusBar.refresh()),

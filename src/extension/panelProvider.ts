@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_SETTINGS, mergeSettings, type Seq2SeqSettings } from '../model/config';
+import { readRunRecord } from '../model/storage/runRecord';
 import { parseWebviewMessage, SAMPLE_DATA, type ExtensionToWebview, type PanelState, type WebviewReferences, type WebviewToExtension } from '../protocol/webview';
 import * as settings from './settings';
 import { startTraining } from './trainCommands';
@@ -32,6 +33,8 @@ export class PanelProvider implements vscode.WebviewViewProvider, vscode.Disposa
     this.disposables.push(
       s.training.onEvent((event) => this.post({ type: 'train-event', event })),
       s.training.onStateChange(() => this.postState()),
+      s.tuning.onEvent((event) => this.post({ type: 'tune-event', event })),
+      s.tuning.onStateChange(() => this.postState()),
       s.models.onDidChange(() => this.postModels()),
       s.workers.onDidReportInfo(() => this.postState()),
     );
@@ -111,6 +114,9 @@ ${styles.map((f) => `<link rel="stylesheet" href="${uri(f)}">`).join('\n')}
       case 'stop-training':
         this.s.training.stop();
         break;
+      case 'stop-tuning':
+        this.s.tuning.stop();
+        break;
       case 'resume-training':
         await run('seq2seq.resumeTraining', { name: msg.model });
         break;
@@ -135,6 +141,10 @@ ${styles.map((f) => `<link rel="stylesheet" href="${uri(f)}">`).join('\n')}
         this.post({ type: 'try-result', text: msg.text, hypotheses: outputs[0] ?? [] });
         break;
       }
+      case 'compare-models':
+        // requireModel confines each name to the models folder (resolveInside) before anything is read.
+        this.post({ type: 'comparison', runs: msg.models.map((name) => readRunRecord(this.s.models.requireModel(name), name)) });
+        break;
     }
   }
 
@@ -169,6 +179,7 @@ ${styles.map((f) => `<link rel="stylesheet" href="${uri(f)}">`).join('\n')}
     const models = this.s.models.list();
     return {
       training: this.s.training.snapshot(),
+      tune: this.s.tuning.snapshot(),
       models,
       activeModel: this.s.models.activeName(models),
       backend: this.s.workers.backend,

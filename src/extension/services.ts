@@ -4,6 +4,7 @@ import type { ModelSummary } from '../model/storage/modelSummary';
 import type { ModelStore } from './modelStore';
 import type { StatusBar } from './statusBar';
 import type { TrainingController } from './training';
+import type { TuneController } from './tuning';
 import type { Workers } from './workers';
 
 export interface Services {
@@ -12,6 +13,8 @@ export interface Services {
   workers: Workers;
   models: ModelStore;
   training: TrainingController;
+  /** A tune shares the training process with training: one of the two at a time. */
+  tuning: TuneController;
   statusBar: StatusBar;
   /** The active model, or undefined after telling the user how to get one. */
   requireActiveModel(): Promise<ModelSummary | undefined>;

@@ -58,7 +58,10 @@ export async function trainModel(s: Services, arg?: TrainArgs | vscode.Uri): Pro
  */
 export async function startTraining(s: Services, answers: TrainAnswers): Promise<TrainStarted | undefined> {
   const { wait, preset, name, dataFile, ...rest } = answers;
-  const busy = () => { if (s.training.running) throw new Error(`"${s.training.modelName}" is training; stop it before starting another`); };
+  const busy = () => {
+    if (s.training.running) throw new Error(`"${s.training.modelName}" is training; stop it before starting another`);
+    if (s.tuning.running) throw new Error(`the tune "${s.tuning.name}" is running on the training process; stop it before training`);
+  };
   busy();
   if (!existsSync(dataFile)) throw new Error(`the data file ${dataFile} does not exist`);
   const problem = s.models.nameProblem(name);
@@ -96,8 +99,8 @@ export function stopTraining(s: Services): boolean {
 
 /** Resume Training: continues a model from its checkpoint (argument `{ name }`, else a quick pick). */
 export async function resumeTraining(s: Services, arg?: { name?: string; dataFile?: string; wait?: boolean }): Promise<TrainStarted | undefined> {
-  if (s.training.running) {
-    void vscode.window.showWarningMessage(`Seq2Seq: "${s.training.modelName}" is already training.`);
+  if (s.training.running || s.tuning.running) {
+    void vscode.window.showWarningMessage(s.training.running ? `Seq2Seq: "${s.training.modelName}" is already training.` : `Seq2Seq: the tune "${s.tuning.name}" is running; stop it first.`);
     return undefined;
   }
   let name = arg?.name;

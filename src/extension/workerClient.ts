@@ -8,6 +8,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { BackendPreference } from '../model/acceleration/backend';
 import type { TrainEvent } from '../model/training/events';
+import type { TuneEvent } from '../model/training/tuneEvents';
 import { isObj, ProtocolError } from '../protocol/validate';
 import {
   backendArg, parseWorkerMessage, parseWorkerResult, type WorkerInfo, type WorkerMessage, type WorkerRequest, type WorkerResults,
@@ -23,6 +24,7 @@ export interface Logger {
 
 export interface RequestHandlers {
   onTrainEvent?: (event: TrainEvent) => void;
+  onTuneEvent?: (event: TuneEvent) => void;
   onProgress?: (done: number, total: number) => void;
   onChunk?: (text: string) => void;
 }
@@ -183,6 +185,9 @@ export class WorkerClient {
         break;
       case 'error':
         this.settle(msg.id, (p) => p.reject(new WorkerError(msg.message, msg.code)));
+        break;
+      case 'tune-event':
+        this.pending.get(msg.id)?.handlers.onTuneEvent?.(msg.event);
         break;
       case 'train-event':
         this.pending.get(msg.id)?.handlers.onTrainEvent?.(msg.event);

@@ -7,11 +7,15 @@
  */
 import { DEFAULT_SETTINGS, type DataProfile, type PresetName, type Seq2SeqSettings, type SettingsOverrides, type TaskKind } from '../model/config';
 import type { DecodeOptions, DecodeStrategy, Hypothesis } from '../model/decoding/decodeOptions';
-import type { DataReport, DevMetrics, TrainEndEvent, TrainEndReason, TrainEpochEvent, TrainEvent, TrainStartEvent, TrainStepEvent } from '../model/training/events';
+import type { AveragedCheckpoints, DataReport, DevMetrics, TrainEndEvent, TrainEndReason, TrainEpochEvent, TrainEvent, TrainStartEvent, TrainStepEvent } from '../model/training/events';
 import type { TrainOptions } from '../model/training/options';
+import type { TuneOptions } from '../model/training/tune';
+import type { TrialRecord, TrialStatus, TuneEndEvent, TuneEndReason, TuneEvent, TuneRoundEvent, TuneStartEvent, TuneTrialEvent } from '../model/training/tuneEvents';
+import type { SearchSpace, SettingValue } from '../model/training/tuneSpace';
 import type { ModelSummary } from '../model/storage/modelSummary';
+import type { RunPoint, RunRecord } from '../model/storage/runRecord';
 import {
-  boolean, dynamicShape, list, literal, members, nullable, number, oneOf, optional, shapeOf, string, union, type Check,
+  boolean, dynamicShape, fail, isObj, list, literal, members, nullable, number, oneOf, optional, shapeOf, string, union, type Check,
 } from './validate';
 
 export const PRESET_NAMES = members<PresetName>({ fast: true, balanced: true, accurate: true });
@@ -20,6 +24,9 @@ export const DECODE_STRATEGIES = members<DecodeStrategy>({ greedy: true, beam: t
 const DATA_FORMATS = members<DataReport['format']>({ tsv: true, csv: true, jsonl: true });
 const DEV_METRICS = members<ModelSummary['devMetric']>({ bleu: true, per: true });
 const END_REASONS = members<TrainEndReason>({ completed: true, stopped: true, 'time-budget': true, 'early-stopping': true, error: true });
+
+const TRIAL_STATUSES = members<TrialStatus>({ waiting: true, running: true, trained: true, finished: true, dropped: true, failed: true, stopped: true });
+const TUNE_END_REASONS = members<TuneEndReason>({ completed: true, 'time-budget': true, stopped: true });
 
 export const MAX_PATH = 4096;
 const MAX_TEXT = 100_000;
@@ -66,8 +73,20 @@ export const trainOptions: Check<TrainOptions> = shapeOf<TrainOptions>()({
   preset: optional(oneOf(PRESET_NAMES)), settings: optional(settingsOverrides), resume: boolean,
   task: optional(oneOf(TASK_KINDS)),
   checkpointMinutes: optional(number({ min: 0 })), maxDevDecode: optional(number({ min: 0 })), threads: optional(number({ min: 1 })),
+  averageLast: optional(number({ min: 0, integer: true })),
   overwrite: optional(boolean),
 });
+
+/** A search space: an object here; the engine checks it field by field (checkSpace) before drawing a trial. */
+const searchSpace: Check<SearchSpace> = (v, field) => (isObj(v) ? v as unknown as SearchSpace : fail(field, 'a search space (an object)', v));
+
+/** The tune request: the engine's options, passed through. */
+export const tuneOptions: Check<TuneOptions> = shapeOf<TuneOptions>()({
+  dataFile: string({ max: MAX_PATH }), devFile: optional(path), outDir: path, minutes: number({ min: 0 }), space: optional(searchSpace),
+  seed: optional(number({ min: 0, integer: true })), resume: boolean, task: optional(oneOf(TASK_KINDS)), threads: optional(number({ min: 1 })),
+});
+
+const settingValue: Check<SettingValue> = (v, field) => (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean' ? v : fail(field, 'a number, a string or true/false', v));
 
 /**
  * Checks of the records the engine reports. `metric` is how a measured value is checked: over IPC
@@ -96,15 +115,18 @@ export function reportChecks(metric: Check<number>) {
     kind: literal('step'), epoch: count, step: count, stepInEpoch: metric, stepsPerEpoch: metric, loss: metric, accuracy: metric,
     lr: metric, samplesPerSec: metric, targetTokensPerSec: metric, elapsedMs: metric, etaMs: metric, memoryMB: metric,
   });
+  const samples = list(shapeOf<TrainEpochEvent['samples'][number]>()({ source: text, reference: text, prediction: text }), { max: 1000 });
   const epoch: Check<TrainEpochEvent> = shapeOf<TrainEpochEvent>()({
     kind: literal('epoch'), epoch: count, epochs: metric, step: metric, trainLoss: metric, trainAccuracy: metric,
-    dev: nullable(devMetrics),
-    samples: list(shapeOf<TrainEpochEvent['samples'][number]>()({ source: text, reference: text, prediction: text }), { max: 1000 }),
+    dev: nullable(devMetrics), samples,
     lr: metric, elapsedMs: metric, isBest: boolean, checkpointSaved: boolean,
   });
   const end: Check<TrainEndEvent> = shapeOf<TrainEndEvent>()({
     kind: literal('end'), reason: oneOf(END_REASONS), modelDir: path, epochs: metric, steps: metric, elapsedMs: metric,
     samplesPerSec: metric, targetTokensPerSec: metric, bestDev: nullable(devMetrics), error: optional(text),
+    averaged: optional(shapeOf<AveragedCheckpoints>()({
+      checkpoints: count, steps: list(count, { max: 1000 }), dev: nullable(devMetrics), bestBefore: nullable(devMetrics), kept: boolean,
+    })),
   });
   const trainEvent: Check<TrainEvent> = union<TrainEvent, 'kind'>('kind', { start, step, epoch, end });
   const modelSummary: Check<ModelSummary> = shapeOf<ModelSummary>()({
@@ -116,7 +138,35 @@ export function reportChecks(metric: Check<number>) {
   const hypothesis: Check<Hypothesis> = shapeOf<Hypothesis>()({
     text, tokens: list(text, { max: 100_000 }), logProb: metric, score: metric,
   });
-  return { trainEvent, end, modelSummary, hypothesis, devMetrics };
+  const runPoint: Check<RunPoint> = shapeOf<RunPoint>()({ epoch: count, step: metric, elapsedMs: metric, trainLoss: metric, dev: nullable(devMetrics) });
+  const runRecord: Check<RunRecord> = shapeOf<RunRecord>()({
+    name, devMetric, settings, trainPairs: metric, parameters: metric, history: list(runPoint, { max: 100_000 }),
+    best: nullable(shapeOf<NonNullable<RunRecord['best']>>()({ epoch: count, dev: nullable(devMetrics) })),
+    steps: metric, elapsedMs: metric, samples, samplesEpoch: nullable(count),
+  });
+  const trial: Check<TrialRecord> = shapeOf<TrialRecord>()({
+    id: name, group: name, values: (v, field) => {
+      if (!isObj(v)) fail(field, 'an object of settings', v);
+      return Object.fromEntries(Object.entries(v).slice(0, 100).map(([k, x]) => [k.slice(0, 200), settingValue(x, `${field}.${k}`)]));
+    },
+    round: count, status: oneOf(TRIAL_STATUSES), steps: metric, epochs: metric, elapsedMs: metric, targetMinutes: nullable(metric),
+    bestDev: nullable(devMetrics), score: nullable(metric), lastReason: optional(oneOf(END_REASONS)), error: optional(text),
+  });
+  const trials = list(trial, { max: 10_000 });
+  const tuneStart: Check<TuneStartEvent> = shapeOf<TuneStartEvent>()({
+    kind: literal('tune-start'), dir: path, minutes: metric, rounds: list(count, { max: 100 }), varied: list(name, { max: 100 }),
+    trials, resumed: boolean, elapsedMs: metric,
+  });
+  const tuneTrial: Check<TuneTrialEvent> = shapeOf<TuneTrialEvent>()({
+    kind: literal('trial'), change: oneOf(members<TuneTrialEvent['change']>({ start: true, epoch: true, end: true, round: true })), trial, devMetric: nullable(devMetric), elapsedMs: metric, remainingMs: metric,
+  });
+  const tuneRound: Check<TuneRoundEvent> = shapeOf<TuneRoundEvent>()({ kind: literal('round'), round: count, promoted: list(name, { max: 10_000 }) });
+  const tuneEnd: Check<TuneEndEvent> = shapeOf<TuneEndEvent>()({
+    kind: literal('tune-end'), reason: oneOf(TUNE_END_REASONS), dir: path, best: nullable(trial), bestDir: nullable(path), elapsedMs: metric,
+    table: text, trials,
+  });
+  const tuneEvent: Check<TuneEvent> = union<TuneEvent, 'kind'>('kind', { 'tune-start': tuneStart, trial: tuneTrial, round: tuneRound, 'tune-end': tuneEnd });
+  return { trainEvent, end, modelSummary, hypothesis, devMetrics, runRecord, tuneEvent, tuneEnd };
 }
 
 export const dataProfile: Check<DataProfile> = shapeOf<DataProfile>()({

@@ -7,7 +7,7 @@
 import { DEFAULT_SETTINGS, mergeSettings, type DataProfile, type PresetName } from '../model/config';
 import type { TrainEvent } from '../model/training/events';
 import type { ModelSummary } from '../model/storage/modelSummary';
-import type { ExtensionToWebview, PanelState, TrainingSnapshot } from './webview';
+import { MAX_COMPARE, type ExtensionToWebview, type PanelState, type TrainingSnapshot, type TuneSnapshot } from './webview';
 import { dataProfile, PRESET_NAMES, reportChecks, settingsOverrides } from './records';
 import { boolean, isObj, number, ProtocolError, shapeOf, string, validItems, type Check } from './validate';
 
@@ -39,11 +39,16 @@ const snapshot: Check<TrainingSnapshot> = shapeOf<TrainingSnapshot>()({
   running: boolean, modelName: string({ max: 200 }), events: validItems(reports.trainEvent, 100_000),
 });
 
+const tuneSnapshot: Check<TuneSnapshot> = shapeOf<TuneSnapshot>()({
+  running: boolean, name: string({ max: 200 }), events: validItems(reports.tuneEvent, 20_000),
+});
+
 function panelState(v: unknown): PanelState | null {
   if (!isObj(v)) return null;
   const defaults = attempt(settingsOverrides, v.defaults, 'defaults');
   return {
     training: attempt(snapshot, v.training, 'training'),
+    tune: attempt(tuneSnapshot, v.tune, 'tune'),
     models: models(v.models) ?? [],
     activeModel: str(v.activeModel),
     backend: str(v.backend),
@@ -66,6 +71,10 @@ export function parseExtensionMessage(msg: unknown): ExtensionToWebview | null {
       const event = attempt(reports.trainEvent, msg.event, 'event');
       return event && { type: 'train-event', event };
     }
+    case 'tune-event': {
+      const event = attempt(reports.tuneEvent, msg.event, 'event');
+      return event && { type: 'tune-event', event };
+    }
     case 'models': {
       const list = models(msg.models);
       return list && { type: 'models', models: list, activeModel: str(msg.activeModel) };
@@ -78,6 +87,10 @@ export function parseExtensionMessage(msg: unknown): ExtensionToWebview | null {
     case 'try-result': {
       const hypotheses = attempt(validItems(reports.hypothesis, 64), msg.hypotheses, 'hypotheses');
       return typeof msg.text === 'string' && hypotheses ? { type: 'try-result', text: msg.text, hypotheses } : null;
+    }
+    case 'comparison': {
+      const runs = attempt(validItems(reports.runRecord, MAX_COMPARE), msg.runs, 'runs');
+      return runs && { type: 'comparison', runs };
     }
     case 'error':
       return typeof msg.message === 'string' ? { type: 'error', message: msg.message.slice(0, MAX_TEXT) } : null;

@@ -7,9 +7,11 @@
 import type { DataProfile, PresetName, Seq2SeqSettings, SettingsOverrides } from '../model/config';
 import type { Hypothesis } from '../model/decoding/decodeOptions';
 import type { TrainEvent } from '../model/training/events';
+import type { TuneEvent } from '../model/training/tuneEvents';
 import type { ModelSummary } from '../model/storage/modelSummary';
+import type { RunRecord } from '../model/storage/runRecord';
 import { MAX_PATH, PRESET_NAMES, settingsOverrides } from './records';
-import { describe, fail, literal, number, oneOf, ProtocolError, shapeOf, string, union, type Check } from './validate';
+import { describe, fail, list, literal, number, oneOf, ProtocolError, shapeOf, string, union, type Check } from './validate';
 
 /** A special data-file value meaning "the sample data shipped with the extension". */
 export const SAMPLE_DATA = '<sample>';
@@ -18,12 +20,18 @@ export type WebviewToExtension =
   | { type: 'ready' }
   | { type: 'start-training'; dataFile: string; name: string; preset: PresetName | 'custom'; settings: SettingsOverrides }
   | { type: 'stop-training' }
+  | { type: 'stop-tuning' }
   | { type: 'resume-training'; model: string }
   | { type: 'pick-data-file' }
   | { type: 'set-active-model'; model: string }
   | { type: 'export-model'; model: string }
   | { type: 'delete-model'; model: string }
-  | { type: 'try-translate'; text: string; nBest: number };
+  | { type: 'try-translate'; text: string; nBest: number }
+  /** Two to MAX_COMPARE different models, to see side by side. */
+  | { type: 'compare-models'; models: string[] };
+
+/** The most models compared at once: one colour each in the charts. */
+export const MAX_COMPARE = 6;
 
 export interface TrainingSnapshot {
   running: boolean;
@@ -32,8 +40,18 @@ export interface TrainingSnapshot {
   events: TrainEvent[];
 }
 
+export interface TuneSnapshot {
+  running: boolean;
+  /** The tune's name: also the name its best model gets. */
+  name: string;
+  /** tune-start, the latest event of each trial, the rounds, tune-end. */
+  events: TuneEvent[];
+}
+
 export interface PanelState {
   training: TrainingSnapshot | null;
+  /** The tune in progress, or the last one (until the next starts). */
+  tune?: TuneSnapshot | null;
   models: ModelSummary[];
   activeModel: string | null;
   backend: string | null;
@@ -47,9 +65,11 @@ export interface PanelState {
 export type ExtensionToWebview =
   | { type: 'state'; state: PanelState }
   | { type: 'train-event'; event: TrainEvent }
+  | { type: 'tune-event'; event: TuneEvent }
   | { type: 'models'; models: ModelSummary[]; activeModel: string | null }
   | { type: 'data-file'; path: string; profile?: DataProfile }
   | { type: 'try-result'; text: string; hypotheses: Hypothesis[] }
+  | { type: 'comparison'; runs: RunRecord[] }
   | { type: 'error'; message: string };
 
 const NAME_MAX = 120;
@@ -96,6 +116,18 @@ function chosenDataFile(refs: WebviewReferences): Check<string> {
   };
 }
 
+/** Two or more different existing models, at most MAX_COMPARE. */
+function modelsToCompare(refs: WebviewReferences): Check<string[]> {
+  const names = list(existingModel(refs), { max: MAX_COMPARE });
+  return (v, field) => {
+    const models = names(v, field);
+    if (models.length < 2) fail(field, `a list of 2 to ${MAX_COMPARE} model names`, v);
+    const twice = models.find((m, i) => models.indexOf(m) !== i);
+    if (twice !== undefined) throw new ProtocolError(`field "${field}" names the model ${JSON.stringify(twice)} twice`);
+    return models;
+  };
+}
+
 type Of<T extends WebviewToExtension['type']> = Extract<WebviewToExtension, { type: T }>;
 
 function messageCheck(refs: WebviewReferences): Check<WebviewToExtension> {
@@ -103,6 +135,7 @@ function messageCheck(refs: WebviewReferences): Check<WebviewToExtension> {
   return union<WebviewToExtension, 'type'>('type', {
     ready: shapeOf<Of<'ready'>>()({ type: literal('ready') }),
     'stop-training': shapeOf<Of<'stop-training'>>()({ type: literal('stop-training') }),
+    'stop-tuning': shapeOf<Of<'stop-tuning'>>()({ type: literal('stop-tuning') }),
     'pick-data-file': shapeOf<Of<'pick-data-file'>>()({ type: literal('pick-data-file') }),
     'start-training': shapeOf<Of<'start-training'>>()({
       type: literal('start-training'), dataFile: chosenDataFile(refs), name: modelName,
@@ -115,6 +148,7 @@ function messageCheck(refs: WebviewReferences): Check<WebviewToExtension> {
     'try-translate': shapeOf<Of<'try-translate'>>()({
       type: literal('try-translate'), text: string({ max: 10000 }), nBest: number({ min: 1, max: 16, integer: true }),
     }),
+    'compare-models': shapeOf<Of<'compare-models'>>()({ type: literal('compare-models'), models: modelsToCompare(refs) }),
   });
 }
 

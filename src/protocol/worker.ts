@@ -10,12 +10,16 @@ import type { DataProfile, TaskKind } from '../model/config';
 import type { DecodeOptions, Hypothesis } from '../model/decoding/decodeOptions';
 import type { TrainEndEvent, TrainEvent } from '../model/training/events';
 import type { TrainOptions } from '../model/training/options';
+import type { TuneOptions } from '../model/training/tune';
+import type { TuneEndEvent, TuneEvent } from '../model/training/tuneEvents';
 import type { ModelSummary } from '../model/storage/modelSummary';
-import { dataProfile, decodeOverrides, path, reportChecks, TASK_KINDS, trainOptions } from './records';
+import { dataProfile, decodeOverrides, path, reportChecks, TASK_KINDS, trainOptions, tuneOptions } from './records';
 import { boolean, both, list, literal, members, nullable, number, oneOf, optional, shapeOf, string, union, type Check } from './validate';
 
 /** Training: the engine's own options, passed through as they are. */
 export type TrainRequest = { type: 'train'; id: string } & TrainOptions;
+/** A tune: the engine's own options (its space, when given, is checked by the engine field by field). */
+export type TuneRequest = { type: 'tune'; id: string } & TuneOptions;
 export interface TranslateRequest { type: 'translate'; id: string; modelDir: string; inputs: string[]; decode?: Partial<DecodeOptions> }
 export interface GenerateRequest { type: 'generate'; id: string; modelDir: string; prompt: string; decode?: Partial<DecodeOptions>; maxTokens: number }
 export interface InspectRequest { type: 'inspect'; id: string; modelDir: string }
@@ -24,13 +28,14 @@ export interface InfoRequest { type: 'info'; id: string }
 export interface ProfileRequest { type: 'profile'; id: string; dataFile: string; task?: TaskKind }
 export interface CancelRequest { type: 'cancel'; id: string; target: string }
 
-export type WorkerRequest = TrainRequest | TranslateRequest | GenerateRequest | InspectRequest | InfoRequest | ProfileRequest | CancelRequest;
+export type WorkerRequest = TrainRequest | TuneRequest | TranslateRequest | GenerateRequest | InspectRequest | InfoRequest | ProfileRequest | CancelRequest;
 
 export interface WorkerInfo { backend: string; tfjsVersion: string; pid: number; node: string; nativeKernels?: string | null }
 
 /** The result each request resolves to. */
 export interface WorkerResults {
   train: TrainEndEvent;
+  tune: TuneEndEvent;
   translate: { outputs: Hypothesis[][] };
   generate: { text: string };
   inspect: ModelSummary;
@@ -46,6 +51,7 @@ export type WorkerMessage =
   | { type: 'result'; id: string; result: unknown }
   | { type: 'error'; id: string; message: string; code?: string }
   | { type: 'train-event'; id: string; event: TrainEvent }
+  | { type: 'tune-event'; id: string; event: TuneEvent }
   | { type: 'translate-progress'; id: string; done: number; total: number }
   | { type: 'generate-chunk'; id: string; text: string }
   | { type: 'log'; level: LogLevel; message: string };
@@ -71,6 +77,7 @@ const reports = reportChecks(number({ finite: false }));
 
 const request: Check<WorkerRequest> = union<WorkerRequest, 'type'>('type', {
   train: both(shapeOf<{ type: 'train'; id: string }>()({ type: literal('train'), id }), trainOptions),
+  tune: both(shapeOf<{ type: 'tune'; id: string }>()({ type: literal('tune'), id }), tuneOptions),
   translate: shapeOf<TranslateRequest>()({ type: literal('translate'), id, modelDir: path, inputs: list(text, { max: MAX_INPUTS }), decode }),
   generate: shapeOf<GenerateRequest>()({
     type: literal('generate'), id, modelDir: path, prompt: text, decode, maxTokens: number({ min: 1, max: MAX_GENERATE_TOKENS, integer: true }),
@@ -95,6 +102,7 @@ const message: Check<WorkerMessage> = union<WorkerMessage, 'type'>('type', {
     type: literal('error'), id: string({ max: 200 }), message: text, code: optional(string({ max: 200 })),
   }),
   'train-event': shapeOf<Extract<WorkerMessage, { type: 'train-event' }>>()({ type: literal('train-event'), id, event: reports.trainEvent }),
+  'tune-event': shapeOf<Extract<WorkerMessage, { type: 'tune-event' }>>()({ type: literal('tune-event'), id, event: reports.tuneEvent }),
   'translate-progress': shapeOf<Extract<WorkerMessage, { type: 'translate-progress' }>>()({
     type: literal('translate-progress'), id, done: count, total: count,
   }),
@@ -106,6 +114,7 @@ const message: Check<WorkerMessage> = union<WorkerMessage, 'type'>('type', {
 
 const results: { [K in keyof WorkerResults]: Check<WorkerResults[K]> } = {
   train: reports.end,
+  tune: reports.tuneEnd,
   translate: shapeOf<WorkerResults['translate']>()({ outputs: list(list(reports.hypothesis, { max: 64 }), { max: MAX_INPUTS }) }),
   generate: shapeOf<WorkerResults['generate']>()({ text: string({ max: 10_000_000 }) }),
   inspect: reports.modelSummary,

@@ -5,6 +5,7 @@
  */
 import { DEFAULT_SETTINGS, type DataProfile } from '../model/config';
 import type { TrainEvent } from '../model/training/events';
+import type { TuneEvent } from '../model/training/tuneEvents';
 import { SAMPLE_DATA, type ExtensionToWebview, type PanelState, type WebviewToExtension } from '../protocol/webview';
 import { h } from './dom';
 import { basename } from './format';
@@ -14,6 +15,7 @@ import type { PanelModel } from './panelModel';
 import { Run } from './run';
 import { readSaved, ThrottledSaver, type SavedState } from './saved';
 import { onThemeChange } from './theme';
+import { CompareView } from './views/compare';
 import { CurvesView } from './views/curves';
 import { FormView } from './views/form';
 import { ModelsView } from './views/models';
@@ -22,12 +24,14 @@ import { SamplesView } from './views/samples';
 import { Section } from './views/section';
 import { Toolbar, canResume } from './views/toolbar';
 import { TryView } from './views/tryIt';
+import { TuneView } from './views/tune';
+import { TuneRun } from './tuneRun';
 import { loadState, post, saveState } from './vscodeApi';
 
 export const CHART_INTERVAL_MS = 250;
 
-type ViewName = 'toolbar' | 'now' | 'curves' | 'samples' | 'form' | 'models' | 'try';
-const ALL: ViewName[] = ['toolbar', 'now', 'curves', 'samples', 'form', 'models', 'try'];
+type ViewName = 'toolbar' | 'now' | 'curves' | 'samples' | 'form' | 'models' | 'try' | 'compare' | 'tune';
+const ALL: ViewName[] = ['toolbar', 'now', 'curves', 'samples', 'form', 'models', 'try', 'compare', 'tune'];
 const RUN_VIEWS: ViewName[] = ['toolbar', 'now', 'curves', 'samples', 'form', 'models'];
 
 function emptyPanel(): PanelState {
@@ -43,6 +47,8 @@ export class App {
   private readonly form: FormView;
   private readonly models: ModelsView;
   private readonly tryView: TryView;
+  private readonly compare: CompareView;
+  private readonly tuneView: TuneView;
   private readonly sections: Record<string, Section> = {};
   private readonly dirty = new Set<ViewName>();
   private frame: number | null = null;
@@ -61,8 +67,11 @@ export class App {
       draft: saved?.draft ?? newDraft(panel.defaults, panel.defaultPreset, panel.dataFile, panel.dataProfile ?? null),
       profile: panel.dataProfile ?? null, showAllProblems: false,
       tryIt: { text: saved?.tryText ?? '', nBest: 3, pending: false, result: null },
+      tune: null, tuneLive: false, tuneStopping: false,
+      compare: { selected: saved?.compare.selected ?? [], runs: null, pending: false, failed: false, axis: saved?.compare.axis ?? 'step', onlyDifferences: saved?.compare.onlyDifferences ?? false },
     };
     this.restoreRun(panel);
+    this.restoreTune(panel);
     this.setupToggledByUser = saved?.open.setup !== undefined;
 
     this.toolbar = new Toolbar({ start: () => this.start(), stop: () => this.stop(), resume: () => this.resume(), dismissError: () => this.setError(null) });
@@ -73,7 +82,12 @@ export class App {
       setPreset: (p) => this.setPreset(p),
       setField: (k, v) => this.setField(k, v),
     });
-    this.models = new ModelsView((msg) => this.send(msg), (name) => this.resume(name));
+    this.models = new ModelsView((msg) => this.send(msg), (name) => this.resume(name), (name, on) => this.toggleCompare(name, on));
+    this.tuneView = new TuneView(() => { this.send({ type: 'stop-tuning' }); this.model.tuneStopping = true; this.changed(['tune']); });
+    this.compare = new CompareView({
+      setAxis: (axis) => { this.model.compare.axis = axis; this.changed(['compare']); this.saver.soon(); },
+      setOnlyDifferences: (on) => { this.model.compare.onlyDifferences = on; this.changed(['compare']); this.saver.soon(); },
+    });
     this.tryView = new TryView({
       setText: (t) => { this.model.tryIt.text = t; this.changed(['try']); this.saver.soon(); },
       setNBest: (n) => { this.model.tryIt.nBest = n; this.changed(['try']); },
@@ -84,7 +98,7 @@ export class App {
     const section = (id: string, title: string, iconName: string, content: HTMLElement, defaultOpen = true) => {
       const s = new Section(id, title, iconName, open[id] ?? defaultOpen, () => {
         this.saver.soon();
-        if (s.open && (id === 'curves' || id === 'samples')) this.changed([id]);
+        if (s.open && (id === 'curves' || id === 'samples' || id === 'compare')) this.changed([id]);
       });
       if (id === 'setup') s.el.querySelector('summary')!.addEventListener('click', () => { this.setupToggledByUser = true; });
       s.body.append(content);
@@ -97,9 +111,11 @@ export class App {
       h('main', { class: 'sections' },
         section('setup', 'Setup', 'settings-gear', this.form.el, !this.model.run?.start || !!this.model.run.end),
         section('now', 'Now', 'pulse', this.now.el),
+        section('tune', 'Tune', 'rocket', this.tuneView.el),
         section('curves', 'Curves', 'graph-line', this.curves.el),
         section('samples', 'Samples', 'list-flat', this.samples.el),
         section('models', 'Models', 'package', this.models.el),
+        section('compare', 'Compare', 'diff', this.compare.el),
         section('try', 'Try it', 'beaker', this.tryView.el)));
 
     this.saver = new ThrottledSaver(() => this.snapshot(), saveState);
@@ -109,7 +125,10 @@ export class App {
     document.addEventListener('visibilitychange', () => { if (document.hidden) this.saver.now(); });
     onThemeChange(() => this.curves.retheme());
     // Elapsed time and ETA tick between step events (which may be seconds apart on a slow backend).
-    setInterval(() => { if (this.model.live && this.model.run?.start) this.changed(['now', 'toolbar']); }, 1000);
+    setInterval(() => {
+      if (this.model.live && this.model.run?.start) this.changed(['now', 'toolbar']);
+      if (this.model.tuneLive) this.changed(['tune']);
+    }, 1000);
     this.changed(ALL);
     this.send({ type: 'ready' });
   }
@@ -134,6 +153,7 @@ export class App {
         const keep = ((m.pending === 'start' || m.pending === 'resume') && !running) || (m.pending === 'stop' && running);
         if (!keep) { m.pending = null; this.pendingName = null; }
         this.restoreRun(msg.state);
+        this.restoreTune(msg.state);
         if (m.live && !this.setupToggledByUser && this.sections.setup.open) this.sections.setup.open = false;
         if (!m.draft.edited) {
           m.draft = newDraft(msg.state.defaults, msg.state.defaultPreset, msg.state.dataFile ?? prevData, msg.state.dataProfile ?? null);
@@ -141,6 +161,7 @@ export class App {
           m.draft.dataFile = msg.state.dataFile;
         }
         m.profile = msg.state.dataProfile && m.draft.dataFile === msg.state.dataFile ? msg.state.dataProfile : m.profile;
+        this.modelsChanged(msg.state.models.map((x) => x.name), true);
         this.changed(ALL);
         this.saver.now();
         break;
@@ -148,9 +169,25 @@ export class App {
       case 'train-event':
         this.onTrainEvent(msg.event);
         break;
+      case 'tune-event': {
+        const ev = msg.event;
+        if (ev.kind === 'tune-start') {
+          m.tune = new TuneRun(basename(ev.dir));
+          m.tuneLive = true;
+          m.tuneStopping = false;
+          this.sections.tune.open = true;
+        }
+        // Events of a tune whose start this panel missed: the extension's next state has all of it.
+        if (!m.tune) break;
+        m.tune.apply(ev);
+        if (ev.kind === 'tune-end') { m.tuneLive = false; m.tuneStopping = false; this.saver.now(); } else this.saver.soon();
+        this.changed(['tune']);
+        break;
+      }
       case 'models':
         m.panel = { ...m.panel, models: msg.models, activeModel: msg.activeModel };
-        this.changed(['models', 'toolbar', 'try']);
+        this.modelsChanged(msg.models.map((x) => x.name), false);
+        this.changed(['models', 'toolbar', 'try', 'compare']);
         this.saver.soon();
         break;
       case 'data-file':
@@ -161,11 +198,18 @@ export class App {
         m.tryIt.result = { text: msg.text, hypotheses: msg.hypotheses };
         this.changed(['try']);
         break;
+      case 'comparison':
+        m.compare.pending = false;
+        m.compare.failed = false;
+        m.compare.runs = msg.runs;
+        this.changed(['compare']);
+        break;
       case 'error':
         this.setError(msg.message);
         if (m.pending === 'start' || m.pending === 'resume') m.pending = null;
         m.tryIt.pending = false;
-        this.changed(['toolbar', 'try', 'form']);
+        if (m.compare.pending) { m.compare.pending = false; m.compare.failed = true; }
+        this.changed(['toolbar', 'try', 'form', 'compare']);
         break;
     }
   }
@@ -196,6 +240,16 @@ export class App {
     }
     this.changed(RUN_VIEWS.filter((v) => v !== 'form' && v !== 'models' && (ev.kind === 'epoch' || v !== 'samples')));
     if (ev.kind === 'epoch') this.saver.now(); else this.saver.soon();
+  }
+
+  private restoreTune(panel: PanelState): void {
+    const t = panel.tune;
+    if (!t) { this.model.tune = null; this.model.tuneLive = false; return; }
+    const run = new TuneRun(t.name);
+    for (const ev of t.events) run.apply(ev);
+    this.model.tune = run.start ? run : null;
+    this.model.tuneLive = t.running && !run.end;
+    if (!this.model.tuneLive) this.model.tuneStopping = false;
   }
 
   private restoreRun(panel: PanelState): void {
@@ -255,6 +309,36 @@ export class App {
     t.pending = true;
     this.send({ type: 'try-translate', text: text.slice(0, 10000), nBest: t.nBest });
     this.changed(['try']);
+  }
+
+  private toggleCompare(name: string, on: boolean): void {
+    const c = this.model.compare;
+    c.selected = on ? (c.selected.includes(name) ? c.selected : [...c.selected, name]) : c.selected.filter((n) => n !== name);
+    this.requestComparison();
+    if (on && c.selected.length >= 2) this.sections.compare.open = true;
+    this.changed(['models', 'compare']);
+    this.saver.soon();
+  }
+
+  /** Asks the extension to read the ticked models (two or more); the view waits for the answer. */
+  private requestComparison(): void {
+    const c = this.model.compare;
+    c.failed = false;
+    if (c.selected.length < 2) { c.runs = null; c.pending = false; return; }
+    c.pending = true;
+    this.send({ type: 'compare-models', models: [...c.selected] });
+  }
+
+  /**
+   * The model list changed: models gone from it leave the comparison; the others are read again
+   * (training may have added epochs). `fresh`: the panel was just (re)shown, nothing is drawn yet.
+   */
+  private modelsChanged(names: string[], fresh: boolean): void {
+    const c = this.model.compare;
+    const kept = c.selected.filter((n) => names.includes(n));
+    const changed = kept.length !== c.selected.length;
+    c.selected = kept;
+    if (fresh || changed || c.selected.length >= 2) this.requestComparison();
   }
 
   private setDataFile(path: string, profile: DataProfile | null): void {
@@ -323,7 +407,7 @@ export class App {
   private draw(v: ViewName): void {
     const m = this.model;
     // Closed sections are drawn when they are opened.
-    if ((v === 'curves' || v === 'samples') && this.sections[v] && !this.sections[v].open) return;
+    if ((v === 'curves' || v === 'samples' || v === 'compare') && this.sections[v] && !this.sections[v].open) return;
     switch (v) {
       case 'toolbar': this.toolbar.render(m); break;
       case 'now': this.now.render(m); break;
@@ -332,6 +416,8 @@ export class App {
       case 'form': this.form.render(m); break;
       case 'models': this.models.render(m); break;
       case 'try': this.tryView.render(m); break;
+      case 'compare': this.compare.render(m); break;
+      case 'tune': this.tuneView.render(m); break;
     }
   }
 
@@ -340,6 +426,18 @@ export class App {
     const training = m.run ? { running: m.live, modelName: m.run.modelName, events: m.run.events() } : null;
     const open: Record<string, boolean> = {};
     for (const [id, s] of Object.entries(this.sections)) open[id] = s.open;
-    return { v: 1, panel: { ...m.panel, training }, draft: m.draft, open, tryText: m.tryIt.text };
+    const { selected, axis, onlyDifferences } = m.compare;
+    const tune = m.tune?.start ? { running: m.tuneLive, name: m.tune.name, events: tuneEvents(m.tune) } : null;
+    return { v: 1, panel: { ...m.panel, training, tune }, draft: m.draft, open, tryText: m.tryIt.text, compare: { selected, axis, onlyDifferences } };
   }
+}
+
+/** What replays a tune: its start, the latest record of each trial, the rounds, the end. */
+function tuneEvents(t: TuneRun): TuneEvent[] {
+  const out: TuneEvent[] = [];
+  if (t.start) out.push(t.start);
+  for (const trial of t.list()) out.push({ kind: 'trial', change: 'epoch', trial, devMetric: t.devMetric, elapsedMs: 0, remainingMs: t.remainingMs });
+  t.promoted.forEach((promoted, round) => { if (promoted) out.push({ kind: 'round', round, promoted }); });
+  if (t.end) out.push(t.end);
+  return out;
 }

@@ -21,6 +21,11 @@ export interface SeriesSpec {
 
 export interface XY { x: number[]; y: number[] }
 
+/** What the x axis counts, and how its values read. */
+export interface XAxis { label: string; format(v: number): string }
+
+export const EPOCH_AXIS: XAxis = { label: 'epoch', format: (v) => formatEpoch(v) };
+
 export class LineChart {
   readonly el: HTMLElement;
   private readonly plotEl: HTMLElement;
@@ -33,7 +38,8 @@ export class LineChart {
   constructor(readonly id: string, title: string, private readonly specs: SeriesSpec[], private readonly format: (v: number) => string,
     private readonly emptyText: string, private readonly height = 140,
     /** Tick spacings allowed on the epoch axis (per-epoch-only charts use whole epochs). */
-    private readonly xIncrs = [0.25, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000]) {
+    private readonly xIncrs = [0.25, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000],
+    private readonly xAxis: XAxis = EPOCH_AXIS) {
     this.plotEl = h('div', { class: 'chart-plot' });
     this.el = h('figure', { class: 'chart', 'data-chart': id, 'data-points': '{}', 'data-zoomed': 'false' },
       h('figcaption', { class: 'chart-title', title: 'Drag across the chart to zoom in; double-click to zoom out' }, title), this.plotEl);
@@ -110,9 +116,9 @@ export class LineChart {
         setSelect: [(u) => { if (u.select.width > 0) this.setZoomed(true); }],
         setScale: [(u, key) => { if (key === 'x') this.el.dataset.xRange = `${u.scales.x.min},${u.scales.x.max}`; }],
       },
-      axes: [{ ...axis((v) => formatEpoch(v), 26), incrs: this.xIncrs, space: 36 }, { ...axis(fmt, 42), space: 24 }],
+      axes: [{ ...axis((v) => this.xAxis.format(v), 26), incrs: this.xIncrs, space: 36 }, { ...axis(fmt, 42), space: 24 }],
       series: [
-        { label: 'epoch', value: (_u, v) => (v === null ? '—' : formatEpoch(v)) },
+        { label: this.xAxis.label, value: (_u, v) => (v === null ? '—' : this.xAxis.format(v)) },
         ...this.specs.map((s): uPlot.Series => s.marker ? {
           label: s.label,
           stroke: t.colors[s.color],

@@ -1,7 +1,10 @@
 /** Everything the panel shows, in one record; views read it, the app changes it. */
 import type { DataProfile } from '../model/config';
 import type { Hypothesis } from '../model/decoding/decodeOptions';
+import type { RunRecord } from '../model/storage/runRecord';
 import type { PanelState } from '../protocol/webview';
+import type { CompareAxis } from './compare';
+import type { TuneRun } from './tuneRun';
 import type { FormDraft } from './formModel';
 import type { Run } from './run';
 
@@ -12,6 +15,18 @@ export interface TryState {
   nBest: number;
   pending: boolean;
   result: { text: string; hypotheses: Hypothesis[] } | null;
+}
+
+export interface CompareState {
+  /** The models ticked for comparison, in the order they were ticked. */
+  selected: string[];
+  /** What the extension read from their folders, for `selected` at the time it was asked. */
+  runs: RunRecord[] | null;
+  pending: boolean;
+  /** The extension could not read them (its error is shown in the toolbar). */
+  failed: boolean;
+  axis: CompareAxis;
+  onlyDifferences: boolean;
 }
 
 export interface PanelModel {
@@ -27,6 +42,11 @@ export interface PanelModel {
   /** Set when Start was pressed with problems in the form: every problem is then shown. */
   showAllProblems: boolean;
   tryIt: TryState;
+  compare: CompareState;
+  /** The tune in progress or the last one, and whether the extension says it is running. */
+  tune: TuneRun | null;
+  tuneLive: boolean;
+  tuneStopping: boolean;
 }
 
 export type RunStatus = 'idle' | 'starting' | 'running' | 'stopping' | 'ended' | 'interrupted';

@@ -3,7 +3,8 @@
  * before the extension's `state` message arrives and replaces the picture with the authoritative one.
  * Saving is throttled: at most once a second, and right away for epoch and end events.
  */
-import type { PanelState } from '../protocol/webview';
+import { MAX_COMPARE, type PanelState } from '../protocol/webview';
+import type { CompareAxis } from './compare';
 import type { FieldKey, FormDraft } from './formModel';
 import { FIELDS } from './formModel';
 import { parseExtensionMessage } from '../protocol/toWebview';
@@ -16,6 +17,8 @@ export interface SavedState {
   /** Which sections are open, by id. */
   open: Record<string, boolean>;
   tryText: string;
+  /** The models ticked for comparison and how they are shown (the runs are read again from the extension). */
+  compare: { selected: string[]; axis: CompareAxis; onlyDifferences: boolean };
 }
 
 export function readSaved(raw: unknown): SavedState | null {
@@ -24,7 +27,13 @@ export function readSaved(raw: unknown): SavedState | null {
   const panel = parsed && parsed.type === 'state' ? parsed.state : null;
   const open: Record<string, boolean> = {};
   if (isObj(raw.open)) for (const [k, v] of Object.entries(raw.open)) if (typeof v === 'boolean') open[k] = v;
-  return { v: 1, panel, draft: readDraft(raw.draft), open, tryText: typeof raw.tryText === 'string' ? raw.tryText : '' };
+  return { v: 1, panel, draft: readDraft(raw.draft), open, tryText: typeof raw.tryText === 'string' ? raw.tryText : '', compare: readCompare(raw.compare) };
+}
+
+function readCompare(v: unknown): SavedState['compare'] {
+  const c = isObj(v) ? v : {};
+  const selected = Array.isArray(c.selected) ? c.selected.filter((x): x is string => typeof x === 'string').slice(0, MAX_COMPARE) : [];
+  return { selected, axis: c.axis === 'minutes' ? 'minutes' : 'step', onlyDifferences: c.onlyDifferences === true };
 }
 
 function readDraft(v: unknown): FormDraft | null {

@@ -6,6 +6,8 @@
 import { initBackend, trainModel, translate, generate, profileDataFile } from '../model/index';
 import { nativeKernelsSummary, tfjsVersions } from '../model/acceleration/backend';
 import { readModelSummary } from '../model/storage/modelFolder';
+import { tune } from '../model/training/tune';
+import { checkSpace } from '../model/training/tuneSpace';
 import type { BackendPreference } from '../model/acceleration/backend';
 import type { WorkerInfo, WorkerMessage, WorkerRequest, WorkerResults } from '../protocol/worker';
 import { ModelCache } from './modelCache';
@@ -33,6 +35,13 @@ export class Handlers {
     await this.ready();
     const { type: _type, id, ...options } = req;
     return trainModel(options, (event) => this.send({ type: 'train-event', id, event }), signal);
+  }
+
+  /** One trial at a time, in this process, through the same training loop as `train`. */
+  async tune(req: Extract<WorkerRequest, { type: 'tune' }>, signal: AbortSignal): Promise<WorkerResults['tune']> {
+    await this.ready();
+    const { type: _type, id, space, ...options } = req;
+    return tune({ ...options, space: space && checkSpace(space) }, (event) => this.send({ type: 'tune-event', id, event }), signal);
   }
 
   async translate(req: Extract<WorkerRequest, { type: 'translate' }>, signal: AbortSignal): Promise<WorkerResults['translate']> {

@@ -51,6 +51,7 @@ async function dispatch(req: WorkerRequest): Promise<void> {
     switch (req.type) {
       case 'info': result = await handlers.info(); break;
       case 'train': result = await handlers.train(req, controller.signal); break;
+      case 'tune': result = await handlers.tune(req, controller.signal); break;
       case 'translate': result = await handlers.translate(req, controller.signal); break;
       case 'generate': result = await handlers.generate(req, controller.signal); break;
       case 'inspect': result = handlers.inspect(req); break;

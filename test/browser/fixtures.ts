@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { DEFAULT_SETTINGS } from '../../src/model/config';
 import type { TrainEvent, TrainEpochEvent, TrainStartEvent, TrainStepEvent } from '../../src/model/training/events';
 import type { ModelSummary } from '../../src/model/storage/modelSummary';
+import type { RunRecord } from '../../src/model/storage/runRecord';
 import type { Hypothesis } from '../../src/model/decoding/decodeOptions';
 import type { PanelState } from '../../src/protocol/webview';
 
@@ -36,4 +37,9 @@ export function panelState(over: Partial<PanelState> = {}): PanelState {
 /** Reads `data-points` of a chart: points per series. */
 export async function chartPoints(page: import('playwright-core').Page, chart: string): Promise<Record<string, number>> {
   return JSON.parse((await page.getAttribute(`[data-chart="${chart}"]`, 'data-points')) ?? '{}') as Record<string, number>;
+}
+
+/** Three g2p models and what Compare reads from their folders (see fixtures/README.md). */
+export function recordedComparison(): { models: ModelSummary[]; runs: RunRecord[] } {
+  return JSON.parse(readFileSync(join(__dirname, 'fixtures', 'compare-runs.json'), 'utf8')) as { models: ModelSummary[]; runs: RunRecord[] };
 }

@@ -8,7 +8,9 @@ import { effectiveSettings, formOverrides, formProblems, newDraft, suggestName }
 import { isTrainEvent, parseExtensionMessage } from '../../src/protocol/toWebview';
 import { Run, SAVED_STEP_CAP } from '../../src/webview/run';
 import { fade } from '../../src/webview/theme';
-import { epochs, recordedEvents, steps } from './fixtures';
+import { curve, metricGroups, resultRows, sampleRows, settingRows } from '../../src/webview/compare';
+import { MAX_COMPARE, parseWebviewMessage, type WebviewReferences } from '../../src/protocol/webview';
+import { epochs, recordedComparison, recordedEvents, steps } from './fixtures';
 
 test('diff marks what the prediction missed and what it added', () => {
   assert.deepEqual(diff('K AE T', 'K AE T'), [{ op: 'same', text: 'K AE T' }]);
@@ -98,4 +100,62 @@ test('theme colours can be faded for grid lines', () => {
   assert.equal(fade('#3794ff', 0.5), 'rgba(55, 148, 255, 0.5)');
   assert.equal(fade('#ffffff12', 1), 'rgba(255, 255, 255, 0.071)');
   assert.equal(fade('red', 0.5), 'red');
+});
+
+test('compare: curves against steps or minutes, rows that differ, the best run, samples under one source', () => {
+  const { runs } = recordedComparison();
+  const [lstm, gru, small] = runs;
+  const loss = curve(lstm, 'step', (p) => p.trainLoss);
+  assert.deepEqual(loss.x, lstm.history.map((p) => p.step));
+  assert.deepEqual(loss.y, lstm.history.map((p) => p.trainLoss));
+  assert.deepEqual(curve(lstm, 'minutes', (p) => p.dev?.per).x, lstm.history.map((p) => p.elapsedMs / 60_000));
+  assert.deepEqual(curve({ ...lstm, history: [{ ...lstm.history[0], dev: null }] }, 'step', (p) => p.dev?.loss), { x: [], y: [] }, 'epochs without dev are left out');
+
+  const rows = settingRows(runs);
+  const byKey = Object.fromEntries(rows.map((r) => [r.key, r]));
+  assert.equal(byKey['model.cell'].differs, true);
+  assert.deepEqual(byKey['model.cell'].values, ['lstm', 'gru', 'lstm']);
+  assert.equal(byKey['model.hidden'].differs, true);
+  assert.equal(byKey['model.dropout'].differs, true);
+  assert.equal(byKey['train.batch'].differs, false);
+  assert.equal(byKey['target.kind'].differs, false);
+  assert.deepEqual(rows.filter((r) => r.differs).map((r) => r.key).sort(), ['model.cell', 'model.dropout', 'model.hidden']);
+
+  const results = Object.fromEntries(resultRows(runs).map((r) => [r.key, r]));
+  const pers = runs.map((r) => r.best!.dev!.per);
+  assert.equal(results['best.per'].best, pers.indexOf(Math.min(...pers)), 'the lowest PER is the best');
+  assert.equal(results['best.bleu'], undefined, 'a token task is ranked by PER and WER');
+  assert.equal(resultRows([lstm, { ...lstm, name: 'twin' }]).find((r) => r.key === 'best.per')!.best, null, 'a tie has no winner');
+
+  const samples = sampleRows(runs);
+  assert.equal(samples.length, lstm.samples.length, 'the same dev set: one row per source');
+  samples.forEach((s, i) => {
+    assert.equal(s.source, lstm.samples[i].source);
+    assert.deepEqual(s.predictions, [lstm.samples[i].prediction, gru.samples[i].prediction, small.samples[i].prediction]);
+  });
+  const other = { ...gru, samples: [{ source: 'zzz', reference: 'Z', prediction: 'Z' }] };
+  const mixed = sampleRows([lstm, other]);
+  assert.equal(mixed.length, lstm.samples.length + 1);
+  assert.deepEqual(mixed.at(-1)!.predictions, [null, 'Z'], 'a source only one run has is shown with a gap for the other');
+  assert.deepEqual(metricGroups([lstm, { ...gru, devMetric: 'bleu' }]).map((g) => [g.kind, g.runs]), [['per', [0]], ['bleu', [1]]]);
+});
+
+test('compare-models: two to six different models that exist, each named as the field', () => {
+  const names = ['a', 'b', 'c', 'd', 'e', 'f', 'g'];
+  const refs: WebviewReferences = { hasModel: (n) => names.includes(n), hasDataFile: () => false };
+  const parse = (models: unknown) => parseWebviewMessage({ type: 'compare-models', models }, refs);
+  assert.deepEqual(parse(['a', 'b']), { type: 'compare-models', models: ['a', 'b'] });
+  assert.deepEqual(parse(names.slice(0, MAX_COMPARE)), { type: 'compare-models', models: names.slice(0, MAX_COMPARE) });
+  assert.throws(() => parse(['a']), /field "models" must be a list of 2 to 6 model names \(got a list of 1\)/);
+  assert.throws(() => parse(names), /field "models" must be a list of at most 6 items/);
+  assert.throws(() => parse(['a', 'a']), /field "models" names the model "a" twice/);
+  assert.throws(() => parse(['a', 'nope']), /field "models\[1\]": there is no model named "nope"/);
+  assert.throws(() => parse(['a', '../b']), /field "models\[1\]" must be a model name/);
+  assert.throws(() => parse('a,b'), /field "models" must be a list/);
+  // From the extension: a broken run is dropped, the others stay.
+  const { runs } = recordedComparison();
+  const m = parseExtensionMessage({ type: 'comparison', runs: [runs[0], { ...runs[1], history: 'x' }] });
+  assert.ok(m && m.type === 'comparison');
+  assert.deepEqual(m.runs.map((r) => r.name), [runs[0].name]);
+  assert.deepEqual(parseExtensionMessage({ type: 'comparison', runs }), { type: 'comparison', runs });
 });

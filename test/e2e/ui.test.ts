@@ -328,6 +328,37 @@ test('the packaged extension in code-server, used through the UI', { timeout: 30
     await waitForStatus(page, /^(?!.*[Tt]raining)/, 20_000);
   }));
 
+  await t.test('Tune Model from the palette: trials arrive in the panel; Stop keeps them', onFailureScreenshot(page, 'tune-model', async () => {
+    await runCommand(page, 'Notifications: Clear All Notifications');
+    await focusEditor(page);
+    await runCommand(page, 'Seq2Seq: Tune Model…');
+    await choose(page, 'Sample data');
+    const input = page.locator('.quick-input-widget input');
+    await page.locator('.quick-input-widget', { hasText: 'Tune Model: minutes' }).waitFor({ state: 'visible', timeout: 20_000 });
+    await input.fill('1');
+    await page.keyboard.press('Enter');
+    await page.locator('.quick-input-widget', { hasText: 'Tune Model: name' }).waitFor({ state: 'visible', timeout: 20_000 });
+    await input.fill('ui-tuned');
+    await page.keyboard.press('Enter');
+    // The command shows the panel; its Tune section lists the trials and marks them as they finish.
+    const panel = page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
+    await panel.locator('[data-testid="tune-status"]', { hasText: 'Tuning ui-tuned' }).waitFor({ timeout: 60_000 });
+    const trials = panel.locator('.trial');
+    await panel.locator('.trial[data-status="running"]').first().waitFor({ timeout: 60_000 });
+    const arrived = panel.locator('.trial[data-status="trained"], .trial[data-status="finished"]');
+    await arrived.first().waitFor({ timeout: 120_000 });
+    const n = await trials.count();
+    t.diagnostic(`tune: ${n} trials listed, first finished: ${(await arrived.first().textContent())?.replace(/\s+/g, ' ')}`);
+    assert.ok(n >= 3, `the round's trials are listed (${n})`);
+    assert.match(await arrived.first().locator('.trial-result').textContent() ?? '', /\d[\d,]* steps · PER \d/);
+    await panel.locator('[data-testid="tune-status"]').scrollIntoViewIfNeeded();
+    await screenshot(page, 'tune-trials-in-panel');
+    await panel.locator('[data-action="stop-tuning"]').click();
+    await panel.locator('[data-testid="tune-status"]', { hasText: /Tune ui-tuned: (stopped|finished|out of time)/ }).waitFor({ timeout: 60_000 });
+    await notification(page, /Tune "ui-tuned" (stopped|finished|used its time)/, 30_000);
+    assert.ok(await arrived.count() >= 1, 'the finished trials stay listed');
+  }));
+
   await t.test('a training cut short by reloading VS Code is offered for resuming', onFailureScreenshot(page, 'reload-resume', async () => {
     await runCommand(page, 'Notifications: Clear All Notifications');
     await runCommand(page, 'Seq2Seq: Resume Training');

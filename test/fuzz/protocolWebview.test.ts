@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { resolveInside } from '../../src/model/storage/confinedPath';
 import { parseExtensionMessage } from '../../src/protocol/toWebview';
-import { isValidModelName, parseWebviewMessage, SAMPLE_DATA, type WebviewReferences } from '../../src/protocol/webview';
+import { isValidModelName, MAX_COMPARE, parseWebviewMessage, SAMPLE_DATA, type WebviewReferences } from '../../src/protocol/webview';
 import { recordedEvents, recordedModels, recordedTryResult, panelState } from '../browser/fixtures';
 import { hostile, numericSettings, outcome, preset, RUNS, settingsOverrides, withAt } from './protocolArbitraries';
 
@@ -30,6 +30,7 @@ const validMessage = fc.oneof(
   fc.record({ type: fc.constant('start-training'), dataFile: fc.constantFrom(...CHOSEN), name: modelName, preset: fc.oneof(preset, fc.constant('custom')), settings: settingsOverrides }, { noNullPrototype: true }),
   fc.record({ type: fc.constantFrom('resume-training', 'set-active-model', 'export-model', 'delete-model'), model: fc.constantFrom(...MODELS) }, { noNullPrototype: true }),
   fc.record({ type: fc.constant('try-translate'), text: fc.string({ maxLength: 10000 }), nBest: fc.integer({ min: 1, max: 16 }) }, { noNullPrototype: true }),
+  fc.record({ type: fc.constant('compare-models'), models: fc.shuffledSubarray(MODELS, { minLength: 2 }) }, { noNullPrototype: true }),
 );
 
 test('any value from the webview: a correct message or a ProtocolError, never a raw error', () => {
@@ -76,6 +77,18 @@ test('a message names only a model in the models folder, by a name that stays in
   }
 });
 
+test('compare-models names only different models in the models folder', () => {
+  const name = fc.oneof(fc.constantFrom(...MODELS), modelName, fc.constantFrom('..', '../x', '/etc', 'a/b', '', '.hidden'));
+  fc.assert(fc.property(fc.array(name, { maxLength: 8 }), (models) => {
+    asked.length = 0;
+    const r = outcome(() => parseWebviewMessage({ type: 'compare-models', models }, refs));
+    const ok = models.length >= 2 && models.length <= MAX_COMPARE && new Set(models).size === models.length && models.every((m) => MODELS.includes(m));
+    assert.equal(r.ok, ok, JSON.stringify(models));
+    if (!r.ok) assert.match(r.error.message, /^field "models(\[\d+\])?"/);
+    assert.ok(asked.every(isValidModelName), 'the models folder is only asked about valid names');
+  }), RUNS);
+});
+
 test('start-training trains only on a file the user chose or the sample', () => {
   const dataFile = fc.oneof(fc.constantFrom(...CHOSEN), fc.string(), fc.constantFrom('/proc/self/status', '/etc/passwd', '../secret.tsv', `${SAMPLE_DATA} `));
   fc.assert(fc.property(dataFile, modelName, (file, name) => {
@@ -86,9 +99,9 @@ test('start-training trains only on a file the user chose or the sample', () => 
 });
 
 test('any value from the extension: the webview gets a clean message or null, never an exception', () => {
-  fc.assert(fc.property(hostile, fc.constantFrom('state', 'train-event', 'models', 'data-file', 'try-result', 'error', 'eval'), (v, type) => {
+  fc.assert(fc.property(hostile, fc.constantFrom('state', 'train-event', 'models', 'data-file', 'try-result', 'comparison', 'error', 'eval'), (v, type) => {
     parseExtensionMessage(v);
-    parseExtensionMessage({ type, state: v, event: v, models: v, path: v, profile: v, text: v, hypotheses: v, message: v });
+    parseExtensionMessage({ type, state: v, event: v, models: v, path: v, profile: v, text: v, hypotheses: v, message: v, runs: v });
   }), RUNS);
 });
 

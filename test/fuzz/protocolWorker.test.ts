@@ -66,13 +66,14 @@ test('a setting of the wrong kind in a training request is refused naming it (th
 });
 
 test('any value from the worker: a correct message or a ProtocolError; each result is checked against its request', () => {
-  const types = Object.keys({ train: 0, translate: 0, generate: 0, inspect: 0, info: 0, profile: 0, cancel: 0 } satisfies Record<keyof WorkerResults, 0>) as (keyof WorkerResults)[];
+  const types = Object.keys({ train: 0, tune: 0, translate: 0, generate: 0, inspect: 0, info: 0, profile: 0, cancel: 0 } satisfies Record<keyof WorkerResults, 0>) as (keyof WorkerResults)[];
   fc.assert(fc.property(hostile, fc.constantFrom(...types), (v, type) => {
     const m = outcome(() => parseWorkerMessage(v));
     if (m.ok) assert.deepEqual(parseWorkerMessage(m.value), m.value);
     const r = outcome(() => parseWorkerResult(type, v));
     if (!r.ok) assert.match(r.error.message, /^field "result/);
     outcome(() => parseWorkerMessage({ type: 'train-event', id: 'x', event: v }));
+    outcome(() => parseWorkerMessage({ type: 'tune-event', id: 'x', event: v }));
     outcome(() => parseWorkerMessage({ type: 'result', id: 'x', result: v }));
   }), RUNS);
 });

@@ -9,7 +9,7 @@ import { startExtension, type ExtensionHost } from '../helpers/extensionHost';
 import { fileTree } from '../helpers/fileTree';
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -115,5 +115,34 @@ test('the training panel cannot reach files outside the models folder', { timeou
   await t.test('start-training on a file the user never chose reads nothing (no profile, no dev samples)', async () => {
     await attack((sc) => ({ type: 'start-training', dataFile: sc.secret, name: 'stolen', preset: 'fast', settings: {} }), 'dataFile');
     await attack(() => ({ type: 'start-training', dataFile: '/proc/self/status', name: 'stolen', preset: 'fast', settings: {} }), 'dataFile');
+  });
+});
+
+test('Compare reads only models in the models folder', { timeout: 300_000 }, async (t) => {
+  await t.test('compare-models with ../victim reveals nothing of the folder outside', async () => {
+    await attack(() => ({ type: 'compare-models', models: ['g2p-sample', '../victim'] }), 'models\\[1\\]');
+    await attack(() => ({ type: 'compare-models', models: ['g2p-sample', 'g2p-sample'] }), 'models');
+  });
+
+  await t.test('two models in the folder: their settings, history and dev samples, read from their files', async () => {
+    const sc = await scene();
+    try {
+      cpSync(join(sc.models, 'g2p-sample'), join(sc.models, 'g2p-copy'), { recursive: true });
+      await sc.host.panel.send({ type: 'compare-models', models: ['g2p-copy', 'g2p-sample'] });
+      const sent = sc.host.panel.ofType('comparison').pop();
+      assert.ok(sent, `the panel got a comparison (errors: ${JSON.stringify(sc.host.panel.ofType('error'))})`);
+      const runs = sent.runs as { name: string; history: unknown[]; settings: { model: { hidden: number } }; samples: unknown[] }[];
+      const metrics = JSON.parse(readFileSync(join(ROOT, 'samples', 'model', 'metrics.json'), 'utf8')) as { history: unknown[] };
+      const config = JSON.parse(readFileSync(join(ROOT, 'samples', 'model', 'config.json'), 'utf8')) as { settings: { model: { hidden: number } } };
+      assert.deepEqual(runs.map((r) => r.name), ['g2p-copy', 'g2p-sample']);
+      for (const r of runs) {
+        assert.equal(r.history.length, metrics.history.length);
+        assert.equal(r.settings.model.hidden, config.settings.model.hidden);
+        assert.ok(r.samples.length > 0, 'the best epoch\'s dev samples');
+      }
+    } finally {
+      sc.host.dispose();
+      rmSync(sc.root, { recursive: true, force: true });
+    }
   });
 });

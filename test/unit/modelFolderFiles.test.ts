@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { loadCheckpoint, loadModel, saveCheckpoint, saveModel, saveModelMeta } from '../../src/model/storage/store';
@@ -134,9 +134,14 @@ test('a folder where training saved nothing yet says so', async () => {
   const dir = join(root, 'early');
   mkdirSync(dir);
   writeFileSync(join(dir, `.config.json.${2 ** 22 + 1}.x.tmp`), '{"formatV');
-  await assert.rejects(loadModel(dir), { message: `${dir}: nothing was saved yet: the folder is empty (a training run stopped before writing anything)` });
+  await assert.rejects(loadModel(dir), { message: `${dir}: nothing was saved yet: a training run stopped here before writing its configuration` });
   const model = await tinyModel();
   saveModelMeta(model, dir, info);
+  // Killed between the tokenisers and the configuration (the kill tier found this window).
+  const config = readFileSync(join(dir, 'config.json'));
+  rmSync(join(dir, 'config.json'));
+  await assert.rejects(loadModel(dir), { message: `${dir}: nothing was saved yet: a training run stopped here before writing its configuration` });
+  writeFileSync(join(dir, 'config.json'), config);
   await assert.rejects(loadModel(dir), { message: `${dir}: nothing was saved yet: training started here but stopped (or is still running) before its first save.` });
   saveCheckpoint(dir, model, [], progress);
   await assert.rejects(loadModel(dir), /nothing was saved yet as a model; only a training checkpoint exists\. Resume the training/);

@@ -96,7 +96,7 @@ export const checkpointStateSchema = obj({
   optimizerSpecs: list(weightSpecSchema),
 });
 
-const devMetricsSchema = obj({
+export const devMetricsSchema = obj({
   loss: num(), accuracy: num(), perplexity: num(), bleu: num(), chrf: num(), per: num(), wer: num(),
 });
 

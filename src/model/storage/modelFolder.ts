@@ -13,7 +13,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { DEFAULT_SETTINGS, describeArchitecture, mergeSettings, type Seq2SeqSettings, type TaskKind } from '../config';
-import type { DevMetrics, TrainEpochEvent } from '../training/events';
+import type { AveragedCheckpoints, DevMetrics, TrainEpochEvent } from '../training/events';
 import type { ModelSummary } from './modelSummary';
 import { anything, check, type Schema } from './schema';
 import { configSchema, metricsSchema } from './fileSchemas';
@@ -56,6 +56,8 @@ export interface MetricsFile {
   best: { epoch: number; dev: DevMetrics | null } | null;
   steps: number;
   elapsedMs: number;
+  /** Set when the run averaged its last checkpoints at the end (`--average-last`). */
+  averaged?: AveragedCheckpoints;
 }
 
 export class ModelFolderError extends Error {
@@ -92,9 +94,10 @@ export function readConfig(dir: string): ModelConfigFile {
   requireModelFolder(dir);
   settleModelFolder(dir);
   const path = join(dir, FILES.config);
-  // A run killed right after making its folder leaves it empty (but for temporaries).
-  if (!existsSync(path) && readdirSync(dir).every((f) => f.endsWith('.tmp'))) {
-    throw new ModelFolderError(`${dir}: nothing was saved yet: the folder is empty (a training run stopped before writing anything)`);
+  // A run killed right after making its folder leaves it empty (but for temporaries), or killed
+  // between its first two writes, with tokenizers.json alone (config.json is written second).
+  if (!existsSync(path) && readdirSync(dir).every((f) => f.endsWith('.tmp') || f === FILES.tokenizers)) {
+    throw new ModelFolderError(`${dir}: nothing was saved yet: a training run stopped here before writing its configuration`);
   }
   // The format version first: a newer writer may have changed anything else.
   const raw = readJson(path, 'the model configuration (config.json)', anything);

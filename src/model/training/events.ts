@@ -84,6 +84,19 @@ export interface TrainEpochEvent {
   checkpointSaved: boolean;
 }
 
+/** What averaging the last checkpoints gave (`--average-last K`), scored on dev like an epoch. */
+export interface AveragedCheckpoints {
+  /** How many were averaged (the last K, or fewer when the run had fewer epochs). */
+  checkpoints: number;
+  /** The step of each. */
+  steps: number[];
+  dev: DevMetrics | null;
+  /** The best epoch's dev metrics it was compared with. */
+  bestBefore: DevMetrics | null;
+  /** Whether it scored better and replaced the saved model. */
+  kept: boolean;
+}
+
 export type TrainEndReason = 'completed' | 'stopped' | 'time-budget' | 'early-stopping' | 'error';
 
 export interface TrainEndEvent {
@@ -97,6 +110,7 @@ export interface TrainEndEvent {
   targetTokensPerSec: number;
   bestDev: DevMetrics | null;
   error?: string;
+  averaged?: AveragedCheckpoints;
 }
 
 export type TrainEvent = TrainStartEvent | TrainStepEvent | TrainEpochEvent | TrainEndEvent;

@@ -24,4 +24,6 @@ export interface TrainOptions {
    * complete save. Otherwise such a run is refused.
    */
   overwrite?: boolean;
+  /** Average the weights of the last K end-of-epoch checkpoints when training ends; kept only when better on dev (0 or 1: off). */
+  averageLast?: number;
 }

@@ -13,7 +13,8 @@ import { loadCheckpoint, saveCheckpoint, saveModel, saveModelMeta } from '../sto
 import { writeJsonAtomic } from '../storage/atomicFs';
 import { DivergenceGuard, MAX_BAD_STEPS, ROLLBACK_LR_FACTOR, TrainingDivergedError } from './divergence';
 import type { GradientReplica } from '../acceleration/gradientReplica';
-import { evaluatePairs } from './evaluate';
+import { evaluatePairs, type Evaluation } from './evaluate';
+import { recentCheckpointsFor, type RecentCheckpoints } from './averaging';
 import type { DevMetrics, TrainEndReason, TrainEpochEvent, TrainEvent } from './events';
 import type { TrainOptions } from './options';
 import { encodeExamples, type DevMetricKind, type RunSetup } from './setup';
@@ -23,7 +24,7 @@ import { stepDropoutSeed } from '../network/dropout';
 const yieldToEventLoop = () => new Promise<void>((r) => setImmediate(r));
 
 /** The score the best model is chosen by: the task's metric decides; dev loss breaks ties (e.g. two perfect epochs). */
-function devScore(metric: DevMetricKind, dev: DevMetrics | null, trainLoss: number): number {
+export function devScore(metric: DevMetricKind, dev: DevMetrics | null, trainLoss: number): number {
   if (!dev) return -trainLoss;
   return (metric === 'per' ? -(dev.per + dev.wer / 10) : dev.bleu + dev.chrf / 10) - dev.loss * 1e-3;
 }
@@ -46,6 +47,8 @@ export class TrainingRun {
   readonly guard = new DivergenceGuard();
   /** Where files go: the model folder, or until the first complete save a staging sibling (modelFolderSwap.ts). */
   plan: ModelDirPlan;
+  /** The last checkpoints' weights, kept for averaging at the end (`averageLast`), else null. */
+  readonly recent: RecentCheckpoints | null;
 
   constructor(
     readonly s: RunSetup, private readonly opts: TrainOptions, readonly replica: GradientReplica | null,
@@ -58,6 +61,7 @@ export class TrainingRun {
     this.checkpointEveryMs = (opts.checkpointMinutes ?? 1) * 60_000;
     this.stepsPerEpoch = Math.ceil(s.examples.length / t.batch);
     this.plan = s.plan;
+    this.recent = recentCheckpointsFor(opts.averageLast);
     if (!s.resuming) saveModelMeta(s.model, this.plan.writeDir, s.saveInfo);
   }
 
@@ -198,10 +202,8 @@ export class TrainingRun {
 
   /** Dev evaluation, the best model, the learning-rate plateau, a checkpoint and metrics.json. */
   private async endOfEpoch(epoch: number, trainLoss: number, trainAcc: number, complete: boolean): Promise<TrainEpochEvent> {
-    const { progress, settings, model, optimizer, saveInfo, metricsFile, devExamples } = this.s;
-    const devSubset = this.s.devKept.slice(0, this.opts.maxDevDecode ?? 1000);
-    const devSubsetEx = encodeExamples(devSubset, model.source, model.target, settings.train.maxLen, []);
-    const evaluation = devExamples.length ? evaluatePairs(model, devSubset, devSubsetEx, {}, Math.max(64, settings.train.batch)) : null;
+    const { progress, settings, model, optimizer, saveInfo, metricsFile } = this.s;
+    const evaluation = this.evaluateDev();
     const dev = evaluation?.metrics ?? null;
     const score = devScore(this.s.devMetric, dev, trainLoss);
     const isBest = progress.bestScore === null || score > progress.bestScore;
@@ -214,6 +216,7 @@ export class TrainingRun {
     if (complete) this.updatePlateau(-(dev?.loss ?? trainLoss));
     progress.lr = optimizer.lr;
     this.checkpoint();
+    this.recent?.remember(this.plan.writeDir, model, epoch, progress.step);
     const ev: TrainEpochEvent = {
       kind: 'epoch', epoch, epochs: settings.train.epochs, step: progress.step, trainLoss, trainAccuracy: trainAcc,
       dev, samples: evaluation?.samples ?? [], lr: optimizer.currentLr, elapsedMs: this.elapsed(), isBest, checkpointSaved: true,
@@ -225,6 +228,14 @@ export class TrainingRun {
     writeJsonAtomic(join(this.plan.writeDir, FILES.metrics), metricsFile);
     this.committed();
     return ev;
+  }
+
+  /** The model as it is now, scored on the dev pairs (loss on all, decoded metrics on the first maxDevDecode); null without dev pairs. */
+  evaluateDev(): Evaluation | null {
+    const { settings, model, devExamples } = this.s;
+    const devSubset = this.s.devKept.slice(0, this.opts.maxDevDecode ?? 1000);
+    const devSubsetEx = encodeExamples(devSubset, model.source, model.target, settings.train.maxLen, []);
+    return devExamples.length ? evaluatePairs(model, devSubset, devSubsetEx, {}, Math.max(64, settings.train.batch)) : null;
   }
 
   /** Dev loss is the smooth signal for plateaus (decoded metrics can sit still for epochs early on). */

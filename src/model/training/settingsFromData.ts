@@ -49,10 +49,19 @@ export async function profileDataFile(file: string, task: TaskKind = 'pairs'): P
 }
 
 /**
+ * With a time budget, the time is the limit: the preset's epochs and early stopping do not end the
+ * run before it (the best epoch on dev is what is saved, so training on costs nothing but the time
+ * given; the learning rate still halves on plateaus). Epochs or patience given explicitly still count.
+ */
+export function budgetOverrides(overrides: SettingsOverrides | undefined): SettingsOverrides | undefined {
+  return (overrides?.train?.minutes ?? 0) > 0 ? { train: { epochs: 100_000, patience: 0 } } : undefined;
+}
+
+/**
  * Settings from defaults, the preset (sized from the data, for the architecture asked for or else the
- * one the data suggests), and explicit overrides, in that order.
+ * one the data suggests), the time budget's rule, and explicit overrides, in that order.
  */
 export function resolveSettings(pairs: Pair[], preset: PresetName, overrides: SettingsOverrides | undefined): Seq2SeqSettings {
   const { profile, source, target } = profilePairs(pairs, overrides);
-  return validateSettings(mergeSettings(DEFAULT_SETTINGS, { source, target }, presetOverrides(preset, profile, overrides?.model?.arch), overrides));
+  return validateSettings(mergeSettings(DEFAULT_SETTINGS, { source, target }, presetOverrides(preset, profile, overrides?.model?.arch), budgetOverrides(overrides), overrides));
 }

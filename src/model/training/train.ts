@@ -13,6 +13,7 @@ import type { TrainOptions } from './options';
 import { TrainingRun } from './run';
 import { prepareRun, type RunSetup } from './setup';
 import { abandonModelDir } from '../storage/modelFolderSwap';
+import { averageAtEnd } from './averaging';
 
 export type { TrainOptions };
 export { profilePairs, profileDataFile, resolveSettings } from './settingsFromData';
@@ -35,8 +36,11 @@ export async function trainModel(opts: TrainOptions, onEvent: TrainEventHandler,
     throw e;
   }
   onEvent(startEvent(setup, run, backend));
+  let averaged;
   try {
     await run.runEpochs();
+    // A stopped run is resumed later; averaging is for the end of training.
+    if (run.recent && run.reason !== 'stopped') averaged = await averageAtEnd(run, run.recent);
   } catch (caught) {
     await replica?.close();
     // A run into a staging folder that never completed a save leaves the old model as it was.
@@ -48,7 +52,7 @@ export async function trainModel(opts: TrainOptions, onEvent: TrainEventHandler,
   }
   await replica?.close();
   abandonModelDir(run.plan);
-  const end = endEvent(run, run.reason);
+  const end = { ...endEvent(run, run.reason), ...(averaged ? { averaged } : {}) };
   onEvent(end);
   dispose(setup);
   return end;

@@ -45,7 +45,8 @@ function sampleItem(s: SamplePrediction, mode: 'char' | 'word'): HTMLLIElement {
       ok ? h('span', { class: 'sample-verdict ok', title: 'Exactly right', 'aria-label': 'exactly right' }, icon('pass')) : h('span', { class: 'sample-verdict wrong', title: 'Differs from the reference', 'aria-label': 'differs' }, icon('close'))));
 }
 
-function marked(parts: DiffPart[], sep: string): Node[] {
+/** The diff's parts as text with <del>/<ins> marks. */
+export function marked(parts: DiffPart[], sep: string): Node[] {
   const out: Node[] = [];
   parts.forEach((p, i) => {
     if (i > 0 && sep) out.push(document.createTextNode(sep));
