@@ -120,7 +120,9 @@ test('SIGKILL of one rank: torchrun restarts the workers, they resume from the l
   const metrics = JSON.parse(readFileSync(join(model, 'metrics.json'), 'utf8'));
   assert.equal(summary.reason, 'completed');
   assert.equal(metrics.history.length, 5);
-  assert.equal(metrics.steps, 5 * Math.ceil(Math.ceil(3000 / 2) / 32)); // 2 processes x 32 pairs a step
+  // Each of the 2 processes takes half the job's batch and half the pairs, every epoch.
+  const batch = JSON.parse(readFileSync(join(job, 'job.json'), 'utf8')).settings.train.batch as number;
+  assert.equal(metrics.steps, 5 * Math.ceil(Math.ceil(3000 / 2) / (batch / 2)));
   // Whole: no temporary files left, one checkpoint, and the engine reads the folder.
   const leftovers = [...readdirSync(model), ...readdirSync(join(model, 'checkpoint'))].filter((f) => f.endsWith('.tmp'));
   assert.deepEqual(leftovers, []);
