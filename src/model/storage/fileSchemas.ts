@@ -18,6 +18,7 @@ const settingsTypes = obj({
     batch: num(), lr: num(), epochs: num(), minutes: num(), clipNorm: num(), labelSmoothing: num(), patience: num(),
     lrPatience: num(), seed: num(), devFraction: num(), maxLen: num(), logEvery: num(),
     lrSchedule: str(), warmupSteps: num(), adamBeta1: num(), adamBeta2: num(),
+    budgetDecay: optional(num()),
   }),
   source: obj({ kind: str(), lowercase: bool, maxVocab: num() }),
   target: obj({ kind: str(), lowercase: bool, maxVocab: num() }),
@@ -26,6 +27,8 @@ const settingsTypes = obj({
 /** Settings as saved: every field of the right type, then every value in its range. */
 export const settingsSchema: Schema<Seq2SeqSettings> = (v, field) => {
   const s = settingsTypes(v, field) as unknown as Seq2SeqSettings;
+  // Folders from before the budget decay trained without it (and resume so).
+  s.train.budgetDecay ??= 0;
   const errors = settingsErrors(s);
   if (errors.length) {
     const e = errors[0];
