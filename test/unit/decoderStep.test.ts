@@ -44,7 +44,7 @@ function stepWith(
     const enc = (model.network as RecurrentNetwork).encode(ids, S, B, null);
     const w = edit(decoderStepWeights(model.settings.model, model.params));
     const prev = tf.tensor1d([1, 4, 5, 6], 'int32');
-    const r = k.decoderStep(w, prev, enc.encoder.finalStates, enc.memory, topK, active && Int32Array.from(active));
+    const r = k.decoderStep(w, prev, enc.encoder.finalStates, enc.memory, topK, active && Int32Array.from(active), false);
     out = {
       h: r.states.map((s) => s.h.dataSync()), c: r.states.map((s) => s.c?.dataSync()),
       logProbs: r.logProbs.dataSync(), shape: r.logProbs.shape, ids: r.ids?.dataSync() ?? null,
