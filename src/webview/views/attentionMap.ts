@@ -67,7 +67,7 @@ export class AttentionMapView {
         return cell;
       })));
     return h('table', { class: 'attention-map', 'aria-labelledby': 'attention-title' },
-      h('caption', { class: 'attention-caption' }, `${choice.label}: each output token (row) over the input tokens (columns); darker is more.`),
+      h('caption', { class: 'attention-caption' }, `${choice.group === null && this.choices.length === 1 ? '' : `${choice.label}. `}Each output token (row) over the input tokens (columns): the stronger the colour, the more attention.`),
       h('thead', {}, head), h('tbody', {}, rows));
   }
 }
