@@ -178,7 +178,7 @@ const COPY_MODELS: [string, SettingsOverrides][] = [
 ];
 
 for (const [name, settings] of COPY_MODELS) {
-  test(`attention maps follow a known alignment: a ${name} trained to copy attends from each output letter to the letter it copies`, async () => {
+  test(`attention maps follow a known alignment: a ${name} trained to copy attends from each output letter to the letter it copies`, async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'attention-copy-'));
     try {
       const data = join(dir, 'train.tsv');
@@ -201,6 +201,7 @@ for (const [name, settings] of COPY_MODELS) {
         });
       });
       const copied = inputs.filter((s, i) => out[i][0].text === s).length;
+      t.diagnostic(`${copied} of ${inputs.length} copied exactly; ${aligned} of ${rows} output letters attend most to the letter they copy`);
       assert.ok(copied >= 0.9 * inputs.length, `the model learned to copy (${copied} of ${inputs.length})`);
       assert.ok(aligned >= 0.9 * rows, `${aligned} of ${rows} output letters attend most to the letter they copy`);
       model.dispose();
