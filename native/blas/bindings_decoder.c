@@ -6,7 +6,8 @@
  *                 srcLen, mem, att, topK,
  *                 ids: Int32Array, embedding, inputTable (or null: embedding and kernels[0] project), kernels: [...], recurrents: [...], biases: [...], hIn: [...], cIn: [...],
  *                 hOut: [...], cOut: [...] (cIn / cOut: LSTM only), values, keys, maskBias, wq, v, wc (attention only),
- *                 outKernel, outBias, active: Int32Array (rows to compute, ascending) | null, topIds: Int32Array + topLogProbs (topK > 0) | logProbs (topK 0) })
+ *                 outKernel, outBias, active: Int32Array (rows to compute, ascending) | null, topIds: Int32Array + topLogProbs (topK > 0) | logProbs (topK 0),
+ *                 attentionOut: Float32Array [rows, srcLen] | null (attention only: each row's attention weights) })
  *
  * Every array is checked against the length the kernel touches, and every id against the vocabulary.
  */
@@ -113,6 +114,13 @@ static int read_args(reader *r, decoder_step_args *a) {
     }
     if (!read_f32(r, "values", B * S * M, &a->values) || !read_f32(r, "maskBias", B * S, &a->mask_bias) ||
         !read_f32(r, "wc", (H + M) * H, &a->wc)) {
+      return 0;
+    }
+    napi_value weights;
+    napi_valuetype weights_type = napi_null;
+    if (napi_get_named_property(r->env, r->spec, "attentionOut", &weights) == napi_ok) napi_typeof(r->env, weights, &weights_type);
+    if (weights_type != napi_null && weights_type != napi_undefined &&
+        !typed_value(r, weights, "attentionOut", napi_float32_array, B * S, (void **)&a->attention_out)) {
       return 0;
     }
   }

@@ -86,6 +86,7 @@ static void attention(seq2seq_sgemm_fn sgemm, const decoder_step_args *a, const 
     }
     for (int t = 0; t < S; t++) sc[t] += a->mask_bias[mb * S + t];
     softmax(S, sc);
+    if (a->attention_out) memcpy(a->attention_out + (size_t)b * S, sc, (size_t)S * sizeof(float));
     float *row = s->joined + (size_t)b * (H + M);
     memcpy(row, qb, (size_t)H * sizeof(float));
     float *ctx = row + H;
@@ -167,7 +168,8 @@ static int step_all_rows(seq2seq_sgemm_fn sgemm, const decoder_step_args *a) {
 static int step_active_rows(seq2seq_sgemm_fn sgemm, const decoder_step_args *a) {
   const int n = a->n_active, H = a->hidden, L = a->layers, lstm = a->cell == DEC_CELL_LSTM;
   const size_t out_width = a->top_k > 0 ? (size_t)a->top_k : (size_t)a->vocab;
-  const size_t floats = (size_t)L * (lstm ? 4 : 2) * n * H + (size_t)n * out_width;
+  const size_t S = a->attention_out ? (size_t)a->src_len : 0;
+  const size_t floats = (size_t)L * (lstm ? 4 : 2) * n * H + (size_t)n * out_width + (size_t)n * S;
   float *block = malloc(floats * sizeof(float) + 2 * (size_t)n * (out_width + 1) * sizeof(int32_t) + 1);
   if (!block) return -1;
   decoder_step_args c = *a;
@@ -190,6 +192,7 @@ static int step_active_rows(seq2seq_sgemm_fn sgemm, const decoder_step_args *a) 
     }
   }
   float *scores = carve(&at, (size_t)n * out_width);
+  c.attention_out = S ? carve(&at, (size_t)n * S) : NULL;
   int32_t *ids = (int32_t *)at, *top_ids = ids + n;
   for (int i = 0; i < n; i++) ids[i] = a->ids[a->active[i]];
   c.ids = ids;
@@ -209,6 +212,7 @@ static int step_active_rows(seq2seq_sgemm_fn sgemm, const decoder_step_args *a) 
     float *out = a->top_k > 0 ? a->top_log_probs : a->log_probs;
     memset(out, 0, B * out_width * sizeof(float));
     if (a->top_k > 0) memset(a->top_ids, 0, B * out_width * sizeof(int32_t));
+    if (S) memset(a->attention_out, 0, B * S * sizeof(float));
     for (int i = 0; i < n; i++) {
       const size_t r = (size_t)a->active[i];
       for (int l = 0; l < L; l++) {
@@ -217,6 +221,7 @@ static int step_active_rows(seq2seq_sgemm_fn sgemm, const decoder_step_args *a) 
       }
       memcpy(out + r * out_width, scores + (size_t)i * out_width, out_width * sizeof(float));
       if (a->top_k > 0) memcpy(a->top_ids + r * out_width, top_ids + (size_t)i * out_width, out_width * sizeof(int32_t));
+      if (S) memcpy(a->attention_out + r * S, c.attention_out + (size_t)i * S, S * sizeof(float));
     }
   }
   free(block);

@@ -42,6 +42,8 @@ typedef struct {
   /* outputs: top_k > 0: top_ids, top_log_probs [B, k], best first (ties: the lower id); else log_probs [B, V] */
   int32_t *top_ids;
   float *top_log_probs, *log_probs;
+  /* optional output (NULL: not asked; attention only): each row's attention weights over the source [B, S]; rows not active get 0 */
+  float *attention_out;
 } decoder_step_args;
 
 /* Returns 0, or -1 when scratch memory could not be allocated. */

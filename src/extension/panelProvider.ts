@@ -137,7 +137,7 @@ ${styles.map((f) => `<link rel="stylesheet" href="${uri(f)}">`).join('\n')}
         if (!model) throw new Error('there is no active model to try');
         const decode = settings.decodeOptions();
         if (msg.nBest > 1 && decode.strategy === 'greedy') Object.assign(decode, { strategy: 'beam', beamSize: Math.max(decode.beamSize ?? 1, msg.nBest) });
-        const { outputs } = await this.s.workers.run.request({ type: 'translate', modelDir: model.dir, inputs: [msg.text], decode: { ...decode, nBest: msg.nBest } });
+        const { outputs } = await this.s.workers.run.request({ type: 'translate', modelDir: model.dir, inputs: [msg.text], decode: { ...decode, nBest: msg.nBest, attention: true } });
         this.post({ type: 'try-result', text: msg.text, hypotheses: outputs[0] ?? [] });
         break;
       }

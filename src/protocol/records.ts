@@ -6,7 +6,7 @@
  * `decodeOptionErrors`): here only the kind of each value is checked.
  */
 import { DEFAULT_SETTINGS, type DataProfile, type PresetName, type Seq2SeqSettings, type SettingsOverrides, type TaskKind } from '../model/config';
-import type { DecodeOptions, DecodeStrategy, Hypothesis } from '../model/decoding/decodeOptions';
+import type { AttentionHead, AttentionMap, DecodeOptions, DecodeStrategy, Hypothesis } from '../model/decoding/decodeOptions';
 import type { AveragedCheckpoints, DataReport, DevMetrics, TrainEndEvent, TrainEndReason, TrainEpochEvent, TrainEvent, TrainStartEvent, TrainStepEvent } from '../model/training/events';
 import type { TrainOptions } from '../model/training/options';
 import type { TuneOptions } from '../model/training/tune';
@@ -15,7 +15,7 @@ import type { SearchSpace, SettingValue } from '../model/training/tuneSpace';
 import type { ModelSummary } from '../model/storage/modelSummary';
 import type { RunPoint, RunRecord } from '../model/storage/runRecord';
 import {
-  boolean, dynamicShape, fail, isObj, list, literal, members, nullable, number, oneOf, optional, shapeOf, string, union, type Check,
+  boolean, child, dynamicShape, fail, isObj, list, literal, members, nullable, number, oneOf, optional, ProtocolError, shapeOf, string, union, type Check,
 } from './validate';
 
 export const PRESET_NAMES = members<PresetName>({ fast: true, balanced: true, accurate: true });
@@ -64,8 +64,60 @@ export const decodeOverrides: Check<Partial<DecodeOptions>> = shapeOf<Partial<De
   strategy: optional(oneOf(DECODE_STRATEGIES)),
   beamSize: optional(number()), lengthPenalty: optional(number()), nBest: optional(number()),
   temperature: optional(number()), topK: optional(number()), topP: optional(number()),
-  seed: optional(number()), maxLength: optional(number()),
+  seed: optional(number()), maxLength: optional(number()), attention: optional(boolean),
 });
+
+/** The largest attention map a message carries: tokens on either side, and numbers in all its matrices (the average and the heads). */
+export const MAX_ATTENTION_TOKENS = 1000;
+export const MAX_ATTENTION_VALUES = 250_000;
+const MAX_ATTENTION_HEADS = 256;
+
+/** Whether a map is within the bounds a message may carry (the worker leaves out larger ones). */
+export function attentionMapFits(a: AttentionMap): boolean {
+  const cells = a.source.length * a.target.length;
+  return a.source.length <= MAX_ATTENTION_TOKENS && a.target.length <= MAX_ATTENTION_TOKENS && a.heads.length <= MAX_ATTENTION_HEADS &&
+    cells * (1 + a.heads.length) <= MAX_ATTENTION_VALUES;
+}
+
+const token = string({ max: 200 });
+const tokens = (minimum: number): Check<string[]> => (v, field) => {
+  const t = list(token, { max: MAX_ATTENTION_TOKENS })(v, field);
+  if (t.length < minimum) fail(field, `a list of 1 to ${MAX_ATTENTION_TOKENS} tokens`, v);
+  return t;
+};
+const weight = number({ min: 0, max: 1 });
+
+/** rows x columns weights, each in [0, 1], each row summing to 1. */
+function weightMatrix(rows: number, columns: number): Check<number[][]> {
+  return (v, field) => {
+    if (!Array.isArray(v) || v.length !== rows) fail(field, `a list of ${rows} rows (one per output token)`, v);
+    return v.map((row: unknown, t) => {
+      const at = child(field, t);
+      if (!Array.isArray(row) || row.length !== columns) fail(at, `a list of ${columns} weights (one per input token)`, row);
+      const out = row.map((x: unknown, s) => weight(x, child(at, s)));
+      const sum = out.reduce((a, b) => a + b, 0);
+      if (Math.abs(sum - 1) > 1e-3) throw new ProtocolError(`field "${at}" must be weights summing to 1 (got a sum of ${sum})`);
+      return out;
+    });
+  };
+}
+
+/** An attention map: tokens on both sides, then matrices of that shape, within the bounds. */
+export const attentionMap: Check<AttentionMap> = (v, field) => {
+  if (!isObj(v)) fail(field, 'an attention map (an object)', v);
+  const source = tokens(1)(v.source, child(field, 'source'));
+  const target = tokens(1)(v.target, child(field, 'target'));
+  const matrix = weightMatrix(target.length, source.length);
+  const heads = list(shapeOf<AttentionHead>()({
+    layer: number({ min: 0, max: MAX_ATTENTION_HEADS, integer: true }), head: number({ min: 0, max: MAX_ATTENTION_HEADS, integer: true }), weights: matrix,
+  }), { max: MAX_ATTENTION_HEADS });
+  const cells = source.length * target.length;
+  const headCount = Array.isArray(v.heads) ? v.heads.length : 0;
+  if (cells * (1 + headCount) > MAX_ATTENTION_VALUES) {
+    throw new ProtocolError(`field "${field}" must hold at most ${MAX_ATTENTION_VALUES} weights (got ${cells} x ${1 + headCount})`);
+  }
+  return { source, target, weights: matrix(v.weights, child(field, 'weights')), heads: heads(v.heads, child(field, 'heads')) };
+};
 
 /** The training request: the engine's options, passed through untouched. */
 export const trainOptions: Check<TrainOptions> = shapeOf<TrainOptions>()({
@@ -136,7 +188,7 @@ export function reportChecks(metric: Check<number>) {
     complete: boolean, resumable: boolean,
   });
   const hypothesis: Check<Hypothesis> = shapeOf<Hypothesis>()({
-    text, tokens: list(text, { max: 100_000 }), logProb: metric, score: metric,
+    text, tokens: list(text, { max: 100_000 }), logProb: metric, score: metric, attention: optional(attentionMap),
   });
   const runPoint: Check<RunPoint> = shapeOf<RunPoint>()({ epoch: count, step: metric, elapsedMs: metric, trainLoss: metric, dev: nullable(devMetrics) });
   const runRecord: Check<RunRecord> = shapeOf<RunRecord>()({

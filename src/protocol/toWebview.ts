@@ -8,7 +8,8 @@ import { DEFAULT_SETTINGS, mergeSettings, type DataProfile, type PresetName } fr
 import type { TrainEvent } from '../model/training/events';
 import type { ModelSummary } from '../model/storage/modelSummary';
 import { MAX_COMPARE, type ExtensionToWebview, type PanelState, type TrainingSnapshot, type TuneSnapshot } from './webview';
-import { dataProfile, PRESET_NAMES, reportChecks, settingsOverrides } from './records';
+import { attentionMap, dataProfile, PRESET_NAMES, reportChecks, settingsOverrides } from './records';
+import type { Hypothesis } from '../model/decoding/decodeOptions';
 import { boolean, isObj, number, ProtocolError, shapeOf, string, validItems, type Check } from './validate';
 
 const MAX_TEXT = 4000;
@@ -33,6 +34,14 @@ export function isTrainEvent(v: unknown): v is TrainEvent {
 }
 
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+
+/** A hypothesis whose attention map, if malformed, is dropped (the text and scores still show). */
+const tryHypothesis: Check<Hypothesis> = (v, field) => {
+  const { attention: _unchecked, ...rest } = isObj(v) ? v : { attention: undefined };
+  const h = reports.hypothesis(isObj(v) ? rest : v, field);
+  const attention = isObj(v) && v.attention !== undefined ? attempt(attentionMap, v.attention, `${field}.attention`) : null;
+  return attention ? { ...h, attention } : h;
+};
 const models = (v: unknown): ModelSummary[] | null => attempt(validItems(reports.modelSummary, MAX_LIST), v, 'models');
 
 const snapshot: Check<TrainingSnapshot> = shapeOf<TrainingSnapshot>()({
@@ -85,7 +94,7 @@ export function parseExtensionMessage(msg: unknown): ExtensionToWebview | null {
       return path === null ? null : { type: 'data-file', path, profile: profile ?? undefined };
     }
     case 'try-result': {
-      const hypotheses = attempt(validItems(reports.hypothesis, 64), msg.hypotheses, 'hypotheses');
+      const hypotheses = attempt(validItems(tryHypothesis, 64), msg.hypotheses, 'hypotheses');
       return typeof msg.text === 'string' && hypotheses ? { type: 'try-result', text: msg.text, hypotheses } : null;
     }
     case 'comparison': {

@@ -10,6 +10,7 @@ import { tune } from '../model/training/tune';
 import { checkSpace } from '../model/training/tuneSpace';
 import type { BackendPreference } from '../model/acceleration/backend';
 import type { WorkerInfo, WorkerMessage, WorkerRequest, WorkerResults } from '../protocol/worker';
+import { attentionMapFits } from '../protocol/records';
 import { ModelCache } from './modelCache';
 
 export type Send = (msg: WorkerMessage) => void;
@@ -57,6 +58,8 @@ export class Handlers {
         this.send({ type: 'translate-progress', id: req.id, done, total });
       },
     }));
+    // Maps larger than a message may carry are left out (the text and scores still go).
+    if (req.decode?.attention) for (const hyps of outputs) for (const h of hyps) if (h.attention && !attentionMapFits(h.attention)) delete h.attention;
     return { outputs };
   }
 

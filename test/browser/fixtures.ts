@@ -43,3 +43,10 @@ export async function chartPoints(page: import('playwright-core').Page, chart: s
 export function recordedComparison(): { models: ModelSummary[]; runs: RunRecord[] } {
   return JSON.parse(readFileSync(join(__dirname, 'fixtures', 'compare-runs.json'), 'utf8')) as { models: ModelSummary[]; runs: RunRecord[] };
 }
+
+type TryResult = { type: 'try-result'; text: string; hypotheses: Hypothesis[] };
+
+/** The try box's answers with attention maps from a recurrent model and a Transformer, and their summaries (see fixtures/README.md). */
+export function recordedAttention(): { rnn: TryResult; transformer: TryResult; models: ModelSummary[] } {
+  return JSON.parse(readFileSync(join(__dirname, 'fixtures', 'try-result-attention.json'), 'utf8')) as { rnn: TryResult; transformer: TryResult; models: ModelSummary[] };
+}

@@ -10,7 +10,8 @@ import { Run, SAVED_STEP_CAP } from '../../src/webview/run';
 import { fade } from '../../src/webview/theme';
 import { curve, metricGroups, resultRows, sampleRows, settingRows } from '../../src/webview/compare';
 import { MAX_COMPARE, parseWebviewMessage, type WebviewReferences } from '../../src/protocol/webview';
-import { epochs, recordedComparison, recordedEvents, steps } from './fixtures';
+import { attentionChoices, DEFAULT_CHOICE, percent, strongest, tokenLabel } from '../../src/webview/attention';
+import { epochs, recordedAttention, recordedComparison, recordedEvents, steps } from './fixtures';
 
 test('diff marks what the prediction missed and what it added', () => {
   assert.deepEqual(diff('K AE T', 'K AE T'), [{ op: 'same', text: 'K AE T' }]);
@@ -158,4 +159,39 @@ test('compare-models: two to six different models that exist, each named as the 
   assert.ok(m && m.type === 'comparison');
   assert.deepEqual(m.runs.map((r) => r.name), [runs[0].name]);
   assert.deepEqual(parseExtensionMessage({ type: 'comparison', runs }), { type: 'comparison', runs });
+});
+
+test('attention: the choices of a map (the one attention; the Transformer\'s last layer averaged, other layers averaged, every head), labels and weights', () => {
+  const { rnn, transformer } = recordedAttention();
+  const one = rnn.hypotheses[0].attention!;
+  assert.deepEqual(attentionChoices(one).map((c) => [c.id, c.group]), [[DEFAULT_CHOICE, null]]);
+  assert.equal(attentionChoices(one)[0].weights, one.weights);
+  const many = transformer.hypotheses[0].attention!;
+  const choices = attentionChoices(many);
+  assert.deepEqual(choices.map((c) => c.id), [DEFAULT_CHOICE, 'l0', 'l0h0', 'l0h1', 'l0h2', 'l0h3', 'l1h0', 'l1h1', 'l1h2', 'l1h3']);
+  assert.equal(choices[0].weights, many.weights, 'the default is the engine\'s average of the last layer');
+  const layer0 = many.heads.filter((x) => x.layer === 0);
+  choices[1].weights.forEach((row, t) => row.forEach((w, s) => {
+    assert.ok(Math.abs(w - layer0.reduce((sum, x) => sum + x.weights[t][s], 0) / 4) < 1e-12);
+  }));
+  assert.ok(choices[1].weights.every((row) => Math.abs(row.reduce((a, b) => a + b, 0) - 1) < 1e-6), 'a layer\'s average rows sum to 1');
+  assert.equal(choices[2].label, 'Layer 1, head 1');
+  assert.deepEqual(strongest([[0.1, 0.7, 0.2], [0.5, 0.5, 0], [0, 0, 1]]), [1, 0, 2]);
+  assert.deepEqual(['a', ' ', '▁the', '', '\t'].map(tokenLabel), ['a', '␣', '▁the', '∅', '⇥']);
+  assert.deepEqual([0, 0.0004, 0.05, 0.4267, 1].map(percent), ['0 %', '< 0.1 %', '5.0 %', '43 %', '100 %']);
+});
+
+test('attention maps from the extension: the recorded ones pass; a malformed one is dropped, its hypothesis kept', () => {
+  const { rnn } = recordedAttention();
+  const ok = parseExtensionMessage(JSON.parse(JSON.stringify(rnn)));
+  assert.ok(ok?.type === 'try-result');
+  assert.deepEqual(ok.hypotheses, rnn.hypotheses);
+  const broken = structuredClone(rnn);
+  broken.hypotheses[0].attention!.weights[0][0] = -0.5;
+  const got = parseExtensionMessage(broken);
+  assert.ok(got?.type === 'try-result');
+  assert.equal(got.hypotheses.length, rnn.hypotheses.length);
+  assert.equal(got.hypotheses[0].attention, undefined);
+  assert.equal(got.hypotheses[0].text, rnn.hypotheses[0].text);
+  assert.deepEqual(got.hypotheses[1].attention, rnn.hypotheses[1].attention);
 });

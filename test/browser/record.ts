@@ -8,7 +8,8 @@
  * Uses the first lines of the bundled sample data (g2p) and, when present, of
  * ../shared/data/freedict-eng-deu (a text task with BLEU/chrF). With an argument, records only that
  * part: `compare` (three g2p models of different sizes, as the panel's comparison reads them), `tune`
- * (a 1.5-minute tune on the worker, every event it sent).
+ * (a 1.5-minute tune on the worker, every event it sent), `attention` (a recurrent model and a
+ * Transformer trained on the g2p sample, and the try box's answer for one word with attention maps).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -95,6 +96,36 @@ async function recordTune(w: Worker, dir: string): Promise<void> {
   console.log(`recorded ${events.length} tune events into ${FIXTURES}`);
 }
 
+/**
+ * The try box's answer with attention maps, as the panel provider asks for it (beam 3, 3-best,
+ * attention on), from two real models on the bundled g2p sample: an LSTM with Luong attention and a
+ * small Transformer (its maps have every head); with their ModelSummary.
+ */
+async function recordAttention(w: Worker, dir: string): Promise<void> {
+  const data = join(ROOT, 'samples', 'g2p-sample.tsv');
+  const word = 'attention';
+  const variants: [string, SettingsOverrides][] = [
+    ['g2p-lstm-attention', { model: { cell: 'lstm', attention: 'luong', hidden: 128 }, train: { epochs: 12, batch: 32 }, target: { kind: 'word' } }],
+    ['g2p-transformer', {
+      model: { arch: 'transformer', dModel: 64, heads: 4, ff: 256, encLayers: 2, decLayers: 2 },
+      train: { epochs: 30, batch: 32, lr: 0.002, warmupSteps: 400 }, target: { kind: 'word' },
+    }],
+  ];
+  const out: Record<string, unknown> = {};
+  const models: ModelSummary[] = [];
+  for (const [name, settings] of variants) {
+    const modelDir = join(dir, name);
+    await w.request({ type: 'train', dataFile: data, modelDir, settings, resume: false });
+    const { outputs } = await w.request<{ outputs: Hypothesis[][] }>({
+      type: 'translate', modelDir, inputs: [word], decode: { strategy: 'beam', beamSize: 3, nBest: 3, attention: true },
+    });
+    out[name.includes('transformer') ? 'transformer' : 'rnn'] = { type: 'try-result', text: word, hypotheses: outputs[0] };
+    models.push(await w.request<ModelSummary>({ type: 'inspect', modelDir }));
+  }
+  writeFileSync(join(FIXTURES, 'try-result-attention.json'), JSON.stringify({ ...out, models }, null, 1) + '\n');
+  console.log(`recorded the attention maps of ${models.length} models into ${FIXTURES}`);
+}
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'seq2seq-record-'));
   const w = new Worker();
@@ -102,6 +133,7 @@ async function main(): Promise<void> {
   try {
     if (only === 'compare') return await recordComparison(w, dir);
     if (only === 'tune') return await recordTune(w, dir);
+    if (only === 'attention') return await recordAttention(w, dir);
     const g2p = await record(w, dir, 'g2p-small', slice(join(ROOT, 'samples', 'g2p-sample.tsv'), 2000, dir, 'g2p-2000.tsv'),
       { train: { epochs: 10, batch: 16 }, target: { kind: 'word' } }, 'seq');
     writeFileSync(join(FIXTURES, 'train-events.jsonl'), g2p.events.map((e) => JSON.stringify(e)).join('\n') + '\n');

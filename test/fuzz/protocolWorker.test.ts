@@ -10,7 +10,8 @@ import fc from 'fast-check';
 import {
   BACKEND_PREFERENCES, backendArg, backendFromArgv, parseWorkerMessage, parseWorkerRequest, parseWorkerResult, type WorkerResults,
 } from '../../src/protocol/worker';
-import { recordedEvents, recordedModels, recordedTryResult } from '../browser/fixtures';
+import { recordedAttention, recordedEvents, recordedModels, recordedTryResult } from '../browser/fixtures';
+import { attentionMapFits } from '../../src/protocol/records';
 import { decodeOverrides, hostile, id, numericSettings, outcome, path, preset, RUNS, settingsOverrides, task, withAt } from './protocolArbitraries';
 
 const opt = { noNullPrototype: true } as const;
@@ -95,6 +96,47 @@ test('recorded worker output passes unchanged; any broken field is refused namin
     assert.equal(r.ok, false, `a broken ${key} is refused`);
     if (!r.ok) assert.match(r.error.message, new RegExp(`^field "event\\.${key}(\\.|\\[|")`));
   }), RUNS);
+});
+
+test('attention maps in a translate result: the recorded ones pass unchanged; a bad weight, shape or size is refused naming the field', () => {
+  const { rnn, transformer } = recordedAttention();
+  const outputs = [rnn.hypotheses, transformer.hypotheses];
+  assert.deepEqual(parseWorkerResult('translate', structuredClone({ outputs })), { outputs });
+  const maps = outputs.flatMap((hs, i) => hs.map((h, j) => ({ at: `result.outputs[${i}][${j}].attention`, i, j, map: h.attention! })));
+  const badWeight = fc.oneof(fc.double({ min: 1.0001, max: 1e9, noNaN: true }), fc.double({ min: -1e9, max: -1e-6, noNaN: true }),
+    fc.constantFrom<unknown>(Number.NaN, Infinity, null, '0.5', [0.5], true));
+  const result = (i: number, j: number, attention: unknown) => ({ outputs: outputs.map((hs, a) => hs.map((h, b) => (a === i && b === j ? { ...h, attention } : h))) });
+  fc.assert(fc.property(fc.constantFrom(...maps), fc.nat(), fc.nat(), fc.nat(), badWeight, ({ at, i, j, map }, pickHead, pickRow, pickCol, w) => {
+    // One weight of the average or of a head.
+    const head = map.heads.length ? pickHead % (map.heads.length + 1) : 0;
+    const t = pickRow % map.target.length;
+    const s = pickCol % map.source.length;
+    const path = head === 0 ? ['weights', t, s] : ['heads', head - 1, 'weights', t, s];
+    const r = outcome(() => parseWorkerResult('translate', result(i, j, withAt(map, path, w))));
+    assert.equal(r.ok, false, `${at}.${path.join('.')} = ${String(w)} refused`);
+    if (!r.ok) assert.match(r.error.message, new RegExp(`^field "${(head === 0 ? `${at}.weights[${t}]` : `${at}.heads[${head - 1}].weights[${t}]`).replace(/[.[\]]/g, '\\$&')}(\\[${s}\\])?" must be`));
+  }), { ...RUNS, numRuns: 500 });
+  const { at, map } = maps[0];
+  const refused = (attention: unknown, field: string, what: RegExp) => {
+    const r = outcome(() => parseWorkerResult('translate', result(0, 0, attention)));
+    assert.equal(r.ok, false, field);
+    if (!r.ok) {
+      assert.ok(r.error.message.startsWith(`field "${at}${field}"`), `${r.error.message} names ${at}${field}`);
+      assert.match(r.error.message, what);
+    }
+  };
+  refused({ ...map, weights: map.weights.slice(1) }, '.weights', /a list of \d+ rows/);
+  refused({ ...map, weights: map.weights.map((row, t) => (t === 2 ? row.slice(1) : row)) }, '.weights[2]', /a list of \d+ weights/);
+  refused({ ...map, weights: map.weights.map((row, t) => (t === 1 ? row.map((w) => w / 2) : row)) }, '.weights[1]', /summing to 1/);
+  refused({ ...map, source: [] }, '.source', /1 to 1000 tokens/);
+  refused({ ...map, target: Array(1001).fill('x') }, '.target', /at most 1000/);
+  refused({ ...map, heads: [{ layer: 0, head: 0, weights: map.weights.slice(1) }] }, '.heads[0].weights', /rows/);
+  refused({ ...map, heads: [{ layer: -1, head: 0, weights: map.weights }] }, '.heads[0].layer', /whole number/);
+  // Too large to carry: tokens x tokens x matrices beyond the bound.
+  const wide = { source: Array(500).fill('a'), target: Array(501).fill('b'), weights: Array.from({ length: 501 }, () => Array(500).fill(1 / 500)), heads: [] };
+  assert.equal(attentionMapFits(wide), false, 'the worker leaves such a map out');
+  refused(wide, '', /at most 250000 weights/);
+  assert.ok(maps.every((m) => attentionMapFits(m.map)));
 });
 
 test('the backend preference travels in argv and always reads back as one the engine takes', () => {

@@ -6,6 +6,7 @@
  */
 import { commands, setSetting, ui } from '../helpers/vscodeStandIn';
 import { startExtension, type ExtensionHost } from '../helpers/extensionHost';
+import { parseExtensionMessage } from '../../src/protocol/toWebview';
 import { fileTree } from '../helpers/fileTree';
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
@@ -145,4 +146,23 @@ test('Compare reads only models in the models folder', { timeout: 300_000 }, asy
       rmSync(sc.root, { recursive: true, force: true });
     }
   });
+});
+
+test('Try it asks for attention maps: the active model\'s answer carries maps the panel accepts, from the real run worker', { timeout: 300_000 }, async () => {
+  const sc = await scene();
+  try {
+    await sc.host.panel.send({ type: 'try-translate', text: 'seq', nBest: 3 });
+    const sent = sc.host.panel.ofType('try-result').pop();
+    assert.ok(sent, `the panel got an answer (errors: ${JSON.stringify(sc.host.panel.ofType('error'))})`);
+    const parsed = parseExtensionMessage(JSON.parse(JSON.stringify(sent)));
+    assert.ok(parsed?.type === 'try-result');
+    assert.equal(parsed.hypotheses.length, 3);
+    for (const h of parsed.hypotheses) {
+      assert.deepEqual(h.attention?.source, ['s', 'e', 'q'], 'each hypothesis has its map, columns the input letters');
+      assert.equal(h.attention!.weights.length, h.attention!.target.length);
+    }
+  } finally {
+    sc.host.dispose();
+    rmSync(sc.root, { recursive: true, force: true });
+  }
 });

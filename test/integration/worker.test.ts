@@ -132,6 +132,19 @@ test('worker process over real IPC', { timeout: 600_000 }, async (t) => {
     assert.equal(progress[progress.length - 1], inputs.length);
   });
 
+  await t.test('translate with attention: maps the client accepted, one row per output token (</s> included), and none unless asked', async () => {
+    const inputs = ['abc', 'hgfe'];
+    const { outputs } = await client.request({ type: 'translate', modelDir, inputs, decode: { strategy: 'beam', beamSize: 3, nBest: 2, maxLength: 12, attention: true } });
+    outputs.forEach((hyps, i) => hyps.forEach((h) => {
+      const a = h.attention!;
+      assert.deepEqual(a.source, [...inputs[i]]);
+      assert.ok(a.target.length >= h.tokens.length && a.weights.length === a.target.length);
+    }));
+    const plain = await client.request({ type: 'translate', modelDir, inputs, decode: { strategy: 'beam', beamSize: 3, nBest: 2, maxLength: 12 } });
+    assert.ok(plain.outputs.flat().every((h) => h.attention === undefined));
+    assert.deepEqual(plain.outputs.map((hs) => hs.map((h) => h.text)), outputs.map((hs) => hs.map((h) => h.text)));
+  });
+
   await t.test('translating while training is answered before training ends', async () => {
     const controller = new AbortController();
     let trainEnded = false;

@@ -2,7 +2,7 @@
  * The seam's decoderStep: the native kernel (native/blas/decoder_step.c) against the TF.js-ops
  * reference for every cell, attention and depth, every output kind (all log-probabilities, top-k,
  * top-k with ties), with and without the input table, all rows or some (the others keep their
- * state); and the input table against projecting the embedding. Rows come from real encoder outputs of sources of different lengths (padding in the memory).
+ * state), with and without the attention weights as an output; and the input table against projecting the embedding. Rows come from real encoder outputs of sources of different lengths (padding in the memory).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -32,11 +32,15 @@ function randomize(model: Seq2SeqModel): Seq2SeqModel {
   return model;
 }
 
-interface StepData { h: ArrayLike<number>[]; c: (ArrayLike<number> | undefined)[]; logProbs: ArrayLike<number>; shape: number[]; ids: ArrayLike<number> | null }
+interface StepData {
+  h: ArrayLike<number>[]; c: (ArrayLike<number> | undefined)[]; logProbs: ArrayLike<number>; shape: number[]; ids: ArrayLike<number> | null;
+  attention: number[][] | null;
+}
 
 /** One step of every row from the encoder's states, with `k`'s kernels; everything read back. */
 function stepWith(
   k: Kernels, model: Seq2SeqModel, topK: number, edit: (w: DecoderStepWeights) => DecoderStepWeights = (w) => w, active: number[] | null = null,
+  withAttention = false,
 ): StepData {
   let out!: StepData;
   tf.tidy(() => withKernels(k, () => {
@@ -44,10 +48,11 @@ function stepWith(
     const enc = (model.network as RecurrentNetwork).encode(ids, S, B, null);
     const w = edit(decoderStepWeights(model.settings.model, model.params));
     const prev = tf.tensor1d([1, 4, 5, 6], 'int32');
-    const r = k.decoderStep(w, prev, enc.encoder.finalStates, enc.memory, topK, active && Int32Array.from(active));
+    const r = k.decoderStep(w, prev, enc.encoder.finalStates, enc.memory, topK, active && Int32Array.from(active), withAttention);
     out = {
       h: r.states.map((s) => s.h.dataSync()), c: r.states.map((s) => s.c?.dataSync()),
       logProbs: r.logProbs.dataSync(), shape: r.logProbs.shape, ids: r.ids?.dataSync() ?? null,
+      attention: r.attention && (r.attention.arraySync() as number[][]),
     };
   }));
   return out;
@@ -74,6 +79,26 @@ for (const cell of ['lstm', 'gru'] as CellKind[]) {
             assert.ok(maxDiff(got.logProbs, ref.logProbs) < 1e-5, `${what}: log-probabilities differ by ${maxDiff(got.logProbs, ref.logProbs)}`);
             if (topK === 0) assert.equal(got.ids, null);
             else assert.deepEqual(Array.from(got.ids!), Array.from(ref.ids!), `${what}: ids`);
+            assert.equal(got.attention, null, `${what}: no attention weights unless asked`);
+            // Asked for the attention weights: the same step, and the weights of the same softmax.
+            const refA = stepWith(referenceKernels, model, topK, noTable, active, true);
+            const gotA = stepWith(kernels(), model, topK, noTable, active, true);
+            assert.ok(maxDiff(gotA.logProbs, got.logProbs) === 0, `${what}: asking for the weights changes nothing else`);
+            if (attention === 'none') {
+              assert.equal(gotA.attention, null);
+              assert.equal(refA.attention, null);
+              continue;
+            }
+            const { S } = model.encodeSources(SOURCES);
+            assert.deepEqual([gotA.attention!.length, gotA.attention![0].length], [SOURCES.length, S], `${what}: weights [B, S]`);
+            gotA.attention!.forEach((row, b) => {
+              assert.ok(maxDiff(row, refA.attention![b]) < 1e-5, `${what}: row ${b}'s weights differ by ${maxDiff(row, refA.attention![b])}`);
+              const on = !active || active.includes(b);
+              const sum = row.reduce((x, y) => x + y, 0);
+              assert.ok(on ? Math.abs(sum - 1) < 1e-5 : sum === 0, `${what}: row ${b} sums to ${sum}`);
+              // Padding past the source's own length gets no weight.
+              for (let s = SOURCES[b].length; s < S; s++) assert.equal(row[s], 0, `${what}: row ${b} on padding position ${s}`);
+            });
           }
         }
         model.dispose();

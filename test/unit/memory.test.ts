@@ -19,7 +19,9 @@ for (const cell of ['lstm', 'gru'] as const) {
     await translate(model, ['abc'], { strategy: 'beam', beamSize: 3 });
     const before = tf.memory().numTensors;
     for (let i = 0; i < 5; i++) trainStep(model, opt, b);
-    for (const strategy of ['greedy', 'beam', 'sample'] as const) await translate(model, ['abc', 'ba', ''], { strategy, beamSize: 3, nBest: 2, maxLength: 5 });
+    for (const strategy of ['greedy', 'beam', 'sample'] as const) {
+      for (const attention of [false, true]) await translate(model, ['abc', 'ba', ''], { strategy, beamSize: 3, nBest: 2, maxLength: 5, attention });
+    }
     assert.equal(tf.memory().numTensors, before);
     opt.dispose();
     model.dispose();
@@ -35,7 +37,9 @@ test('no tensor leaks from Transformer training steps or decoding (dropout, atte
   await translate(model, ['abc'], { strategy: 'beam', beamSize: 3 });
   const before = tf.memory().numTensors;
   for (let i = 0; i < 5; i++) trainStep(model, opt, b, 2 + i);
-  for (const strategy of ['greedy', 'beam', 'sample'] as const) await translate(model, ['abc', 'ba', ''], { strategy, beamSize: 3, nBest: 2, maxLength: 5 });
+  for (const strategy of ['greedy', 'beam', 'sample'] as const) {
+    for (const attention of [false, true]) await translate(model, ['abc', 'ba', ''], { strategy, beamSize: 3, nBest: 2, maxLength: 5, attention });
+  }
   assert.equal(tf.memory().numTensors, before);
   opt.dispose();
   model.dispose();

@@ -90,6 +90,39 @@ test('native multi-head attention equals the TF.js ops version on the fused proj
   tf.dispose([qkv, q, kv, causal, keyPad, dropSelf, dropCross]);
 });
 
+test('native attention with its weights (the attention view\'s) equals the TF.js ops version: output and weights, and the output is attention\'s', async (t) => {
+  if (!(await nativeKernelsHere(t))) return;
+  const [B, H, Tq, Tk, d] = [3, 4, 2, 7, 32];
+  const q = randn([B * Tq, d], 21);
+  const kv = randn([B * Tk, 2 * d], 22, 2);
+  const qkv = randn([B * Tq, 3 * d], 23, 2);
+  const keyPad = tf.tensor4d(Array.from({ length: B * Tk }, (_, i) => (i % Tk >= Tk - (i / Tk | 0) ? -1e9 : 0)), [B, 1, 1, Tk]);
+  const cases = [
+    { what: 'q + kv, key padding', shape: { batch: B, queries: Tq, keys: Tk, heads: H, scale: 1 / Math.sqrt(d / H) }, q, kv, mask: keyPad },
+    { what: 'one query, no mask', shape: { batch: B * Tq, queries: 1, keys: Tk, heads: H, scale: 0.4 }, q, kv: randn([B * Tq * Tk, 2 * d], 24), mask: null },
+    { what: 'fused qkv', shape: { batch: B, queries: Tq, keys: Tq, heads: H, scale: 0.3 }, q: qkv, kv: null, mask: null },
+  ];
+  for (const c of cases) {
+    const run = (k: Kernels) => tf.tidy(() => {
+      const r = k.attentionWithWeights(c.q as tf.Tensor2D, c.kv as tf.Tensor2D | null, c.shape, c.mask as tf.Tensor4D | null);
+      const plain = k.attention(c.q as tf.Tensor2D, c.kv as tf.Tensor2D | null, c.shape, c.mask as tf.Tensor4D | null, null);
+      return { output: r.output.dataSync() as Float32Array, weights: r.weights.dataSync() as Float32Array, shape: r.weights.shape, plain: plain.dataSync() as Float32Array };
+    });
+    const native = run(kernels());
+    const reference = run(referenceKernels);
+    assert.deepEqual(native.shape, [c.shape.batch, H, c.shape.queries, c.shape.keys], `${c.what}: weights [B, heads, Tq, Tk]`);
+    assertClose(native.output, reference.output, 2e-6, `${c.what}: output`);
+    assertClose(native.weights, reference.weights, 2e-6, `${c.what}: weights`);
+    assertClose(native.output, native.plain, 0, `${c.what}: the same output as attention`);
+    for (let r = 0; r < native.weights.length / c.shape.keys; r++) {
+      const row = native.weights.subarray(r * c.shape.keys, (r + 1) * c.shape.keys);
+      assert.ok(Math.abs(row.reduce((x, y) => x + y, 0) - 1) < 1e-5, `${c.what}: row ${r} sums to 1`);
+      if (c.mask) for (let j = Tk - ((r / (H * Tq)) | 0); j < Tk; j++) assert.equal(row[j], 0, `${c.what}: row ${r} on a padded key`);
+    }
+  }
+  tf.dispose([q, kv, qkv, keyPad, ...cases.map((c) => c.kv).filter((x): x is tf.Tensor => x !== null)]);
+});
+
 test('native GELU equals the TF.js ops version (erf form), forward and backward, over a wide range', async (t) => {
   if (!(await nativeKernelsHere(t))) return;
   const x = tf.tensor1d(Float32Array.from({ length: 4001 }, (_, i) => (i - 2000) / 200)); // -10 .. 10

@@ -18,7 +18,7 @@ const INPUTS = ['abc', 'cab', 'b', 'acbca', 'ccba', 'ab'];
 /** The backend's kernels, except that every step computes every row and, asked for its k best, returns every token, best first (k = V). */
 function everyToken(V: number): Kernels {
   const k = kernels();
-  return { ...k, decoderStep: (w, prev, states, memory, topK) => k.decoderStep(w, prev, states, memory, topK > 0 ? V : 0, null) };
+  return { ...k, decoderStep: (w, prev, states, memory, topK, _active, withAttention) => k.decoderStep(w, prev, states, memory, topK > 0 ? V : 0, null, withAttention) };
 }
 
 for (const attention of ['none', 'luong'] as const) {

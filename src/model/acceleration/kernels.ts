@@ -66,6 +66,11 @@ export interface Kernels {
    * or null; dropMask [B, heads, Tq, Tk] or null. Returns [B * Tq, d]. Differentiable in q and kv.
    */
   attention(q: tf.Tensor2D, kv: tf.Tensor2D | null, shape: AttentionShape, maskBias: tf.Tensor4D | null, dropMask: tf.Tensor4D | null): tf.Tensor2D;
+  /**
+   * The same attention for inference (no dropout, not differentiated), also giving its weights
+   * [B, heads, Tq, Tk] (each row sums to 1): what the attention view shows.
+   */
+  attentionWithWeights(q: tf.Tensor2D, kv: tf.Tensor2D | null, shape: AttentionShape, maskBias: tf.Tensor4D | null): { output: tf.Tensor2D; weights: tf.Tensor4D };
   /** GELU in its exact (erf) form, x * Phi(x), as PyTorch's default. */
   gelu(x: tf.Tensor): tf.Tensor;
   /**
@@ -91,8 +96,12 @@ export interface Kernels {
    * each row's k best tokens, best first (ties: the lower id), as ids [B, k] int32 and their
    * log-probabilities [B, k]. active: the rows to compute, ascending (null: all); every other row
    * keeps its state and gets log-probabilities 0 and ids 0 (search passes the rows still decoding).
+   * withAttention: also the attention weights of each row over the memory [B, S] (rows not active: 0);
+   * without attention in the model, or when false, null.
    */
-  decoderStep(w: DecoderStepWeights, prevIds: tf.Tensor1D, states: RnnState[], memory: Memory | null, topK: number, active: Int32Array | null): DecoderStepResult;
+  decoderStep(
+    w: DecoderStepWeights, prevIds: tf.Tensor1D, states: RnnState[], memory: Memory | null, topK: number, active: Int32Array | null, withAttention: boolean,
+  ): DecoderStepResult;
 }
 
 /** The decoder's weights as one decoding step uses them. */
@@ -111,7 +120,7 @@ export interface DecoderStepWeights {
   output: { kernel: tf.Tensor2D; bias: tf.Tensor1D };
 }
 
-export interface DecoderStepResult { states: RnnState[]; logProbs: tf.Tensor2D; ids: tf.Tensor2D | null }
+export interface DecoderStepResult { states: RnnState[]; logProbs: tf.Tensor2D; ids: tf.Tensor2D | null; attention: tf.Tensor2D | null }
 
 const byBackend = new Map<string, Kernels>();
 let override: Kernels | null = null;

@@ -17,6 +17,8 @@ export interface DecodeOptions {
   seed: number;
   /** Longest output in target tokens. */
   maxLength: number;
+  /** Whether each hypothesis carries the attention weights its tokens were produced with (Hypothesis.attention): the attention view asks. */
+  attention: boolean;
 }
 
 /** Most tokens one generate request may ask for (the CLI's --max-tokens, the worker's maxTokens, the setting). */
@@ -28,7 +30,7 @@ export const MAX_GENERATE_TOKENS = 100_000;
  * Sampling is a little cooled (temperature 0.8, nucleus 0.95): text reads better than at 1 / 1.
  */
 export const DEFAULT_DECODE: DecodeOptions = {
-  strategy: 'greedy', beamSize: 5, lengthPenalty: 0.6, nBest: 1, temperature: 0.8, topK: 0, topP: 0.95, seed: 0, maxLength: 100,
+  strategy: 'greedy', beamSize: 5, lengthPenalty: 0.6, nBest: 1, temperature: 0.8, topK: 0, topP: 0.95, seed: 0, maxLength: 100, attention: false,
 };
 
 /** Tokens Generate Text adds when not told otherwise. */
@@ -41,7 +43,26 @@ export interface Hypothesis {
   logProb: number;
   /** The score the search ranked by (log-prob with length penalty for beam). */
   score: number;
+  /** With DecodeOptions.attention, for models with attention: which input tokens each output token attended to. */
+  attention?: AttentionMap;
 }
+
+/**
+ * The alignment of a hypothesis's output tokens (rows) with its input's tokens (columns): the
+ * cross-attention weights of the decoding steps that produced them. Every row sums to 1.
+ */
+export interface AttentionMap {
+  /** The input's tokens as the encoder read them (columns). */
+  source: string[];
+  /** The output's tokens, `</s>` included when it was produced (rows). */
+  target: string[];
+  /** weights[t][s]: the recurrent model's attention; the Transformer's heads of its last decoder layer, averaged. */
+  weights: number[][];
+  /** The Transformer's heads one by one (layer and head numbered from 0); empty for the recurrent model. */
+  heads: AttentionHead[];
+}
+
+export interface AttentionHead { layer: number; head: number; weights: number[][] }
 
 export function decodeOptionErrors(o: DecodeOptions): string[] {
   const e: string[] = [];
@@ -53,5 +74,6 @@ export function decodeOptionErrors(o: DecodeOptions): string[] {
   if (!Number.isInteger(o.topK) || o.topK < 0) e.push(`topK must be a whole number >= 0 (got ${o.topK})`);
   if (!(o.topP > 0 && o.topP <= 1)) e.push(`topP must be above 0 and at most 1 (got ${o.topP})`);
   if (!Number.isInteger(o.maxLength) || o.maxLength < 1 || o.maxLength > 10000) e.push(`maxLength must be 1-10000 (got ${o.maxLength})`);
+  if (typeof o.attention !== 'boolean') e.push(`attention must be true or false (got ${o.attention})`);
   return e;
 }

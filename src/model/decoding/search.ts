@@ -2,13 +2,17 @@
  * Decoding: greedy, beam search (length penalty, n-best) and sampling (temperature, top-k, top-p,
  * seeded), each batched over many inputs. The encoder runs once per batch; the decoder steps all
  * rows together and the choice of next tokens is made in JS on the step's log-probabilities.
+ * With `attention` each hypothesis also keeps, per token, the cross-attention weights the step that
+ * chose it used (beam search moves them with the beams), for the attention view.
  */
 import { tf } from '../tf';
 import { rng } from '../data/data';
 import type { DecodeOptions, Hypothesis } from './decodeOptions';
+import { attentionMap } from './attentionMap';
 import { BOS, EOS, type DecoderState, type Seq2SeqModel } from '../network/seq2seq';
 
-interface RawHyp { ids: number[]; logProb: number; score: number }
+/** attention: per token, the weights of the step that produced it (one row's StepAttention); null when not asked. */
+interface RawHyp { ids: number[]; logProb: number; score: number; attention: StepAttention[] | null }
 
 /** GNMT length penalty: ((5 + len) / 6)^alpha. */
 export function lengthPenalty(len: number, alpha: number): number {
@@ -32,6 +36,15 @@ function rowIndex(rows: ArrayLike<number>): tf.Tensor1D {
  * log-probabilities at row * k + j, best first); with ids null, every token's (k = V, at row * V + id).
  */
 export interface StepScores { k: number; ids: Int32Array | null; logProbs: Float32Array }
+
+/** A step's attention weights as read on the host: row r's map m over the S source positions at (r * maps + m) * S. */
+export interface StepAttention { maps: number; S: number; data: Float32Array }
+
+/** Row r's weights of every map (a copy, as a one-row StepAttention). */
+function attentionRow(a: StepAttention, r: number): StepAttention {
+  const n = a.maps * a.S;
+  return { maps: a.maps, S: a.S, data: a.data.slice(r * n, (r + 1) * n) };
+}
 
 /** Each row's k best of every token's log-probabilities, best first, ties to the lower id (for steps that return them all). */
 export function topKRows(all: Float32Array, V: number, k: number): StepScores {
@@ -67,12 +80,13 @@ function activeRows(alive: boolean[]): Int32Array | null {
 
 /**
  * Runs the decoder step by step; `choose` picks each row's next token from the step's scores: each
- * row's topK best (topK > 0), or every token's (topK 0). Rows that `choose` marks as no longer alive
- * are not computed again (their scores are not to be read).
+ * row's topK best (topK > 0), or every token's (topK 0), with the step's attention weights when
+ * `withAttention` (and the model has attention; else null). Rows that `choose` marks as no longer
+ * alive are not computed again (their scores are not to be read).
  */
 function stepLoop(
-  model: Seq2SeqModel, texts: string[], rowsPerInput: number, maxLength: number, topK: number,
-  choose: (scores: StepScores, alive: boolean[], step: number) => { next: Int32Array; reorder?: Int32Array; done: boolean },
+  model: Seq2SeqModel, texts: string[], rowsPerInput: number, maxLength: number, topK: number, withAttention: boolean,
+  choose: (scores: StepScores, alive: boolean[], step: number, attention: StepAttention | null) => { next: Int32Array; reorder?: Int32Array; done: boolean },
 ): void {
   const { ids, S, B } = model.encodeSources(texts);
   let state: DecoderState | null = null;
@@ -90,12 +104,17 @@ function stepLoop(
     for (let step = 0; step < maxLength; step++) {
       let logProbs!: tf.Tensor2D;
       let topIds: tf.Tensor2D | null = null;
+      let weights: tf.Tensor3D | null = null;
       replace(() => {
-        const r = model.step(tf.tensor1d(prev, 'int32'), state!, k, activeRows(alive));
+        const r = model.step(tf.tensor1d(prev, 'int32'), state!, k, activeRows(alive), withAttention);
         logProbs = tf.keep(r.logProbs);
         topIds = r.ids && tf.keep(r.ids);
+        weights = r.attention && tf.keep(r.attention);
         return r.state;
       });
+      const w = weights as tf.Tensor3D | null;
+      const attention: StepAttention | null = w && { maps: w.shape[1], S: w.shape[2], data: w.dataSync() as Float32Array };
+      w?.dispose();
       const lp = logProbs.dataSync() as Float32Array;
       const n = logProbs.shape[1];
       const got = topIds as tf.Tensor2D | null;
@@ -103,7 +122,7 @@ function stepLoop(
         : k > 0 ? topKRows(lp, n, k) : { k: n, ids: null, logProbs: lp };
       logProbs.dispose();
       got?.dispose();
-      const choice = choose(scores, alive, step);
+      const choice = choose(scores, alive, step, attention);
       if (choice.reorder) replace(() => state!.reorder(rowIndex(choice.reorder!)));
       prev = choice.next;
       if (choice.done) break;
@@ -122,14 +141,15 @@ function argMaxRow(lp: Float32Array, row: number, V: number): number {
 }
 
 export function greedyDecode(model: Seq2SeqModel, texts: string[], opts: DecodeOptions): RawHyp[][] {
-  const hyps: RawHyp[] = texts.map(() => ({ ids: [], logProb: 0, score: 0 }));
-  stepLoop(model, texts, 1, opts.maxLength, 1, (scores, alive) => {
+  const hyps: RawHyp[] = texts.map(() => ({ ids: [], logProb: 0, score: 0, attention: opts.attention ? [] : null }));
+  stepLoop(model, texts, 1, opts.maxLength, 1, opts.attention, (scores, alive, _step, attention) => {
     const next = new Int32Array(texts.length);
     for (let r = 0; r < texts.length; r++) {
       if (!alive[r]) { next[r] = EOS; continue; }
       const id = scores.ids![r * scores.k];
       hyps[r].ids.push(id);
       hyps[r].logProb += scores.logProbs[r * scores.k];
+      if (attention) hyps[r].attention?.push(attentionRow(attention, r));
       next[r] = id;
       if (id === EOS) alive[r] = false;
     }
@@ -142,14 +162,15 @@ export function sampleDecode(model: Seq2SeqModel, texts: string[], opts: DecodeO
   const n = opts.nBest;
   const random = rng(opts.seed);
   const rows = texts.length * n;
-  const hyps: RawHyp[] = Array.from({ length: rows }, () => ({ ids: [], logProb: 0, score: 0 }));
-  stepLoop(model, texts, n, opts.maxLength, 0, ({ k: V, logProbs: lp }, alive) => {
+  const hyps: RawHyp[] = Array.from({ length: rows }, () => ({ ids: [], logProb: 0, score: 0, attention: opts.attention ? [] : null }));
+  stepLoop(model, texts, n, opts.maxLength, 0, opts.attention, ({ k: V, logProbs: lp }, alive, _step, attention) => {
     const next = new Int32Array(rows);
     for (let r = 0; r < rows; r++) {
       if (!alive[r]) { next[r] = EOS; continue; }
       const id = opts.temperature === 0 ? argMaxRow(lp, r, V) : sampleRow(lp.subarray(r * V, (r + 1) * V), opts, random);
       hyps[r].ids.push(id);
       hyps[r].logProb += lp[r * V + id];
+      if (attention) hyps[r].attention?.push(attentionRow(attention, r));
       next[r] = id;
       if (id === EOS) alive[r] = false;
     }
@@ -183,13 +204,15 @@ export function beamDecode(model: Seq2SeqModel, texts: string[], opts: DecodeOpt
   const K = opts.beamSize;
   const B = texts.length;
   const alpha = opts.lengthPenalty;
-  const beams: { ids: number[]; logProb: number }[][] = texts.map(() =>
-    Array.from({ length: K }, (_, k) => ({ ids: [], logProb: k === 0 ? 0 : -Infinity })));
+  type Beam = { ids: number[]; logProb: number; attention: StepAttention[] | null };
+  const noAttention = () => (opts.attention ? [] : null);
+  const beams: Beam[][] = texts.map(() =>
+    Array.from({ length: K }, (_, k) => ({ ids: [], logProb: k === 0 ? 0 : -Infinity, attention: noAttention() })));
   const finished: RawHyp[][] = texts.map(() => []);
   const inputDone = new Array(B).fill(false);
   // Each row's K + 1 best tokens are enough: an input's new beams and finished hypotheses take at most K
   // tokens that do not end and one that ends (</s>) from each row, in the row's own order.
-  stepLoop(model, texts, K, opts.maxLength, K + 1, ({ k: n, ids, logProbs: lp }, alive, step) => {
+  stepLoop(model, texts, K, opts.maxLength, K + 1, opts.attention, ({ k: n, ids, logProbs: lp }, alive, step, attention) => {
     const next = new Int32Array(B * K).fill(EOS);
     const reorder = new Int32Array(B * K);
     for (let b = 0; b < B; b++) {
@@ -204,21 +227,24 @@ export function beamDecode(model: Seq2SeqModel, texts: string[], opts: DecodeOpt
         for (let j = 0; j < n; j++) cands.push({ k, v: ids![row + j], lp: base + lp[row + j] });
       }
       cands.sort((x, y) => y.lp - x.lp || x.k - y.k || x.v - y.v);
-      const newBeams: { ids: number[]; logProb: number }[] = [];
+      const newBeams: Beam[] = [];
       const last = step === opts.maxLength - 1;
       for (const c of cands) {
         if (newBeams.length >= K) break;
-        const ids = [...beams[b][c.k].ids, c.v];
+        const from = beams[b][c.k];
+        const ids = [...from.ids, c.v];
+        // The token was chosen from row b * K + c.k's scores: that row's attention goes with it.
+        const weights = from.attention && (attention ? [...from.attention, attentionRow(attention, b * K + c.k)] : []);
         if (c.v === EOS || last) {
-          finished[b].push({ ids, logProb: c.lp, score: c.lp / lengthPenalty(ids.length, alpha) });
+          finished[b].push({ ids, logProb: c.lp, score: c.lp / lengthPenalty(ids.length, alpha), attention: weights });
           if (finished[b].length >= K) break;
           continue;
         }
         reorder[b * K + newBeams.length] = b * K + c.k;
         next[b * K + newBeams.length] = c.v;
-        newBeams.push({ ids, logProb: c.lp });
+        newBeams.push({ ids, logProb: c.lp, attention: weights });
       }
-      while (newBeams.length < K) newBeams.push({ ids: [], logProb: -Infinity });
+      while (newBeams.length < K) newBeams.push({ ids: [], logProb: -Infinity, attention: noAttention() });
       beams[b] = newBeams;
       if (finished[b].length >= K || newBeams.every((h) => h.logProb === -Infinity)) inputDone[b] = true;
       for (let k = 0; k < K; k++) alive[b * K + k] = !inputDone[b] && newBeams[k].logProb > -Infinity;
@@ -237,8 +263,11 @@ export function decodeBatch(model: Seq2SeqModel, texts: string[], opts: DecodeOp
   const raw = opts.strategy === 'beam' ? beamDecode(model, texts, opts)
     : opts.strategy === 'sample' ? sampleDecode(model, texts, opts)
       : greedyDecode(model, texts, opts);
-  return raw.map((hs) => hs.map((h) => {
+  return raw.map((hs, i) => hs.map((h) => {
     const tokens = model.target.idsToTokens(h.ids);
-    return { text: model.target.detokenize(tokens), tokens, logProb: h.logProb, score: h.score };
+    const hyp: Hypothesis = { text: model.target.detokenize(tokens), tokens, logProb: h.logProb, score: h.score };
+    const attention = h.attention && attentionMap(model, texts[i], h.ids, h.attention);
+    if (attention) hyp.attention = attention;
+    return hyp;
   }));
 }

@@ -37,11 +37,24 @@ export interface Network {
    * [R, V] (ids null), or each row's topK best tokens [R, topK] with their ids [R, topK] (best first,
    * ties to the lower id) where the network computes them itself (topK 0: always every token's).
    * active: the rows still decoding (null: all); the others' scores are not read.
+   * withAttention: also the cross-attention weights this step used (StepResult.attention); asked
+   * for by the attention view, off otherwise (then nothing else changes).
    */
-  step(prevIds: tf.Tensor1D, state: DecoderState, topK: number, active: Int32Array | null): StepResult;
+  step(prevIds: tf.Tensor1D, state: DecoderState, topK: number, active: Int32Array | null, withAttention: boolean): StepResult;
 }
 
-export interface StepResult { logProbs: tf.Tensor2D; ids: tf.Tensor2D | null; state: DecoderState }
+export interface StepResult {
+  logProbs: tf.Tensor2D;
+  ids: tf.Tensor2D | null;
+  state: DecoderState;
+  /**
+   * When asked: each row's attention weights over the source positions, [R, maps, S], each map's
+   * row summing to 1 over the row's real source positions (0 on padding): the recurrent model's one
+   * attention (maps 1), the Transformer's every decoder layer's heads (maps layers * heads, layer by
+   * layer). Null when not asked or the model has no attention.
+   */
+  attention: tf.Tensor3D | null;
+}
 
 export interface Architecture {
   paramSpecs(m: ModelSettings, srcVocab: number, tgtVocab: number): ParamSpec[];

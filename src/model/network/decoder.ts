@@ -52,12 +52,13 @@ export function decoderStepWeights(m: ModelSettings, params: Params): DecoderSte
 /**
  * One decoding step for every row: prevIds [B] -> the new states and log-probabilities: of every
  * token [B, V] (topK 0, ids null), or of each row's topK best tokens [B, topK] with their ids; only the
- * `active` rows are computed (null: all), the others keep their states.
+ * `active` rows are computed (null: all), the others keep their states; withAttention: also the attention weights [B, S].
  * The same computation as decodeTeacherForced's for one time step (the seam's decoderStep, defined
  * on TF.js ops in acceleration/reference/decoderStep.ts), in one fused operation where the backend has one.
  */
 export function decodeStep(
   m: ModelSettings, params: Params, prevIds: tf.Tensor1D, states: RnnState[], memory: Memory | null, topK = 0, active: Int32Array | null = null,
+  withAttention = false,
 ): DecoderStepResult {
-  return kernels().decoderStep(decoderStepWeights(m, params), prevIds, states, memory, topK, active);
+  return kernels().decoderStep(decoderStepWeights(m, params), prevIds, states, memory, topK, active, withAttention);
 }

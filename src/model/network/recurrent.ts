@@ -62,10 +62,11 @@ export class RecurrentNetwork implements Network {
     return new RecurrentState(encoder.finalStates, memory);
   }
 
-  step(prevIds: tf.Tensor1D, state: DecoderState, topK: number, active: Int32Array | null): StepResult {
+  step(prevIds: tf.Tensor1D, state: DecoderState, topK: number, active: Int32Array | null, withAttention: boolean): StepResult {
     const s = state as RecurrentState;
-    const out = decodeStep(this.m, this.params, prevIds, s.layers, s.memory, topK, active);
-    return { logProbs: out.logProbs, ids: out.ids, state: new RecurrentState(out.states, s.memory) };
+    const out = decodeStep(this.m, this.params, prevIds, s.layers, s.memory, topK, active, withAttention);
+    const attention = out.attention && (tf.expandDims(out.attention, 1) as tf.Tensor3D);
+    return { logProbs: out.logProbs, ids: out.ids, state: new RecurrentState(out.states, s.memory), attention };
   }
 }
 

@@ -68,14 +68,14 @@ export class Seq2SeqModel {
   /**
    * One decoder step for search: prevIds [R] -> the next state and log-probabilities [R, V] (ids null),
    * or, where the network offers it, each row's topK best [R, topK] with their ids; only the active
-   * rows (null: all) need be computed.
+   * rows (null: all) need be computed; withAttention: also the cross-attention weights (StepResult.attention).
    */
-  step(prevIds: tf.Tensor1D, state: DecoderState, topK = 0, active: Int32Array | null = null): StepResult {
-    return this.network.step(prevIds, state, topK, active);
+  step(prevIds: tf.Tensor1D, state: DecoderState, topK = 0, active: Int32Array | null = null, withAttention = false): StepResult {
+    return this.network.step(prevIds, state, topK, active, withAttention);
   }
 
   /** Source ids for a list of texts, time-major and padded; inputs far longer than anything seen in training are cut. */
-  encodeSources(texts: string[], maxLen = 4 * this.settings.train.maxLen): { ids: Int32Array; S: number; B: number } {
+  encodeSources(texts: string[], maxLen = this.maxSourceTokens): { ids: Int32Array; S: number; B: number } {
     const seqs = texts.map((t) => this.source.encode(t).slice(0, maxLen));
     const B = texts.length;
     const S = Math.max(1, ...seqs.map((s) => s.length));
@@ -83,6 +83,13 @@ export class Seq2SeqModel {
     seqs.forEach((s, b) => s.forEach((id, t) => { ids[t * B + b] = id; }));
     return { ids, S, B };
   }
+
+  /** The tokens of a text the encoder reads (encodeSources' ids, as strings). */
+  sourceTokens(text: string): string[] {
+    return this.source.tokenize(text).slice(0, this.maxSourceTokens);
+  }
+
+  private get maxSourceTokens(): number { return 4 * this.settings.train.maxLen; }
 
   dispose(): void {
     disposeInputTables([...this.params.values()]);

@@ -250,14 +250,16 @@ export class TransformerNetwork implements Network {
   /**
    * One position for every row: the new keys and values join each layer's cache; attention runs over
    * the cache. Every row and every token's log-probability (search picks the best on the host).
+   * withAttention: also every layer's cross-attention weights per head, [R, layers * heads, S].
    */
-  step(prevIds: tf.Tensor1D, state: DecoderState): StepResult {
+  step(prevIds: tf.Tensor1D, state: DecoderState, _topK = 0, _active: Int32Array | null = null, withAttention = false): StepResult {
     const s = state as TransformerState;
     const R = prevIds.shape[0];
     const d = this.d;
     const t = s.position + 1;
     let x = this.embed('decoder', prevIds, R, 1, s.position, null);
     const caches: tf.Tensor3D[] = [];
+    const weights: tf.Tensor3D[] = [];
     for (let l = 0; l < this.m.decLayers; l++) {
       const p = `decoder/l${l}`;
       const qkv = this.linear(`${p}/self_attention/qkv`, this.norm(`${p}/self_attention_norm`, x));
@@ -269,10 +271,21 @@ export class TransformerNetwork implements Network {
       x = this.residual(`${p}/self_attention/output`, this.attend(q, tf.reshape(cache, [R * t, 2 * d]), R, 1, t, null, null), x, null);
       const cq = this.linear(`${p}/cross_attention/query`, this.norm(`${p}/cross_attention_norm`, x));
       const S = s.cross[l].shape[1];
-      x = this.residual(`${p}/cross_attention/output`, this.attend(cq, tf.reshape(s.cross[l], [R * S, 2 * d]), R, 1, S, s.srcMask, null), x, null);
+      const memoryKv = tf.reshape(s.cross[l], [R * S, 2 * d]) as tf.Tensor2D;
+      let crossOut: tf.Tensor2D;
+      if (withAttention) {
+        const shape = { batch: R, queries: 1, keys: S, heads: this.m.heads, scale: 1 / Math.sqrt(this.headSize) };
+        const a = kernels().attentionWithWeights(cq, memoryKv, shape, s.srcMask);
+        crossOut = a.output;
+        weights.push(tf.reshape(a.weights, [R, this.m.heads, S]) as tf.Tensor3D);
+      } else {
+        crossOut = this.attend(cq, memoryKv, R, 1, S, s.srcMask, null);
+      }
+      x = this.residual(`${p}/cross_attention/output`, crossOut, x, null);
       x = this.feedForward(p, x, null);
     }
-    return { logProbs: kernels().logSoftmax(this.logits(x)), ids: null, state: new TransformerState(t, caches, s.cross, s.srcMask) };
+    const attention = withAttention ? (tf.concat(weights, 1) as tf.Tensor3D) : null;
+    return { logProbs: kernels().logSoftmax(this.logits(x)), ids: null, state: new TransformerState(t, caches, s.cross, s.srcMask), attention };
   }
 }
 

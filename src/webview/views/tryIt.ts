@@ -1,7 +1,8 @@
-/** "Try it": translate typed text with the active model and show the n-best list with scores. */
+/** "Try it": translate typed text with the active model and show the n-best list with scores, and the best one's attention map. */
 import { h, icon, replaceChildren, setText } from '../dom';
 import { num } from '../format';
 import type { PanelModel } from '../panelModel';
+import { AttentionMapView } from './attentionMap';
 
 export interface TryActions { setText(text: string): void; setNBest(n: number): void; translate(): void }
 
@@ -12,6 +13,7 @@ export class TryView {
   private readonly button: HTMLButtonElement;
   private readonly hint: HTMLParagraphElement;
   private readonly results: HTMLDivElement;
+  private readonly attention = new AttentionMapView();
   private resultKey: unknown = undefined;
 
   constructor(actions: TryActions) {
@@ -26,7 +28,7 @@ export class TryView {
     this.button.addEventListener('click', () => actions.translate());
     this.hint = h('p', { class: 'hint' });
     this.results = h('div', { class: 'try-results', 'aria-live': 'polite' });
-    this.el = h('div', { class: 'try' }, this.input, h('div', { class: 'try-row' }, this.nBest, this.button), this.hint, this.results);
+    this.el = h('div', { class: 'try' }, this.input, h('div', { class: 'try-row' }, this.nBest, this.button), this.hint, this.results, this.attention.el);
   }
 
   render(m: PanelModel): void {
@@ -40,9 +42,12 @@ export class TryView {
     const key = t.pending ? 'pending' : t.result;
     if (key === this.resultKey) return;
     this.resultKey = key;
-    if (t.pending) { replaceChildren(this.results, h('p', { class: 'hint' }, icon('loading', 'codicon-modifier-spin'), ' Translating…')); return; }
-    if (!t.result) { replaceChildren(this.results); return; }
+    if (t.pending) { replaceChildren(this.results, h('p', { class: 'hint' }, icon('loading', 'codicon-modifier-spin'), ' Translating…')); this.attention.show(undefined, null); return; }
+    if (!t.result) { replaceChildren(this.results); this.attention.show(undefined, null); return; }
     const hyps = t.result.hypotheses;
+    const summary = m.panel.models.find((x) => x.name === active);
+    const noAttention = summary && summary.arch !== 'transformer' && summary.attention === 'none';
+    this.attention.show(hyps[0]?.attention, hyps.length && noAttention ? 'No attention map: this model has no attention.' : null);
     replaceChildren(this.results, hyps.length === 0
       ? h('p', { class: 'empty' }, 'No output.')
       : h('ol', { class: 'nbest', 'aria-label': `Results for ${t.result.text}` }, hyps.map((hy, i) => h('li', { class: 'hyp' },

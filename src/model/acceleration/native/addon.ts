@@ -68,6 +68,8 @@ export interface DecoderStepSpec {
   values: Float32Array | null; keys: Float32Array | null; maskBias: Float32Array | null; wc: Float32Array | null;
   wq: Float32Array | null; v: Float32Array | null; outKernel: Float32Array; outBias: Float32Array;
   active: Int32Array | null; logProbs: Float32Array | null; topLogProbs: Float32Array | null; topIds: Int32Array | null;
+  /** [rows, srcLen] each row's attention weights, or null (not asked, or no attention). */
+  attentionOut: Float32Array | null;
 }
 
 export interface NativeAddonStatus { active: boolean; library: string | null; reason: string | null }

@@ -7,8 +7,9 @@
  * Kernel `Seq2SeqDecoderStep`, inputs: ids [B] int32, embedding [V, E], inputTable [V, gates*H] (optional;
  * then no kernel0), per layer l kernel{l}, recurrent{l},
  * bias{l}, h{l}, c{l} (LSTM); with attention values [B, S, M], keys, maskBias [B, 1, S], wc (and wq, v:
- * Bahdanau); outKernel [H, V], outBias [V]. Attrs cell, attention, layers, topK, allRows, active (the rows to compute unless allRows). Outputs: per layer
- * h{l} (and c{l}), then log-probabilities ([B, V], or [B, k] with ids [B, k] int32 after them).
+ * Bahdanau); outKernel [H, V], outBias [V]. Attrs cell, attention, layers, topK, allRows, active (the rows to compute unless allRows),
+ * withAttention. Outputs: per layer h{l} (and c{l}), then log-probabilities ([B, V], or [B, k] with ids [B, k] int32 after them),
+ * then with withAttention the attention weights [B, S].
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
@@ -34,7 +35,9 @@ export function nativeDecoderStepSupports(w: DecoderStepWeights, memory: Memory 
 
 export function nativeDecoderStep(
   w: DecoderStepWeights, prevIds: tf.Tensor1D, states: RnnState[], memory: Memory | null, topK: number, active: Int32Array | null,
+  withAttention: boolean,
 ): DecoderStepResult {
+  const weights = withAttention && w.attention !== 'none';
   const inputs: Record<string, tf.Tensor> = { ids: prevIds, embedding: w.embedding, outKernel: w.output.kernel, outBias: w.output.bias };
   if (w.inputTable) inputs.inputTable = w.inputTable;
   w.layers.forEach((lw, l) => {
@@ -49,20 +52,23 @@ export function nativeDecoderStep(
     if (w.attention === 'bahdanau') Object.assign(inputs, { wq: w.attend!.wq!, v: w.attend!.v! });
   }
   const outs = tf.engine().runKernel(DECODER_STEP, inputs as unknown as tf.NamedTensorMap,
-    { cell: w.cell, attention: w.attention, layers: w.layers.length, topK, allRows: !active, active: active ? Array.from(active) : [] }) as tf.Tensor[];
+    { cell: w.cell, attention: w.attention, layers: w.layers.length, topK, allRows: !active, active: active ? Array.from(active) : [], withAttention: weights }) as tf.Tensor[];
   const per = w.cell === 'lstm' ? 2 : 1;
   const next: RnnState[] = w.layers.map((_, l) => (w.cell === 'lstm'
     ? { h: outs[2 * l] as tf.Tensor2D, c: outs[2 * l + 1] as tf.Tensor2D }
     : { h: outs[l] as tf.Tensor2D }));
   const at = per * w.layers.length;
-  return { states: next, logProbs: outs[at] as tf.Tensor2D, ids: topK > 0 ? (outs[at + 1] as tf.Tensor2D) : null };
+  const after = at + (topK > 0 ? 2 : 1);
+  return { states: next, logProbs: outs[at] as tf.Tensor2D, ids: topK > 0 ? (outs[at + 1] as tf.Tensor2D) : null, attention: weights ? (outs[after] as tf.Tensor2D) : null };
 }
 
 const CELL: Record<CellKind, number> = { lstm: 0, gru: 1 };
 const ATTENTION: Record<AttentionKind, number> = { none: 0, luong: 1, bahdanau: 2 };
 
 function decoderStepKernel(a: KernelArgs, addon: NativeAddon): TensorInfo[] {
-  const { cell, attention, layers, topK, allRows, active } = a.attrs as { cell: CellKind; attention: AttentionKind; layers: number; topK: number; allRows: boolean; active: number[] };
+  const { cell, attention, layers, topK, allRows, active, withAttention } = a.attrs as {
+    cell: CellKind; attention: AttentionKind; layers: number; topK: number; allRows: boolean; active: number[]; withAttention: boolean;
+  };
   const ins = a.inputs;
   for (const [name, t] of Object.entries(ins)) {
     if (t.dtype !== (name === 'ids' ? 'int32' : 'float32')) throw new Error(`${DECODER_STEP}: ${name} is ${t.dtype}`);
@@ -80,6 +86,8 @@ function decoderStepKernel(a: KernelArgs, addon: NativeAddon): TensorInfo[] {
   const ids = topK > 0 ? b.makeOutput([B, topK], 'int32') : null;
   outputs.push(logProbs);
   if (ids) outputs.push(ids);
+  const weights = withAttention && attention !== 'none' ? b.makeOutput([B, ins.values.shape[1]], 'float32') : null;
+  if (weights) outputs.push(weights);
   // Views are taken after the allocations: the heap may have grown and moved.
   const f32 = (t: TensorInfo) => b.typedArrayFromHeap(t) as Float32Array;
   const maybe = (t: TensorInfo | undefined) => (t ? f32(t) : null);
@@ -95,6 +103,7 @@ function decoderStepKernel(a: KernelArgs, addon: NativeAddon): TensorInfo[] {
     values: maybe(ins.values), keys: maybe(ins.keys), maskBias: maybe(ins.maskBias), wc: maybe(ins.wc), wq: maybe(ins.wq), v: maybe(ins.v),
     outKernel: f32(ins.outKernel), outBias: f32(ins.outBias), active: allRows ? null : Int32Array.from(active),
     logProbs: ids ? null : f32(logProbs), topLogProbs: ids ? f32(logProbs) : null, topIds: ids ? (b.typedArrayFromHeap(ids) as Int32Array) : null,
+    attentionOut: maybe(weights ?? undefined),
   });
   return outputs;
 }

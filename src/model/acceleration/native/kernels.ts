@@ -39,11 +39,13 @@ export function nativeKernelSet(addon: NativeAddon, env: Pick<EngineEnvironment,
     sumOfSquares: env.nativeAdam ? (tensors) => nativeSumOfSquares(addon, tensors) : ref.sumOfSquares,
     dropoutMask: (shape, keep, seed) => tf.engine().runKernel(DROPOUT_MASK, {}, { shape, keep, seed }) as tf.Tensor,
     ...(env.nativeTransformer ? nativeTransformerOps : {
-      layerNorm: ref.layerNorm, maskedSoftmax: ref.maskedSoftmax, attention: ref.attention, gelu: ref.gelu, biasDropoutResidual: ref.biasDropoutResidual,
+      layerNorm: ref.layerNorm, maskedSoftmax: ref.maskedSoftmax, attention: ref.attention, attentionWithWeights: ref.attentionWithWeights,
+      gelu: ref.gelu, biasDropoutResidual: ref.biasDropoutResidual,
       crossEntropy: ref.crossEntropy, logSoftmax: ref.logSoftmax,
     }),
     decoderStep: env.nativeRnn
-      ? (w, prevIds, states, memory, topK, active) => (nativeDecoderStepSupports(w, memory) ? nativeDecoderStep : ref.decoderStep)(w, prevIds, states, memory, topK, active)
+      ? (w, prevIds, states, memory, topK, active, withAttention) =>
+        (nativeDecoderStepSupports(w, memory) ? nativeDecoderStep : ref.decoderStep)(w, prevIds, states, memory, topK, active, withAttention)
       : ref.decoderStep,
   };
 }

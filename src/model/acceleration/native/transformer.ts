@@ -180,7 +180,7 @@ type GradFn = (...args: unknown[]) => { value: tf.Tensor; gradFunc: (dy: tf.Tens
 const differentiable = (f: GradFn) => tf.customGrad(f as unknown as Parameters<typeof tf.customGrad>[0]);
 
 /** The seam's Transformer operations on these kernels. */
-export const nativeTransformerOps: Pick<Kernels, 'layerNorm' | 'maskedSoftmax' | 'attention' | 'gelu' | 'biasDropoutResidual' | 'crossEntropy' | 'logSoftmax'> = {
+export const nativeTransformerOps: Pick<Kernels, 'layerNorm' | 'maskedSoftmax' | 'attention' | 'attentionWithWeights' | 'gelu' | 'biasDropoutResidual' | 'crossEntropy' | 'logSoftmax'> = {
   layerNorm(x, gamma, beta, epsilon) {
     return differentiable((xi, g, b, save) => {
       const [y, mean, rstd] = run(LAYER_NORM, { x: xi as tf.Tensor, gamma: g as tf.Tensor, beta: b as tf.Tensor }, { epsilon }) as tf.Tensor[];
@@ -221,6 +221,12 @@ export const nativeTransformerOps: Pick<Kernels, 'layerNorm' | 'maskedSoftmax' |
       (save as tf.GradSaveFunc)([qi as tf.Tensor, kvi as tf.Tensor, p, ...(dropMask ? [dropMask] : [])]);
       return { value: out, gradFunc: (dy, [sq, skv, sp, sd]) => run(ATTENTION_GRAD, { dy, q: sq, kv: skv, p: sp, ...(sd ? { drop: sd } : {}) }, attrs) as tf.Tensor[] };
     })(q, kv) as tf.Tensor2D;
+  },
+
+  // The forward kernel keeps the weights for the backward pass anyway: here they are its second output.
+  attentionWithWeights(q, kv, shape, maskBias) {
+    const [output, weights] = run(ATTENTION, { q, ...(kv ? { kv } : {}), ...(maskBias ? { mask: maskBias } : {}) }, { ...shape }) as tf.Tensor[];
+    return { output: output as tf.Tensor2D, weights: weights as tf.Tensor4D };
   },
 
   gelu(x) {

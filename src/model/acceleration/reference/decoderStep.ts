@@ -3,7 +3,7 @@
  * (../kernels.ts), which the native version (../native/decoderStep.ts) must equal. The target
  * embedding of the previous tokens (or layer 0's projections of them, looked up) -> each recurrent layer's step, initialised from `states` -> attention
  * over the encoder outputs scoring the top layer's output -> output projection -> log-softmax -> every
- * log-probability, or each row's k best.
+ * log-probability, or each row's k best; when asked, the attention weights too.
  */
 import { tf } from '../../tf';
 import { attend, type Memory } from '../../network/attention';
@@ -12,6 +12,7 @@ import { cellStep, projectInputs } from './recurrentCells';
 
 export function referenceDecoderStep(
   w: DecoderStepWeights, prevIds: tf.Tensor1D, states: RnnState[], memory: Memory | null, topK: number, active: Int32Array | null,
+  withAttention: boolean,
 ): DecoderStepResult {
   let x = w.inputTable ? prevIds : (tf.gather(w.embedding, prevIds) as tf.Tensor2D);
   const next: RnnState[] = w.layers.map((lw, l) => {
@@ -22,14 +23,17 @@ export function referenceDecoderStep(
     return s;
   });
   let hidden = x;
+  let weights: tf.Tensor2D | null = null;
   if (memory && w.attend) {
-    hidden = tf.squeeze(attend(w.attention, tf.expandDims(x, 1) as tf.Tensor3D, memory, w.attend).hidden, [1]) as tf.Tensor2D;
+    const a = attend(w.attention, tf.expandDims(x, 1) as tf.Tensor3D, memory, w.attend);
+    hidden = tf.squeeze(a.hidden, [1]) as tf.Tensor2D;
+    if (withAttention) weights = tf.squeeze(a.weights, [1]) as tf.Tensor2D;
   }
   const logProbs = tf.logSoftmax(tf.add(tf.matMul(hidden, w.output.kernel), w.output.bias)) as tf.Tensor2D;
   const best = topK > 0 ? tf.topk(logProbs, topK, true) : null;
   const result: DecoderStepResult = best
-    ? { states: next, logProbs: best.values as tf.Tensor2D, ids: best.indices as tf.Tensor2D }
-    : { states: next, logProbs, ids: null };
+    ? { states: next, logProbs: best.values as tf.Tensor2D, ids: best.indices as tf.Tensor2D, attention: weights }
+    : { states: next, logProbs, ids: null, attention: weights };
   return active ? onlyActive(result, states, active) : result;
 }
 
@@ -44,5 +48,6 @@ function onlyActive(r: DecoderStepResult, old: RnnState[], active: Int32Array): 
     states: r.states.map((s, l) => ({ h: pick(s.h, old[l].h), c: s.c && pick(s.c, old[l].c!) })),
     logProbs: pick(r.logProbs, tf.zerosLike(r.logProbs)),
     ids: r.ids && pick(r.ids, tf.zerosLike(r.ids)),
+    attention: r.attention && pick(r.attention, tf.zerosLike(r.attention)),
   };
 }

@@ -4,9 +4,20 @@
  * the definitions the native kernels are checked against, in value and gradient.
  */
 import { tf } from '../../tf';
-import type { Kernels } from '../kernels';
+import type { AttentionShape, Kernels } from '../kernels';
 
-type TransformerOps = Pick<Kernels, 'layerNorm' | 'maskedSoftmax' | 'attention' | 'gelu' | 'biasDropoutResidual' | 'crossEntropy' | 'logSoftmax'>;
+type TransformerOps = Pick<Kernels, 'layerNorm' | 'maskedSoftmax' | 'attention' | 'attentionWithWeights' | 'gelu' | 'biasDropoutResidual' | 'crossEntropy' | 'logSoftmax'>;
+
+/** Multi-head attention on TF.js ops: the output [B * Tq, d] and the weights [B, heads, Tq, Tk] (before dropout). */
+function multiHead(q: tf.Tensor2D, kv: tf.Tensor2D | null, a: AttentionShape, maskBias: tf.Tensor4D | null, dropMask: tf.Tensor4D | null) {
+  const d = kv ? q.shape[1] : q.shape[1] / 3;
+  const [qq, kk, vv] = (kv ? [q, ...tf.split(kv, 2, 1)] : tf.split(q, 3, 1)) as tf.Tensor2D[];
+  const dk = d / a.heads;
+  const heads = (x: tf.Tensor2D, T: number) => tf.transpose(tf.reshape(x, [a.batch, T, a.heads, dk]), [0, 2, 1, 3]) as tf.Tensor4D;
+  const weights = transformerOps.maskedSoftmax(tf.matMul(heads(qq, a.queries), heads(kk, a.keys), false, true), maskBias, a.scale);
+  const context = tf.matMul(dropMask ? tf.mul(weights, dropMask) : weights, heads(vv, a.keys));
+  return { output: tf.reshape(tf.transpose(context, [0, 2, 1, 3]), [a.batch * a.queries, d]) as tf.Tensor2D, weights };
+}
 
 export const transformerOps: TransformerOps = {
   layerNorm(x, gamma, beta, epsilon) {
@@ -21,14 +32,11 @@ export const transformerOps: TransformerOps = {
   },
 
   attention(q, kv, a, maskBias, dropMask) {
-    const d = kv ? q.shape[1] : q.shape[1] / 3;
-    const [qq, kk, vv] = (kv ? [q, ...tf.split(kv, 2, 1)] : tf.split(q, 3, 1)) as tf.Tensor2D[];
-    const dk = d / a.heads;
-    const heads = (x: tf.Tensor2D, T: number) => tf.transpose(tf.reshape(x, [a.batch, T, a.heads, dk]), [0, 2, 1, 3]) as tf.Tensor4D;
-    let weights = transformerOps.maskedSoftmax(tf.matMul(heads(qq, a.queries), heads(kk, a.keys), false, true), maskBias, a.scale);
-    if (dropMask) weights = tf.mul(weights, dropMask);
-    const context = tf.matMul(weights, heads(vv, a.keys));
-    return tf.reshape(tf.transpose(context, [0, 2, 1, 3]), [a.batch * a.queries, d]) as tf.Tensor2D;
+    return multiHead(q, kv, a, maskBias, dropMask).output;
+  },
+
+  attentionWithWeights(q, kv, a, maskBias) {
+    return multiHead(q, kv, a, maskBias, null);
   },
 
   gelu(x) {
