@@ -21,6 +21,24 @@ function everyToken(V: number): Kernels {
   return { ...k, decoderStep: (w, prev, states, memory, topK, _active, withAttention) => k.decoderStep(w, prev, states, memory, topK > 0 ? V : 0, null, withAttention) };
 }
 
+/**
+ * The same hypotheses (ids and texts, in the same order) with the same scores to float32 rounding:
+ * a step over fewer rows can take another BLAS path (sgemv for a few rows, sgemm for many) whose
+ * sums round differently in the last bit, depending on the CPU's OpenBLAS kernels.
+ */
+type Searched = ReturnType<typeof greedyDecode>;
+
+function assertSameSearch(actual: Searched, expected: Searched, what: string): void {
+  const strip = (r: Searched) => r.map((hs) => hs.map(({ logProb: _l, score: _s, ...rest }) => rest));
+  assert.deepEqual(strip(actual), strip(expected), what);
+  actual.forEach((hs, i) => hs.forEach((h, j) => {
+    const e = expected[i][j];
+    for (const k of ['logProb', 'score'] as const) {
+      assert.ok(Math.abs(h[k] - e[k]) <= 1e-5 * Math.max(1, Math.abs(e[k])), `${what}: input ${i} hypothesis ${j} ${k} ${h[k]} vs ${e[k]}`);
+    }
+  }));
+}
+
 for (const attention of ['none', 'luong'] as const) {
   test(`greedy and beam search on each row's best tokens, live rows only, equal search on every token of every row (${attention})`, async () => {
     const model = await tinyModel({ model: { attention, emb: 6, hidden: 12 } }, INPUTS, ['xyzw', 'wzyx', 'uvxy', 'vu', 'stu']);
@@ -31,17 +49,17 @@ for (const attention of ['none', 'luong'] as const) {
     const favourEnd = (by: number) => bias.assign(tf.add(bias, tf.tensor1d(Array.from({ length: V }, (_, v) => (v === EOS ? by : 0)))));
     favourEnd(0.5); // outputs of different lengths
     const g = greedyDecode(model, INPUTS, { ...DEFAULT_DECODE, maxLength: 7 });
-    assert.deepEqual(g, withKernels(everyToken(V), () => greedyDecode(model, INPUTS, { ...DEFAULT_DECODE, maxLength: 7 })));
+    assertSameSearch(g, withKernels(everyToken(V), () => greedyDecode(model, INPUTS, { ...DEFAULT_DECODE, maxLength: 7 })), 'greedy');
     assert.ok(new Set(g.map((h) => h[0].ids.length)).size > 1, 'rows that end at different steps');
     const sampling: DecodeOptions = { ...DEFAULT_DECODE, strategy: 'sample', nBest: 3, temperature: 0.9, topK: 4, seed: 5, maxLength: 7 };
-    assert.deepEqual(sampleDecode(model, INPUTS, sampling), withKernels(everyToken(V), () => sampleDecode(model, INPUTS, sampling)));
+    assertSameSearch(sampleDecode(model, INPUTS, sampling), withKernels(everyToken(V), () => sampleDecode(model, INPUTS, sampling)), 'sampling');
     // </s> often the best token: a row then gives the beam K continuing tokens besides the one that ends.
     favourEnd(2);
     for (const beamSize of [2, 5]) {
       const opts: DecodeOptions = { ...DEFAULT_DECODE, strategy: 'beam', beamSize, nBest: beamSize, maxLength: 7, lengthPenalty: 0.6 };
       const few = beamDecode(model, INPUTS, opts);
       const all = withKernels(everyToken(V), () => beamDecode(model, INPUTS, opts));
-      assert.deepEqual(few, all, `beam ${beamSize}`);
+      assertSameSearch(few, all, `beam ${beamSize}`);
       assert.ok(few.some((hyps) => hyps.some((h) => h.ids.length > 1)), 'hypotheses of several tokens');
     }
     model.dispose();
