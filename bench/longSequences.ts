@@ -4,6 +4,7 @@
  * Transformer, each with a preset, then exact-match accuracy by input length on held-out strings.
  *
  *   npx tsx bench/longSequences.ts [--minutes 10] [--rnn-preset balanced] [--transformer-preset balanced]
+ *                                  [--archs rnn,transformer]
  *                                  [--train N (20000)] [--test-per-bucket N (100)] [--seed S] [--json] [--keep DIR]
  *
  * Both train through trainModel (the CLI's and the worker's loop), one after the other, on the same
@@ -74,7 +75,8 @@ async function main(argv: string[]): Promise<void> {
   const { translate } = await import('../src/model/decoding/translate');
   const results: ArchResult[] = [];
   const load0 = loadavg()[0];
-  for (const arch of ['rnn', 'transformer'] as ArchKind[]) {
+  const archs = arg(argv, '--archs', 'rnn,transformer').split(',') as ArchKind[];
+  for (const arch of archs) {
     const modelDir = join(dir, arch);
     rmSync(modelDir, { recursive: true, force: true });
     process.stderr.write(`[long] ${arch} (${presets[arch]} preset), ${minutes} minutes on ${nTrain} strings of ${MIN_LEN}-${MAX_LEN} letters\n`);

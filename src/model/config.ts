@@ -158,7 +158,7 @@ export function presetOverrides(preset: PresetName, data: DataProfile, arch: Arc
   // Long enough for nearly every pair (95th percentile with room to spare), short enough to keep steps fast.
   const maxLen = clamp(Math.ceil(Math.max(data.sourceLen95, data.targetLen95) * 1.6), 32, 400);
   const dataScale = data.pairs < 2000 ? 0.5 : data.pairs < 20000 ? 1 : data.pairs < 200000 ? 1.5 : 2;
-  return arch === 'transformer' ? transformerPreset(preset, dataScale, maxLen) : rnnPreset(preset, data, dataScale, maxLen);
+  return arch === 'transformer' ? transformerPreset(preset, dataScale, maxLen, data.pairs) : rnnPreset(preset, data, dataScale, maxLen);
 }
 
 function rnnPreset(preset: PresetName, data: DataProfile, dataScale: number, maxLen: number): SettingsOverrides {
@@ -195,7 +195,10 @@ function rnnPreset(preset: PresetName, data: DataProfile, dataScale: number, max
  * Transformer sizes: pre-LayerNorm blocks, tied target embedding, label smoothing 0.1, Adam betas
  * (0.9, 0.98) and a warm-up then inverse-square-root learning rate, as Transformers are trained.
  */
-function transformerPreset(preset: PresetName, dataScale: number, maxLen: number): SettingsOverrides {
+function transformerPreset(preset: PresetName, dataScale: number, maxLen: number, pairs: number): SettingsOverrides {
+  // Warm-up at most one epoch: on small or slow (long-sequence) data a fixed 1,000 steps can be a whole
+  // time budget (10 minutes of 150-letter strings gave 626 steps, all at a rising rate).
+  const warmup = (base: number) => Math.min(base, Math.max(100, Math.round(pairs / 64)));
   // Width is what a CPU pays for (a step costs about d^2); small data gets a narrower model.
   const d = (base: number) => (dataScale < 1 ? Math.max(64, base / 2) : base);
   const train = { lrSchedule: 'inverse-sqrt', adamBeta1: 0.9, adamBeta2: 0.98, labelSmoothing: 0.1, maxLen } as const;
@@ -205,11 +208,11 @@ function transformerPreset(preset: PresetName, dataScale: number, maxLen: number
   });
   switch (preset) {
     case 'fast':
-      return { model: sized(d(128), 2, 0.1), train: { ...train, batch: 64, lr: 0.002, warmupSteps: 800, epochs: 10 } };
+      return { model: sized(d(128), 2, 0.1), train: { ...train, batch: 64, lr: 0.002, warmupSteps: warmup(800), epochs: 10 } };
     case 'balanced':
-      return { model: sized(d(128), 3, 0.1), train: { ...train, batch: 64, lr: 0.002, warmupSteps: 1000, epochs: 30 } };
+      return { model: sized(d(128), 3, 0.1), train: { ...train, batch: 64, lr: 0.002, warmupSteps: warmup(1000), epochs: 30 } };
     case 'accurate':
-      return { model: sized(d(256), 4, 0.2), train: { ...train, batch: 64, lr: 0.001, warmupSteps: 2000, epochs: 60 } };
+      return { model: sized(d(256), 4, 0.2), train: { ...train, batch: 64, lr: 0.001, warmupSteps: warmup(2000), epochs: 60 } };
   }
 }
 

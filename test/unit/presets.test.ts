@@ -41,3 +41,14 @@ test('bad Transformer settings name their field', () => {
   for (const f of ['model.heads', 'model.maxPositions', 'model.activation', 'train.warmupSteps', 'train.adamBeta2']) assert.ok(fields.includes(f), `${f} not reported: ${fields}`);
   assert.throws(() => validateSettings(bad), /model\.heads: must divide model\.dModel \(100\) into equal heads \(got 8\)/);
 });
+
+test("the Transformer's warm-up is at most one epoch of the data, so a short run does not spend its time at a rising rate", () => {
+  const small: DataProfile = { ...profile, pairs: 20_000 };
+  for (const preset of ['fast', 'balanced', 'accurate'] as const) {
+    const t = mergeSettings(DEFAULT_SETTINGS, presetOverrides(preset, small, 'transformer')).train;
+    assert.ok(t.warmupSteps <= Math.ceil(small.pairs / t.batch), `${preset}: ${t.warmupSteps} warm-up steps for ${Math.ceil(small.pairs / t.batch)} steps an epoch`);
+    assert.ok(t.warmupSteps >= 100);
+  }
+  const big = mergeSettings(DEFAULT_SETTINGS, presetOverrides('accurate', { ...profile, pairs: 1_000_000 }, 'transformer')).train;
+  assert.equal(big.warmupSteps, 2000, 'large data keeps the preset warm-up');
+});
