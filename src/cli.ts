@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, writeFileSync, appendFileSync } from 'node:fs'
 import { join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import { parseArgs } from 'node:util';
-import type { PresetName, SettingsOverrides } from './model/config';
+import { DEFAULT_SETTINGS, type PresetName, type SettingsOverrides } from './model/config';
 import type { DecodeOptions } from './model/decoding/decodeOptions';
 import type { TrainEvent } from './model/training/events';
 import { ProgressPrinter } from './cliProgress';
@@ -20,7 +20,7 @@ const HELP: Record<string, string> = {
 Usage:
   seq2seq train --data FILE --out DIR [--dev FILE] [--preset fast|balanced|accurate] [--minutes M] [--epochs N] [--resume | --overwrite] [flags]
   seq2seq translate --model DIR [--beam N | --sample [--temperature T] [--top-k K] [--top-p P]] [--n-best N] [--input FILE]
-  seq2seq eval --model DIR --data FILE [--beam N] [--limit N] [--json]
+  seq2seq eval --model DIR --data FILE|DIR [--beam N] [--limit N] [--json]   (generation models: per-character perplexity)
   seq2seq generate --model DIR [--prompt TEXT] [--max-tokens N] [--temperature T] [--top-k K] [--top-p P] [--seed S]
   seq2seq export-job --data FILE --out JOB [--dev FILE] [train's settings flags]   a job for PyTorch DDP (torchrun) on a cluster
   seq2seq tune --data FILE --out DIR --minutes M [--dev FILE] [--space default|FILE] [--resume]   search sizes by successive halving
@@ -29,14 +29,17 @@ Usage:
 
 Run 'seq2seq COMMAND --help' for the flags of a command.`,
   train: `seq2seq train --data FILE --out DIR [options]
-  --data FILE            pairs: source<TAB>target per line (.tsv/.txt), CSV with header (.csv), JSON Lines (.jsonl)
+  --data FILE|DIR        pairs: source<TAB>target per line (.tsv/.txt), CSV with header (.csv), JSON Lines (.jsonl);
+                         --task generate: a text file or a folder of them
   --dev FILE             dev pairs (default: a share of --data is held out)
   --out DIR              model folder to write
   --preset NAME          fast | balanced (default) | accurate: sizes chosen from the data
   --minutes M            time budget; --epochs N  most epochs
   --resume               continue from the checkpoint in --out
   --overwrite            replace the model already in --out (it stays whole until the new run's first save)
-  --task pairs|generate  generate: --data is plain text; learn to continue it line by line
+  --task pairs|generate  generate: --data is plain text, a file or a folder (.gitignore respected, binary files
+                         skipped); learn to continue it: --window N tokens of context (default ${DEFAULT_SETTINGS.train.window}) before
+                         each --chunk N tokens (default ${DEFAULT_SETTINGS.train.chunk}); whole files held out as dev
 ${ARCH_HELP}
   rnn: --cell lstm|gru --layers N --emb N --hidden N --attention none|luong|bahdanau --bidirectional true|false
   --dropout X --batch N --lr X --seed N --label-smoothing X --max-len N --clip X --patience N
@@ -52,10 +55,13 @@ ${ARCH_HELP}
   --beam N --length-penalty A --n-best N | --sample --temperature T --top-k K --top-p P --seed S
   --max-len N            longest output in tokens
   --json                 print each input's hypotheses with scores as a JSON line`,
-  eval: `seq2seq eval --model DIR --data FILE [--beam N] [--limit N] [--baselines TRAIN] [--json]
+  eval: `seq2seq eval --model DIR --data FILE|DIR [--beam N] [--limit N] [--baselines TRAIN] [--order N] [--json]
   --limit N              score only the first N pairs
   --baselines TRAIN      also score copying the input and always answering TRAIN's most frequent target
-  Prints token accuracy, perplexity, BLEU, chrF, PER and WER (percentages), and the lines skipped.`,
+  Prints token accuracy, perplexity, BLEU, chrF, PER and WER (percentages), and the lines skipped.
+  A generation model (--task generate): per-character perplexity of held-out text (--data the training
+  data: the part training held out, split by file; other data: all of it), next to a character n-gram
+  with Witten-Bell smoothing trained on the model's training text (--order N, default 6).`,
   'export-job': EXPORT_JOB_HELP,
   generate: `seq2seq generate --model DIR [--prompt TEXT] [--max-tokens N] [--temperature T] [--top-k K] [--top-p P] [--seed S]
   --prompt TEXT          text to continue (default: read from stdin)
@@ -167,9 +173,11 @@ async function cmdTranslate(argv: string[]): Promise<void> {
 }
 
 async function cmdEval(argv: string[]): Promise<void> {
-  const { values: v } = parseArgs({ args: argv, strict: true, options: { model: { type: 'string' }, data: { type: 'string' }, json: { type: 'boolean' }, limit: { type: 'string' }, help: { type: 'boolean' }, baselines: { type: 'string' }, ...DECODE_FLAGS } });
+  const { values: v } = parseArgs({ args: argv, strict: true, options: { model: { type: 'string' }, data: { type: 'string' }, json: { type: 'boolean' }, limit: { type: 'string' }, help: { type: 'boolean' }, baselines: { type: 'string' }, order: { type: 'string' }, ...DECODE_FLAGS } });
   if (v.help) { console.log(HELP.eval); return; }
   if (!v.model || !v.data) throw new UsageError('eval needs --model DIR and --data FILE');
+  const { readConfig } = await import('./model/storage/modelFolder');
+  if (readConfig(v.model).task === 'generate') return evalText(v.model, v.data, wholeFlag(v.order, 'order', 1, 20) ?? 6, !!v.json);
   const { loadModel } = await import('./model/storage/store');
   const { readPairs } = await import('./model/data/data');
   const { evaluatePairs } = await import('./model/training/evaluate');
@@ -202,6 +210,32 @@ async function cmdEval(argv: string[]): Promise<void> {
     for (const s of r.samples) console.log(`  ${s.source}  →  ${s.prediction}   (ref: ${s.reference})`);
   }
   model.dispose();
+}
+
+/** eval on a generation model: per-character perplexity of held-out text, the model's and the n-gram baseline's. */
+async function evalText(modelDir: string, data: string, order: number, json: boolean): Promise<void> {
+  const { loadModel } = await import('./model/storage/store');
+  const { readConfig } = await import('./model/storage/modelFolder');
+  const { evaluateText } = await import('./model/generation/perplexity');
+  const model = await loadModel(modelDir);
+  const t = Date.now();
+  const r = await evaluateText(model, readConfig(modelDir), data, order);
+  model.dispose();
+  const ratio = r.model.perplexity / r.ngram.perplexity;
+  if (json) {
+    console.log(JSON.stringify({
+      task: 'generate', held_out: r.heldOut, files: r.files, train_files: r.trainFiles, chars: r.model.chars, tokens: r.model.tokens,
+      char_perplexity: r.model.perplexity, ngram_char_perplexity: r.ngram.perplexity, ngram_order: order, ratio,
+      bits_per_char: r.model.nats / r.model.chars / Math.LN2, ngram_bits_per_char: r.ngram.nats / r.ngram.chars / Math.LN2, seconds: (Date.now() - t) / 1000,
+    }));
+    return;
+  }
+  const what = r.heldOut === 'split' ? 'held-out part of the training data (split by file, as training split it)' : r.heldOut === 'dev-data' ? 'the dev data training used' : 'all of it (not the training data)';
+  console.log(`scored      ${r.files} file${r.files === 1 ? '' : 's'}, ${r.model.chars} characters: ${what}`);
+  console.log(`                         per-char perplexity   bits/char`);
+  console.log(`model                    ${r.model.perplexity.toFixed(3).padStart(19)}   ${(r.model.nats / r.model.chars / Math.LN2).toFixed(3).padStart(9)}`);
+  console.log(`char ${order}-gram (Witten-Bell) ${r.ngram.perplexity.toFixed(3).padStart(17)}   ${(r.ngram.nats / r.ngram.chars / Math.LN2).toFixed(3).padStart(9)}   (trained on the model's ${r.trainFiles} training file${r.trainFiles === 1 ? '' : 's'})`);
+  console.log(`model / n-gram           ${ratio.toFixed(3).padStart(19)}`);
 }
 
 async function cmdGenerate(argv: string[]): Promise<void> {

@@ -81,6 +81,10 @@ export interface TrainSettings {
   warmupSteps: number;
   adamBeta1: number;
   adamBeta2: number;
+  /** Text generation: tokens of preceding text a pair's source holds (the context the model continues from). */
+  window: number;
+  /** Text generation: tokens of the continuation each pair's target holds (generation writes chunk by chunk). */
+  chunk: number;
 }
 
 export interface Seq2SeqSettings {
@@ -99,6 +103,7 @@ export const DEFAULT_SETTINGS: Seq2SeqSettings = {
   train: {
     batch: 64, lr: 0.002, epochs: 30, minutes: 0, clipNorm: 5, labelSmoothing: 0, patience: 5, lrPatience: 2,
     seed: 1, devFraction: 0.05, maxLen: 64, logEvery: 10, lrSchedule: 'constant', warmupSteps: 0, adamBeta1: 0.9, adamBeta2: 0.999,
+    window: 256, chunk: 64,
   },
   source: { kind: 'char', lowercase: false, maxVocab: 20000 },
   target: { kind: 'char', lowercase: false, maxVocab: 20000 },
@@ -147,7 +152,8 @@ export interface DataProfile {
  * embeddings; long sequences get attention. `fast` aims at minutes, `accurate` at hours. The
  * architecture is the given one, else the one chooseArchitecture picks from the data.
  */
-export function presetOverrides(preset: PresetName, data: DataProfile, arch: ArchKind = chooseArchitecture(data)): SettingsOverrides {
+export function presetOverrides(preset: PresetName, data: DataProfile, arch: ArchKind = chooseArchitecture(data), task: TaskKind = 'pairs'): SettingsOverrides {
+  void task;
   // Long enough for nearly every pair (95th percentile with room to spare), short enough to keep steps fast.
   const maxLen = clamp(Math.ceil(Math.max(data.sourceLen95, data.targetLen95) * 1.6), 32, 400);
   const dataScale = data.pairs < 2000 ? 0.5 : data.pairs < 20000 ? 1 : data.pairs < 200000 ? 1.5 : 2;
@@ -210,8 +216,9 @@ function transformerPreset(preset: PresetName, dataScale: number, maxLen: number
  * The architecture a preset trains when none is given, from the data. Measured rule: see README
  * ("Which architecture the presets choose").
  */
-export function chooseArchitecture(data: DataProfile): ArchKind {
+export function chooseArchitecture(data: DataProfile, task: TaskKind = 'pairs'): ArchKind {
   void data;
+  void task;
   return 'rnn';
 }
 
@@ -294,6 +301,8 @@ export function settingsErrors(s: Seq2SeqSettings): SettingsFieldError[] {
   }
   num('train.adamBeta1', s.train.adamBeta1, 0, 0.9999);
   num('train.adamBeta2', s.train.adamBeta2, 0, 0.99999);
+  int('train.window', s.train.window, 1, 1000);
+  int('train.chunk', s.train.chunk, 1, 1000);
   for (const side of ['source', 'target'] as const) {
     oneOf(`${side}.kind`, s[side].kind, ['char', 'word', 'subword']);
     int(`${side}.maxVocab`, s[side].maxVocab, 8, 1000000);

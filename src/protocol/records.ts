@@ -21,7 +21,7 @@ import {
 export const PRESET_NAMES = members<PresetName>({ fast: true, balanced: true, accurate: true });
 export const TASK_KINDS = members<TaskKind>({ pairs: true, generate: true });
 export const DECODE_STRATEGIES = members<DecodeStrategy>({ greedy: true, beam: true, sample: true });
-const DATA_FORMATS = members<DataReport['format']>({ tsv: true, csv: true, jsonl: true });
+const DATA_FORMATS = members<DataReport['format']>({ tsv: true, csv: true, jsonl: true, text: true });
 const DEV_METRICS = members<ModelSummary['devMetric']>({ bleu: true, per: true });
 const END_REASONS = members<TrainEndReason>({ completed: true, stopped: true, 'time-budget': true, 'early-stopping': true, error: true });
 

@@ -6,7 +6,7 @@
 import { tf } from '../tf';
 import { rng } from '../data/data';
 import type { DecodeOptions, Hypothesis } from './decodeOptions';
-import { BOS, EOS, type DecoderState, type Seq2SeqModel } from '../network/seq2seq';
+import { BOS, EOS, type DecoderState, type Seq2SeqModel, type SourceInput } from '../network/seq2seq';
 
 interface RawHyp { ids: number[]; logProb: number; score: number }
 
@@ -71,7 +71,7 @@ function activeRows(alive: boolean[]): Int32Array | null {
  * are not computed again (their scores are not to be read).
  */
 function stepLoop(
-  model: Seq2SeqModel, texts: string[], rowsPerInput: number, maxLength: number, topK: number,
+  model: Seq2SeqModel, texts: SourceInput[], rowsPerInput: number, maxLength: number, topK: number,
   choose: (scores: StepScores, alive: boolean[], step: number) => { next: Int32Array; reorder?: Int32Array; done: boolean },
 ): void {
   const { ids, S, B } = model.encodeSources(texts);
@@ -121,7 +121,7 @@ function argMaxRow(lp: Float32Array, row: number, V: number): number {
   return best;
 }
 
-export function greedyDecode(model: Seq2SeqModel, texts: string[], opts: DecodeOptions): RawHyp[][] {
+export function greedyDecode(model: Seq2SeqModel, texts: SourceInput[], opts: DecodeOptions): RawHyp[][] {
   const hyps: RawHyp[] = texts.map(() => ({ ids: [], logProb: 0, score: 0 }));
   stepLoop(model, texts, 1, opts.maxLength, 1, (scores, alive) => {
     const next = new Int32Array(texts.length);
@@ -138,7 +138,7 @@ export function greedyDecode(model: Seq2SeqModel, texts: string[], opts: DecodeO
   return hyps.map((h) => [{ ...h, score: h.logProb }]);
 }
 
-export function sampleDecode(model: Seq2SeqModel, texts: string[], opts: DecodeOptions): RawHyp[][] {
+export function sampleDecode(model: Seq2SeqModel, texts: SourceInput[], opts: DecodeOptions): RawHyp[][] {
   const n = opts.nBest;
   const random = rng(opts.seed);
   const rows = texts.length * n;
@@ -179,7 +179,7 @@ export function sampleRow(lp: Float32Array, opts: Pick<DecodeOptions, 'temperatu
   return order[keep - 1];
 }
 
-export function beamDecode(model: Seq2SeqModel, texts: string[], opts: DecodeOptions): RawHyp[][] {
+export function beamDecode(model: Seq2SeqModel, texts: SourceInput[], opts: DecodeOptions): RawHyp[][] {
   const K = opts.beamSize;
   const B = texts.length;
   const alpha = opts.lengthPenalty;
@@ -232,7 +232,7 @@ export function beamDecode(model: Seq2SeqModel, texts: string[], opts: DecodeOpt
 }
 
 /** Decodes a batch of texts with the chosen strategy. */
-export function decodeBatch(model: Seq2SeqModel, texts: string[], opts: DecodeOptions): Hypothesis[][] {
+export function decodeBatch(model: Seq2SeqModel, texts: SourceInput[], opts: DecodeOptions): Hypothesis[][] {
   if (texts.length === 0) return [];
   const raw = opts.strategy === 'beam' ? beamDecode(model, texts, opts)
     : opts.strategy === 'sample' ? sampleDecode(model, texts, opts)

@@ -11,7 +11,8 @@ export interface SkippedLine { line: number; reason: string }
 
 export interface DataReport {
   file: string;
-  format: 'tsv' | 'csv' | 'jsonl';
+  /** text: plain text for generation (a file or a folder; pairs are its windows). */
+  format: 'tsv' | 'csv' | 'jsonl' | 'text';
   pairs: number;
   skipped: number;
   /** The first few skipped lines, with 1-based line numbers. */
