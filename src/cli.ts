@@ -12,7 +12,7 @@ import type { TrainEvent } from './model/training/events';
 import { ProgressPrinter } from './cliProgress';
 import { cmdExportJob, EXPORT_JOB_HELP } from './cliExportJob';
 import { ARCH_HELP, numberFlag, oneOfFlag, settingsFromFlags, SETTINGS_FLAGS, UsageError, wholeFlag } from './cliFlags';
-import { DEFAULT_GENERATE_TOKENS, MAX_GENERATE_TOKENS } from './model/decoding/decodeOptions';
+import { DEFAULT_DECODE, DEFAULT_GENERATE, MAX_GENERATE_LINES, MAX_GENERATE_TOKENS } from './model/decoding/decodeOptions';
 
 const HELP: Record<string, string> = {
   main: `seq2seq — train and run sequence-to-sequence models on your own machine
@@ -21,7 +21,7 @@ Usage:
   seq2seq train --data FILE --out DIR [--dev FILE] [--preset fast|balanced|accurate] [--minutes M] [--epochs N] [--resume | --overwrite] [flags]
   seq2seq translate --model DIR [--beam N | --sample [--temperature T] [--top-k K] [--top-p P]] [--n-best N] [--input FILE]
   seq2seq eval --model DIR --data FILE|DIR [--beam N] [--limit N] [--json]   (generation models: per-character perplexity)
-  seq2seq generate --model DIR [--prompt TEXT] [--max-tokens N] [--temperature T] [--top-k K] [--top-p P] [--seed S]
+  seq2seq generate --model DIR [--prompt TEXT] [--max-tokens N] [--max-lines N] [--stop-at-blank-line] [--temperature T] [--top-k K] [--top-p P] [--repetition-penalty X] [--seed S]
   seq2seq export-job --data FILE --out JOB [--dev FILE] [train's settings flags]   a job for PyTorch DDP (torchrun) on a cluster
   seq2seq tune --data FILE --out DIR --minutes M [--dev FILE] [--space default|FILE] [--resume]   search sizes by successive halving
   seq2seq demo                 train on the built-in sample data for about a minute, then translate
@@ -63,9 +63,16 @@ ${ARCH_HELP}
   data: the part training held out, split by file; other data: all of it), next to a character n-gram
   with Witten-Bell smoothing trained on the model's training text (--order N, default 6).`,
   'export-job': EXPORT_JOB_HELP,
-  generate: `seq2seq generate --model DIR [--prompt TEXT] [--max-tokens N] [--temperature T] [--top-k K] [--top-p P] [--seed S]
-  --prompt TEXT          text to continue (default: read from stdin)
-  --max-tokens N         most tokens to add, 1 to ${MAX_GENERATE_TOKENS} (default ${DEFAULT_GENERATE_TOKENS}); Ctrl+C stops early`,
+  generate: `seq2seq generate --model DIR [--prompt TEXT] [--max-tokens N] [--max-lines N] [--stop-at-blank-line] [sampling flags] [--json]
+  --prompt TEXT          text to continue, from its beginning (default: read from stdin)
+  --max-tokens N         most tokens to add, 1 to ${MAX_GENERATE_TOKENS} (default ${DEFAULT_GENERATE.maxTokens}); Ctrl+C stops early
+  --max-lines N          stop after N line ends (default ${DEFAULT_GENERATE.maxLines}: no line limit)
+  --stop-at-blank-line   stop at the first blank line written
+  It also stops where the model ends the text (</s>, learned at the ends of files).
+  --temperature T --top-k K --top-p P   sampling (defaults ${DEFAULT_DECODE.temperature}, ${DEFAULT_DECODE.topK}, ${DEFAULT_DECODE.topP}: the same as Generate Text in VS Code)
+  --repetition-penalty X  1 to 10 (default ${DEFAULT_DECODE.repetitionPenalty}: off): tokens already in the context get log-probability times X
+  --seed S               the sampling seed; --temperature 0 writes the most likely token each time
+  --json                 print {prompt, text, stopped, tokens} as one JSON line instead of the text`,
 };
 
 const DECODE_FLAGS = {
@@ -239,25 +246,39 @@ async function evalText(modelDir: string, data: string, order: number, json: boo
 }
 
 async function cmdGenerate(argv: string[]): Promise<void> {
-  const { values: v } = parseArgs({ args: argv, strict: true, options: { model: { type: 'string' }, prompt: { type: 'string' }, 'max-tokens': { type: 'string' }, help: { type: 'boolean' }, ...DECODE_FLAGS } });
+  const { values: v } = parseArgs({
+    args: argv, strict: true, options: {
+      model: { type: 'string' }, prompt: { type: 'string' }, 'max-tokens': { type: 'string' }, 'max-lines': { type: 'string' },
+      'stop-at-blank-line': { type: 'boolean' }, 'repetition-penalty': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' }, ...DECODE_FLAGS,
+    },
+  });
   if (v.help) { console.log(HELP.generate); return; }
   if (!v.model) throw new UsageError('generate needs --model DIR');
-  const maxTokens = wholeFlag(v['max-tokens'], 'max-tokens', 1, MAX_GENERATE_TOKENS) ?? DEFAULT_GENERATE_TOKENS;
-  const decode = decodeFrom(v);
+  const maxTokens = wholeFlag(v['max-tokens'], 'max-tokens', 1, MAX_GENERATE_TOKENS) ?? DEFAULT_GENERATE.maxTokens;
+  const maxLines = wholeFlag(v['max-lines'], 'max-lines', 0, MAX_GENERATE_LINES) ?? DEFAULT_GENERATE.maxLines;
+  const decode = { ...decodeFrom(v), strategy: 'sample' as const, repetitionPenalty: numberFlag(v['repetition-penalty'], 'repetition-penalty') };
   const prompt = v.prompt ?? (await readInputLines(undefined)).join('\n');
   const { loadModel } = await import('./model/storage/store');
-  const { generate, CancelledError } = await import('./model/decoding/translate');
+  const { CancelledError } = await import('./model/decoding/translate');
+  const { generate } = await import('./model/generation/generate');
   const model = await loadModel(v.model);
-  process.stdout.write(prompt);
-  const stop = stopOnSignals('Stopping after this line (press Ctrl+C again to quit at once)...');
+  if (!v.json) process.stdout.write(prompt);
+  const stop = stopOnSignals('Stopping (press Ctrl+C again to quit at once)...');
+  let outcome: { text: string; stopped: string; tokens: number } = { text: '', stopped: 'cancelled', tokens: 0 };
+  let written = '';
   try {
-    await generate(model, prompt, { ...decode, strategy: 'sample' }, maxTokens, (t) => process.stdout.write(t), stop.signal);
+    outcome = await generate(model, prompt, { decode, maxTokens, maxLines, stopAtBlankLine: !!v['stop-at-blank-line'] }, (t) => {
+      written += t;
+      if (!v.json) process.stdout.write(t);
+    }, stop.signal);
   } catch (e) {
     if (!(e instanceof CancelledError)) throw e;
+    outcome = { text: written, stopped: 'cancelled', tokens: 0 };
   } finally {
     stop.release();
   }
-  process.stdout.write('\n');
+  if (v.json) console.log(JSON.stringify({ prompt, text: outcome.text, stopped: outcome.stopped, tokens: outcome.tokens }));
+  else process.stdout.write(outcome.text.endsWith('\n') ? '' : '\n');
   model.dispose();
 }
 

@@ -1,15 +1,20 @@
 /**
- * Generate Text: continues the selection (or the current line up to the cursor) with the active
- * model, inserting text as the worker produces it, with the sampling settings. Cancellable from
- * the progress notification.
+ * Generate Text: continues the text before the cursor (the preceding lines too, as much as the
+ * model's window takes; or the selection, when there is one) with the active model, inserting text
+ * at the cursor token by token as the worker produces it, with the sampling settings and the
+ * generate.* stop rules. Cancellable from the progress notification.
  */
 import * as vscode from 'vscode';
 import * as settings from './settings';
+import { MAX_PROMPT_CHARS } from '../model/decoding/decodeOptions';
 import { withEol } from './textLines';
 import { WorkerError } from './workerClient';
 import type { Services } from './services';
 
 export interface GenerateResult { text: string; cancelled: boolean; ms: number }
+
+/** Characters before the cursor sent as the prompt (a window of 1,000 subword tokens is about 4,000). */
+const PROMPT_CHARS = Math.min(MAX_PROMPT_CHARS, 20_000);
 
 export async function generateText(s: Services, editor = vscode.window.activeTextEditor): Promise<GenerateResult | undefined> {
   if (!editor) {
@@ -20,10 +25,14 @@ export async function generateText(s: Services, editor = vscode.window.activeTex
   if (!model) return undefined;
   const doc = editor.document;
   const sel = editor.selection;
-  const promptRange = sel.isEmpty ? new vscode.Range(sel.active.line, 0, sel.active.line, sel.active.character) : new vscode.Range(sel.start, sel.end);
-  const prompt = doc.getText(promptRange);
+  const end = sel.isEmpty ? sel.active : sel.end;
+  const endOffset = doc.offsetAt(end);
+  // The model sees the last window of tokens of this; PROMPT_CHARS is plenty for any window.
+  const startOffset = sel.isEmpty ? Math.max(0, endOffset - PROMPT_CHARS) : doc.offsetAt(sel.start);
+  const promptRange = new vscode.Range(doc.positionAt(startOffset), end);
+  const prompt = doc.getText(promptRange).replace(/\r\n/g, '\n');
   const eol = doc.eol === vscode.EndOfLine.CRLF ? '\r\n' : '\n';
-  const { decode, maxTokens } = settings.generateOptions();
+  const { decode, limits } = settings.generateOptions();
 
   // Chunks are inserted one after another at the end of what was inserted so far.
   let offset = doc.offsetAt(promptRange.end);
@@ -59,7 +68,7 @@ export async function generateText(s: Services, editor = vscode.window.activeTex
       { location: vscode.ProgressLocation.Notification, title: `Seq2Seq: generating with "${model.name}"`, cancellable: true },
       async (_progress, token) => {
         token.onCancellationRequested(() => controller.abort());
-        await s.workers.run.request({ type: 'generate', modelDir: model.dir, prompt, decode, maxTokens }, { onChunk: insert }, controller.signal);
+        await s.workers.run.request({ type: 'generate', modelDir: model.dir, prompt, atStart: startOffset === 0, decode, ...limits }, { onChunk: insert }, controller.signal);
       },
     );
     await edits;

@@ -64,7 +64,7 @@ export const decodeOverrides: Check<Partial<DecodeOptions>> = shapeOf<Partial<De
   strategy: optional(oneOf(DECODE_STRATEGIES)),
   beamSize: optional(number()), lengthPenalty: optional(number()), nBest: optional(number()),
   temperature: optional(number()), topK: optional(number()), topP: optional(number()),
-  seed: optional(number()), maxLength: optional(number()),
+  seed: optional(number()), maxLength: optional(number()), repetitionPenalty: optional(number()),
 });
 
 /** The training request: the engine's options, passed through untouched. */

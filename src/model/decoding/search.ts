@@ -114,6 +114,42 @@ function stepLoop(
   }
 }
 
+/**
+ * One input decoded one token at a time, the caller choosing each next token (streaming text
+ * generation). Holds the decoder's state between calls; dispose() frees it.
+ */
+export class StepDecoder {
+  private state: DecoderState | null = null;
+
+  constructor(private readonly model: Seq2SeqModel, source: SourceInput) {
+    const { ids, S, B } = model.encodeSources([source]);
+    tf.tidy(() => { this.state = replaceState(null, model.startDecoding(ids, S, B)); });
+  }
+
+  /** Feeds the token chosen last (<s> first) and returns the next token's log-probabilities over the target vocabulary. */
+  next(prev: number): Float32Array {
+    if (!this.state) throw new Error('StepDecoder used after dispose()');
+    let out!: Float32Array;
+    tf.tidy(() => {
+      const r = this.model.step(tf.tensor1d([prev], 'int32'), this.state!, 0, null);
+      out = (r.logProbs.dataSync() as Float32Array).slice();
+      this.state = replaceState(this.state, r.state);
+    });
+    return out;
+  }
+
+  dispose(): void {
+    if (this.state) for (const t of this.state.tensors()) t.dispose();
+    this.state = null;
+  }
+}
+
+/** Repetition penalty (CTRL's, on log-probabilities): each token already in `seen` has its log-probability multiplied by `penalty` (> 1 makes it less likely). */
+export function penalise(lp: Float32Array, seen: Iterable<number>, penalty: number): void {
+  if (penalty === 1) return;
+  for (const id of seen) if (id >= 0 && id < lp.length) lp[id] *= penalty;
+}
+
 function argMaxRow(lp: Float32Array, row: number, V: number): number {
   let best = 0;
   let bestV = -Infinity;
@@ -147,7 +183,10 @@ export function sampleDecode(model: Seq2SeqModel, texts: SourceInput[], opts: De
     const next = new Int32Array(rows);
     for (let r = 0; r < rows; r++) {
       if (!alive[r]) { next[r] = EOS; continue; }
-      const id = opts.temperature === 0 ? argMaxRow(lp, r, V) : sampleRow(lp.subarray(r * V, (r + 1) * V), opts, random);
+      const row = lp.subarray(r * V, (r + 1) * V);
+      const scored = opts.repetitionPenalty === 1 ? row : row.slice();
+      penalise(scored, hyps[r].ids, opts.repetitionPenalty);
+      const id = opts.temperature === 0 ? argMaxRow(scored, 0, V) : sampleRow(scored, opts, random);
       hyps[r].ids.push(id);
       hyps[r].logProb += lp[r * V + id];
       next[r] = id;
