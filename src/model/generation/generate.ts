@@ -1,7 +1,7 @@
 /**
- * Continuing a text: the model writes one chunk of tokens from the last `window` tokens of the
- * text so far (prompt and what it wrote), then slides the window on and writes the next, token by
- * token, each token passed to `onText` as soon as it is chosen. It stops at the first of: the token
+ * Continuing a text: the model writes one chunk of tokens from the `window` tokens before it (the
+ * prompt and what it wrote), then slides the window on and writes the next, token by token, each
+ * token passed to `onText` as soon as it is chosen. Chunks are aligned as in training. It stops at the first of: the token
  * limit (always bounded), the line limit, a blank line (when asked), the end of the text (the model
  * writes </s>, learned only at the ends of files), or the signal (CancelledError).
  */
@@ -62,17 +62,22 @@ export async function generate(
     if (upTo > emitted) { onText(text.slice(emitted, upTo)); emitted = upTo; }
   };
 
+  // Chunks start where training's did, at multiples of `chunk` from the start of the text: the
+  // decoder first reads the prompt's part of the current chunk (forced), then writes the rest of it.
+  let chunkStart = Math.floor(context.length / chunk) * chunk;
   outer: while (tokens < limits.maxTokens) {
     if (signal?.aborted) throw new CancelledError();
-    const src = atStart ? contextWindow(context, context.length, window) : Int32Array.from(context.slice(-window));
+    const before = context.slice(0, chunkStart);
+    const src = atStart ? contextWindow(before, before.length, window) : Int32Array.from(before.slice(-window));
     const decoder = new StepDecoder(model, src.length ? src : [BOS]);
     try {
       let prev = BOS;
-      for (let j = 0; j < chunk && tokens < limits.maxTokens; j++) {
+      for (let j = 0; j < context.length - chunkStart; j++) { decoder.next(prev); prev = context[chunkStart + j]; }
+      for (let j = context.length - chunkStart; j < chunk && tokens < limits.maxTokens; j++) {
         const lp = decoder.next(prev);
         // Never the specials that are not text; </s> is the end of the text.
         lp[PAD] = -Infinity; lp[BOS] = -Infinity; lp[UNK] = -Infinity;
-        if (opts.repetitionPenalty !== 1) penalise(lp, new Set([...src, ...context.slice(context.length - j)]).values(), opts.repetitionPenalty);
+        if (opts.repetitionPenalty !== 1) penalise(lp, new Set([...src, ...context.slice(chunkStart)]).values(), opts.repetitionPenalty);
         const id = opts.temperature === 0 ? argMax(lp) : sampleRow(lp, opts, random);
         tokens++;
         if (id === EOS) { stopped = 'end-of-text'; break outer; }
@@ -85,11 +90,11 @@ export async function generate(
           for (let k = 0; k < piece.length; k++) if (piece[k] === '\n' && ++lines >= limits.maxLines) { cut = k + 1; break; }
           if (cut >= 0) { text += piece.slice(0, cut); stopped = 'max-lines'; break outer; }
         }
-        const before = text.length;
+        const end = text.length;
         text += piece;
         if (limits.stopAtBlankLine) {
           // A blank line this piece completes starts at the last line end before it.
-          const from = Math.max(0, text.lastIndexOf('\n', before - 1));
+          const from = Math.max(0, text.lastIndexOf('\n', end - 1));
           const m = BLANK_LINE.exec(text.slice(from));
           if (m) { text = text.slice(0, from + m.index + 1); stopped = 'blank-line'; break outer; }
         }
@@ -100,6 +105,7 @@ export async function generate(
     } finally {
       decoder.dispose();
     }
+    chunkStart += chunk;
   }
   flush(true);
   return { text, stopped, tokens };

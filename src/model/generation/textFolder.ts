@@ -5,7 +5,7 @@
  * and counted. Files are read one at a time when needed, by the engine's one text rule
  * (src/model/data/textFile.ts: BOM, CRLF), so a corpus is never held whole as strings.
  */
-import { readdirSync, readFileSync, statSync, type Dirent } from 'node:fs';
+import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readSync, statSync, type Dirent } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import ignore, { type Ignore } from 'ignore';
 import { DataError } from '../data/dataError';
@@ -51,7 +51,21 @@ export async function readCorpusFile(path: string): Promise<string | null> {
     if (e instanceof DataError) return null;
     throw e;
   }
-  return lines.join('\n');
+  // The line rule drops the last line's end; running text keeps it (a file that ends with one).
+  return lines.join('\n') + (endsWithLineFeed(path) && lines.length ? '\n' : '');
+}
+
+/** The file's last character is LF (UTF-8 and UTF-16 BE: last byte 0x0a; UTF-16 LE: 0x0a 0x00). */
+function endsWithLineFeed(path: string): boolean {
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const tail = Buffer.alloc(Math.min(2, size));
+    readSync(fd, tail, 0, tail.length, size - tail.length);
+    return tail[tail.length - 1] === 0x0a || (tail.length === 2 && tail[0] === 0x0a && tail[1] === 0x00);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Lists the corpus at `path` (a file or a folder); throws DataError when there is no text in it. */
