@@ -48,9 +48,14 @@ function overridesOf<T extends object>(defaults: T): Check<Partial<T> | undefine
   return optional(dynamicShape<Partial<T>>(settingChecks(defaults, true, optional), { strict: true }));
 }
 
+/** Settings that came after records were first kept (recorded runs, saved panel state): absent in older ones. */
+const LATER_SETTINGS = new Set(['window', 'chunk']);
+
 /** A whole section as the engine reports it (a diverging run may report what it was given). */
 function sectionOf<T extends object>(defaults: T): Check<T> {
-  return dynamicShape<T>(settingChecks(defaults, false, (c) => c), { strict: false });
+  const checks = settingChecks(defaults, false, (c) => c);
+  for (const key of Object.keys(checks)) if (LATER_SETTINGS.has(key)) checks[key] = optional(checks[key]);
+  return dynamicShape<T>(checks, { strict: false });
 }
 
 export const settingsOverrides: Check<SettingsOverrides> = shapeOf<SettingsOverrides>({ strict: true })({
