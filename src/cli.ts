@@ -35,6 +35,7 @@ Run 'seq2seq COMMAND --help' for the flags of a command.`,
   --out DIR              model folder to write
   --preset NAME          fast | balanced (default) | accurate: sizes chosen from the data
   --minutes M            time budget; --epochs N  most epochs
+  --budget-decay X       with --minutes: the final share of the budget over which the rate falls to 0 (default 0.3; 0 = off)
   --resume               continue from the checkpoint in --out
   --overwrite            replace the model already in --out (it stays whole until the new run's first save)
   --task pairs|generate  generate: --data is plain text, a file or a folder (.gitignore respected, binary files

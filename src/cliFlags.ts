@@ -44,6 +44,7 @@ export const SETTINGS_FLAGS = {
   positions: { type: 'string' }, 'max-positions': { type: 'string' }, 'tie-embeddings': { type: 'string' }, activation: { type: 'string' },
   'lr-schedule': { type: 'string' }, warmup: { type: 'string' }, 'adam-beta1': { type: 'string' }, 'adam-beta2': { type: 'string' },
   window: { type: 'string' }, chunk: { type: 'string' },
+  'budget-decay': { type: 'string' },
 } as const;
 
 export const ARCH_HELP = `  --arch rnn|transformer (default: chosen by the preset from the data; without it, flags of one architecture choose it)
@@ -70,6 +71,7 @@ export function settingsFromFlags(v: FlagValues): SettingsOverrides {
       seed: numberFlag(v.seed, 'seed'), labelSmoothing: numberFlag(v['label-smoothing'], 'label-smoothing'), maxLen: numberFlag(v['max-len'], 'max-len'),
       clipNorm: numberFlag(v.clip, 'clip'), patience: numberFlag(v.patience, 'patience'), logEvery: numberFlag(v['log-every'], 'log-every'),
       window: numberFlag(v.window, 'window'), chunk: numberFlag(v.chunk, 'chunk'),
+      budgetDecay: numberFlag(v['budget-decay'], 'budget-decay'),
       ...arch.train,
     },
     source: { kind: oneOfFlag(v['source-tokens'], 'source-tokens', KINDS) ?? bothKinds, lowercase: v.lowercase, maxVocab: numberFlag(v.vocab, 'vocab') },

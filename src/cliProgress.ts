@@ -13,7 +13,7 @@ export function formatDuration(ms: number): string {
 
 export class ProgressPrinter {
   private lastPlain = 0;
-  private epochs = 0;
+  private epochs: number | null = null;
   constructor(private readonly out: NodeJS.WriteStream, private readonly quiet: boolean) {}
 
   private line(text: string): void {
@@ -25,7 +25,8 @@ export class ProgressPrinter {
     if (this.quiet && e.kind !== 'end') return;
     switch (e.kind) {
       case 'start': {
-        this.epochs = e.settings.train.epochs;
+        // A time-boxed run has no epoch count to show (its epoch limit is only a ceiling).
+        this.epochs = e.settings.train.minutes > 0 ? null : e.settings.train.epochs;
         const m = e.settings.model;
         this.out.write(`backend ${e.backend}${(e.threads ?? 1) > 1 ? ` × ${e.threads} threads` : ''} · ${e.data.pairs} training pairs (${e.data.skipped} lines skipped) · ${e.dev.pairs} dev · ` +
           `vocab ${e.sourceVocab}/${e.targetVocab} · ${describeArchitecture(m)} · ` +
@@ -40,7 +41,7 @@ export class ProgressPrinter {
         const frac = e.stepInEpoch / e.stepsPerEpoch;
         const width = 20;
         const bar = '█'.repeat(Math.round(frac * width)).padEnd(width, '░');
-        this.line(`epoch ${e.epoch}/${this.epochs} ${bar} ${(frac * 100).toFixed(0).padStart(3)}% · step ${e.step} · loss ${e.loss.toFixed(3)} · acc ${e.accuracy.toFixed(1)}% · ` +
+        this.line(`epoch ${e.epoch}${this.epochs === null ? '' : `/${this.epochs}`} ${bar} ${(frac * 100).toFixed(0).padStart(3)}% · step ${e.step} · loss ${e.loss.toFixed(3)} · acc ${e.accuracy.toFixed(1)}% · ` +
           `${Math.round(e.targetTokensPerSec)} tok/s · ${formatDuration(e.elapsedMs)} elapsed · ETA ${formatDuration(e.etaMs)}`);
         return;
       }

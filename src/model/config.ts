@@ -85,6 +85,12 @@ export interface TrainSettings {
   window: number;
   /** Text generation: tokens of the continuation each pair's target holds (generation writes chunk by chunk). */
   chunk: number;
+  /**
+   * With a time budget (minutes > 0): the share of it, at its end, over which the learning rate falls
+   * linearly to 0 (0 = off). Ending a deadline at a low rate rather than at the peak is what budgeted
+   * training needs (Li et al., "Budget-Aware Training", ICLR 2020).
+   */
+  budgetDecay: number;
 }
 
 export interface Seq2SeqSettings {
@@ -104,6 +110,7 @@ export const DEFAULT_SETTINGS: Seq2SeqSettings = {
     batch: 64, lr: 0.002, epochs: 30, minutes: 0, clipNorm: 5, labelSmoothing: 0, patience: 5, lrPatience: 2,
     seed: 1, devFraction: 0.05, maxLen: 64, logEvery: 10, lrSchedule: 'constant', warmupSteps: 0, adamBeta1: 0.9, adamBeta2: 0.999,
     window: 256, chunk: 64,
+    budgetDecay: 0.3,
   },
   source: { kind: 'char', lowercase: false, maxVocab: 20000 },
   target: { kind: 'char', lowercase: false, maxVocab: 20000 },
@@ -303,6 +310,7 @@ export function settingsErrors(s: Seq2SeqSettings): SettingsFieldError[] {
   num('train.adamBeta2', s.train.adamBeta2, 0, 0.99999);
   int('train.window', s.train.window, 1, 1000);
   int('train.chunk', s.train.chunk, 1, 1000);
+  num('train.budgetDecay', s.train.budgetDecay, 0, 1);
   for (const side of ['source', 'target'] as const) {
     oneOf(`${side}.kind`, s[side].kind, ['char', 'word', 'subword']);
     int(`${side}.maxVocab`, s[side].maxVocab, 8, 1000000);

@@ -19,6 +19,7 @@ const settingsTypes = obj({
     lrPatience: num(), seed: num(), devFraction: num(), maxLen: num(), logEvery: num(),
     lrSchedule: str(), warmupSteps: num(), adamBeta1: num(), adamBeta2: num(),
     window: optional(num()), chunk: optional(num()),
+    budgetDecay: optional(num()),
   }),
   source: obj({ kind: str(), lowercase: bool, maxVocab: num() }),
   target: obj({ kind: str(), lowercase: bool, maxVocab: num() }),
@@ -30,6 +31,8 @@ export const settingsSchema: Schema<Seq2SeqSettings> = (v, field) => {
   // The generation windows came after format 2: folders without them were trained with the defaults' meaning unused.
   s.train.window ??= DEFAULT_SETTINGS.train.window;
   s.train.chunk ??= DEFAULT_SETTINGS.train.chunk;
+  // Folders from before the budget decay trained without it (and resume so).
+  s.train.budgetDecay ??= 0;
   const errors = settingsErrors(s);
   if (errors.length) {
     const e = errors[0];

@@ -17,3 +17,13 @@ export function lrFactor(s: LrSchedule, step: number): number {
   const t = Math.max(1, step);
   return t < s.warmupSteps ? t / s.warmupSteps : Math.sqrt(s.warmupSteps / t);
 }
+
+/**
+ * The factor a time budget puts on the rate: 1 until the last `share` of the budget, then falling
+ * linearly to 0 at its end. `elapsedFraction` is the time spent over the budget (a resumed run
+ * counts the time before it too, so it continues the same curve).
+ */
+export function budgetDecayFactor(share: number, elapsedFraction: number): number {
+  if (!(share > 0) || !Number.isFinite(elapsedFraction)) return 1;
+  return Math.min(1, Math.max(0, (1 - elapsedFraction) / share));
+}

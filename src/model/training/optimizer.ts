@@ -35,7 +35,10 @@ export class Adam {
   get epsilon(): number { return this.settings.epsilon; }
 
   /** The rate of the latest update (before the first: of the first). */
-  get currentLr(): number { return this.lr * lrFactor(this.settings.schedule, Math.max(1, this.state.step)); }
+  /** The time budget's factor on the rate (lrSchedule.ts's budgetDecayFactor), set by the training run before each step. */
+  budgetFactor = 1;
+
+  get currentLr(): number { return this.lr * this.budgetFactor * lrFactor(this.settings.schedule, Math.max(1, this.state.step)); }
 
   /**
    * Applies gradients (by weight name) after clipping their global norm to clipNorm (0 = off). Returns
@@ -49,7 +52,7 @@ export class Adam {
     if (!Number.isFinite(norm)) return norm;
     this.state.step++;
     const t = this.state.step;
-    const lr = this.lr * lrFactor(this.settings.schedule, t);
+    const lr = this.lr * this.budgetFactor * lrFactor(this.settings.schedule, t);
     const lrT = (lr * Math.sqrt(1 - Math.pow(this.beta2, t))) / (1 - Math.pow(this.beta1, t));
     const scale = clipNorm > 0 && norm > clipNorm ? clipNorm / norm : 1;
     tf.tidy(() => {

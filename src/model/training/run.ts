@@ -36,6 +36,7 @@ import type { DevMetrics, TrainEndReason, TrainEpochEvent, TrainEvent } from './
 import type { TrainOptions } from './options';
 import { encodeExamples, type DevMetricKind, type RunSetup } from './setup';
 import { trainOnBatch } from './steps';
+import { budgetDecayFactor } from './lrSchedule';
 import { stepDropoutSeed } from '../network/dropout';
 
 const yieldToEventLoop = () => new Promise<void>((r) => setImmediate(r));
@@ -119,6 +120,7 @@ export class TrainingRun {
     for (let bi = progress.stepInEpoch; bi < batches.length; bi++) {
       if (this.signal?.aborted) { this.reason = 'stopped'; return totals; }
       if (this.elapsed() >= this.budgetMs) { this.reason = 'time-budget'; return totals; }
+      optimizer.budgetFactor = budgetDecayFactor(settings.train.budgetDecay, this.elapsed() / this.budgetMs);
       const seed = stepDropoutSeed(settings.train.seed, progress.step);
       const { b, loss, correct, applied } = await trainOnBatch(model, optimizer, examples, batches[bi], this.replica, seed);
       progress.step++;
