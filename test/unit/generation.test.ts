@@ -23,7 +23,7 @@ import { CancelledError } from '../../src/model/decoding/translate';
 import { MAX_GENERATE_TOKENS } from '../../src/model/decoding/decodeOptions';
 import { trainModel } from '../../src/model/training/train';
 import { loadModel } from '../../src/model/storage/store';
-import { tinyModel } from '../helpers/tinyModel';
+import { tinyModel, tinyTransformer } from '../helpers/tinyModel';
 
 const dir = mkdtempSync(join(tmpdir(), 'seq2seq-generation-'));
 const KINDS = ['char', 'word', 'subword'] as const;
@@ -236,6 +236,20 @@ function setEndBias(model: Awaited<ReturnType<typeof tinyModel>>, value: number)
   b[2] = value;
   bias.assign(tf.tensor1d(b));
 }
+
+test('the Transformer generates through the same loop: chunks across the window, streamed, bounded, same text for the same seed', async () => {
+  const letters = 'ab\n ';
+  const model = await tinyTransformer({ train: { window: 6, chunk: 3 } }, [letters], [letters]);
+  setEndBias(model, -50);
+  try {
+    let streamed = '';
+    const r = await generate(model, 'ab\n', { maxTokens: 20, decode: { seed: 5 } }, (t) => { streamed += t; });
+    assert.deepEqual([r.stopped, r.tokens, streamed], ['max-tokens', 20, r.text]);
+    assert.equal((await generate(model, 'ab\n', { maxTokens: 20, decode: { seed: 5 } }, () => {})).text, r.text);
+  } finally {
+    model.dispose();
+  }
+});
 
 test('generation stops where the model ends the text (</s>)', async () => {
   const letters = 'abc';
