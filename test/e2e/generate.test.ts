@@ -75,7 +75,7 @@ test('Generate Text in a Python file continues from the preceding lines, streams
   const trained = join(work, 'pygen');
   const trainedIn = Date.now();
   execFileSync(process.execPath, [join(ROOT, 'dist', 'cli.js'), 'train', '--task', 'generate', '--data', corpus, '--out', trained,
-    '--preset', 'fast', '--hidden', '64', '--emb', '16', '--window', '48', '--chunk', '16', '--epochs', '60', '--lr', '0.01',
+    '--preset', 'fast', '--tokens', 'char', '--hidden', '64', '--emb', '16', '--window', '48', '--chunk', '16', '--epochs', '60', '--lr', '0.01',
     '--dropout', '0', '--label-smoothing', '0', '--patience', '0', '--quiet'], { stdio: ['ignore', 'ignore', 'inherit'], timeout: 180_000 });
   t.diagnostic(`trained the Python model in ${Date.now() - trainedIn} ms`);
 

@@ -100,7 +100,7 @@ test('generate: a model trained on plain text (--task generate) continues a prom
   const lines = Array.from({ length: 300 }, (_, i) => (i % 2 ? 'the quick brown fox' : 'jumps over the lazy dog'));
   writeFileSync(text, lines.join('\n') + '\n');
   const out = join(dir, 'gen');
-  const r = run(['train', '--task', 'generate', '--data', text, '--out', out, '--preset', 'fast', '--epochs', '12', '--window', '48', '--chunk', '24', '--lr', '0.01', '--quiet']);
+  const r = run(['train', '--task', 'generate', '--data', text, '--out', out, '--preset', 'fast', '--epochs', '12', '--window', '48', '--chunk', '24', '--lr', '0.01', '--tokens', 'char', '--quiet']);
   assert.equal(r.status, 0, r.stderr);
   const gen = (seed: string, ...more: string[]) => run(['generate', '--model', out, '--prompt', 'the quick brown fox', '--max-tokens', '46', '--seed', seed, '--temperature', '0.1', ...more]);
   const a = gen('1');

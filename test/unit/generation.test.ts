@@ -272,7 +272,10 @@ test('a tiny model trained on an indented file continues it with its indentation
   const modelDir = join(dir, 'indent-model');
   await trainModel({
     dataFile: data, modelDir, resume: false, preset: 'fast', threads: 1, task: 'generate',
-    settings: { model: { emb: 16, hidden: 64, bidirectional: false, dropout: 0 }, train: { epochs: 60, batch: 16, patience: 0, labelSmoothing: 0, lr: 0.01, window: 24, chunk: 12 } },
+    settings: {
+      model: { emb: 16, hidden: 64, bidirectional: false, dropout: 0 }, train: { epochs: 60, batch: 16, patience: 0, labelSmoothing: 0, lr: 0.01, window: 24, chunk: 12 },
+      source: { kind: 'char' }, target: { kind: 'char' },
+    },
   }, () => {});
   const model = await loadModel(modelDir);
   try {
