@@ -139,7 +139,7 @@ async function prepareText(
     settings = resolveTextSettings(textProfile(Math.ceil(chars / chunk), vocab.size, window, chunk), side, opts.preset ?? 'balanced', opts.settings);
   }
   const { model, optimizer, progress } = modelAndOptimizer(modelDir, resuming, settings, () => [vocab!, vocab!]);
-  const { window, chunk } = model.settings.train;
+  const { window, chunk } = settings.train;
   const train = await textExamples(split.train, model.target, window, chunk);
   const dev = await textExamples(split.dev, model.target, window, chunk, true);
   if (train.examples.length === 0) {
@@ -153,7 +153,7 @@ async function prepareText(
   const emptyMetrics: MetricsFile = { history: [], best: null, steps: 0, elapsedMs: 0 };
   const metricsFile = resuming ? (readMetrics(modelDir) ?? emptyMetrics) : emptyMetrics;
   return {
-    modelDir, plan, resuming, task: 'generate', dataFile, devFile, settings: model.settings, model, optimizer, progress,
+    modelDir, plan, resuming, task: 'generate', dataFile, devFile, settings, model, optimizer, progress,
     examples: train.examples, devExamples: dev.examples, devKept: dev.pairs, report, devMetric: 'bleu', saveInfo, metricsFile,
   };
 }
