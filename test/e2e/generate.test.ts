@@ -116,10 +116,13 @@ test('Generate Text in a Python file continues from the preceding lines, streams
       await page.waitForTimeout(100);
       lines = await editorLines(page);
     }
+    // Saved again until it has grown (a busy machine may pause the model process for a moment).
     const first = (await saved(page, file)).length;
-    const second = (await saved(page, file)).length;
+    let second = first;
+    for (const until = Date.now() + 15_000; second === first && Date.now() < until;) second = (await saved(page, file)).length;
     t.diagnostic(`while generating: ${first} then ${second} characters`);
     assert.ok(second > first, 'the text arrives while the notification is still up');
+    assert.ok(await toast.isVisible(), 'still generating');
     await screenshot(page, 'generate-text-python');
     await toast.hover();
     await toast.getByRole('button', { name: 'Cancel' }).click({ timeout: 5_000 });

@@ -287,3 +287,19 @@ test('a tiny model trained on an indented file continues it with its indentation
     model.dispose();
   }
 });
+
+test('a stopped generation run resumes on the same split and windows, with its settings', async () => {
+  const data = join(dir, 'resume-corpus');
+  mkdirSync(data, { recursive: true });
+  for (let i = 0; i < 6; i++) writeFileSync(join(data, `n${i}.txt`), `note ${i}:\n  - item\n`.repeat(20 + i));
+  const modelDir = join(dir, 'resume-model');
+  const starts: { data: { pairs: number }; dev: { pairs: number }; settings: { train: { window: number; chunk: number } } }[] = [];
+  const onEvent = (e: { kind: string }) => { if (e.kind === 'start') starts.push(e as never); };
+  const settings = { model: { emb: 8, hidden: 16, bidirectional: false, dropout: 0 }, train: { epochs: 1, batch: 8, window: 16, chunk: 8 }, source: { kind: 'char' as const }, target: { kind: 'char' as const } };
+  const first = await trainModel({ dataFile: data, modelDir, resume: false, preset: 'fast', threads: 1, task: 'generate', settings }, onEvent);
+  const again = await trainModel({ dataFile: data, modelDir, resume: true, threads: 1, settings: { train: { epochs: 2 } } }, onEvent);
+  assert.equal(again.epochs, 2);
+  assert.equal(again.steps, 2 * first.steps, 'the second epoch has as many steps as the first');
+  assert.deepEqual(starts.map((s) => [s.data.pairs, s.dev.pairs, s.settings.train.window, s.settings.train.chunk]), [[starts[0]!.data.pairs, starts[0]!.dev.pairs, 16, 8], [starts[0]!.data.pairs, starts[0]!.dev.pairs, 16, 8]]);
+  assert.ok(starts[0]!.dev.pairs > 0, 'a file held out');
+});
