@@ -108,6 +108,7 @@ export function reportChecks(metric: Check<number>) {
   const dataReport: Check<DataReport> = shapeOf<DataReport>()({
     file: path, format: oneOf(DATA_FORMATS), pairs: count, skipped: count,
     skippedLines: list(shapeOf<DataReport['skippedLines'][number]>()({ line: count, reason: text }), { max: 10_000 }),
+    files: optional(count), ignored: optional(count),
   });
   const devMetric = oneOf(DEV_METRICS);
   const start: Check<TrainStartEvent> = shapeOf<TrainStartEvent>()({

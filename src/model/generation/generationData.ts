@@ -100,9 +100,9 @@ export async function textExamples(parts: TextPart[], vocab: Vocabulary, window:
   return { examples, pairs, chars };
 }
 
-/** What the data report says of a corpus: its files as "pairs" are the windows; skipped files counted. */
+/** What the data report says of a corpus: its windows as "pairs", the files read, skipped (binary or not UTF-8) and ignored. */
 export function corpusReport(split: CorpusSplit, windows: number): DataReport {
   const c = split.corpus;
   const skippedLines = c.skippedExamples.map((name) => ({ line: 0, reason: `${name}: binary or not UTF-8, skipped` }));
-  return { file: c.root, format: 'text', pairs: windows, skipped: c.skippedBinary, skippedLines };
+  return { file: c.root, format: 'text', pairs: windows, skipped: c.skippedBinary, skippedLines, files: c.files.length, ignored: c.ignored };
 }

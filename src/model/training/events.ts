@@ -15,8 +15,11 @@ export interface DataReport {
   format: 'tsv' | 'csv' | 'jsonl' | 'text';
   pairs: number;
   skipped: number;
-  /** The first few skipped lines, with 1-based line numbers. */
+  /** The first few skipped lines, with 1-based line numbers (text: skipped files, line 0). */
   skippedLines: SkippedLine[];
+  /** text: the files read, and those a .gitignore left out (`skipped` counts binary or non-UTF-8 files). */
+  files?: number;
+  ignored?: number;
 }
 
 export interface TrainStartEvent {
