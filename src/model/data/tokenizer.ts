@@ -72,30 +72,9 @@ export class Vocabulary {
 
   /** Builds a vocabulary of the most frequent tokens (ties broken by first appearance, so it is deterministic). */
   static build(texts: Iterable<string>, settings: TokenizerSettings, whitespaceOnly = false, exact = false): Vocabulary {
-    if (settings.kind === 'subword') return Vocabulary.buildSubword(texts, settings, exact);
-    const probe = new Vocabulary(settings.kind, settings.lowercase, [...SPECIALS], whitespaceOnly && !exact, [], exact);
-    const counts = new Map<string, number>();
-    const specials = new Set<string>(SPECIALS);
-    // A text's own "<s>" or "</s>" is not the special token (it would end or start a sequence).
-    for (const text of texts) for (const tok of probe.tokenize(text)) if (!specials.has(tok)) counts.set(tok, (counts.get(tok) ?? 0) + 1);
-    const ranked = [...counts.entries()].sort((a, b) => b[1] - a[1]).slice(0, Math.max(0, settings.maxVocab - SPECIALS.length));
-    return new Vocabulary(settings.kind, settings.lowercase, [...SPECIALS, ...ranked.map(([t]) => t)], whitespaceOnly && !exact, [], exact);
-  }
-
-  /**
-   * Byte-pair encoding: `maxVocab` counts the specials, the base characters and the merged pieces.
-   * Every character seen is kept unless that alone would pass the budget (then the most frequent).
-   * Pairs seen only once are never merged, so the vocabulary can stay below the budget.
-   */
-  private static buildSubword(texts: Iterable<string>, settings: TokenizerSettings, exact: boolean): Vocabulary {
-    const words = new Map<string, number>();
-    for (const text of texts) {
-      const t = settings.lowercase ? text.toLowerCase() : text;
-      const segments = exact ? exactSegments(t) : t.split(/\s+/).filter(Boolean).map((w) => WORD_START + w);
-      for (const w of segments) words.set(w, (words.get(w) ?? 0) + 1);
-    }
-    const model = learnBpe(words, { maxPieces: Math.max(0, settings.maxVocab - SPECIALS.length), forbidden: new Set(SPECIALS) });
-    return new Vocabulary('subword', settings.lowercase, [...SPECIALS, ...model.alphabet, ...model.pieces], false, model.merges, exact);
+    const builder = new VocabularyBuilder(settings, whitespaceOnly, exact);
+    for (const text of texts) builder.add(text);
+    return builder.build();
   }
 
   static fromJSON(j: VocabularyJSON): Vocabulary {
@@ -181,6 +160,47 @@ export class Vocabulary {
     return this.detokenize(this.idsToTokens(ids));
   }
 }
+
+/**
+ * Counts what a vocabulary is built from, one text at a time (so texts need not be held together:
+ * a generation corpus is added file by file), then builds it: the most frequent tokens (ties by
+ * first appearance), or for subwords byte-pair encoding, where `maxVocab` counts the specials, the
+ * base characters and the merged pieces; every character seen is kept unless that alone would pass
+ * the budget (then the most frequent), and pairs seen only once are never merged, so the vocabulary
+ * can stay below the budget.
+ */
+export class VocabularyBuilder {
+  private readonly counts = new Map<string, number>();
+  private readonly probe: Vocabulary;
+
+  constructor(private readonly settings: TokenizerSettings, private readonly whitespaceOnly = false, private readonly exact = false) {
+    this.probe = new Vocabulary(settings.kind, settings.lowercase, [...SPECIALS], whitespaceOnly && !exact, [], exact);
+  }
+
+  add(text: string): void {
+    const counts = this.counts;
+    if (this.settings.kind === 'subword') {
+      const t = this.settings.lowercase ? text.toLowerCase() : text;
+      const segments = this.exact ? exactSegments(t) : t.split(/\s+/).filter(Boolean).map((w) => WORD_START + w);
+      for (const w of segments) counts.set(w, (counts.get(w) ?? 0) + 1);
+      return;
+    }
+    // A text's own "<s>" or "</s>" is not the special token (it would end or start a sequence).
+    for (const tok of this.probe.tokenize(text)) if (!SPECIAL_SET.has(tok)) counts.set(tok, (counts.get(tok) ?? 0) + 1);
+  }
+
+  build(): Vocabulary {
+    const { settings, exact } = this;
+    if (settings.kind === 'subword') {
+      const model = learnBpe(this.counts, { maxPieces: Math.max(0, settings.maxVocab - SPECIALS.length), forbidden: SPECIAL_SET });
+      return new Vocabulary('subword', settings.lowercase, [...SPECIALS, ...model.alphabet, ...model.pieces], false, model.merges, exact);
+    }
+    const ranked = [...this.counts.entries()].sort((a, b) => b[1] - a[1]).slice(0, Math.max(0, settings.maxVocab - SPECIALS.length));
+    return new Vocabulary(settings.kind, settings.lowercase, [...SPECIALS, ...ranked.map(([t]) => t)], this.whitespaceOnly && !exact, [], exact);
+  }
+}
+
+const SPECIAL_SET: ReadonlySet<string> = new Set<string>(SPECIALS);
 
 /**
  * Picks the tokeniser kind for one side from its texts: short symbol sequences separated by spaces

@@ -7,7 +7,7 @@
  */
 import type { TokenizerSettings } from '../config';
 import { rng, shuffleInPlace, type Example, type Pair } from '../data/data';
-import { Vocabulary } from '../data/tokenizer';
+import { VocabularyBuilder, type Vocabulary } from '../data/tokenizer';
 import type { DataReport } from '../training/events';
 import { listCorpus, readCorpusFile, type TextCorpus, type TextSource } from './textFolder';
 import { lineOfToken, windowExamples } from './windows';
@@ -73,13 +73,12 @@ export async function* partTexts(parts: TextPart[]): AsyncGenerator<{ part: Text
 
 /**
  * One vocabulary learned from the training text, used for both sides (the source is the same text
- * as the target), exact so white space survives. Character vocabularies are counted file by file;
- * subword and word ones see the texts one after another.
+ * as the target), exact so white space survives; counted file by file, one file's text at a time.
  */
 export async function buildTextVocabulary(parts: TextPart[], side: TokenizerSettings): Promise<Vocabulary> {
-  const texts: string[] = [];
-  for await (const { text } of partTexts(parts)) texts.push(text);
-  return Vocabulary.build(texts, { ...side, lowercase: false }, false, true);
+  const builder = new VocabularyBuilder({ ...side, lowercase: false }, false, true);
+  for await (const { text } of partTexts(parts)) builder.add(text);
+  return builder.build();
 }
 
 /** The window pairs of the parts (and, when asked, their texts, for decoded dev samples). */
