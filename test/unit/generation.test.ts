@@ -303,3 +303,10 @@ test('a stopped generation run resumes on the same split and windows, with its s
   assert.deepEqual(starts.map((s) => [s.data.pairs, s.dev.pairs, s.settings.train.window, s.settings.train.chunk]), [[starts[0]!.data.pairs, starts[0]!.dev.pairs, 16, 8], [starts[0]!.data.pairs, starts[0]!.dev.pairs, 16, 8]]);
   assert.ok(starts[0]!.dev.pairs > 0, 'a file held out');
 });
+
+test('a generation model is chosen by held-out loss, not by BLEU of its continuations (training and tune rank alike)', async () => {
+  const { devScore } = await import('../../src/model/training/run');
+  const dev = (loss: number, bleu: number) => ({ loss, accuracy: 0, perplexity: Math.exp(loss), bleu, chrf: bleu, per: 0, wer: 0 });
+  assert.ok(devScore('bleu', dev(1.2, 0), 0, 'generate') > devScore('bleu', dev(1.5, 30), 0, 'generate'));
+  assert.ok(devScore('bleu', dev(1.2, 0), 0, 'pairs') < devScore('bleu', dev(1.5, 30), 0, 'pairs'), 'pairs keep BLEU first');
+});
