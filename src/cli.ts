@@ -6,13 +6,13 @@ import { existsSync, mkdtempSync, writeFileSync, appendFileSync } from 'node:fs'
 import { join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import { parseArgs } from 'node:util';
-import type { PresetName, SettingsOverrides } from './model/config';
+import { DEFAULT_SETTINGS, type PresetName, type SettingsOverrides } from './model/config';
 import type { DecodeOptions } from './model/decoding/decodeOptions';
 import type { TrainEvent } from './model/training/events';
 import { ProgressPrinter } from './cliProgress';
 import { cmdExportJob, EXPORT_JOB_HELP } from './cliExportJob';
 import { ARCH_HELP, numberFlag, oneOfFlag, settingsFromFlags, SETTINGS_FLAGS, UsageError, wholeFlag } from './cliFlags';
-import { DEFAULT_GENERATE_TOKENS, MAX_GENERATE_TOKENS } from './model/decoding/decodeOptions';
+import { DEFAULT_DECODE, DEFAULT_GENERATE, MAX_GENERATE_LINES, MAX_GENERATE_TOKENS } from './model/decoding/decodeOptions';
 
 const HELP: Record<string, string> = {
   main: `seq2seq — train and run sequence-to-sequence models on your own machine
@@ -20,8 +20,8 @@ const HELP: Record<string, string> = {
 Usage:
   seq2seq train --data FILE --out DIR [--dev FILE] [--preset fast|balanced|accurate] [--minutes M] [--epochs N] [--resume | --overwrite] [flags]
   seq2seq translate --model DIR [--beam N | --sample [--temperature T] [--top-k K] [--top-p P]] [--n-best N] [--input FILE]
-  seq2seq eval --model DIR --data FILE [--beam N] [--limit N] [--json]
-  seq2seq generate --model DIR [--prompt TEXT] [--max-tokens N] [--temperature T] [--top-k K] [--top-p P] [--seed S]
+  seq2seq eval --model DIR --data FILE|DIR [--beam N] [--limit N] [--json]   (generation models: per-character perplexity)
+  seq2seq generate --model DIR [--prompt TEXT] [--max-tokens N] [--max-lines N] [--stop-at-blank-line] [--temperature T] [--top-k K] [--top-p P] [--repetition-penalty X] [--seed S]
   seq2seq export-job --data FILE --out JOB [--dev FILE] [train's settings flags]   a job for PyTorch DDP (torchrun) on a cluster
   seq2seq tune --data FILE --out DIR --minutes M [--dev FILE] [--space default|FILE] [--resume]   search sizes by successive halving
   seq2seq demo                 train on the built-in sample data for about a minute, then translate
@@ -29,7 +29,8 @@ Usage:
 
 Run 'seq2seq COMMAND --help' for the flags of a command.`,
   train: `seq2seq train --data FILE --out DIR [options]
-  --data FILE            pairs: source<TAB>target per line (.tsv/.txt), CSV with header (.csv), JSON Lines (.jsonl)
+  --data FILE|DIR        pairs: source<TAB>target per line (.tsv/.txt), CSV with header (.csv), JSON Lines (.jsonl);
+                         --task generate: a text file or a folder of them
   --dev FILE             dev pairs (default: a share of --data is held out)
   --out DIR              model folder to write
   --preset NAME          fast | balanced (default) | accurate: sizes chosen from the data
@@ -37,7 +38,9 @@ Run 'seq2seq COMMAND --help' for the flags of a command.`,
   --budget-decay X       with --minutes: the final share of the budget over which the rate falls to 0 (default 0.3; 0 = off)
   --resume               continue from the checkpoint in --out
   --overwrite            replace the model already in --out (it stays whole until the new run's first save)
-  --task pairs|generate  generate: --data is plain text; learn to continue it line by line
+  --task pairs|generate  generate: --data is plain text, a file or a folder (.gitignore respected, binary files
+                         skipped); learn to continue it: --window N tokens of context (default ${DEFAULT_SETTINGS.train.window}) before
+                         each --chunk N tokens (default ${DEFAULT_SETTINGS.train.chunk}); whole files held out as dev
 ${ARCH_HELP}
   rnn: --cell lstm|gru --layers N --emb N --hidden N --attention none|luong|bahdanau --bidirectional true|false
   --dropout X --batch N --lr X --seed N --label-smoothing X --max-len N --clip X --patience N
@@ -53,14 +56,24 @@ ${ARCH_HELP}
   --beam N --length-penalty A --n-best N | --sample --temperature T --top-k K --top-p P --seed S
   --max-len N            longest output in tokens
   --json                 print each input's hypotheses with scores as a JSON line`,
-  eval: `seq2seq eval --model DIR --data FILE [--beam N] [--limit N] [--baselines TRAIN] [--json]
+  eval: `seq2seq eval --model DIR --data FILE|DIR [--beam N] [--limit N] [--baselines TRAIN] [--order N] [--json]
   --limit N              score only the first N pairs
   --baselines TRAIN      also score copying the input and always answering TRAIN's most frequent target
-  Prints token accuracy, perplexity, BLEU, chrF, PER and WER (percentages), and the lines skipped.`,
+  Prints token accuracy, perplexity, BLEU, chrF, PER and WER (percentages), and the lines skipped.
+  A generation model (--task generate): per-character perplexity of held-out text (--data the training
+  data: the part training held out, split by file; other data: all of it), next to a character n-gram
+  with Witten-Bell smoothing trained on the model's training text (--order N, default 6).`,
   'export-job': EXPORT_JOB_HELP,
-  generate: `seq2seq generate --model DIR [--prompt TEXT] [--max-tokens N] [--temperature T] [--top-k K] [--top-p P] [--seed S]
-  --prompt TEXT          text to continue (default: read from stdin)
-  --max-tokens N         most tokens to add, 1 to ${MAX_GENERATE_TOKENS} (default ${DEFAULT_GENERATE_TOKENS}); Ctrl+C stops early`,
+  generate: `seq2seq generate --model DIR [--prompt TEXT] [--max-tokens N] [--max-lines N] [--stop-at-blank-line] [sampling flags] [--json]
+  --prompt TEXT          text to continue, from its beginning (default: read from stdin)
+  --max-tokens N         most tokens to add, 1 to ${MAX_GENERATE_TOKENS} (default ${DEFAULT_GENERATE.maxTokens}); Ctrl+C stops early
+  --max-lines N          stop after N line ends (default ${DEFAULT_GENERATE.maxLines}: no line limit)
+  --stop-at-blank-line   stop at the first blank line written
+  It also stops where the model ends the text (</s>, learned at the ends of files).
+  --temperature T --top-k K --top-p P   sampling (defaults ${DEFAULT_DECODE.temperature}, ${DEFAULT_DECODE.topK}, ${DEFAULT_DECODE.topP}: the same as Generate Text in VS Code)
+  --repetition-penalty X  1 to 10 (default ${DEFAULT_DECODE.repetitionPenalty}: off): tokens already in the context get log-probability times X
+  --seed S               the sampling seed; --temperature 0 writes the most likely token each time
+  --json                 print {prompt, text, stopped, tokens} as one JSON line instead of the text`,
 };
 
 const DECODE_FLAGS = {
@@ -168,9 +181,11 @@ async function cmdTranslate(argv: string[]): Promise<void> {
 }
 
 async function cmdEval(argv: string[]): Promise<void> {
-  const { values: v } = parseArgs({ args: argv, strict: true, options: { model: { type: 'string' }, data: { type: 'string' }, json: { type: 'boolean' }, limit: { type: 'string' }, help: { type: 'boolean' }, baselines: { type: 'string' }, ...DECODE_FLAGS } });
+  const { values: v } = parseArgs({ args: argv, strict: true, options: { model: { type: 'string' }, data: { type: 'string' }, json: { type: 'boolean' }, limit: { type: 'string' }, help: { type: 'boolean' }, baselines: { type: 'string' }, order: { type: 'string' }, ...DECODE_FLAGS } });
   if (v.help) { console.log(HELP.eval); return; }
   if (!v.model || !v.data) throw new UsageError('eval needs --model DIR and --data FILE');
+  const { readConfig } = await import('./model/storage/modelFolder');
+  if (readConfig(v.model).task === 'generate') return evalText(v.model, v.data, wholeFlag(v.order, 'order', 1, 20) ?? 6, !!v.json);
   const { loadModel } = await import('./model/storage/store');
   const { readPairs } = await import('./model/data/data');
   const { evaluatePairs } = await import('./model/training/evaluate');
@@ -205,26 +220,66 @@ async function cmdEval(argv: string[]): Promise<void> {
   model.dispose();
 }
 
+/** eval on a generation model: per-character perplexity of held-out text, the model's and the n-gram baseline's. */
+async function evalText(modelDir: string, data: string, order: number, json: boolean): Promise<void> {
+  const { loadModel } = await import('./model/storage/store');
+  const { readConfig } = await import('./model/storage/modelFolder');
+  const { evaluateText } = await import('./model/generation/perplexity');
+  const model = await loadModel(modelDir);
+  const t = Date.now();
+  const r = await evaluateText(model, readConfig(modelDir), data, order);
+  model.dispose();
+  const ratio = r.model.perplexity / r.ngram.perplexity;
+  if (json) {
+    console.log(JSON.stringify({
+      task: 'generate', held_out: r.heldOut, files: r.files, train_files: r.trainFiles, chars: r.model.chars, tokens: r.model.tokens,
+      char_perplexity: r.model.perplexity, ngram_char_perplexity: r.ngram.perplexity, ngram_order: order, ratio,
+      bits_per_char: r.model.nats / r.model.chars / Math.LN2, ngram_bits_per_char: r.ngram.nats / r.ngram.chars / Math.LN2, seconds: (Date.now() - t) / 1000,
+    }));
+    return;
+  }
+  const what = r.heldOut === 'split' ? 'held-out part of the training data (split by file, as training split it)' : r.heldOut === 'dev-data' ? 'the dev data training used' : 'all of it (not the training data)';
+  console.log(`scored      ${r.files} file${r.files === 1 ? '' : 's'}, ${r.model.chars} characters: ${what}`);
+  console.log(`                         per-char perplexity   bits/char`);
+  console.log(`model                    ${r.model.perplexity.toFixed(3).padStart(19)}   ${(r.model.nats / r.model.chars / Math.LN2).toFixed(3).padStart(9)}`);
+  console.log(`char ${order}-gram (Witten-Bell) ${r.ngram.perplexity.toFixed(3).padStart(17)}   ${(r.ngram.nats / r.ngram.chars / Math.LN2).toFixed(3).padStart(9)}   (trained on the model's ${r.trainFiles} training file${r.trainFiles === 1 ? '' : 's'})`);
+  console.log(`model / n-gram           ${ratio.toFixed(3).padStart(19)}`);
+}
+
 async function cmdGenerate(argv: string[]): Promise<void> {
-  const { values: v } = parseArgs({ args: argv, strict: true, options: { model: { type: 'string' }, prompt: { type: 'string' }, 'max-tokens': { type: 'string' }, help: { type: 'boolean' }, ...DECODE_FLAGS } });
+  const { values: v } = parseArgs({
+    args: argv, strict: true, options: {
+      model: { type: 'string' }, prompt: { type: 'string' }, 'max-tokens': { type: 'string' }, 'max-lines': { type: 'string' },
+      'stop-at-blank-line': { type: 'boolean' }, 'repetition-penalty': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' }, ...DECODE_FLAGS,
+    },
+  });
   if (v.help) { console.log(HELP.generate); return; }
   if (!v.model) throw new UsageError('generate needs --model DIR');
-  const maxTokens = wholeFlag(v['max-tokens'], 'max-tokens', 1, MAX_GENERATE_TOKENS) ?? DEFAULT_GENERATE_TOKENS;
-  const decode = decodeFrom(v);
+  const maxTokens = wholeFlag(v['max-tokens'], 'max-tokens', 1, MAX_GENERATE_TOKENS) ?? DEFAULT_GENERATE.maxTokens;
+  const maxLines = wholeFlag(v['max-lines'], 'max-lines', 0, MAX_GENERATE_LINES) ?? DEFAULT_GENERATE.maxLines;
+  const decode = { ...decodeFrom(v), strategy: 'sample' as const, repetitionPenalty: numberFlag(v['repetition-penalty'], 'repetition-penalty') };
   const prompt = v.prompt ?? (await readInputLines(undefined)).join('\n');
   const { loadModel } = await import('./model/storage/store');
-  const { generate, CancelledError } = await import('./model/decoding/translate');
+  const { CancelledError } = await import('./model/decoding/translate');
+  const { generate } = await import('./model/generation/generate');
   const model = await loadModel(v.model);
-  process.stdout.write(prompt);
-  const stop = stopOnSignals('Stopping after this line (press Ctrl+C again to quit at once)...');
+  if (!v.json) process.stdout.write(prompt);
+  const stop = stopOnSignals('Stopping (press Ctrl+C again to quit at once)...');
+  let outcome: { text: string; stopped: string; tokens: number } = { text: '', stopped: 'cancelled', tokens: 0 };
+  let written = '';
   try {
-    await generate(model, prompt, { ...decode, strategy: 'sample' }, maxTokens, (t) => process.stdout.write(t), stop.signal);
+    outcome = await generate(model, prompt, { decode, maxTokens, maxLines, stopAtBlankLine: !!v['stop-at-blank-line'] }, (t) => {
+      written += t;
+      if (!v.json) process.stdout.write(t);
+    }, stop.signal);
   } catch (e) {
     if (!(e instanceof CancelledError)) throw e;
+    outcome = { text: written, stopped: 'cancelled', tokens: 0 };
   } finally {
     stop.release();
   }
-  process.stdout.write('\n');
+  if (v.json) console.log(JSON.stringify({ prompt, text: outcome.text, stopped: outcome.stopped, tokens: outcome.tokens }));
+  else process.stdout.write(outcome.text.endsWith('\n') ? '' : '\n');
   model.dispose();
 }
 

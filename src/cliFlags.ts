@@ -43,6 +43,7 @@ export const SETTINGS_FLAGS = {
   'enc-layers': { type: 'string' }, 'dec-layers': { type: 'string' }, 'attention-dropout': { type: 'string' },
   positions: { type: 'string' }, 'max-positions': { type: 'string' }, 'tie-embeddings': { type: 'string' }, activation: { type: 'string' },
   'lr-schedule': { type: 'string' }, warmup: { type: 'string' }, 'adam-beta1': { type: 'string' }, 'adam-beta2': { type: 'string' },
+  window: { type: 'string' }, chunk: { type: 'string' },
   'budget-decay': { type: 'string' },
 } as const;
 
@@ -69,6 +70,7 @@ export function settingsFromFlags(v: FlagValues): SettingsOverrides {
       batch: numberFlag(v.batch, 'batch'), lr: numberFlag(v.lr, 'lr'), epochs: numberFlag(v.epochs, 'epochs'), minutes: numberFlag(v.minutes, 'minutes'),
       seed: numberFlag(v.seed, 'seed'), labelSmoothing: numberFlag(v['label-smoothing'], 'label-smoothing'), maxLen: numberFlag(v['max-len'], 'max-len'),
       clipNorm: numberFlag(v.clip, 'clip'), patience: numberFlag(v.patience, 'patience'), logEvery: numberFlag(v['log-every'], 'log-every'),
+      window: numberFlag(v.window, 'window'), chunk: numberFlag(v.chunk, 'chunk'),
       budgetDecay: numberFlag(v['budget-decay'], 'budget-decay'),
       ...arch.train,
     },

@@ -14,6 +14,8 @@ export function formatDuration(ms: number): string {
 export class ProgressPrinter {
   private lastPlain = 0;
   private epochs: number | null = null;
+  /** Training on text (generation windows): samples are shown as quoted excerpts. */
+  private text = false;
   constructor(private readonly out: NodeJS.WriteStream, private readonly quiet: boolean) {}
 
   private line(text: string): void {
@@ -27,12 +29,17 @@ export class ProgressPrinter {
       case 'start': {
         // A time-boxed run has no epoch count to show (its epoch limit is only a ceiling).
         this.epochs = e.settings.train.minutes > 0 ? null : e.settings.train.epochs;
+        this.text = e.data.format === 'text';
         const m = e.settings.model;
-        this.out.write(`backend ${e.backend}${(e.threads ?? 1) > 1 ? ` × ${e.threads} threads` : ''} · ${e.data.pairs} training pairs (${e.data.skipped} lines skipped) · ${e.dev.pairs} dev · ` +
+        const d = e.data;
+        const data = d.format === 'text'
+          ? `${d.pairs} training windows from ${d.files ?? '?'} files (${d.skipped} binary or not UTF-8 skipped, ${d.ignored ?? 0} ignored by .gitignore) · ${e.dev.pairs} dev windows`
+          : `${d.pairs} training pairs (${d.skipped} lines skipped) · ${e.dev.pairs} dev`;
+        this.out.write(`backend ${e.backend}${(e.threads ?? 1) > 1 ? ` × ${e.threads} threads` : ''} · ${data} · ` +
           `vocab ${e.sourceVocab}/${e.targetVocab} · ${describeArchitecture(m)} · ` +
           `${(e.parameters / 1e6).toFixed(2)}M parameters${e.resumedFrom ? ` · resumed at epoch ${e.resumedFrom.epoch + 1}, step ${e.resumedFrom.step}` : ''}\n`);
-        for (const s of e.data.skippedLines.slice(0, 5)) this.out.write(`  skipped ${e.data.file}:${s.line}: ${s.reason}\n`);
-        if (e.data.skipped > 5) this.out.write(`  ... and ${e.data.skipped - 5} more skipped lines\n`);
+        for (const s of d.skippedLines.slice(0, 5)) this.out.write(d.format === 'text' ? `  skipped ${s.reason}\n` : `  skipped ${d.file}:${s.line}: ${s.reason}\n`);
+        if (d.skipped > 5) this.out.write(`  ... and ${d.skipped - 5} more skipped ${d.format === 'text' ? 'files' : 'lines'}\n`);
         return;
       }
       case 'step': {
@@ -51,7 +58,9 @@ export class ProgressPrinter {
         this.out.write(`epoch ${e.epoch}: train loss ${e.trainLoss.toFixed(3)} acc ${e.trainAccuracy.toFixed(1)}%` +
           (d ? ` · dev loss ${d.loss.toFixed(3)} acc ${d.accuracy.toFixed(1)}% BLEU ${d.bleu.toFixed(1)} chrF ${d.chrf.toFixed(1)} PER ${d.per.toFixed(1)}% WER ${d.wer.toFixed(1)}%` : '') +
           `${e.isBest ? ' · best, saved' : ''} · lr ${e.lr.toPrecision(2)}\n`);
-        for (const s of e.samples.slice(0, 3)) this.out.write(`    ${s.source} → ${s.prediction}   (ref: ${s.reference})\n`);
+        // Text windows are long and span lines: their end, and what follows, on one line each.
+        const show = (t: string, tail = false) => (this.text ? JSON.stringify(tail ? t.slice(-40) : t.slice(0, 60)) : t);
+        for (const s of e.samples.slice(0, 3)) this.out.write(`    ${show(s.source, true)} → ${show(s.prediction)}   (ref: ${show(s.reference)})\n`);
         return;
       }
       case 'end':

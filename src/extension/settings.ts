@@ -7,7 +7,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { BackendPreference } from '../model/acceleration/backend';
 import type { PresetName, SettingsOverrides } from '../model/config';
-import { DEFAULT_DECODE, DEFAULT_GENERATE_TOKENS, type DecodeOptions } from '../model/decoding/decodeOptions';
+import { DEFAULT_DECODE, DEFAULT_GENERATE, MAX_GENERATE_LINES, type DecodeOptions, type GenerateLimits } from '../model/decoding/decodeOptions';
 import { DECODE_STRATEGIES, PRESET_NAMES, settingsOverrides } from '../protocol/records';
 import { ProtocolError } from '../protocol/validate';
 import { BACKEND_PREFERENCES, MAX_GENERATE_TOKENS } from '../protocol/worker';
@@ -39,15 +39,25 @@ export function decodeOptions(): Partial<DecodeOptions> {
     topK: number(c.get('decoding.topK'), DEFAULT_DECODE.topK, 0, 100000, true),
     topP: number(c.get('decoding.topP'), DEFAULT_DECODE.topP, 0.01, 1),
     maxLength: number(c.get('decoding.maxLength'), DEFAULT_DECODE.maxLength, 1, 10000, true),
+    repetitionPenalty: number(c.get('decoding.repetitionPenalty'), DEFAULT_DECODE.repetitionPenalty, 1, 10),
   };
 }
 
-/** Sampling for Generate Text: always samples, with the temperature / top-k / top-p settings. */
-export function generateOptions(): { decode: Partial<DecodeOptions>; maxTokens: number } {
+/**
+ * Generate Text: always samples, with the temperature / top-k / top-p / repetition-penalty settings,
+ * and stops by the `seq2seq.generate.*` limits (a bad value means the default; numbers are kept in range).
+ */
+export function generateOptions(): { decode: Partial<DecodeOptions>; limits: GenerateLimits } {
   const d = decodeOptions();
+  const c = cfg();
+  const blank = c.get('generate.stopAtBlankLine');
   return {
-    decode: { strategy: 'sample', temperature: d.temperature, topK: d.topK, topP: d.topP, seed: Date.now() % 2 ** 31 },
-    maxTokens: number(cfg().get('generate.maxTokens'), DEFAULT_GENERATE_TOKENS, 1, MAX_GENERATE_TOKENS, true),
+    decode: { strategy: 'sample', temperature: d.temperature, topK: d.topK, topP: d.topP, repetitionPenalty: d.repetitionPenalty, seed: Date.now() % 2 ** 31 },
+    limits: {
+      maxTokens: number(c.get('generate.maxTokens'), DEFAULT_GENERATE.maxTokens, 1, MAX_GENERATE_TOKENS, true),
+      maxLines: number(c.get('generate.maxLines'), DEFAULT_GENERATE.maxLines, 0, MAX_GENERATE_LINES, true),
+      stopAtBlankLine: typeof blank === 'boolean' ? blank : DEFAULT_GENERATE.stopAtBlankLine,
+    },
   };
 }
 

@@ -21,7 +21,7 @@ import {
 export const PRESET_NAMES = members<PresetName>({ fast: true, balanced: true, accurate: true });
 export const TASK_KINDS = members<TaskKind>({ pairs: true, generate: true });
 export const DECODE_STRATEGIES = members<DecodeStrategy>({ greedy: true, beam: true, sample: true });
-const DATA_FORMATS = members<DataReport['format']>({ tsv: true, csv: true, jsonl: true });
+const DATA_FORMATS = members<DataReport['format']>({ tsv: true, csv: true, jsonl: true, text: true });
 const DEV_METRICS = members<ModelSummary['devMetric']>({ bleu: true, per: true });
 const END_REASONS = members<TrainEndReason>({ completed: true, stopped: true, 'time-budget': true, 'early-stopping': true, error: true });
 
@@ -48,9 +48,14 @@ function overridesOf<T extends object>(defaults: T): Check<Partial<T> | undefine
   return optional(dynamicShape<Partial<T>>(settingChecks(defaults, true, optional), { strict: true }));
 }
 
+/** Settings that came after records were first kept (recorded runs, saved panel state): absent in older ones. */
+const LATER_SETTINGS = new Set(['window', 'chunk', 'budgetDecay']);
+
 /** A whole section as the engine reports it (a diverging run may report what it was given). */
 function sectionOf<T extends object>(defaults: T): Check<T> {
-  return dynamicShape<T>(settingChecks(defaults, false, (c) => c), { strict: false });
+  const checks = settingChecks(defaults, false, (c) => c);
+  for (const key of Object.keys(checks)) if (LATER_SETTINGS.has(key)) checks[key] = optional(checks[key]);
+  return dynamicShape<T>(checks, { strict: false });
 }
 
 export const settingsOverrides: Check<SettingsOverrides> = shapeOf<SettingsOverrides>({ strict: true })({
@@ -64,7 +69,7 @@ export const decodeOverrides: Check<Partial<DecodeOptions>> = shapeOf<Partial<De
   strategy: optional(oneOf(DECODE_STRATEGIES)),
   beamSize: optional(number()), lengthPenalty: optional(number()), nBest: optional(number()),
   temperature: optional(number()), topK: optional(number()), topP: optional(number()),
-  seed: optional(number()), maxLength: optional(number()), attention: optional(boolean),
+  seed: optional(number()), maxLength: optional(number()), attention: optional(boolean), repetitionPenalty: optional(number()),
 });
 
 /** The largest attention map a message carries: tokens on either side, and numbers in all its matrices (the average and the heads). */
@@ -155,6 +160,7 @@ export function reportChecks(metric: Check<number>) {
   const dataReport: Check<DataReport> = shapeOf<DataReport>()({
     file: path, format: oneOf(DATA_FORMATS), pairs: count, skipped: count,
     skippedLines: list(shapeOf<DataReport['skippedLines'][number]>()({ line: count, reason: text }), { max: 10_000 }),
+    files: optional(count), ignored: optional(count),
   });
   const devMetric = oneOf(DEV_METRICS);
   const start: Check<TrainStartEvent> = shapeOf<TrainStartEvent>()({

@@ -7,7 +7,8 @@
  */
 import { BACKEND_PREFERENCES, backendPreference, type BackendPreference } from '../model/acceleration/backendPreference';
 import type { DataProfile, TaskKind } from '../model/config';
-import type { DecodeOptions, Hypothesis } from '../model/decoding/decodeOptions';
+import { MAX_GENERATE_LINES, MAX_GENERATE_TOKENS, MAX_PROMPT_CHARS, type DecodeOptions, type Hypothesis } from '../model/decoding/decodeOptions';
+import type { GenerateStop } from '../model/generation/generate';
 import type { TrainEndEvent, TrainEvent } from '../model/training/events';
 import type { TrainOptions } from '../model/training/options';
 import type { TuneOptions } from '../model/training/tune';
@@ -21,7 +22,18 @@ export type TrainRequest = { type: 'train'; id: string } & TrainOptions;
 /** A tune: the engine's own options (its space, when given, is checked by the engine field by field). */
 export type TuneRequest = { type: 'tune'; id: string } & TuneOptions;
 export interface TranslateRequest { type: 'translate'; id: string; modelDir: string; inputs: string[]; decode?: Partial<DecodeOptions> }
-export interface GenerateRequest { type: 'generate'; id: string; modelDir: string; prompt: string; decode?: Partial<DecodeOptions>; maxTokens: number }
+export interface GenerateRequest {
+  type: 'generate'; id: string; modelDir: string;
+  /** The text to continue (its last window of tokens is what the model sees). */
+  prompt: string;
+  /** The prompt is the text from its very beginning (e.g. the cursor is within the first window of the document). */
+  atStart?: boolean;
+  decode?: Partial<DecodeOptions>;
+  maxTokens: number;
+  /** Stop after this many line ends (0 or absent: no line limit). */
+  maxLines?: number;
+  stopAtBlankLine?: boolean;
+}
 export interface InspectRequest { type: 'inspect'; id: string; modelDir: string }
 export interface InfoRequest { type: 'info'; id: string }
 /** Measures a data file as the presets do (pairs, vocabularies, lengths), so the panel can show the sizes a preset will pick. */
@@ -37,7 +49,7 @@ export interface WorkerResults {
   train: TrainEndEvent;
   tune: TuneEndEvent;
   translate: { outputs: Hypothesis[][] };
-  generate: { text: string };
+  generate: { text: string; stopped: GenerateStop; tokens: number };
   inspect: ModelSummary;
   info: WorkerInfo;
   profile: DataProfile;
@@ -68,7 +80,8 @@ export function backendFromArgv(argv: readonly string[]): BackendPreference {
 }
 
 const MAX_INPUTS = 1_000_000;
-export const MAX_GENERATE_TOKENS = 100_000;
+export { MAX_GENERATE_TOKENS };
+const GENERATE_STOPS = members<GenerateStop>({ 'max-tokens': true, 'max-lines': true, 'blank-line': true, 'end-of-text': true });
 
 const id = string({ max: 200, nonEmpty: true });
 const text = string({ max: 1_000_000 });
@@ -80,7 +93,9 @@ const request: Check<WorkerRequest> = union<WorkerRequest, 'type'>('type', {
   tune: both(shapeOf<{ type: 'tune'; id: string }>()({ type: literal('tune'), id }), tuneOptions),
   translate: shapeOf<TranslateRequest>()({ type: literal('translate'), id, modelDir: path, inputs: list(text, { max: MAX_INPUTS }), decode }),
   generate: shapeOf<GenerateRequest>()({
-    type: literal('generate'), id, modelDir: path, prompt: text, decode, maxTokens: number({ min: 1, max: MAX_GENERATE_TOKENS, integer: true }),
+    type: literal('generate'), id, modelDir: path, prompt: string({ max: MAX_PROMPT_CHARS }), atStart: optional(boolean), decode,
+    maxTokens: number({ min: 1, max: MAX_GENERATE_TOKENS, integer: true }),
+    maxLines: optional(number({ min: 0, max: MAX_GENERATE_LINES, integer: true })), stopAtBlankLine: optional(boolean),
   }),
   inspect: shapeOf<InspectRequest>()({ type: literal('inspect'), id, modelDir: path }),
   info: shapeOf<InfoRequest>()({ type: literal('info'), id }),
@@ -116,7 +131,9 @@ const results: { [K in keyof WorkerResults]: Check<WorkerResults[K]> } = {
   train: reports.end,
   tune: reports.tuneEnd,
   translate: shapeOf<WorkerResults['translate']>()({ outputs: list(list(reports.hypothesis, { max: 64 }), { max: MAX_INPUTS }) }),
-  generate: shapeOf<WorkerResults['generate']>()({ text: string({ max: 10_000_000 }) }),
+  generate: shapeOf<WorkerResults['generate']>()({
+    text: string({ max: 10_000_000 }), stopped: oneOf(GENERATE_STOPS), tokens: number({ min: 0, max: MAX_GENERATE_TOKENS, integer: true }),
+  }),
   inspect: reports.modelSummary,
   info: workerInfo,
   profile: dataProfile,

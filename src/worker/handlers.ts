@@ -65,10 +65,10 @@ export class Handlers {
 
   async generate(req: Extract<WorkerRequest, { type: 'generate' }>, signal: AbortSignal): Promise<WorkerResults['generate']> {
     await this.ready();
-    const text = await this.models.with(req.modelDir, (model) => generate(
-      model, req.prompt, req.decode ?? {}, req.maxTokens, (chunk) => this.send({ type: 'generate-chunk', id: req.id, text: chunk }), signal,
+    return this.models.with(req.modelDir, (model) => generate(
+      model, req.prompt, { decode: req.decode, maxTokens: req.maxTokens, maxLines: req.maxLines, stopAtBlankLine: req.stopAtBlankLine, atStart: req.atStart },
+      (chunk) => this.send({ type: 'generate-chunk', id: req.id, text: chunk }), signal,
     ));
-    return { text };
   }
 
   profile(req: Extract<WorkerRequest, { type: 'profile' }>): Promise<WorkerResults['profile']> {

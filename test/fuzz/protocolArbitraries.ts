@@ -56,7 +56,7 @@ export const numericSettings = (['model', 'train', 'source', 'target'] as const)
 
 export const decodeOverrides = fc.record({
   strategy: fc.constantFrom(...DECODE_STRATEGIES), beamSize: fc.integer(), lengthPenalty: finite, nBest: fc.integer(),
-  temperature: finite, topK: fc.integer(), topP: finite, seed: fc.integer(), maxLength: fc.integer(),
+  temperature: finite, topK: fc.integer(), topP: finite, seed: fc.integer(), maxLength: fc.integer(), repetitionPenalty: finite,
 }, { requiredKeys: [], noNullPrototype: true });
 
 export const preset = fc.constantFrom(...PRESET_NAMES);

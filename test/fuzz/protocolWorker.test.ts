@@ -26,7 +26,10 @@ const validRequest = fc.oneof(
     }, someOf),
   }, opt).map(({ extra, ...r }) => ({ ...r, ...extra })),
   fc.record({ type: fc.constant('translate'), id, modelDir: path, inputs: fc.array(fc.string(), { maxLength: 20 }), decode: decodeOverrides }, { requiredKeys: ['type', 'id', 'modelDir', 'inputs'], noNullPrototype: true }),
-  fc.record({ type: fc.constant('generate'), id, modelDir: path, prompt: fc.string(), decode: decodeOverrides, maxTokens: fc.integer({ min: 1, max: 100000 }) }, { requiredKeys: ['type', 'id', 'modelDir', 'prompt', 'maxTokens'], noNullPrototype: true }),
+  fc.record({
+    type: fc.constant('generate'), id, modelDir: path, prompt: fc.string(), atStart: fc.boolean(), decode: decodeOverrides, maxTokens: fc.integer({ min: 1, max: 100000 }),
+    maxLines: fc.integer({ min: 0, max: 100000 }), stopAtBlankLine: fc.boolean(),
+  }, { requiredKeys: ['type', 'id', 'modelDir', 'prompt', 'maxTokens'], noNullPrototype: true }),
   fc.record({ type: fc.constant('inspect'), id, modelDir: path }, opt),
   fc.record({ type: fc.constant('info'), id }, opt),
   fc.record({ type: fc.constant('profile'), id, dataFile: path, task }, { requiredKeys: ['type', 'id', 'dataFile'], noNullPrototype: true }),

@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import fc from 'fast-check';
 import { DataError } from '../../src/model/data/dataError';
 import { LineSplitter, splitTextLines } from '../../src/model/data/textFile';
-import { readGenerationPairs, readPairs, splitCsvLine } from '../../src/model/data/data';
+import { readPairs, splitCsvLine } from '../../src/model/data/data';
+import { listCorpus, readCorpusFile } from '../../src/model/generation/textFolder';
 
 const dir = mkdtempSync(join(tmpdir(), 'seq2seq-fuzz-readers-'));
 const RUNS = 3000;
@@ -62,14 +63,14 @@ test('line splitting: the same lines however the bytes are chunked; valid UTF-8 
   }), { seed: 12, numRuns: RUNS });
 });
 
-test('readPairs (TSV, CSV, JSON Lines) and readGenerationPairs on arbitrary files: pairs with text on both sides and true line numbers, or a DataError', HANG_GUARD, async () => {
+test('readPairs (TSV, CSV, JSON Lines) on arbitrary files: pairs with text on both sides and true line numbers, or a DataError', HANG_GUARD, async () => {
   let n = 0;
   await fc.assert(fc.asyncProperty(anyBytes, fc.constantFrom('tsv', 'csv', 'jsonl', 'txt'), async (bytes, ext) => {
     const file = join(dir, `f${n++}.${ext}`);
     writeFileSync(file, bytes);
     let lines: number | null = null;
     try { lines = splitTextLines(bytes, file).length; } catch { /* the readers must refuse it too */ }
-    for (const read of [readPairs, readGenerationPairs]) {
+    for (const read of [readPairs]) {
       try {
         const r = await read(file);
         assert.ok(lines !== null, 'a file the line rule refuses was read');
@@ -78,7 +79,7 @@ test('readPairs (TSV, CSV, JSON Lines) and readGenerationPairs on arbitrary file
         for (const p of r.pairs) {
           assert.ok(p.source.trim() && p.target.trim() && p.source === p.source.trim());
           assert.ok(p.line > last && p.line <= lines!, `line ${p.line} of ${lines}`);
-          if (read === readPairs) last = p.line;
+          last = p.line;
         }
         assert.ok(r.report.skipped >= r.report.skippedLines.length);
         for (const s of r.report.skippedLines) assert.ok(s.line >= 1 && s.line <= lines! && s.reason);
@@ -88,6 +89,31 @@ test('readPairs (TSV, CSV, JSON Lines) and readGenerationPairs on arbitrary file
       }
     }
   }), { seed: 34, numRuns: RUNS });
+});
+
+test('the generation corpus reader on arbitrary files: the text by the line rule, or a file skipped as not text, or a clear DataError', HANG_GUARD, async () => {
+  let n = 0;
+  await fc.assert(fc.asyncProperty(anyBytes, async (bytes) => {
+    const file = join(dir, `g${n++}.txt`);
+    writeFileSync(file, bytes);
+    let lines: string[] | null = null;
+    try {
+      const split = splitTextLines(bytes, file);
+      if (split.every((l) => l.valid)) lines = split.map((l) => l.text);
+    } catch { /* not text: the reader must say so */ }
+    const text = await readCorpusFile(file);
+    // Running text keeps the last line's end (UTF-8 / UTF-16 BE: 0a; UTF-16 LE: 0a 00).
+    const size = bytes.length;
+    const endsLf = size > 0 && (bytes[size - 1] === 0x0a || (size >= 2 && bytes[size - 2] === 0x0a && bytes[size - 1] === 0));
+    assert.equal(text, lines === null ? null : lines.join('\n') + (endsLf && lines.length ? '\n' : ''));
+    try {
+      const c = await listCorpus(file);
+      assert.ok(text !== null && text.trim() !== '' && c.files.length === 1);
+    } catch (e) {
+      assert.ok(isClear(e) && (e as Error).message.startsWith(file), String(e));
+      assert.ok(text === null || text.trim() === '');
+    }
+  }), { seed: 56, numRuns: 1000 });
 });
 
 test('CSV fields: quoting any fields and splitting gives them back; any line gives fields or null', HANG_GUARD, () => {

@@ -100,15 +100,22 @@ test('generate: a model trained on plain text (--task generate) continues a prom
   const lines = Array.from({ length: 300 }, (_, i) => (i % 2 ? 'the quick brown fox' : 'jumps over the lazy dog'));
   writeFileSync(text, lines.join('\n') + '\n');
   const out = join(dir, 'gen');
-  const r = run(['train', '--task', 'generate', '--data', text, '--out', out, '--preset', 'fast', '--epochs', '12', '--quiet']);
+  const r = run(['train', '--task', 'generate', '--data', text, '--out', out, '--preset', 'fast', '--epochs', '12', '--window', '48', '--chunk', '24', '--lr', '0.01', '--tokens', 'char', '--quiet']);
   assert.equal(r.status, 0, r.stderr);
-  const gen = (seed: string) => run(['generate', '--model', out, '--prompt', 'the quick brown fox', '--max-tokens', '46', '--seed', seed, '--temperature', '0.1']);
+  const gen = (seed: string, ...more: string[]) => run(['generate', '--model', out, '--prompt', 'the quick brown fox', '--max-tokens', '46', '--seed', seed, '--temperature', '0.1', ...more]);
   const a = gen('1');
   assert.equal(a.status, 0, a.stderr);
   assert.ok(a.stdout.startsWith('the quick brown fox\n'), a.stdout);
   assert.equal(a.stdout, gen('1').stdout);
-  // The continuation of "the quick brown fox" in this text is "jumps over the lazy dog".
+  // The continuation of "the quick brown fox" in this text is "jumps over the lazy dog", on the next line.
   assert.match(a.stdout.split('\n')[1], /jumps over the lazy dog/);
+  const one = JSON.parse(gen('1', '--max-lines', '2', '--json').stdout) as { text: string; stopped: string };
+  assert.deepEqual([one.stopped, one.text], ['max-lines', '\njumps over the lazy dog\n']);
+  const ev = run(['eval', '--model', out, '--data', text, '--json']);
+  assert.equal(ev.status, 0, ev.stderr);
+  const e = JSON.parse(ev.stdout) as { held_out: string; char_perplexity: number; ngram_char_perplexity: number; chars: number };
+  assert.equal(e.held_out, 'split');
+  assert.ok(e.chars > 0 && e.char_perplexity >= 1 && e.ngram_char_perplexity >= 1, ev.stdout);
 });
 
 // ---- issue 12: the CLI's defects, each with the case that showed it ----
@@ -262,7 +269,7 @@ test('training that diverges (every step non-finite) stops with a clear message 
   assert.match(r.stderr, /seq2seq: error: training diverged at step \d+: .* for 5 steps in a row again after rolling back/);
 });
 
-test('generate: --max-tokens is capped; SIGTERM stops it after the current line', async () => {
+test('generate: --max-tokens is capped; SIGTERM stops it at once', async () => {
   const big = run(['generate', '--model', join(dir, 'existing'), '--prompt', 'x', '--max-tokens', '1e7']);
   assert.equal(big.status, 2);
   assert.match(big.stderr, /--max-tokens must be a whole number from 1 to 100000 \(got "1e7"\)/);
@@ -279,7 +286,7 @@ test('generate: --max-tokens is capped; SIGTERM stops it after the current line'
   const [code, signal] = await new Promise<[number | null, string | null]>((r) => child.on('exit', (c, s) => r([c, s])));
   assert.equal(signal, null, 'handled, not killed by the signal');
   assert.equal(code, 0, stderr);
-  assert.match(stderr, /Stopping after this line/);
+  assert.match(stderr, /Stopping \(press Ctrl\+C again to quit at once\)/);
   assert.ok(stdout.endsWith('\n'));
 });
 

@@ -24,7 +24,7 @@ process.on('message', (req) => {
       reply({ type: 'translate-progress', id: req.id, done: 1, total: 2 });
       reply({ type: 'result', id: req.id, result: { outputs: [[{ text: 'x', tokens: ['x'], logProb: -1, score: -1 }]] } });
       break;
-    case 'generate': reply({ type: 'result', id: req.id, result: { text: 'fine' } }); break;
+    case 'generate': reply({ type: 'result', id: req.id, result: { text: 'fine', stopped: 'max-tokens', tokens: 4 } }); break;
   }
 });
 `;
@@ -61,6 +61,6 @@ test('worker client: malformed replies fail their request clearly; nothing waits
   });
 
   await t.test('the client keeps serving', async () => {
-    assert.deepEqual(await client.request({ type: 'generate', modelDir: '/m', prompt: 'p', maxTokens: 5 }), { text: 'fine' });
+    assert.deepEqual(await client.request({ type: 'generate', modelDir: '/m', prompt: 'p', maxTokens: 5 }), { text: 'fine', stopped: 'max-tokens', tokens: 4 });
   });
 });

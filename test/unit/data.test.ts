@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { DataError, makeBatches, padBatch, readGenerationPairs, readPairs, splitCsvLine, splitDev } from '../../src/model/data/data';
+import { DataError, makeBatches, padBatch, readPairs, splitCsvLine, splitDev } from '../../src/model/data/data';
+import { listCorpus } from '../../src/model/generation/textFolder';
 
 const dir = mkdtempSync(join(tmpdir(), 'seq2seq-data-'));
 const file = (name: string, content: string) => { const p = join(dir, name); writeFileSync(p, content); return p; };
@@ -39,13 +40,6 @@ test('a file with no usable pair is a DataError naming the file and the first ba
   const p = file('empty.tsv', 'just text\nmore text\n');
   await assert.rejects(readPairs(p), (e: unknown) => e instanceof DataError && e.message.includes(p) && /line 1: no tab/.test(e.message) && e.line === 1);
   await assert.rejects(readPairs(join(dir, 'missing.tsv')), (e: unknown) => e instanceof DataError && /cannot read the data file \(ENOENT: no such file\)/.test((e as Error).message));
-});
-
-test('generation pairs: each line with the next', async () => {
-  const p = file('text.txt', 'one\n\ntwo\nthree\n');
-  const { pairs } = await readGenerationPairs(p);
-  assert.deepEqual(pairs.map((x) => [x.source, x.target]), [['one', 'two'], ['two', 'three']]);
-  await assert.rejects(readGenerationPairs(file('one.txt', 'single line')), /at least two non-empty lines/);
 });
 
 test('dev split and batches are deterministic from the seed, and batches cover every example once', () => {
@@ -101,7 +95,7 @@ test('random bytes are refused naming the file and a line, not read as pairs', a
   const p = join(dir, 'random.tsv');
   writeFileSync(p, bytes);
   await assert.rejects(readPairs(p), (e: unknown) => e instanceof DataError && e.message.startsWith(`${p}: `) && /line \d+/.test(e.message) && /not a text file|not UTF-8/.test(e.message));
-  await assert.rejects(readGenerationPairs(p), (e: unknown) => e instanceof DataError && e.message.startsWith(`${p}: `));
+  await assert.rejects(listCorpus(p), (e: unknown) => e instanceof DataError && e.message.startsWith(`${p}: `));
 });
 
 test('NUL bytes: refused at the first line holding one; UTF-16 without a BOM is named and how to convert it is said', async () => {

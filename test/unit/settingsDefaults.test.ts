@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_DECODE, DEFAULT_GENERATE_TOKENS } from '../../src/model/decoding/decodeOptions';
+import { DEFAULT_DECODE, DEFAULT_GENERATE, MAX_GENERATE_LINES } from '../../src/model/decoding/decodeOptions';
 import { DECODE_STRATEGIES, PRESET_NAMES } from '../../src/protocol/records';
 import { BACKEND_PREFERENCES, MAX_GENERATE_TOKENS } from '../../src/protocol/worker';
 import * as settings from '../../src/extension/settings';
@@ -29,15 +29,33 @@ test('every seq2seq.decoding.* default is the engine\'s DEFAULT_DECODE', () => {
   assert.deepEqual(properties['seq2seq.decoding.strategy'].enum, [...DECODE_STRATEGIES]);
 });
 
-test('Generate Text samples with the same defaults as the CLI when nothing is set', () => {
-  const { decode, maxTokens } = settings.generateOptions();
+test('Generate Text samples and stops with the same defaults as the CLI when nothing is set', () => {
+  const { decode, limits } = settings.generateOptions();
   assert.equal(decode.strategy, 'sample');
   assert.equal(decode.temperature, DEFAULT_DECODE.temperature);
   assert.equal(decode.topP, DEFAULT_DECODE.topP);
   assert.equal(decode.topK, DEFAULT_DECODE.topK);
-  assert.equal(maxTokens, DEFAULT_GENERATE_TOKENS);
-  assert.equal(properties['seq2seq.generate.maxTokens'].default, DEFAULT_GENERATE_TOKENS);
+  assert.equal(decode.repetitionPenalty, DEFAULT_DECODE.repetitionPenalty);
+  assert.deepEqual(limits, DEFAULT_GENERATE);
+  for (const [field, value] of Object.entries(DEFAULT_GENERATE)) assert.equal(properties[`seq2seq.generate.${field}`]?.default, value, `seq2seq.generate.${field}`);
   assert.equal(properties['seq2seq.generate.maxTokens'].maximum, MAX_GENERATE_TOKENS);
+  assert.equal(properties['seq2seq.generate.maxLines'].maximum, MAX_GENERATE_LINES);
+});
+
+test('bad generation settings fall back to the defaults, in range', () => {
+  setSetting('seq2seq.generate.maxLines', -3);
+  setSetting('seq2seq.generate.stopAtBlankLine', 'yes');
+  setSetting('seq2seq.decoding.repetitionPenalty', 0.2);
+  try {
+    const { decode, limits } = settings.generateOptions();
+    assert.equal(limits.maxLines, 0);
+    assert.equal(limits.stopAtBlankLine, DEFAULT_GENERATE.stopAtBlankLine);
+    assert.equal(decode.repetitionPenalty, 1);
+  } finally {
+    setSetting('seq2seq.generate.maxLines', undefined);
+    setSetting('seq2seq.generate.stopAtBlankLine', undefined);
+    setSetting('seq2seq.decoding.repetitionPenalty', undefined);
+  }
 });
 
 test('the backend and preset settings offer exactly values the engine takes', () => {
@@ -54,14 +72,15 @@ test('the backend and preset settings offer exactly values the engine takes', ()
 
 test('the CLI\'s generate and Generate Text write the same text from the same seed', async () => {
   const { tinyModel } = await import('../helpers/tinyModel');
-  const { generate } = await import('../../src/model/decoding/translate');
+  const { generate } = await import('../../src/model/generation/generate');
   const letters = 'abcdefghijklmnopqrstuvwxyz';
   // Random weights over a wide vocabulary: every temperature or top-p gives other samples.
   const model = await tinyModel({}, [letters], [letters]);
   try {
-    const write = (decode: object) => generate(model, 'abc', decode, 40, () => {});
-    const cli = await write({ strategy: 'sample', seed: 3 }); // what `seq2seq generate --seed 3` passes
-    const vscode = await write({ ...settings.generateOptions().decode, seed: 3 }); // what Generate Text sends the worker
+    const write = async (options: object) => (await generate(model, 'abc', options, () => {})).text;
+    const cli = await write({ decode: { strategy: 'sample', seed: 3 }, maxTokens: 40 }); // what `seq2seq generate --seed 3 --max-tokens 40` passes
+    const { decode, limits } = settings.generateOptions();
+    const vscode = await write({ decode: { ...decode, seed: 3 }, ...limits, maxTokens: 40 }); // what Generate Text sends the worker
     assert.ok(cli.length > 0);
     assert.equal(vscode, cli);
   } finally {

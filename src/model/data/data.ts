@@ -1,6 +1,6 @@
 /**
  * Reading pair files: TSV (`source<TAB>target`, extra columns ignored), CSV with a header, JSON Lines
- * with `source`/`target` keys, and plain text for generation (each line paired with the next). Files
+ * with `source`/`target` keys (plain text for generation is src/model/generation's). Files
  * are streamed line by line with the one encoding and line rule of textFile.ts; every unusable line
  * is counted and reported with its line number, and a file with nothing usable is a DataError
  * naming the file.
@@ -113,27 +113,6 @@ export async function readPairs(file: string): Promise<ReadResult> {
   return { pairs, report };
 }
 
-/**
- * Makes pairs for text generation from a plain text file: each non-empty line is paired with the
- * next non-empty line, so the model learns to continue text line by line.
- */
-export async function readGenerationPairs(file: string, maxChars = 200): Promise<ReadResult> {
-  const pairs: Pair[] = [];
-  let prev: { text: string; line: number } | null = null;
-  let total = 0;
-  for await (const { text: raw, line: n, valid } of readTextLines(file, file, 'the data file')) {
-    total = n;
-    const text = raw.trim().slice(0, maxChars);
-    if (!text || !valid) continue;
-    if (prev) pairs.push({ source: prev.text, target: text, line: prev.line });
-    prev = { text, line: n };
-  }
-  if (pairs.length === 0) {
-    throw new DataError(`${file}: needs at least two non-empty lines of text to learn continuations (found ${total} lines)`, file);
-  }
-  return { pairs, report: { file, format: 'tsv', pairs: pairs.length, skipped: 0, skippedLines: [] } };
-}
-
 /** Deterministic pseudo-random numbers (mulberry32) so shuffles and splits repeat from a seed. */
 export function rng(seed: number): () => number {
   let a = seed >>> 0;
@@ -163,8 +142,17 @@ export function splitDev<T>(items: T[], fraction: number, seed: number, maxDev =
   return { train: items.filter((_, i) => !devIdx.has(i)), dev: items.filter((_, i) => devIdx.has(i)) };
 }
 
-/** An encoded example: token ids without specials. */
-export interface Example { src: number[]; tgt: number[]; line: number }
+/** Token ids: a plain list, or a view into a longer sequence (generation windows share their file's ids). */
+export type Ids = number[] | Int32Array;
+
+/** An encoded example: token ids without specials (a generation window may start with <s>). */
+export interface Example {
+  src: Ids;
+  tgt: Ids;
+  line: number;
+  /** The target stops mid-text (a chunk of running text): no </s> is learned after it. */
+  open?: boolean;
+}
 
 /**
  * Batches from length buckets: examples are shuffled, cut into chunks of 50 batches, each chunk is
@@ -212,8 +200,9 @@ export function padBatch(examples: Example[], idx: number[], bos: number, eos: n
     ex.src.forEach((id, t) => { src[t * B + b] = id; });
     tgtIn[b] = bos;
     ex.tgt.forEach((id, t) => { tgtIn[(t + 1) * B + b] = id; tgtOut[t * B + b] = id; });
-    tgtOut[ex.tgt.length * B + b] = eos;
-    targetTokens += ex.tgt.length + 1;
+    // An open target's last slot stays padding, which the loss skips.
+    if (!ex.open) tgtOut[ex.tgt.length * B + b] = eos;
+    targetTokens += ex.tgt.length + (ex.open ? 0 : 1);
   });
   return { batch: B, srcLen: S, tgtLen: T, src, tgtIn, tgtOut, targetTokens };
 }

@@ -5,6 +5,11 @@
  * words split on white space, each with a leading "▁", cut into learned pieces. Subword decoding
  * gives back the text with white space normalised (runs collapsed to one space, none at the ends;
  * a "▁" in the input itself comes back as a space). Ids 0-3 are the special tokens.
+ *
+ * An exact vocabulary (text generation) keeps every white-space character: word and subword tokens
+ * then carry the one space before them (" foo"; subwords without the "▁" marker), other white space (newlines, indentation,
+ * tabs) is a token of its own, a newline together with the indentation after it, so decoding is
+ * joining the tokens. Character level is always exact.
  */
 import type { TokenizerKind, TokenizerSettings } from '../config';
 import { BpeEncoder, learnBpe, WORD_START, type Merge } from './bpe';
@@ -18,6 +23,20 @@ export const SPECIALS = ['<pad>', '<s>', '</s>', '<unk>'] as const;
 const WORD_RE = /[\p{L}\p{M}\p{N}_']+|[^\s\p{L}\p{M}\p{N}_']/gu;
 const NO_SPACE_BEFORE = new Set(['.', ',', '!', '?', ';', ':', ')', ']', '}', '%', '»', '…']);
 const NO_SPACE_AFTER = new Set(['(', '[', '{', '¿', '¡', '«']);
+/**
+ * White space for exact vocabularies: a newline with the spaces after it but the last (which
+ * belongs to the word that follows), a newline, a run of spaces or tabs likewise, or any left over.
+ */
+const EXACT_SPACE = String.raw`\n[^\S\n]*(?!\S)|\n|[^\S\n]+(?!\S)|[^\S\n]+`;
+/** Exact word level: words and single punctuation marks, each with the space before it. */
+const EXACT_WORD_RE = new RegExp(String.raw` ?[\p{L}\p{M}\p{N}_']+| ?[^\s\p{L}\p{M}\p{N}_']|` + EXACT_SPACE, 'gu');
+/** Exact subword level: the segments pieces are learned within (a word with its space, or white space). */
+const EXACT_SEGMENT_RE = new RegExp(String.raw` ?\S+|` + EXACT_SPACE, 'gu');
+
+/** Exact subword segments. The space before a word stays a space (no "▁"), so a "▁" in the text is just a character. */
+function exactSegments(text: string): string[] {
+  return text.match(EXACT_SEGMENT_RE) ?? [];
+}
 
 export interface VocabularyJSON {
   kind: TokenizerKind;
@@ -27,6 +46,8 @@ export interface VocabularyJSON {
   tokens: string[];
   /** Subword only: the byte-pair merges in the order learned. */
   merges?: Merge[];
+  /** White space kept exactly (text generation); absent means false. */
+  exact?: boolean;
 }
 
 export class Vocabulary {
@@ -40,6 +61,8 @@ export class Vocabulary {
     readonly whitespaceOnly = false,
     /** Subword only: the byte-pair merges in the order learned. */
     readonly merges: readonly Merge[] = [],
+    /** Every white-space character kept: decoding gives back the text exactly (see the file's comment). */
+    readonly exact = false,
   ) {
     this.index = new Map(tokens.map((t, i) => [t, i]));
     this.bpe = kind === 'subword' ? new BpeEncoder(merges) : null;
@@ -48,30 +71,10 @@ export class Vocabulary {
   get size(): number { return this.tokens.length; }
 
   /** Builds a vocabulary of the most frequent tokens (ties broken by first appearance, so it is deterministic). */
-  static build(texts: Iterable<string>, settings: TokenizerSettings, whitespaceOnly = false): Vocabulary {
-    if (settings.kind === 'subword') return Vocabulary.buildSubword(texts, settings);
-    const probe = new Vocabulary(settings.kind, settings.lowercase, [...SPECIALS], whitespaceOnly);
-    const counts = new Map<string, number>();
-    const specials = new Set<string>(SPECIALS);
-    // A text's own "<s>" or "</s>" is not the special token (it would end or start a sequence).
-    for (const text of texts) for (const tok of probe.tokenize(text)) if (!specials.has(tok)) counts.set(tok, (counts.get(tok) ?? 0) + 1);
-    const ranked = [...counts.entries()].sort((a, b) => b[1] - a[1]).slice(0, Math.max(0, settings.maxVocab - SPECIALS.length));
-    return new Vocabulary(settings.kind, settings.lowercase, [...SPECIALS, ...ranked.map(([t]) => t)], whitespaceOnly);
-  }
-
-  /**
-   * Byte-pair encoding: `maxVocab` counts the specials, the base characters and the merged pieces.
-   * Every character seen is kept unless that alone would pass the budget (then the most frequent).
-   * Pairs seen only once are never merged, so the vocabulary can stay below the budget.
-   */
-  private static buildSubword(texts: Iterable<string>, settings: TokenizerSettings): Vocabulary {
-    const words = new Map<string, number>();
-    for (const text of texts) {
-      const t = settings.lowercase ? text.toLowerCase() : text;
-      for (const w of t.split(/\s+/)) if (w) words.set(WORD_START + w, (words.get(WORD_START + w) ?? 0) + 1);
-    }
-    const model = learnBpe(words, { maxPieces: Math.max(0, settings.maxVocab - SPECIALS.length), forbidden: new Set(SPECIALS) });
-    return new Vocabulary('subword', settings.lowercase, [...SPECIALS, ...model.alphabet, ...model.pieces], false, model.merges);
+  static build(texts: Iterable<string>, settings: TokenizerSettings, whitespaceOnly = false, exact = false): Vocabulary {
+    const builder = new VocabularyBuilder(settings, whitespaceOnly, exact);
+    for (const text of texts) builder.add(text);
+    return builder.build();
   }
 
   static fromJSON(j: VocabularyJSON): Vocabulary {
@@ -80,7 +83,7 @@ export class Vocabulary {
       throw malformed();
     }
     if (!j.tokens.every((t) => typeof t === 'string' && t.length > 0)) throw malformed();
-    if (j.kind !== 'subword') return new Vocabulary(j.kind, !!j.lowercase, j.tokens, !!j.whitespaceOnly);
+    if (j.kind !== 'subword') return new Vocabulary(j.kind, !!j.lowercase, j.tokens, !!j.whitespaceOnly, [], !!j.exact);
     if (!Array.isArray(j.merges)) throw malformed();
     // Each merge joins two pieces the vocabulary has into a piece it has.
     const known = new Set(j.tokens);
@@ -89,12 +92,13 @@ export class Vocabulary {
       if (!Array.isArray(m) || m.length !== 2 || typeof m[0] !== 'string' || typeof m[1] !== 'string' || !m[0] || !m[1]) throw malformed();
       if (!known.has(m[0]) || !known.has(m[1]) || !known.has(m[0] + m[1]) || specials.has(m[0] + m[1])) throw malformed();
     }
-    return new Vocabulary('subword', !!j.lowercase, j.tokens, false, j.merges.map(([a, b]) => [a, b] as Merge));
+    return new Vocabulary('subword', !!j.lowercase, j.tokens, false, j.merges.map(([a, b]) => [a, b] as Merge), !!j.exact);
   }
 
   toJSON(): VocabularyJSON {
     const j: VocabularyJSON = { kind: this.kind, lowercase: this.lowercase, whitespaceOnly: this.whitespaceOnly, tokens: this.tokens };
     if (this.kind === 'subword') j.merges = this.merges.map(([a, b]) => [a, b]);
+    if (this.exact) j.exact = true;
     return j;
   }
 
@@ -103,9 +107,11 @@ export class Vocabulary {
     if (this.kind === 'char') return Array.from(t);
     if (this.bpe) {
       const out: string[] = [];
-      for (const w of t.split(/\s+/)) if (w) for (const p of this.bpe.encodeWord(WORD_START + w)) out.push(p);
+      const segments = this.exact ? exactSegments(t) : t.split(/\s+/).filter(Boolean).map((w) => WORD_START + w);
+      for (const w of segments) for (const p of this.bpe.encodeWord(w)) out.push(p);
       return out;
     }
+    if (this.exact) return t.match(EXACT_WORD_RE) ?? [];
     if (this.whitespaceOnly) return t.split(/\s+/).filter(Boolean);
     return t.match(WORD_RE) ?? [];
   }
@@ -130,8 +136,14 @@ export class Vocabulary {
     return out;
   }
 
+  /** The text of one token as it stands in running text (exact vocabularies: decoding is joining these). */
+  tokenText(token: string): string {
+    return this.kind === 'subword' && !this.exact ? token.replace(/\u2581/g, ' ') : token;
+  }
+
   detokenize(tokens: string[]): string {
     if (this.kind === 'char') return tokens.join('');
+    if (this.exact) return tokens.map((t) => this.tokenText(t)).join('');
     if (this.kind === 'subword') return tokens.join('').replace(/\u2581/g, ' ').replace(/^ /, '');
     if (this.whitespaceOnly) return tokens.join(' ');
     let s = '';
@@ -148,6 +160,47 @@ export class Vocabulary {
     return this.detokenize(this.idsToTokens(ids));
   }
 }
+
+/**
+ * Counts what a vocabulary is built from, one text at a time (so texts need not be held together:
+ * a generation corpus is added file by file), then builds it: the most frequent tokens (ties by
+ * first appearance), or for subwords byte-pair encoding, where `maxVocab` counts the specials, the
+ * base characters and the merged pieces; every character seen is kept unless that alone would pass
+ * the budget (then the most frequent), and pairs seen only once are never merged, so the vocabulary
+ * can stay below the budget.
+ */
+export class VocabularyBuilder {
+  private readonly counts = new Map<string, number>();
+  private readonly probe: Vocabulary;
+
+  constructor(private readonly settings: TokenizerSettings, private readonly whitespaceOnly = false, private readonly exact = false) {
+    this.probe = new Vocabulary(settings.kind, settings.lowercase, [...SPECIALS], whitespaceOnly && !exact, [], exact);
+  }
+
+  add(text: string): void {
+    const counts = this.counts;
+    if (this.settings.kind === 'subword') {
+      const t = this.settings.lowercase ? text.toLowerCase() : text;
+      const segments = this.exact ? exactSegments(t) : t.split(/\s+/).filter(Boolean).map((w) => WORD_START + w);
+      for (const w of segments) counts.set(w, (counts.get(w) ?? 0) + 1);
+      return;
+    }
+    // A text's own "<s>" or "</s>" is not the special token (it would end or start a sequence).
+    for (const tok of this.probe.tokenize(text)) if (!SPECIAL_SET.has(tok)) counts.set(tok, (counts.get(tok) ?? 0) + 1);
+  }
+
+  build(): Vocabulary {
+    const { settings, exact } = this;
+    if (settings.kind === 'subword') {
+      const model = learnBpe(this.counts, { maxPieces: Math.max(0, settings.maxVocab - SPECIALS.length), forbidden: SPECIAL_SET });
+      return new Vocabulary('subword', settings.lowercase, [...SPECIALS, ...model.alphabet, ...model.pieces], false, model.merges, exact);
+    }
+    const ranked = [...this.counts.entries()].sort((a, b) => b[1] - a[1]).slice(0, Math.max(0, settings.maxVocab - SPECIALS.length));
+    return new Vocabulary(settings.kind, settings.lowercase, [...SPECIALS, ...ranked.map(([t]) => t)], this.whitespaceOnly && !exact, [], exact);
+  }
+}
+
+const SPECIAL_SET: ReadonlySet<string> = new Set<string>(SPECIALS);
 
 /**
  * Picks the tokeniser kind for one side from its texts: short symbol sequences separated by spaces

@@ -19,6 +19,8 @@ export interface DecodeOptions {
   maxLength: number;
   /** Whether each hypothesis carries the attention weights its tokens were produced with (Hypothesis.attention): the attention view asks. */
   attention: boolean;
+  /** Sampling: log-probabilities of tokens already in the context are multiplied by this (1 = off; above 1 repeats less). */
+  repetitionPenalty: number;
 }
 
 /** Most tokens one generate request may ask for (the CLI's --max-tokens, the worker's maxTokens, the setting). */
@@ -31,10 +33,28 @@ export const MAX_GENERATE_TOKENS = 100_000;
  */
 export const DEFAULT_DECODE: DecodeOptions = {
   strategy: 'greedy', beamSize: 5, lengthPenalty: 0.6, nBest: 1, temperature: 0.8, topK: 0, topP: 0.95, seed: 0, maxLength: 100, attention: false,
+  repetitionPenalty: 1,
 };
 
+/** When text generation stops (besides the end of the text, which the model writes as </s>, and cancellation). */
+export interface GenerateLimits {
+  /** Most tokens to add (always bounded: 1 to MAX_GENERATE_TOKENS). */
+  maxTokens: number;
+  /** Stop after this many line ends (0 = no line limit). */
+  maxLines: number;
+  /** Stop at the first blank (empty or white-space) line written; the text ends with the line end before it. */
+  stopAtBlankLine: boolean;
+}
+
+/** The one set of generation limits: the CLI's flags, the worker's request and package.json's `seq2seq.generate.*` defaults. */
+export const DEFAULT_GENERATE: GenerateLimits = { maxTokens: 200, maxLines: 0, stopAtBlankLine: false };
+
 /** Tokens Generate Text adds when not told otherwise. */
-export const DEFAULT_GENERATE_TOKENS = 200;
+export const DEFAULT_GENERATE_TOKENS = DEFAULT_GENERATE.maxTokens;
+/** Most line ends one generate request may ask for. */
+export const MAX_GENERATE_LINES = 100_000;
+/** Most characters of prompt a generate request carries (the model sees its last window of tokens). */
+export const MAX_PROMPT_CHARS = 100_000;
 
 export interface Hypothesis {
   text: string;
@@ -64,6 +84,14 @@ export interface AttentionMap {
 
 export interface AttentionHead { layer: number; head: number; weights: number[][] }
 
+export function generateLimitErrors(l: GenerateLimits): string[] {
+  const e: string[] = [];
+  if (!Number.isInteger(l.maxTokens) || l.maxTokens < 1 || l.maxTokens > MAX_GENERATE_TOKENS) e.push(`maxTokens must be a whole number from 1 to ${MAX_GENERATE_TOKENS} (got ${l.maxTokens})`);
+  if (!Number.isInteger(l.maxLines) || l.maxLines < 0 || l.maxLines > MAX_GENERATE_LINES) e.push(`maxLines must be a whole number from 0 to ${MAX_GENERATE_LINES} (got ${l.maxLines})`);
+  if (typeof l.stopAtBlankLine !== 'boolean') e.push(`stopAtBlankLine must be true or false (got ${String(l.stopAtBlankLine)})`);
+  return e;
+}
+
 export function decodeOptionErrors(o: DecodeOptions): string[] {
   const e: string[] = [];
   if (!['greedy', 'beam', 'sample'].includes(o.strategy)) e.push(`strategy must be greedy, beam or sample (got ${o.strategy})`);
@@ -75,5 +103,6 @@ export function decodeOptionErrors(o: DecodeOptions): string[] {
   if (!(o.topP > 0 && o.topP <= 1)) e.push(`topP must be above 0 and at most 1 (got ${o.topP})`);
   if (!Number.isInteger(o.maxLength) || o.maxLength < 1 || o.maxLength > 10000) e.push(`maxLength must be 1-10000 (got ${o.maxLength})`);
   if (typeof o.attention !== 'boolean') e.push(`attention must be true or false (got ${o.attention})`);
+  if (!(o.repetitionPenalty >= 1 && o.repetitionPenalty <= 10)) e.push(`repetitionPenalty must be 1-10 (got ${o.repetitionPenalty})`);
   return e;
 }

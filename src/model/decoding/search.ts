@@ -9,7 +9,7 @@ import { tf } from '../tf';
 import { rng } from '../data/data';
 import type { DecodeOptions, Hypothesis } from './decodeOptions';
 import { attentionMap } from './attentionMap';
-import { BOS, EOS, type DecoderState, type Seq2SeqModel } from '../network/seq2seq';
+import { BOS, EOS, type DecoderState, type Seq2SeqModel, type SourceInput } from '../network/seq2seq';
 
 /** attention: per token, the weights of the step that produced it (one row's StepAttention); null when not asked. */
 interface RawHyp { ids: number[]; logProb: number; score: number; attention: StepAttention[] | null }
@@ -85,7 +85,7 @@ function activeRows(alive: boolean[]): Int32Array | null {
  * alive are not computed again (their scores are not to be read).
  */
 function stepLoop(
-  model: Seq2SeqModel, texts: string[], rowsPerInput: number, maxLength: number, topK: number, withAttention: boolean,
+  model: Seq2SeqModel, texts: SourceInput[], rowsPerInput: number, maxLength: number, topK: number, withAttention: boolean,
   choose: (scores: StepScores, alive: boolean[], step: number, attention: StepAttention | null) => { next: Int32Array; reorder?: Int32Array; done: boolean },
 ): void {
   const { ids, S, B } = model.encodeSources(texts);
@@ -133,6 +133,42 @@ function stepLoop(
   }
 }
 
+/**
+ * One input decoded one token at a time, the caller choosing each next token (streaming text
+ * generation). Holds the decoder's state between calls; dispose() frees it.
+ */
+export class StepDecoder {
+  private state: DecoderState | null = null;
+
+  constructor(private readonly model: Seq2SeqModel, source: SourceInput) {
+    const { ids, S, B } = model.encodeSources([source]);
+    tf.tidy(() => { this.state = replaceState(null, model.startDecoding(ids, S, B)); });
+  }
+
+  /** Feeds the token chosen last (<s> first) and returns the next token's log-probabilities over the target vocabulary. */
+  next(prev: number): Float32Array {
+    if (!this.state) throw new Error('StepDecoder used after dispose()');
+    let out!: Float32Array;
+    tf.tidy(() => {
+      const r = this.model.step(tf.tensor1d([prev], 'int32'), this.state!, 0, null);
+      out = (r.logProbs.dataSync() as Float32Array).slice();
+      this.state = replaceState(this.state, r.state);
+    });
+    return out;
+  }
+
+  dispose(): void {
+    if (this.state) for (const t of this.state.tensors()) t.dispose();
+    this.state = null;
+  }
+}
+
+/** Repetition penalty (CTRL's, on log-probabilities): each token already in `seen` has its log-probability multiplied by `penalty` (> 1 makes it less likely). */
+export function penalise(lp: Float32Array, seen: Iterable<number>, penalty: number): void {
+  if (penalty === 1) return;
+  for (const id of seen) if (id >= 0 && id < lp.length) lp[id] *= penalty;
+}
+
 function argMaxRow(lp: Float32Array, row: number, V: number): number {
   let best = 0;
   let bestV = -Infinity;
@@ -140,7 +176,7 @@ function argMaxRow(lp: Float32Array, row: number, V: number): number {
   return best;
 }
 
-export function greedyDecode(model: Seq2SeqModel, texts: string[], opts: DecodeOptions): RawHyp[][] {
+export function greedyDecode(model: Seq2SeqModel, texts: SourceInput[], opts: DecodeOptions): RawHyp[][] {
   const hyps: RawHyp[] = texts.map(() => ({ ids: [], logProb: 0, score: 0, attention: opts.attention ? [] : null }));
   stepLoop(model, texts, 1, opts.maxLength, 1, opts.attention, (scores, alive, _step, attention) => {
     const next = new Int32Array(texts.length);
@@ -158,7 +194,7 @@ export function greedyDecode(model: Seq2SeqModel, texts: string[], opts: DecodeO
   return hyps.map((h) => [{ ...h, score: h.logProb }]);
 }
 
-export function sampleDecode(model: Seq2SeqModel, texts: string[], opts: DecodeOptions): RawHyp[][] {
+export function sampleDecode(model: Seq2SeqModel, texts: SourceInput[], opts: DecodeOptions): RawHyp[][] {
   const n = opts.nBest;
   const random = rng(opts.seed);
   const rows = texts.length * n;
@@ -167,7 +203,10 @@ export function sampleDecode(model: Seq2SeqModel, texts: string[], opts: DecodeO
     const next = new Int32Array(rows);
     for (let r = 0; r < rows; r++) {
       if (!alive[r]) { next[r] = EOS; continue; }
-      const id = opts.temperature === 0 ? argMaxRow(lp, r, V) : sampleRow(lp.subarray(r * V, (r + 1) * V), opts, random);
+      const row = lp.subarray(r * V, (r + 1) * V);
+      const scored = opts.repetitionPenalty === 1 ? row : row.slice();
+      penalise(scored, hyps[r].ids, opts.repetitionPenalty);
+      const id = opts.temperature === 0 ? argMaxRow(scored, 0, V) : sampleRow(scored, opts, random);
       hyps[r].ids.push(id);
       hyps[r].logProb += lp[r * V + id];
       if (attention) hyps[r].attention?.push(attentionRow(attention, r));
@@ -200,7 +239,7 @@ export function sampleRow(lp: Float32Array, opts: Pick<DecodeOptions, 'temperatu
   return order[keep - 1];
 }
 
-export function beamDecode(model: Seq2SeqModel, texts: string[], opts: DecodeOptions): RawHyp[][] {
+export function beamDecode(model: Seq2SeqModel, texts: SourceInput[], opts: DecodeOptions): RawHyp[][] {
   const K = opts.beamSize;
   const B = texts.length;
   const alpha = opts.lengthPenalty;
@@ -258,7 +297,7 @@ export function beamDecode(model: Seq2SeqModel, texts: string[], opts: DecodeOpt
 }
 
 /** Decodes a batch of texts with the chosen strategy. */
-export function decodeBatch(model: Seq2SeqModel, texts: string[], opts: DecodeOptions): Hypothesis[][] {
+export function decodeBatch(model: Seq2SeqModel, texts: SourceInput[], opts: DecodeOptions): Hypothesis[][] {
   if (texts.length === 0) return [];
   const raw = opts.strategy === 'beam' ? beamDecode(model, texts, opts)
     : opts.strategy === 'sample' ? sampleDecode(model, texts, opts)
@@ -266,7 +305,9 @@ export function decodeBatch(model: Seq2SeqModel, texts: string[], opts: DecodeOp
   return raw.map((hs, i) => hs.map((h) => {
     const tokens = model.target.idsToTokens(h.ids);
     const hyp: Hypothesis = { text: model.target.detokenize(tokens), tokens, logProb: h.logProb, score: h.score };
-    const attention = h.attention && attentionMap(model, texts[i], h.ids, h.attention);
+    // Maps are for texts (the Try it box); generation decodes windows of ids and never asks.
+    const source = texts[i];
+    const attention = h.attention && typeof source === 'string' && attentionMap(model, source, h.ids, h.attention);
     if (attention) hyp.attention = attention;
     return hyp;
   }));

@@ -1,8 +1,8 @@
 /**
- * The entry points for using a trained model: translate many lines (batched, with progress and
- * cancellation between batches) and generate text by continuing a prompt chunk by chunk.
+ * The entry point for translating with a trained model: many lines, batched, with progress and
+ * cancellation between batches (continuing text is src/model/generation/generate.ts).
  */
-import { DEFAULT_DECODE, decodeOptionErrors, MAX_GENERATE_TOKENS, type DecodeOptions, type Hypothesis } from './decodeOptions';
+import { DEFAULT_DECODE, decodeOptionErrors, type DecodeOptions, type Hypothesis } from './decodeOptions';
 import { decodeBatch } from './search';
 import type { Seq2SeqModel } from '../network/seq2seq';
 
@@ -38,35 +38,4 @@ export async function translate(model: Seq2SeqModel, inputs: string[], decode?: 
     await new Promise<void>((r) => setImmediate(r));
   }
   return out;
-}
-
-/**
- * Continues the prompt: the model (trained on line -> next line pairs) writes the next line, which
- * becomes the next prompt, until maxTokens target tokens are produced. Each line is sent to onChunk
- * as soon as it exists.
- */
-export async function generate(
-  model: Seq2SeqModel, prompt: string, decode: Partial<DecodeOptions>, maxTokens: number,
-  onChunk: (text: string) => void, signal?: AbortSignal,
-): Promise<string> {
-  if (!Number.isInteger(maxTokens) || maxTokens < 1 || maxTokens > MAX_GENERATE_TOKENS) {
-    throw new Error(`maxTokens must be a whole number from 1 to ${MAX_GENERATE_TOKENS} (got ${maxTokens})`);
-  }
-  const opts = resolveDecodeOptions({ strategy: 'sample', ...decode, nBest: 1 });
-  let context = prompt.split(/\r?\n/).filter((l) => l.trim()).pop() ?? prompt;
-  let produced = 0;
-  let text = '';
-  let round = 0;
-  while (produced < maxTokens) {
-    if (signal?.aborted) throw new CancelledError();
-    const [hyp] = decodeBatch(model, [context], { ...opts, seed: opts.seed + round++, maxLength: Math.min(opts.maxLength, maxTokens - produced) })[0];
-    if (!hyp || hyp.tokens.length === 0) break;
-    const chunk = (text || !prompt.endsWith('\n') ? '\n' : '') + hyp.text;
-    text += chunk;
-    onChunk(chunk);
-    produced += hyp.tokens.length;
-    context = hyp.text;
-    await new Promise<void>((r) => setImmediate(r));
-  }
-  return text;
 }

@@ -17,6 +17,9 @@ import { disposeInputTables } from './inputTables';
 
 export type { DecoderState };
 
+/** What a decoder starts from: a text, or its source ids already made (a generation window). */
+export type SourceInput = string | ArrayLike<number>;
+
 export class Seq2SeqModel {
   readonly network: Network;
 
@@ -74,9 +77,12 @@ export class Seq2SeqModel {
     return this.network.step(prevIds, state, topK, active, withAttention);
   }
 
-  /** Source ids for a list of texts, time-major and padded; inputs far longer than anything seen in training are cut. */
-  encodeSources(texts: string[], maxLen = this.maxSourceTokens): { ids: Int32Array; S: number; B: number } {
-    const seqs = texts.map((t) => this.source.encode(t).slice(0, maxLen));
+  /**
+   * Source ids for a list of inputs (texts, or ids already encoded), time-major and padded; inputs
+   * far longer than anything seen in training are cut.
+   */
+  encodeSources(texts: SourceInput[], maxLen = this.maxSourceTokens): { ids: Int32Array; S: number; B: number } {
+    const seqs = texts.map((t) => (typeof t === 'string' ? this.source.encode(t) : Array.from(t)).slice(0, maxLen));
     const B = texts.length;
     const S = Math.max(1, ...seqs.map((s) => s.length));
     const ids = new Int32Array(S * B);

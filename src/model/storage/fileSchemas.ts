@@ -3,7 +3,7 @@
  * metrics.json, checkpoint/state.json). Ranges of settings come from config.ts's settingsErrors,
  * so a value is judged the same in a folder as in a flag or the panel's form.
  */
-import { settingsErrors, type Seq2SeqSettings } from '../config';
+import { DEFAULT_SETTINGS, settingsErrors, type Seq2SeqSettings } from '../config';
 import { anything, bool, list, nullable, num, obj, oneOf, optional, SchemaIssue, str, tuple, type Schema } from './schema';
 
 const int0 = num({ int: true, min: 0 });
@@ -18,6 +18,7 @@ const settingsTypes = obj({
     batch: num(), lr: num(), epochs: num(), minutes: num(), clipNorm: num(), labelSmoothing: num(), patience: num(),
     lrPatience: num(), seed: num(), devFraction: num(), maxLen: num(), logEvery: num(),
     lrSchedule: str(), warmupSteps: num(), adamBeta1: num(), adamBeta2: num(),
+    window: optional(num()), chunk: optional(num()),
     budgetDecay: optional(num()),
   }),
   source: obj({ kind: str(), lowercase: bool, maxVocab: num() }),
@@ -27,6 +28,9 @@ const settingsTypes = obj({
 /** Settings as saved: every field of the right type, then every value in its range. */
 export const settingsSchema: Schema<Seq2SeqSettings> = (v, field) => {
   const s = settingsTypes(v, field) as unknown as Seq2SeqSettings;
+  // The generation windows came after format 2: folders without them were trained with the defaults' meaning unused.
+  s.train.window ??= DEFAULT_SETTINGS.train.window;
+  s.train.chunk ??= DEFAULT_SETTINGS.train.chunk;
   // Folders from before the budget decay trained without it (and resume so).
   s.train.budgetDecay ??= 0;
   const errors = settingsErrors(s);
@@ -58,6 +62,7 @@ export const vocabularySchema = obj({
   whitespaceOnly: optional(bool),
   tokens: list(str(), { min: 4 }),
   merges: optional(list(tuple(str({ nonEmpty: true }), str({ nonEmpty: true })))),
+  exact: optional(bool),
 });
 
 export const tokenizersSchema = obj({ source: vocabularySchema, target: vocabularySchema });

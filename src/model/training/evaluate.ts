@@ -9,7 +9,7 @@ import { DEFAULT_DECODE, type DecodeOptions } from '../decoding/decodeOptions';
 import type { DevMetrics, SamplePrediction } from './events';
 import { corpusBleu, corpusChrf, errorRates } from './metrics';
 import { decodeBatch } from '../decoding/search';
-import { BOS, EOS, type Seq2SeqModel } from '../network/seq2seq';
+import { BOS, EOS, type Seq2SeqModel, type SourceInput } from '../network/seq2seq';
 
 export function teacherForcedScores(model: Seq2SeqModel, examples: Example[], batchSize: number): { loss: number; accuracy: number } {
   let lossSum = 0;
@@ -29,7 +29,7 @@ export function teacherForcedScores(model: Seq2SeqModel, examples: Example[], ba
 }
 
 /** Decodes many sources in length-sorted batches (less padding), returning outputs in input order. */
-export function decodeAll(model: Seq2SeqModel, sources: string[], opts: DecodeOptions, batchSize = 64): string[] {
+export function decodeAll(model: Seq2SeqModel, sources: SourceInput[], opts: DecodeOptions, batchSize = 64): string[] {
   const order = sources.map((_, i) => i).sort((a, b) => sources[a].length - sources[b].length);
   const out: string[] = new Array(sources.length);
   for (let i = 0; i < order.length; i += batchSize) {
@@ -45,7 +45,8 @@ export interface Evaluation { metrics: DevMetrics; samples: SamplePrediction[]; 
 export function evaluatePairs(model: Seq2SeqModel, pairs: Pair[], examples: Example[], opts: Partial<DecodeOptions> = {}, batchSize = 64, nSamples = 4): Evaluation {
   const tf_ = teacherForcedScores(model, examples, batchSize);
   const decode: DecodeOptions = { ...DEFAULT_DECODE, maxLength: model.settings.train.maxLen + 2, ...opts };
-  const predictions = decodeAll(model, pairs.map((p) => p.source), decode, batchSize);
+  // Decoded from the examples' ids (a generation window's <s> is not in its text).
+  const predictions = decodeAll(model, examples.map((e) => e.src), decode, batchSize);
   const refs = pairs.map((p) => p.target);
   const tok = (s: string) => model.target.tokenize(s);
   const rates = errorRates(predictions.map(tok), refs.map(tok));

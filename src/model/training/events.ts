@@ -11,11 +11,15 @@ export interface SkippedLine { line: number; reason: string }
 
 export interface DataReport {
   file: string;
-  format: 'tsv' | 'csv' | 'jsonl';
+  /** text: plain text for generation (a file or a folder; pairs are its windows). */
+  format: 'tsv' | 'csv' | 'jsonl' | 'text';
   pairs: number;
   skipped: number;
-  /** The first few skipped lines, with 1-based line numbers. */
+  /** The first few skipped lines, with 1-based line numbers (text: skipped files, line 0). */
   skippedLines: SkippedLine[];
+  /** text: the files read, and those a .gitignore left out (`skipped` counts binary or non-UTF-8 files). */
+  files?: number;
+  ignored?: number;
 }
 
 export interface TrainStartEvent {

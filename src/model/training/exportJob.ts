@@ -17,7 +17,10 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { PresetName, Seq2SeqSettings, SettingsOverrides, TaskKind } from '../config';
-import { DataError, readGenerationPairs, readPairs, splitDev, type Example, type Pair } from '../data/data';
+import { DataError, readPairs, splitDev, type Example, type Pair } from '../data/data';
+import { buildTextVocabulary, corpusReport, splitCorpus, textExamples } from '../generation/generationData';
+import { resolveTextSettings, textProfile, textSide } from './settingsFromData';
+import { DEFAULT_SETTINGS, mergeSettings } from '../config';
 import type { Vocabulary } from '../data/tokenizer';
 import type { DataReport, SkippedLine } from './events';
 import { resolveSettings } from './settingsFromData';
@@ -68,7 +71,8 @@ function writeLines(path: string, lines: Iterable<string>): void {
 function* exampleLines(examples: Example[], texts?: Pair[]): Generator<string> {
   for (let i = 0; i < examples.length; i++) {
     const e = examples[i];
-    yield texts ? JSON.stringify({ src: e.src, tgt: e.tgt, source: texts[i].source, target: texts[i].target }) : JSON.stringify({ src: e.src, tgt: e.tgt });
+    const ids = { src: Array.from(e.src), tgt: Array.from(e.tgt), ...(e.open ? { open: true } : {}) };
+    yield JSON.stringify(texts ? { ...ids, source: texts[i].source, target: texts[i].target } : ids);
   }
 }
 
@@ -78,26 +82,8 @@ export async function exportJob(opts: ExportJobOptions): Promise<ExportJobResult
   const task = opts.task ?? 'pairs';
   const dataFile = resolve(opts.dataFile);
   const devFile = opts.devFile ? resolve(opts.devFile) : undefined;
-  const read = task === 'generate' ? await readGenerationPairs(dataFile) : await readPairs(dataFile);
-  // The same defaults and preset as `seq2seq train` (src/model/training/setup.ts).
-  const settings = resolveSettings(read.pairs, opts.preset ?? 'balanced', opts.settings);
-  let trainPairs = read.pairs;
-  let devPairs: Pair[] = [];
-  if (devFile) devPairs = (await readPairs(devFile)).pairs;
-  else ({ train: trainPairs, dev: devPairs } = splitDev(read.pairs, settings.train.devFraction, settings.train.seed));
-  const source: Vocabulary = buildVocabulary(trainPairs.map((p) => p.source), settings.source);
-  const target: Vocabulary = buildVocabulary(trainPairs.map((p) => p.target), settings.target);
-  const skipped: SkippedLine[] = [];
-  const examples = encodeExamples(trainPairs, source, target, settings.train.maxLen, skipped);
-  if (examples.length === 0) throw new DataError(`${dataFile}: every pair is longer than maxLen ${settings.train.maxLen} tokens; raise maxLen`, dataFile, skipped[0]?.line);
-  const devExamples = encodeExamples(devPairs, source, target, settings.train.maxLen, []);
-  const kept = new Set(devExamples.map((e) => e.line));
-  const devTexts = devPairs.filter((p) => kept.has(p.line));
-  const devMetric = devMetricKind(target, task, trainPairs);
-  const report: DataReport = {
-    ...read.report, pairs: examples.length, skipped: read.report.skipped + skipped.length,
-    skippedLines: [...read.report.skippedLines, ...skipped].sort((a, b) => a.line - b.line).slice(0, 20),
-  };
+  const { settings, source, target, examples, devExamples, devTexts, devMetric, report } = task === 'generate'
+    ? await textJobData(opts, dataFile, devFile) : await pairJobData(opts, dataFile, devFile);
 
   const tmp = join(dirname(out), `.${basename(out)}.${process.pid}.tmp`);
   rmSync(tmp, { recursive: true, force: true });
@@ -121,6 +107,46 @@ export async function exportJob(opts: ExportJobOptions): Promise<ExportJobResult
     throw e;
   }
   return { dir: out, settings, trainPairs: examples.length, devPairs: devExamples.length, sourceVocab: source.size, targetVocab: target.size, devMetric, report };
+}
+
+/** Pairs: the same defaults, preset, split and encoding as `seq2seq train` (src/model/training/setup.ts). */
+async function pairJobData(opts: ExportJobOptions, dataFile: string, devFile: string | undefined) {
+  const read = await readPairs(dataFile);
+  const settings = resolveSettings(read.pairs, opts.preset ?? 'balanced', opts.settings);
+  let trainPairs = read.pairs;
+  let devPairs: Pair[] = [];
+  if (devFile) devPairs = (await readPairs(devFile)).pairs;
+  else ({ train: trainPairs, dev: devPairs } = splitDev(read.pairs, settings.train.devFraction, settings.train.seed));
+  const source: Vocabulary = buildVocabulary(trainPairs.map((p) => p.source), settings.source);
+  const target: Vocabulary = buildVocabulary(trainPairs.map((p) => p.target), settings.target);
+  const skipped: SkippedLine[] = [];
+  const examples = encodeExamples(trainPairs, source, target, settings.train.maxLen, skipped);
+  if (examples.length === 0) throw new DataError(`${dataFile}: every pair is longer than maxLen ${settings.train.maxLen} tokens; raise maxLen`, dataFile, skipped[0]?.line);
+  const devExamples = encodeExamples(devPairs, source, target, settings.train.maxLen, []);
+  const kept = new Set(devExamples.map((e) => e.line));
+  const devTexts = devPairs.filter((p) => kept.has(p.line));
+  const devMetric = devMetricKind(target, opts.task ?? 'pairs', trainPairs);
+  const report: DataReport = {
+    ...read.report, pairs: examples.length, skipped: read.report.skipped + skipped.length,
+    skippedLines: [...read.report.skippedLines, ...skipped].sort((a, b) => a.line - b.line).slice(0, 20),
+  };
+  return { settings, source, target, examples, devExamples, devTexts, devMetric, report };
+}
+
+/** Text: the windows training makes (src/model/generation), one exact vocabulary for both sides. */
+async function textJobData(opts: ExportJobOptions, dataFile: string, devFile: string | undefined) {
+  const early = mergeSettings(DEFAULT_SETTINGS, opts.settings).train;
+  const split = await splitCorpus(dataFile, devFile, early.devFraction, early.seed);
+  const side = textSide(opts.settings);
+  const vocab = await buildTextVocabulary(split.train, side);
+  const chars = split.train.reduce((n, p) => n + p.source.chars, 0);
+  const settings = resolveTextSettings(textProfile(Math.ceil(chars / early.chunk), vocab.size, early.window, early.chunk), side, opts.preset ?? 'balanced', opts.settings);
+  const train = await textExamples(split.train, vocab, settings.train.window, settings.train.chunk);
+  const dev = await textExamples(split.dev, vocab, settings.train.window, settings.train.chunk, true);
+  return {
+    settings, source: vocab, target: vocab, examples: train.examples, devExamples: dev.examples, devTexts: dev.pairs,
+    devMetric: 'bleu' as const, report: corpusReport(split, train.examples.length),
+  };
 }
 
 function jobReadme(name: string, job: { settings: Seq2SeqSettings; dataFile: string; trainPairs: number; devPairs: number; createdAt: string }): string {

@@ -13,7 +13,24 @@ import { loadCheckpoint, saveCheckpoint, saveModel, saveModelMeta } from '../sto
 import { writeJsonAtomic } from '../storage/atomicFs';
 import { DivergenceGuard, MAX_BAD_STEPS, ROLLBACK_LR_FACTOR, TrainingDivergedError } from './divergence';
 import type { GradientReplica } from '../acceleration/gradientReplica';
-import { evaluatePairs, type Evaluation } from './evaluate';
+import { evaluatePairs, teacherForcedScores, type Evaluation } from './evaluate';
+import type { TaskKind } from '../config';
+import type { Seq2SeqModel } from '../network/seq2seq';
+import type { Example } from '../data/data';
+
+/** Held-out windows a generation run decodes after each epoch (for the samples and BLEU; the loss uses all). */
+const GENERATE_DEV_DECODE = 64;
+
+/** n indices spread evenly over 0 .. length - 1 (held-out windows from every file, not the first file's). */
+function spreadIndices(length: number, n: number): number[] {
+  const k = Math.min(length, n);
+  return Array.from({ length: k }, (_, i) => Math.floor((i * length) / k));
+}
+
+function teacherForcedMetrics(model: Seq2SeqModel, examples: Example[], batch: number): { loss: number; accuracy: number; perplexity: number } {
+  const { loss, accuracy } = teacherForcedScores(model, examples, batch);
+  return { loss, accuracy, perplexity: Math.exp(Math.min(loss, 50)) };
+}
 import { recentCheckpointsFor, type RecentCheckpoints } from './averaging';
 import type { DevMetrics, TrainEndReason, TrainEpochEvent, TrainEvent } from './events';
 import type { TrainOptions } from './options';
@@ -25,8 +42,10 @@ import { stepDropoutSeed } from '../network/dropout';
 const yieldToEventLoop = () => new Promise<void>((r) => setImmediate(r));
 
 /** The score the best model is chosen by: the task's metric decides; dev loss breaks ties (e.g. two perfect epochs). */
-export function devScore(metric: DevMetricKind, dev: DevMetrics | null, trainLoss: number): number {
+export function devScore(metric: DevMetricKind, dev: DevMetrics | null, trainLoss: number, task: TaskKind = 'pairs'): number {
   if (!dev) return -trainLoss;
+  // Generation: how well held-out text is predicted (a continuation has no one right answer to match).
+  if (task === 'generate') return -dev.loss;
   return (metric === 'per' ? -(dev.per + dev.wer / 10) : dev.bleu + dev.chrf / 10) - dev.loss * 1e-3;
 }
 
@@ -207,7 +226,7 @@ export class TrainingRun {
     const { progress, settings, model, optimizer, saveInfo, metricsFile } = this.s;
     const evaluation = this.evaluateDev();
     const dev = evaluation?.metrics ?? null;
-    const score = devScore(this.s.devMetric, dev, trainLoss);
+    const score = devScore(this.s.devMetric, dev, trainLoss, this.s.task);
     const isBest = progress.bestScore === null || score > progress.bestScore;
     if (isBest) {
       progress.bestScore = score;
@@ -234,10 +253,19 @@ export class TrainingRun {
 
   /** The model as it is now, scored on the dev pairs (loss on all, decoded metrics on the first maxDevDecode); null without dev pairs. */
   evaluateDev(): Evaluation | null {
-    const { settings, model, devExamples } = this.s;
+    const { settings, model, devExamples, task } = this.s;
+    if (!devExamples.length) return null;
+    const batch = Math.max(64, settings.train.batch);
+    if (task === 'generate') {
+      // Loss on every held-out window; a few decoded, each one chunk long (open chunks never learn an end).
+      const n = Math.min(this.opts.maxDevDecode ?? GENERATE_DEV_DECODE, GENERATE_DEV_DECODE);
+      const spread = spreadIndices(devExamples.length, n);
+      const ev = evaluatePairs(model, spread.map((i) => this.s.devKept[i]), spread.map((i) => devExamples[i]), { maxLength: settings.train.chunk }, batch);
+      return { ...ev, metrics: { ...ev.metrics, ...teacherForcedMetrics(model, devExamples, batch) } };
+    }
     const devSubset = this.s.devKept.slice(0, this.opts.maxDevDecode ?? 1000);
     const devSubsetEx = encodeExamples(devSubset, model.source, model.target, settings.train.maxLen, []);
-    return devExamples.length ? evaluatePairs(model, devSubset, devSubsetEx, {}, Math.max(64, settings.train.batch)) : null;
+    return evaluatePairs(model, devSubset, devSubsetEx, {}, batch);
   }
 
   /** Dev loss is the smooth signal for plateaus (decoded metrics can sit still for epochs early on). */

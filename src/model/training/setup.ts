@@ -5,8 +5,10 @@
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { mergeSettings, validateSettings, type Seq2SeqSettings, type TaskKind } from '../config';
-import { DataError, readGenerationPairs, readPairs, splitDev, type Example, type Pair } from '../data/data';
+import { DEFAULT_SETTINGS, mergeSettings, validateSettings, type Seq2SeqSettings, type TaskKind } from '../config';
+import { DataError, readPairs, splitDev, type Example, type Pair } from '../data/data';
+import type { Vocabulary } from '../data/tokenizer';
+import { buildTextVocabulary, corpusReport, splitCorpus, textExamples } from '../generation/generationData';
 import { Seq2SeqModel } from '../network/seq2seq';
 import { FILES, readConfig, readMetrics, type MetricsFile, type ModelConfigFile } from '../storage/modelFolder';
 import { loadCheckpoint, type CheckpointProgress, type SaveInfo } from '../storage/store';
@@ -14,7 +16,7 @@ import { abandonModelDir, planModelDir, type ModelDirPlan } from '../storage/mod
 import type { DataReport, SkippedLine } from './events';
 import { Adam, adamSettings, FORMAT1_ADAM } from './optimizer';
 import type { TrainOptions } from './options';
-import { resolveSettings } from './settingsFromData';
+import { resolveSettings, resolveTextSettings, textProfile, textSide } from './settingsFromData';
 import { buildVocabulary, devMetricKind, encodeExamples, type DevMetricKind } from './encodeData';
 
 export { encodeExamples, type DevMetricKind };
@@ -67,27 +69,16 @@ async function prepareIn(opts: TrainOptions, modelDir: string, resuming: boolean
   const dataFile = resolve(opts.dataFile || previous?.dataFile || '');
   const devFile = opts.devFile ? resolve(opts.devFile) : previous?.devFile;
 
-  const read = task === 'generate' ? await readGenerationPairs(dataFile) : await readPairs(dataFile);
+  if (task === 'generate') return prepareText(opts, modelDir, resuming, plan, previous, dataFile, devFile);
+  const read = await readPairs(dataFile);
   const settings = previous ? resumedSettings(previous, opts) : resolveSettings(read.pairs, opts.preset ?? 'balanced', opts.settings);
   let trainPairs = read.pairs;
   let devPairs: Pair[] = [];
   if (devFile) devPairs = (await readPairs(devFile)).pairs;
   else ({ train: trainPairs, dev: devPairs } = splitDev(read.pairs, settings.train.devFraction, settings.train.seed));
 
-  const optimizer = new Adam(settings.train.lr, adamSettings(settings.train));
-  let model: Seq2SeqModel;
-  let progress = freshProgress(settings.train.lr);
-  if (resuming) {
-    const ck = loadCheckpoint(modelDir);
-    model = ck.model;
-    optimizer.restore(ck.state.optimizerStep, ck.optimizer);
-    // The checkpoint's Adam constants and schedule, not today's settings: resume continues exactly.
-    optimizer.settings = ck.state.adam ?? FORMAT1_ADAM;
-    progress = { ...ck.state };
-    optimizer.lr = progress.lr;
-  } else {
-    model = Seq2SeqModel.create(settings, buildVocabulary(trainPairs.map((p) => p.source), settings.source), buildVocabulary(trainPairs.map((p) => p.target), settings.target));
-  }
+  const { model, optimizer, progress } = modelAndOptimizer(modelDir, resuming, settings,
+    () => [buildVocabulary(trainPairs.map((p) => p.source), settings.source), buildVocabulary(trainPairs.map((p) => p.target), settings.target)]);
   const lengthSkips: SkippedLine[] = [];
   const examples = encodeExamples(trainPairs, model.source, model.target, settings.train.maxLen, lengthSkips);
   const devExamples = encodeExamples(devPairs, model.source, model.target, settings.train.maxLen, []);
@@ -111,6 +102,59 @@ async function prepareIn(opts: TrainOptions, modelDir: string, resuming: boolean
   return {
     modelDir, plan, resuming, task, dataFile, devFile, settings, model, optimizer, progress, examples, devExamples,
     devKept: devPairs.filter((p) => devKeptLines.has(p.line)), report, devMetric, saveInfo, metricsFile,
+  };
+}
+
+/** The model and optimizer: fresh from the vocabularies, or restored from the checkpoint. */
+function modelAndOptimizer(modelDir: string, resuming: boolean, settings: Seq2SeqSettings, vocabularies: () => [Vocabulary, Vocabulary]): { model: Seq2SeqModel; optimizer: Adam; progress: CheckpointProgress } {
+  const optimizer = new Adam(settings.train.lr, adamSettings(settings.train));
+  if (!resuming) return { model: Seq2SeqModel.create(settings, ...vocabularies()), optimizer, progress: freshProgress(settings.train.lr) };
+  const ck = loadCheckpoint(modelDir);
+  optimizer.restore(ck.state.optimizerStep, ck.optimizer);
+  // The checkpoint's Adam constants and schedule, not today's settings: resume continues exactly.
+  optimizer.settings = ck.state.adam ?? FORMAT1_ADAM;
+  const progress = { ...ck.state };
+  optimizer.lr = progress.lr;
+  return { model: ck.model, optimizer, progress };
+}
+
+/**
+ * Text generation: the corpus split by file, one exact vocabulary from the training text, and the
+ * window pairs of both parts (src/model/generation). A resumed run re-reads the same split.
+ */
+async function prepareText(
+  opts: TrainOptions, modelDir: string, resuming: boolean, plan: ModelDirPlan, previous: ModelConfigFile | null, dataFile: string, devFile: string | undefined,
+): Promise<RunSetup> {
+  const early = previous?.settings.train ?? mergeSettings(DEFAULT_SETTINGS, opts.settings).train;
+  const split = await splitCorpus(dataFile, devFile, early.devFraction, early.seed);
+  let settings: Seq2SeqSettings;
+  let vocab: Vocabulary | null = null;
+  if (previous) settings = resumedSettings(previous, opts);
+  else {
+    const side = textSide(opts.settings);
+    vocab = await buildTextVocabulary(split.train, side);
+    const window = opts.settings?.train?.window ?? DEFAULT_SETTINGS.train.window;
+    const chunk = opts.settings?.train?.chunk ?? DEFAULT_SETTINGS.train.chunk;
+    const chars = split.train.reduce((n, p) => n + p.source.chars, 0);
+    settings = resolveTextSettings(textProfile(Math.ceil(chars / chunk), vocab.size, window, chunk), side, opts.preset ?? 'balanced', opts.settings);
+  }
+  const { model, optimizer, progress } = modelAndOptimizer(modelDir, resuming, settings, () => [vocab!, vocab!]);
+  const { window, chunk } = settings.train;
+  const train = await textExamples(split.train, model.target, window, chunk);
+  const dev = await textExamples(split.dev, model.target, window, chunk, true);
+  if (train.examples.length === 0) {
+    model.dispose();
+    throw new DataError(`${dataFile}: no text to learn from`, dataFile);
+  }
+  const report = corpusReport(split, train.examples.length);
+  const saveInfo: SaveInfo = {
+    config: { task: 'generate', devMetric: 'bleu', dataFile, devFile, trainPairs: train.examples.length, createdAt: previous?.createdAt ?? new Date().toISOString() },
+  };
+  const emptyMetrics: MetricsFile = { history: [], best: null, steps: 0, elapsedMs: 0 };
+  const metricsFile = resuming ? (readMetrics(modelDir) ?? emptyMetrics) : emptyMetrics;
+  return {
+    modelDir, plan, resuming, task: 'generate', dataFile, devFile, settings, model, optimizer, progress,
+    examples: train.examples, devExamples: dev.examples, devKept: dev.pairs, report, devMetric: 'bleu', saveInfo, metricsFile,
   };
 }
 

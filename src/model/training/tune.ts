@@ -226,7 +226,7 @@ function publishBest(trialDir: string, dest: string): void {
 }
 
 function scoreOf(state: TuneState, dev: TrialRecord['bestDev']): number | null {
-  return dev && state.devMetric ? devScore(state.devMetric, dev, 0) : null;
+  return dev && state.devMetric ? devScore(state.devMetric, dev, 0, state.task) : null;
 }
 
 function mergeOverrides(...all: SettingsOverrides[]): SettingsOverrides {
