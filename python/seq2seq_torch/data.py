@@ -32,8 +32,22 @@ def steps_per_epoch(n, batch, world):
     return -(-per_process // batch)
 
 
+def is_open(example):
+    """A generation chunk before the end of its file: (src, tgt, True, ...)."""
+    return len(example) > 2 and example[2] is True
+
+
+def target_tokens(example):
+    """The tokens an example's loss counts: its target, and </s> unless it is open."""
+    return len(example[1]) + (0 if is_open(example) else 1)
+
+
 def pad_batch(examples, idx, device="cpu"):
-    """(src [S,B], src lengths [B] on the CPU, tgt_in [T,B] = <s> y, tgt_out [T,B] = y </s>, target tokens)."""
+    """(src [S,B], src lengths [B] on the CPU, tgt_in [T,B] = <s> y, tgt_out [T,B] = y </s>, target tokens).
+
+    examples[i] is (src, tgt[, open, ...]); an open example (a generation chunk before the end of its
+    file) learns no </s>: its tgt_out ends in padding, as the engine's batches do.
+    """
     B = len(idx)
     S = max(1, max(len(examples[i][0]) for i in idx))
     T = max(len(examples[i][1]) for i in idx) + 1
@@ -49,7 +63,8 @@ def pad_batch(examples, idx, device="cpu"):
         tgt_in[0, b] = BOS
         tgt_in[1:len(t) + 1, b] = t
         tgt_out[:len(t), b] = t
-        tgt_out[len(t), b] = EOS
-        tokens += len(t) + 1
+        if not is_open(examples[i]):
+            tgt_out[len(t), b] = EOS
+        tokens += target_tokens(examples[i])
     as_t = lambda a: torch.from_numpy(a).to(device)
     return as_t(src), torch.from_numpy(lens), as_t(tgt_in), as_t(tgt_out), tokens

@@ -15,7 +15,7 @@ N_SUMS = 4 + 4 + 2 + 2 * metrics.BLEU_ORDER + 3 * metrics.CHRF_ORDER
 
 @torch.no_grad()
 def dev_sums(model, dev, decode_count, max_len, target_vocab, batch, device, world=1, rank=0):
-    """(sums, samples). dev: [(src, tgt, source text, target text)]; this process takes every world-th pair."""
+    """(sums, samples). dev: [(src, tgt, open, source text, target text)]; this process takes every world-th pair."""
     model.eval()
     mine = dev[rank::world]
     loss = correct = tokens = 0.0
@@ -36,7 +36,7 @@ def dev_sums(model, dev, decode_count, max_len, target_vocab, batch, device, wor
         src, lens = pad_sources([decoded[j][0] for j in idx], device)
         for j, ids in zip(idx, greedy(model, src, lens, max_len)["ids"]):
             predictions[j] = ids
-    for (src, tgt, source, target), ids in zip(decoded, predictions):
+    for (src, tgt, _open, source, target), ids in zip(decoded, predictions):
         hyp_tokens = ids_to_tokens(ids, tokens_list)
         text = detokenize(hyp_tokens, target_vocab)
         err = [a + b for a, b in zip(err, metrics.error_stats(hyp_tokens, ids_to_tokens(tgt, tokens_list)))]

@@ -4,7 +4,8 @@ A training job, as `seq2seq export-job` writes it (src/model/training/exportJob.
   job.json         {format: "seq2seq-training-job", formatVersion, settings, task, devMetric,
                     dataFile, devFile, trainPairs, devPairs, createdAt, files}
   tokenizers.json  the tokenisers learned on the user's machine (copied into the model folder)
-  train.jsonl      one training pair a line, as ids: {"src": [...], "tgt": [...]} (no <s> </s>)
+  train.jsonl      one training pair a line, as ids: {"src": [...], "tgt": [...]} (no <s> </s>;
+                   "open": true on a generation chunk that does not end its file: no </s> after it)
   dev.jsonl        the same plus the texts: {"src", "tgt", "source", "target"}
   README.md        how to launch it
 
@@ -50,12 +51,16 @@ def _examples(path, src_vocab, tgt_vocab, with_text):
             for side, ids, size in (("src", src, src_vocab), ("tgt", tgt, tgt_vocab)):
                 if not isinstance(ids, list) or not all(isinstance(i, int) and 0 <= i < size for i in ids):
                     raise JobError(f"{path}: line {n}: \"{side}\" must be ids below the vocabulary size {size} (tokenizers.json does not match the data?)")
+            # A generation chunk that does not end its file is "open": no </s> is learned after it.
+            open_ = row.get("open", False)
+            if not isinstance(open_, bool):
+                raise JobError(f"{path}: line {n}: \"open\" must be true or false")
             if with_text:
                 if not isinstance(row.get("source"), str) or not isinstance(row.get("target"), str):
                     raise JobError(f"{path}: line {n}: dev rows need the texts \"source\" and \"target\"")
-                out.append((src, tgt, row["source"], row["target"]))
+                out.append((src, tgt, open_, row["source"], row["target"]))
             else:
-                out.append((src, tgt))
+                out.append((src, tgt, open_))
     return out
 
 

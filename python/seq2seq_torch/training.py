@@ -18,7 +18,7 @@ from torch.nn.parallel import DistributedDataParallel
 from .architectures import arch_of
 from .atomic import remove_stale_temp_files, write_json_atomic
 from .checkpoint import has_checkpoint, read_checkpoint, restore_optimizer, save_checkpoint
-from .data import pad_batch, process_batches, steps_per_epoch
+from .data import pad_batch, process_batches, steps_per_epoch, target_tokens
 from .evaluation import dev_metrics, dev_sums
 from .folder import FORMAT_VERSION, METRICS_FILE, read_json, write_meta, write_weights
 from .loss import token_loss_sum
@@ -120,7 +120,7 @@ class TrainingRun:
         self._set_up_precision(torch_state)
         self.net = DistributedDataParallel(self.model, device_ids=[dist.device.index] if dist.device.type == "cuda" else None) if dist.active else self.model
         self.per_process = max(1, self.tr["batch"] // dist.world)
-        self.lengths = [(len(s), len(t)) for s, t in job.train]
+        self.lengths = [(len(ex[0]), len(ex[1])) for ex in job.train]
         self.steps_per_epoch = steps_per_epoch(len(job.train), self.per_process, dist.world)
         if self.progress["stepInEpoch"] and (torch_state.get("processes") != dist.world or torch_state.get("batchPerProcess") != self.per_process):
             # The batches of an epoch depend on the number of processes: start the interrupted epoch over.
@@ -199,7 +199,7 @@ class TrainingRun:
         for bi in range(self.progress["stepInEpoch"], len(batches)):
             if self.opts.max_steps and self.progress["step"] >= self.opts.max_steps:
                 return "max-steps", sums
-            ntok = sum(len(self.job.train[i][1]) + 1 for i in batches[bi])
+            ntok = sum(target_tokens(self.job.train[i]) for i in batches[bi])
             # One small all-reduce: the whole batch's token count, and rank 0's verdict on the time budget.
             total, over = self.dist.sum([ntok, 1.0 if (self.dist.is_main and self.elapsed_ms() >= budget_ms) else 0.0])
             if over > 0:

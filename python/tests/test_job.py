@@ -5,7 +5,9 @@ import os
 import tempfile
 import unittest
 
+from seq2seq_torch.data import pad_batch, target_tokens
 from seq2seq_torch.job import JobError, read_job
+from seq2seq_torch.vocab import BOS, EOS, PAD
 
 SETTINGS = {"model": {"cell": "lstm", "layers": 1, "bidirectional": False, "emb": 4, "hidden": 8, "attention": "none", "dropout": 0},
             "train": {"batch": 2, "lr": 0.01, "epochs": 1, "seed": 1, "maxLen": 10, "clipNorm": 5},
@@ -30,8 +32,25 @@ class JobTests(unittest.TestCase):
         with tempfile.TemporaryDirectory() as d:
             write_job(d)
             job = read_job(d)
-            self.assertEqual(job.train, [([4, 5], [5])])
+            self.assertEqual(job.train, [([4, 5], [5], False)])
             self.assertEqual(job.dev, [])
+
+    def test_an_open_generation_chunk_learns_no_end_of_text(self):
+        # The engine writes "open": true on a chunk that does not end its file; </s> must then mean the end of the text.
+        with tempfile.TemporaryDirectory() as d:
+            write_job(d, train='{"src": [4], "tgt": [5, 4], "open": true}\n{"src": [4], "tgt": [5, 4]}\n')
+            job = read_job(d)
+            self.assertEqual([ex[2] for ex in job.train], [True, False])
+            _, _, tgt_in, tgt_out, tokens = pad_batch(job.train, [0, 1])
+            self.assertEqual(tgt_out[:, 0].tolist(), [5, 4, PAD])
+            self.assertEqual(tgt_out[:, 1].tolist(), [5, 4, EOS])
+            self.assertEqual(tgt_in[:, 0].tolist(), [BOS, 5, 4])
+            self.assertEqual(tokens, 5)
+            self.assertEqual([target_tokens(ex) for ex in job.train], [2, 3])
+        with tempfile.TemporaryDirectory() as d:
+            write_job(d, train='{"src": [4], "tgt": [5], "open": "yes"}\n')
+            with self.assertRaisesRegex(JobError, r"train\.jsonl: line 1: \"open\" must be true or false"):
+                read_job(d)
 
     def test_errors_name_the_file_field_or_line(self):
         cases = [

@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import { exportTrainingJob } from './exportJobCommand';
 import { generateText } from './generateCommand';
 import { deleteModel, exportModel, loadModelFromFolder, selectActiveModel } from './modelCommands';
-import { resumeTraining, stopTraining, trainModel } from './trainCommands';
+import { resumeTraining, stopTraining, trainModel, trainOnFolder } from './trainCommands';
 import { translateSelection } from './translateCommand';
 import { resumeTuning, stopTuning, tuneModel } from './tuneCommands';
 import { WorkerError } from './workerClient';
@@ -18,6 +18,7 @@ type Handler = (s: Services, arg?: any) => unknown; // eslint-disable-line @type
 export const COMMANDS: Record<string, Handler> = {
   'seq2seq.trainModel': (s, arg) => trainModel(s, arg),
   'seq2seq.trainOnFile': (s, arg) => trainModel(s, arg ?? vscode.window.activeTextEditor?.document.uri),
+  'seq2seq.trainOnFolder': (s, arg) => trainOnFolder(s, arg),
   'seq2seq.stopTraining': (s) => stopTraining(s),
   'seq2seq.resumeTraining': (s, arg) => resumeTraining(s, arg),
   'seq2seq.tuneModel': (s, arg) => tuneModel(s, arg),

@@ -11,7 +11,7 @@ import { DEFAULT_SETTINGS, mergeSettings, type Seq2SeqSettings } from '../model/
 import { readRunRecord } from '../model/storage/runRecord';
 import { parseWebviewMessage, SAMPLE_DATA, type ExtensionToWebview, type PanelState, type WebviewReferences, type WebviewToExtension } from '../protocol/webview';
 import * as settings from './settings';
-import { startTraining } from './trainCommands';
+import { chooseDataFile, chooseDataFolder, startTraining } from './trainCommands';
 import { DataFileChoices } from './dataChoices';
 import { DATA_EXTENSIONS, guessTask } from './dataFiles';
 import type { Services } from './services';
@@ -148,13 +148,14 @@ ${styles.map((f) => `<link rel="stylesheet" href="${uri(f)}">`).join('\n')}
     }
   }
 
-  /** The file dialog; the file picked becomes one the panel may train on. */
+  /** A file or a folder, from the user's own dialog; what they picked becomes one the panel may train on. */
   private async pickDataFile(): Promise<void> {
-    const uris = await vscode.window.showOpenDialog({
-      canSelectMany: false, openLabel: 'Train on this file',
-      filters: { 'Training data': DATA_EXTENSIONS.map((e) => e.slice(1)), 'All files': ['*'] },
-    });
-    const path = uris?.[0]?.fsPath;
+    const kind = await vscode.window.showQuickPick([
+      { label: '$(file) A file…', description: DATA_EXTENSIONS.join(' '), folder: false },
+      { label: '$(folder) A folder…', description: 'notes or code to generate text from', folder: true },
+    ], { title: 'Training data' });
+    if (!kind) return;
+    const path = kind.folder ? await chooseDataFolder() : await chooseDataFile();
     if (!path) return;
     await this.dataChoices.add(path);
     this.dataFile = path;

@@ -50,6 +50,12 @@ export async function trainModel(s: Services, arg?: TrainArgs | vscode.Uri): Pro
   return startTraining(s, { ...args, dataFile, preset, name });
 }
 
+/** Train Model on This Folder (Explorer: called with the folder's Uri; from the palette, a folder dialog): a generation model of its text. */
+export async function trainOnFolder(s: Services, arg?: vscode.Uri): Promise<TrainStarted | undefined> {
+  const dir = arg instanceof vscode.Uri ? arg.fsPath : await chooseDataFolder();
+  return dir ? trainModel(s, { dataFile: dir }) : undefined;
+}
+
 /**
  * The checks and the start that Train Model and the panel's Start share: the data file exists, the
  * name is valid, an existing model is replaced only when the user says so, the
@@ -144,16 +150,31 @@ export async function pickDataFile(s: Services): Promise<string | undefined> {
     items.push({ label: `$(file) ${basename(current.fileName)}`, description: 'current file', value: current.fileName });
   }
   items.push({ label: '$(beaker) Sample data', description: 'English words → phonemes (bundled)', value: SAMPLE_DATA });
-  items.push({ label: '$(folder-opened) Choose a file…', description: DATA_EXTENSIONS.join(' '), value: '' });
+  items.push({ label: '$(folder-opened) Choose a file…', description: DATA_EXTENSIONS.join(' '), value: CHOOSE_FILE });
+  items.push({ label: '$(folder) Choose a folder…', description: 'notes or code to generate text from (.gitignore respected)', value: CHOOSE_FOLDER });
   const picked = await vscode.window.showQuickPick(items, {
-    title: 'Train Model: data', placeHolder: 'Training data: one "source<TAB>target" pair a line, CSV, JSON Lines, or plain text to generate from',
+    title: 'Train Model: data', placeHolder: 'Training data: one "source<TAB>target" pair a line, CSV, JSON Lines, or plain text or a folder to generate from',
   });
   if (!picked) return undefined;
-  if (picked.value) return picked.value;
+  if (picked.value === CHOOSE_FILE) return chooseDataFile();
+  if (picked.value === CHOOSE_FOLDER) return chooseDataFolder();
+  return picked.value;
+}
+
+const CHOOSE_FILE = '\0file';
+const CHOOSE_FOLDER = '\0folder';
+
+export async function chooseDataFile(): Promise<string | undefined> {
   const uris = await vscode.window.showOpenDialog({
     canSelectMany: false, openLabel: 'Train on this file',
     filters: { 'Training data': DATA_EXTENSIONS.map((e) => e.slice(1)), 'All files': ['*'] },
   });
+  return uris?.[0]?.fsPath;
+}
+
+/** A folder of text (a generation model learns to continue it; binaries and .gitignore'd files are skipped). */
+export async function chooseDataFolder(): Promise<string | undefined> {
+  const uris = await vscode.window.showOpenDialog({ canSelectFiles: false, canSelectFolders: true, canSelectMany: false, openLabel: 'Train on this folder', title: 'Train Model: a folder of text to generate from' });
   return uris?.[0]?.fsPath;
 }
 

@@ -154,7 +154,7 @@ describe('attention view', { skip: skipReason() }, () => {
     await p.page.context().close();
   });
 
-  test('malformed maps are dropped and their hypotheses kept; a model without attention gets a one-line note', async () => {
+  test('malformed maps are dropped with a note and their hypotheses kept; a model without attention gets a one-line note', async () => {
     const p = await tried('rnn');
     const [first, ...rest] = recorded.rnn.hypotheses;
     const bad = (edit: (a: AttentionMap) => unknown) => ({ ...first, attention: edit(structuredClone(first.attention!)) });
@@ -170,6 +170,7 @@ describe('attention view', { skip: skipReason() }, () => {
       await p.settle();
       assert.equal(await p.page.locator('.attention-map').count(), 0, `${what}: no map`);
       assert.equal(await p.page.locator('.hyp').count(), recorded.rnn.hypotheses.length, `${what}: every hypothesis still listed`);
+      assert.match(await p.page.textContent('.attention-note') ?? '', /No attention map for this translation/, `${what}: the panel says why there is no map`);
     }
     await p.deliver(recorded.rnn);
     await p.settle();

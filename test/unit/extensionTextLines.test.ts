@@ -1,7 +1,7 @@
 /** Translate Selection's text handling (src/extension/textLines.ts) and data-file detection (dataFiles.ts). */
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { splitSelections, withEol } from '../../src/extension/textLines';
@@ -34,7 +34,7 @@ test('generated text takes the document line ends', () => {
   assert.equal(withEol('a\r\nb', '\n'), 'a\nb');
 });
 
-test('data files: pairs unless a .txt file without tabs', () => {
+test('data files: pairs unless a folder or a .txt file without tabs', () => {
   const dir = mkdtempSync(join(tmpdir(), 'seq2seq-data-'));
   try {
     const w = (name: string, text: string) => { const p = join(dir, name); writeFileSync(p, text); return p; };
@@ -43,6 +43,9 @@ test('data files: pairs unless a .txt file without tabs', () => {
     assert.equal(guessTask(w('c.txt', 'Once upon a time\nthere was a model.\n')), 'generate');
     assert.equal(guessTask(w('d.jsonl', '{"source":"a","target":"b"}\n')), 'pairs');
     assert.ok(isDataFile('/x/Y.TSV') && isDataFile('a.csv') && !isDataFile('a.md'));
+    // A folder (notes, code) is text to generate from, whatever its name.
+    mkdirSync(join(dir, 'notes.tsv'));
+    assert.equal(guessTask(join(dir, 'notes.tsv')), 'generate');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

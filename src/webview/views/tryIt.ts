@@ -2,6 +2,7 @@
 import { h, icon, replaceChildren, setText } from '../dom';
 import { num } from '../format';
 import type { PanelModel } from '../panelModel';
+import { MAX_ATTENTION_TOKENS } from '../../protocol/records';
 import { AttentionMapView } from './attentionMap';
 
 export interface TryActions { setText(text: string): void; setNBest(n: number): void; translate(): void }
@@ -47,7 +48,11 @@ export class TryView {
     const hyps = t.result.hypotheses;
     const summary = m.panel.models.find((x) => x.name === active);
     const noAttention = summary && summary.arch !== 'transformer' && summary.attention === 'none';
-    this.attention.show(hyps[0]?.attention, hyps.length && noAttention ? 'No attention map: this model has no attention.' : null);
+    // The worker leaves out maps over the message bounds, and this panel drops malformed ones: say so rather than show nothing.
+    const note = !hyps.length ? null
+      : noAttention ? 'No attention map: this model has no attention.'
+        : `No attention map for this translation: maps are shown for up to ${MAX_ATTENTION_TOKENS.toLocaleString('en')} tokens a side.`;
+    this.attention.show(hyps[0]?.attention, note);
     replaceChildren(this.results, hyps.length === 0
       ? h('p', { class: 'empty' }, 'No output.')
       : h('ol', { class: 'nbest', 'aria-label': `Results for ${t.result.text}` }, hyps.map((hy, i) => h('li', { class: 'hyp' },

@@ -73,7 +73,7 @@ const tests: [string, () => Promise<void>][] = [
     assert.ok(!bundle.includes('registerKernel'), 'no TF.js code in dist/extension.js');
     notes.extensionBundleKB = Math.round(bundle.length / 1024);
     const cmds = await vscode.commands.getCommands(true);
-    for (const id of ['seq2seq.trainModel', 'seq2seq.trainOnFile', 'seq2seq.stopTraining', 'seq2seq.resumeTraining', 'seq2seq.translateSelection',
+    for (const id of ['seq2seq.trainModel', 'seq2seq.trainOnFile', 'seq2seq.trainOnFolder', 'seq2seq.stopTraining', 'seq2seq.resumeTraining', 'seq2seq.translateSelection',
       'seq2seq.generateText', 'seq2seq.loadModel', 'seq2seq.exportModel', 'seq2seq.deleteModel', 'seq2seq.selectModel', 'seq2seq.showTrainingPanel', 'seq2seq.showLogs', 'seq2seq.exportTrainingJob']) {
       assert.ok(cmds.includes(id), `command ${id} is registered`);
     }
@@ -212,6 +212,20 @@ const tests: [string, () => Promise<void>][] = [
     notes.generated = r.text.slice(0, 40);
     notes.generateMs = r.ms;
     await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+  }],
+
+  ['Train Model on a folder trains a generation model of its text (the task follows from the folder)', async () => {
+    const dir = join(process.env.SEQ2SEQ_E2E_DIR ?? '/tmp', 'notes');
+    mkdirSync(join(dir, 'sub'), { recursive: true });
+    for (let f = 0; f < 4; f++) writeFileSync(join(dir, f % 2 ? 'sub' : '', `n${f}.md`), Array.from({ length: 30 }, (_, i) => `- item ${i}\n  indented ${f}\n`).join(''));
+    const done = (await vscode.commands.executeCommand('seq2seq.trainModel', {
+      dataFile: dir, name: 'notes', preset: 'fast', wait: true,
+      settings: { ...TINY, train: { ...TINY.train, epochs: 1, window: 16, chunk: 16 } },
+    })) as { modelDir: string; done: { reason: string } };
+    assert.notEqual(done.done.reason, 'error', JSON.stringify(done.done));
+    const config = JSON.parse(readFileSync(join(done.modelDir, 'config.json'), 'utf8')) as { task: string; trainPairs: number };
+    assert.equal(config.task, 'generate', 'a folder is text to generate from');
+    assert.ok(config.trainPairs > 0, 'windows of the folder\'s files');
   }],
 
   ['a changed backend setting applies to the next request without a reload', async () => {
