@@ -63,7 +63,7 @@ test('the panel\'s Start is the Train Model command\'s path', { timeout: 600_000
     await noRun();
     setSetting('seq2seq.training.overrides', TINY);
     const file = notes(join(root, 'data'));
-    ui.answers = { openDialog: () => [file] };
+    ui.answers = { quickPick: (_, items) => items.find((i) => i.label.includes('A file')), openDialog: () => [file] };
     await panel.send({ type: 'pick-data-file' });
     assert.equal(panel.ofType('data-file')[0]?.path, file, 'the panel is told the file the user picked');
     await panel.send({ type: 'start-training', dataFile: file, name: 'notes-gen', preset: 'fast', settings: {} });
@@ -71,6 +71,22 @@ test('the panel\'s Start is the Train Model command\'s path', { timeout: 600_000
     assert.equal(end.reason, 'completed', end.error);
     const config = JSON.parse(readFileSync(join(models, 'notes-gen', 'config.json'), 'utf8')) as { task: string };
     assert.equal(config.task, 'generate', 'plain text trains a generator');
+  });
+
+  await t.test('a folder picked in the panel trains a generator of its text', async () => {
+    await noRun();
+    setSetting('seq2seq.training.overrides', TINY);
+    const dir = join(root, 'folder');
+    mkdirSync(join(dir, 'sub'), { recursive: true });
+    for (let f = 0; f < 3; f++) writeFileSync(join(dir, f ? 'sub' : '', `n${f}.md`), Array.from({ length: 30 }, (_, i) => `- note ${i}\n  kept ${f}\n`).join(''));
+    ui.answers = { quickPick: (_, items) => items.find((i) => i.label.includes('A folder')), openDialog: (asked) => (/folder/.test(asked.message) ? [dir] : undefined) };
+    await panel.send({ type: 'pick-data-file' });
+    assert.equal(panel.ofType('data-file').pop()?.path, dir, 'the panel is told the folder the user picked');
+    await panel.send({ type: 'start-training', dataFile: dir, name: 'folder-gen', preset: 'fast', settings: {} });
+    const end = await until('the run to end', () => endsOf('folder-gen')[0]);
+    assert.equal(end.reason, 'completed', end.error);
+    const config = JSON.parse(readFileSync(join(models, 'folder-gen', 'config.json'), 'utf8')) as { task: string };
+    assert.equal(config.task, 'generate', 'a folder trains a generator');
   });
 
   await t.test('the seq2seq.training.overrides setting applies on top of the panel\'s preset', async () => {
