@@ -23,7 +23,7 @@ export function guessTask(path: string): TaskKind {
   return withTab >= lines.length * 0.8 ? 'pairs' : 'generate';
 }
 
-export function isFolder(path: string): boolean {
+function isFolder(path: string): boolean {
   try {
     return statSync(path).isDirectory();
   } catch {

@@ -11,9 +11,9 @@ import { DEFAULT_SETTINGS, mergeSettings, type Seq2SeqSettings } from '../model/
 import { readRunRecord } from '../model/storage/runRecord';
 import { parseWebviewMessage, SAMPLE_DATA, type ExtensionToWebview, type PanelState, type WebviewReferences, type WebviewToExtension } from '../protocol/webview';
 import * as settings from './settings';
-import { chooseDataFile, chooseDataFolder, startTraining } from './trainCommands';
+import { chooseDataFileOrFolder, startTraining } from './trainCommands';
 import { DataFileChoices } from './dataChoices';
-import { DATA_EXTENSIONS, guessTask } from './dataFiles';
+import { guessTask } from './dataFiles';
 import type { Services } from './services';
 
 export const PANEL_VIEW_ID = 'seq2seq.trainingPanel';
@@ -150,12 +150,7 @@ ${styles.map((f) => `<link rel="stylesheet" href="${uri(f)}">`).join('\n')}
 
   /** A file or a folder, from the user's own dialog; what they picked becomes one the panel may train on. */
   private async pickDataFile(): Promise<void> {
-    const kind = await vscode.window.showQuickPick([
-      { label: '$(file) A file…', description: DATA_EXTENSIONS.join(' '), folder: false },
-      { label: '$(folder) A folder…', description: 'notes or code to generate text from', folder: true },
-    ], { title: 'Training data' });
-    if (!kind) return;
-    const path = kind.folder ? await chooseDataFolder() : await chooseDataFile();
+    const path = await chooseDataFileOrFolder();
     if (!path) return;
     await this.dataChoices.add(path);
     this.dataFile = path;

@@ -151,7 +151,7 @@ export async function pickDataFile(s: Services): Promise<string | undefined> {
   }
   items.push({ label: '$(beaker) Sample data', description: 'English words → phonemes (bundled)', value: SAMPLE_DATA });
   items.push({ label: '$(folder-opened) Choose a file…', description: DATA_EXTENSIONS.join(' '), value: CHOOSE_FILE });
-  items.push({ label: '$(folder) Choose a folder…', description: 'notes or code to generate text from (.gitignore respected)', value: CHOOSE_FOLDER });
+  items.push({ label: '$(folder) Choose a folder…', description: FOLDER_DESCRIPTION, value: CHOOSE_FOLDER });
   const picked = await vscode.window.showQuickPick(items, {
     title: 'Train Model: data', placeHolder: 'Training data: one "source<TAB>target" pair a line, CSV, JSON Lines, or plain text or a folder to generate from',
   });
@@ -163,6 +163,17 @@ export async function pickDataFile(s: Services): Promise<string | undefined> {
 
 const CHOOSE_FILE = '\0file';
 const CHOOSE_FOLDER = '\0folder';
+const FOLDER_DESCRIPTION = 'notes or code to generate text from (.gitignore respected)';
+
+/** The panel's data button: a file or a folder, each from the user's own dialog. */
+export async function chooseDataFileOrFolder(): Promise<string | undefined> {
+  const kind = await vscode.window.showQuickPick([
+    { label: '$(file) A file…', description: DATA_EXTENSIONS.join(' '), folder: false },
+    { label: '$(folder) A folder…', description: FOLDER_DESCRIPTION, folder: true },
+  ], { title: 'Training data' });
+  if (!kind) return undefined;
+  return kind.folder ? chooseDataFolder() : chooseDataFile();
+}
 
 export async function chooseDataFile(): Promise<string | undefined> {
   const uris = await vscode.window.showOpenDialog({
