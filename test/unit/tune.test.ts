@@ -95,15 +95,6 @@ test('each round keeps the best trials by the dev metric; DIR/best is the best t
   for (const d of dropped) assert.equal(state.trials.find((t) => t.id === d)!.status, 'dropped');
   const last = state.trials.filter((t) => t.round === state.plan.sizes.length - 1);
   if (rounds.length === 2) assert.equal(last.length, 1);
-  // Only the final round averages its last checkpoints; earlier rounds rank what the trials trained.
-  for (const t of state.trials.filter((x) => x.round < state.plan.sizes.length - 1)) {
-    assert.equal(readMetrics(join(out, TUNE_FILES.trials, t.id))!.averaged, undefined, `${t.id} (round ${t.round}) is not averaged`);
-  }
-  const finalTrial = last.find((t) => t.status === 'trained' || t.status === 'finished');
-  if (finalTrial) {
-    const averaged = readMetrics(join(out, TUNE_FILES.trials, finalTrial.id))!.averaged;
-    assert.ok(averaged && averaged.checkpoints >= 2, `${finalTrial.id}, the final round's trial, ends with its last checkpoints averaged`);
-  }
   // Every trial is a normal model folder with its metrics; none is left half-made.
   assert.deepEqual(readdirSync(join(out, TUNE_FILES.trials)).sort(), ['t00', 't01', 't02', 't03']);
   for (const t of state.trials) {

@@ -44,12 +44,6 @@ const FORMAT = 1;
 /** Below this, a trial would not finish a useful number of steps: the tune ends instead. */
 const MIN_TRIAL_MINUTES = 0.05;
 const DEFAULT_OVERHEAD_MS = 5000;
-/**
- * The final round ends with checkpoint averaging (the last 5 end-of-epoch weights, kept only when
- * they score better on dev), as a finished training of the toolkits does; earlier rounds rank trials
- * by what they trained, not by an average.
- */
-export const FINAL_ROUND_AVERAGE_LAST = 5;
 
 export class TuneError extends Error {
   constructor(message: string) { super(message); this.name = 'TuneError'; }
@@ -187,12 +181,11 @@ async function runTrial(
     if (e.isBest) { t.bestDev = e.dev; t.score = scoreOf(state, e.dev); }
     changed('epoch');
   };
-  const finalRound = t.round === state.plan.sizes.length - 1;
   let end;
   try {
     end = await trainModel({
       dataFile: state.dataFile, devFile: state.devFile, modelDir: folder, preset: state.space.preset, settings, resume,
-      task: state.task, threads: opts.threads, ...(finalRound ? { averageLast: FINAL_ROUND_AVERAGE_LAST } : {}),
+      task: state.task, threads: opts.threads,
     }, onTrainEvent, signal);
   } catch (e) {
     // Bad data fails every trial alike, and after a wasm abort nothing more can run here.
