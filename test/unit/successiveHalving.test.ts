@@ -15,9 +15,12 @@ test('rounds: one in `keep` goes on, each with `growth` times the training', () 
   const plan = planRounds(9, 3, 4);
   assert.deepEqual([0, 1, 2].map((r) => unitsInRound(plan, r)), [1, 3, 12]);
   assert.equal(totalUnits(plan), 9 + 9 + 12);
-  assert.equal(chooseTrials(20, 3, 4), 9, '20 minutes: 9 trials of 40 s, 3 of 2 more minutes, one of 8 more');
+  assert.equal(chooseTrials(20, 3, 4), 3, '20 minutes: 3 trials of 3.3 minutes, then one of 10 more');
+  assert.equal(chooseTrials(60, 3, 4), 9, '60 minutes: 9 trials of 2 minutes, 3 of 6 more, one of 24 more');
+  assert.equal(chooseTrials(120, 3, 4), 15, 'multiples of keep, not only its powers');
   assert.equal(chooseTrials(3, 3, 4), 3);
-  assert.equal(chooseTrials(600, 3, 4), 81);
+  assert.equal(chooseTrials(600, 3, 4), 51);
+  assert.equal(chooseTrials(600, 3, 4, 0.5), 81);
 });
 
 test('budgets: the trials of the plan share exactly the time left after their overhead', () => {

@@ -106,6 +106,39 @@ for (const [name, overrides] of VARIANTS) {
     });
     model.dispose();
   });
+
+  test(`transformer (${name}): stepping only the rows still decoding gives them the same log-probabilities and attention, and skips the rest`, async () => {
+    const model = await tinyTransformer(overrides);
+    const b = padBatch(examples(model), [0, 1, 2], BOS, EOS);
+    const realPositions = examples(model).map((e) => e.tgt.length + 1);
+    tf.tidy(() => {
+      let all = model.startDecoding(b.src, b.srcLen, b.batch);
+      let some = all;
+      let skipped = 0;
+      for (let t = 0; t < b.tgtLen; t++) {
+        const prev = tf.tensor1d(Array.from({ length: b.batch }, (_, r) => b.tgtIn[t * b.batch + r]), 'int32');
+        // A row is active until its real positions end, as search drops rows that produced </s>.
+        const active = Int32Array.from([0, 1, 2].filter((r) => t < realPositions[r]));
+        const full = model.step(prev, all, 0, null, true);
+        const part = model.step(prev, some, 0, active.length < b.batch ? active : null, true);
+        const [lpFull, lpPart] = [full.logProbs.arraySync() as number[][], part.logProbs.arraySync() as number[][]];
+        const [atFull, atPart] = [full.attention!.arraySync() as number[][][], part.attention!.arraySync() as number[][][]];
+        for (let r = 0; r < b.batch; r++) {
+          if (active.includes(r)) {
+            assert.ok(maxDiff(lpPart[r], lpFull[r]) < 1e-5, `step ${t} row ${r}: ${maxDiff(lpPart[r], lpFull[r])}`);
+            assert.ok(maxDiff(atPart[r].flat(), atFull[r].flat()) < 1e-5, `step ${t} row ${r}: attention`);
+          } else {
+            assert.ok(lpPart[r].every((x) => x === 0), `step ${t} row ${r} finished but was computed`);
+            skipped++;
+          }
+        }
+        all = full.state;
+        some = part.state;
+      }
+      assert.ok(skipped > 0, 'some row finished early');
+    });
+    model.dispose();
+  });
 }
 
 test('transformer: a step costs O(t): the self-attention caches grow by one position per step and hold every layer', async () => {

@@ -36,7 +36,8 @@ export interface Network {
    * One decoding step: previous ids [R] -> the next state and the log-probabilities of every token
    * [R, V] (ids null), or each row's topK best tokens [R, topK] with their ids [R, topK] (best first,
    * ties to the lower id) where the network computes them itself (topK 0: always every token's).
-   * active: the rows still decoding (null: all); the others' scores are not read.
+   * active: the rows still decoding (null: all); the others' scores are not read, nor is their state
+   * after the step (search brings a row back only by reordering a computed row into it).
    * withAttention: also the cross-attention weights this step used (StepResult.attention); asked
    * for by the attention view, off otherwise (then nothing else changes).
    */
