@@ -120,7 +120,9 @@ test('*.tmp files a kill left are removed on the next save and on load; a live w
   for (const f of [...stale, live]) writeFileSync(f, 'partial');
   (await loadModel(dir)).dispose();
   assert.equal(existsSync(stale[0]), false);
+  assert.equal(existsSync(stale[1]), false, 'loading the model also clears the checkpoint folder');
   assert.equal(existsSync(live), true, 'a running process may still be writing it');
+  writeFileSync(stale[1], 'partial again');
   loadCheckpoint(dir).model.dispose();
   assert.equal(existsSync(stale[1]), false);
   writeFileSync(stale[0], 'partial again');
@@ -133,8 +135,10 @@ test('*.tmp files a kill left are removed on the next save and on load; a live w
 test('a folder where training saved nothing yet says so', async () => {
   const dir = join(root, 'early');
   mkdirSync(dir);
-  writeFileSync(join(dir, `.config.json.${2 ** 22 + 1}.x.tmp`), '{"formatV');
+  const partial = join(dir, `.config.json.${2 ** 22 + 1}.x.tmp`);
+  writeFileSync(partial, '{"formatV');
   await assert.rejects(loadModel(dir), { message: `${dir}: nothing was saved yet: a training run stopped here before writing its configuration` });
+  assert.equal(existsSync(partial), false, 'the dead writer\'s temporary is gone even though nothing loaded');
   const model = await tinyModel();
   saveModelMeta(model, dir, info);
   // Killed between the tokenisers and the configuration (the kill tier found this window).

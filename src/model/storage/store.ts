@@ -184,8 +184,15 @@ function assemble(dir: string, cfg: ModelConfigFile, weights: Map<string, tf.Ten
 /** Loads a saved model. Throws ModelFolderError with a clear message for missing, truncated or mismatched folders. */
 export async function loadModel(dir: string): Promise<Seq2SeqModel> {
   await initBackend();
-  const cfg = readConfig(dir);
-  removeStaleTemps(dir);
+  let cfg: ModelConfigFile;
+  try {
+    cfg = readConfig(dir);
+  } finally {
+    // A reader that looks leaves nothing of a killed writer, in the model or in its checkpoint, even
+    // when the folder turns out to hold no model yet (readConfig first settles an interrupted swap).
+    removeStaleTemps(dir);
+    removeStaleTemps(join(dir, FILES.checkpointDir));
+  }
   if (!existsSync(join(dir, FILES.model))) {
     throw new ModelFolderError(existsSync(join(dir, FILES.checkpointDir, FILES.checkpointState))
       ? `${dir}: nothing was saved yet as a model; only a training checkpoint exists. Resume the training (train --resume) or wait for its first save.`
