@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEFAULT_SETTINGS, mergeSettings, presetOverrides, settingsErrors, validateSettings, type DataProfile } from '../../src/model/config';
 import { resolveSettings } from '../../src/model/training/train';
+import { resolveTextSettings, textProfile, textSide } from '../../src/model/training/settingsFromData';
 import { reversePairs } from '../helpers/tinyModel';
 
 const profile: DataProfile = { pairs: 50_000, sourceVocab: 4000, targetVocab: 4000, sourceLen95: 12, targetLen95: 14 };
@@ -51,4 +52,17 @@ test("the Transformer's warm-up is at most one epoch of the data, so a short run
   }
   const big = mergeSettings(DEFAULT_SETTINGS, presetOverrides('accurate', { ...profile, pairs: 1_000_000 }, 'transformer')).train;
   assert.equal(big.warmupSteps, 2000, 'large data keeps the preset warm-up');
+});
+
+test('text generation presets: the recurrent model on batches of 16 windows at twice the preset\'s rate (measured); pairs keep theirs; flags still win', () => {
+  const text = textProfile(38_000, 2000, 128, 128);
+  const side = textSide(undefined);
+  for (const [preset, lr] of [['fast', 0.006], ['balanced', 0.004], ['accurate', 0.003]] as const) {
+    const g = resolveTextSettings(text, side, preset, undefined);
+    assert.deepEqual([g.model.arch, g.train.batch, g.train.lr], ['rnn', 16, lr], preset);
+    const p = validateSettings(mergeSettings(DEFAULT_SETTINGS, presetOverrides(preset, profile, 'rnn')));
+    assert.deepEqual([p.train.batch, p.train.lr], [64, lr / 2], `${preset} for pairs`);
+  }
+  const pinned = resolveTextSettings(text, side, 'balanced', { train: { batch: 64, lr: 0.001 } });
+  assert.deepEqual([pinned.train.batch, pinned.train.lr], [64, 0.001]);
 });

@@ -84,7 +84,7 @@ export function textProfile(windows: number, vocab: number, window: number, chun
  */
 export function resolveTextSettings(profile: DataProfile, side: TokenizerSettings, preset: PresetName, overrides: SettingsOverrides | undefined): Seq2SeqSettings {
   const merged = mergeSettings(DEFAULT_SETTINGS, { source: side, target: side },
-    presetOverrides(preset, profile, overrides?.model?.arch ?? chooseArchitecture(profile, 'generate')), budgetOverrides(overrides), overrides);
+    presetOverrides(preset, profile, overrides?.model?.arch ?? chooseArchitecture(profile, 'generate'), 'generate'), budgetOverrides(overrides), overrides);
   merged.train.maxLen = Math.max(merged.train.window, merged.train.chunk);
   if (merged.model.maxPositions < merged.train.maxLen + 2) merged.model.maxPositions = merged.train.maxLen + 2;
   return validateSettings(merged);
