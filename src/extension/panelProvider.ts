@@ -156,8 +156,9 @@ ${styles.map((f) => `<link rel="stylesheet" href="${uri(f)}">`).join('\n')}
     this.dataFile = path;
     this.post({ type: 'data-file', path });
     // Then the sizes a preset will pick for it; a file that cannot be read is reported at Start.
-    this.s.workers.run.request({ type: 'profile', dataFile: path, task: guessTask(path) }).then(
-      (profile) => { if (this.dataFile === path) this.post({ type: 'data-file', path, profile }); },
+    const task = guessTask(path);
+    this.s.workers.run.request({ type: 'profile', dataFile: path, task }).then(
+      (profile) => { if (this.dataFile === path) this.post({ type: 'data-file', path, profile, task }); },
       (err: Error) => this.s.log.info(`could not profile ${path}: ${err.message}`),
     );
   }

@@ -8,7 +8,7 @@ import { DEFAULT_SETTINGS, mergeSettings, type DataProfile, type PresetName } fr
 import type { TrainEvent } from '../model/training/events';
 import type { ModelSummary } from '../model/storage/modelSummary';
 import { MAX_COMPARE, type ExtensionToWebview, type PanelState, type TrainingSnapshot, type TuneSnapshot } from './webview';
-import { attentionMap, dataProfile, PRESET_NAMES, reportChecks, settingsOverrides } from './records';
+import { attentionMap, dataProfile, PRESET_NAMES, reportChecks, settingsOverrides, TASK_KINDS } from './records';
 import type { Hypothesis } from '../model/decoding/decodeOptions';
 import { boolean, isObj, number, ProtocolError, shapeOf, string, validItems, type Check } from './validate';
 
@@ -91,7 +91,8 @@ export function parseExtensionMessage(msg: unknown): ExtensionToWebview | null {
     case 'data-file': {
       const path = attempt(string({ max: MAX_TEXT }), msg.path, 'path');
       const profile: DataProfile | null = attempt(dataProfile, msg.profile, 'profile');
-      return path === null ? null : { type: 'data-file', path, profile: profile ?? undefined };
+      const task = TASK_KINDS.find((k) => k === msg.task);
+      return path === null ? null : { type: 'data-file', path, profile: profile ?? undefined, task };
     }
     case 'try-result': {
       const hypotheses = attempt(validItems(tryHypothesis, 64), msg.hypotheses, 'hypotheses');

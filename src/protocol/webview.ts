@@ -4,7 +4,7 @@
  * message from the webview with `parseWebviewMessage` before acting on it; the webview checks the
  * extension's with `parseExtensionMessage` (toWebview.ts).
  */
-import type { DataProfile, PresetName, Seq2SeqSettings, SettingsOverrides } from '../model/config';
+import type { DataProfile, PresetName, Seq2SeqSettings, SettingsOverrides, TaskKind } from '../model/config';
 import type { Hypothesis } from '../model/decoding/decodeOptions';
 import type { TrainEvent } from '../model/training/events';
 import type { TuneEvent } from '../model/training/tuneEvents';
@@ -67,7 +67,8 @@ export type ExtensionToWebview =
   | { type: 'train-event'; event: TrainEvent }
   | { type: 'tune-event'; event: TuneEvent }
   | { type: 'models'; models: ModelSummary[]; activeModel: string | null }
-  | { type: 'data-file'; path: string; profile?: DataProfile }
+  /** profile and task, once the worker has read the file: what the form's preset sizes depend on. */
+  | { type: 'data-file'; path: string; profile?: DataProfile; task?: TaskKind }
   | { type: 'try-result'; text: string; hypotheses: Hypothesis[] }
   | { type: 'comparison'; runs: RunRecord[] }
   | { type: 'error'; message: string };

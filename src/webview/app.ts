@@ -3,7 +3,7 @@
  * into changes of it, and redraws the affected views once per animation frame (the curves at most
  * every CHART_INTERVAL_MS), so a fast run cannot flood the page with layout work.
  */
-import { DEFAULT_SETTINGS, type DataProfile } from '../model/config';
+import { DEFAULT_SETTINGS, type DataProfile, type TaskKind } from '../model/config';
 import type { TrainEvent } from '../model/training/events';
 import type { TuneEvent } from '../model/training/tuneEvents';
 import { SAMPLE_DATA, type ExtensionToWebview, type PanelState, type WebviewToExtension } from '../protocol/webview';
@@ -65,7 +65,7 @@ export class App {
     this.model = {
       panel, run: null, live: false, pending: null, error: null,
       draft: saved?.draft ?? newDraft(panel.defaults, panel.defaultPreset, panel.dataFile, panel.dataProfile ?? null),
-      profile: panel.dataProfile ?? null, showAllProblems: false,
+      profile: panel.dataProfile ?? null, task: 'pairs', showAllProblems: false,
       tryIt: { text: saved?.tryText ?? '', nBest: 3, pending: false, result: null },
       tune: null, tuneLive: false, tuneStopping: false,
       compare: { selected: saved?.compare.selected ?? [], runs: null, pending: false, failed: false, axis: saved?.compare.axis ?? 'step', onlyDifferences: saved?.compare.onlyDifferences ?? false },
@@ -77,7 +77,7 @@ export class App {
     this.toolbar = new Toolbar({ start: () => this.start(), stop: () => this.stop(), resume: () => this.resume(), dismissError: () => this.setError(null) });
     this.form = new FormView({
       pickData: () => this.send({ type: 'pick-data-file' }),
-      useSample: () => this.setDataFile(SAMPLE_DATA, null),
+      useSample: () => this.setDataFile(SAMPLE_DATA, null, 'pairs'),
       setName: (name) => this.editDraft(() => { this.model.draft.name = name; this.model.draft.nameEdited = true; }),
       setPreset: (p) => this.setPreset(p),
       setField: (k, v) => this.setField(k, v),
@@ -191,7 +191,7 @@ export class App {
         this.saver.soon();
         break;
       case 'data-file':
-        this.setDataFile(msg.path, msg.profile ?? null);
+        this.setDataFile(msg.path, msg.profile ?? null, msg.task ?? 'pairs');
         break;
       case 'try-result':
         m.tryIt.pending = false;
@@ -267,7 +267,7 @@ export class App {
 
   private start(): void {
     const m = this.model;
-    const problems = formProblems(m.panel.defaults, m.draft, m.profile);
+    const problems = formProblems(m.panel.defaults, m.draft, m.profile, m.task);
     const n = problemCount(problems);
     if (n > 0) {
       m.showAllProblems = true;
@@ -341,20 +341,21 @@ export class App {
     if (fresh || changed || c.selected.length >= 2) this.requestComparison();
   }
 
-  private setDataFile(path: string, profile: DataProfile | null): void {
+  private setDataFile(path: string, profile: DataProfile | null, task: TaskKind): void {
     const m = this.model;
     this.editDraft(() => {
       m.draft.dataFile = path;
       m.profile = profile;
+      m.task = task;
       if (!m.draft.nameEdited) m.draft.name = suggestName(path);
-      m.draft.values = applyPreset(m.panel.defaults, m.draft, m.draft.preset, profile);
+      m.draft.values = applyPreset(m.panel.defaults, m.draft, m.draft.preset, profile, task);
     });
   }
 
   private setPreset(p: PresetChoice): void {
     const m = this.model;
     this.editDraft(() => {
-      m.draft.values = applyPreset(m.panel.defaults, m.draft, p, m.profile);
+      m.draft.values = applyPreset(m.panel.defaults, m.draft, p, m.profile, m.task);
       m.draft.preset = p;
     });
   }
@@ -370,7 +371,7 @@ export class App {
   private editDraft(change: () => void): void {
     change();
     this.model.draft.edited = true;
-    if (this.toolbar.note && problemCount(formProblems(this.model.panel.defaults, this.model.draft, this.model.profile)) === 0) this.toolbar.note = '';
+    if (this.toolbar.note && problemCount(formProblems(this.model.panel.defaults, this.model.draft, this.model.profile, this.model.task)) === 0) this.toolbar.note = '';
     this.changed(['form', 'toolbar']);
     this.saver.soon();
   }

@@ -4,8 +4,8 @@
  * Validation is the engine's own `settingsErrors`, so the form refuses exactly what training would.
  */
 import {
-  mergeSettings, presetOverrides, settingsErrors,
-  type DataProfile, type PresetName, type Seq2SeqSettings, type SettingsOverrides,
+  chooseArchitecture, mergeSettings, presetOverrides, settingsErrors,
+  type DataProfile, type PresetName, type Seq2SeqSettings, type SettingsOverrides, type TaskKind,
 } from '../model/config';
 import { isValidModelName, MODEL_NAME_RULE } from '../protocol/webview';
 
@@ -101,17 +101,19 @@ export function formOverrides(draft: FormDraft): SettingsOverrides {
   return overridesFrom(draft.values, keys);
 }
 
-export function effectiveSettings(defaults: Seq2SeqSettings, draft: FormDraft, profile: DataProfile | null): Seq2SeqSettings {
+/** task: what the chosen data trains (a text folder generates), which the presets size differently. */
+export function effectiveSettings(defaults: Seq2SeqSettings, draft: FormDraft, profile: DataProfile | null, task: TaskKind = 'pairs'): Seq2SeqSettings {
   const arch = draft.values['model.arch'];
+  const data = profile ?? TYPICAL_PROFILE;
   const preset = draft.preset === 'custom' ? undefined
-    : presetOverrides(draft.preset, profile ?? TYPICAL_PROFILE, arch === 'rnn' || arch === 'transformer' ? arch : undefined);
+    : presetOverrides(draft.preset, data, arch === 'rnn' || arch === 'transformer' ? arch : chooseArchitecture(data, task), task);
   return mergeSettings(defaults, preset, formOverrides(draft));
 }
 
 /** Field values after choosing a preset: its values in the preset fields, the others unchanged. */
-export function applyPreset(defaults: Seq2SeqSettings, draft: FormDraft, preset: PresetChoice, profile: DataProfile | null): FieldValues {
+export function applyPreset(defaults: Seq2SeqSettings, draft: FormDraft, preset: PresetChoice, profile: DataProfile | null, task: TaskKind = 'pairs'): FieldValues {
   if (preset === 'custom') return draft.values;
-  const eff = effectiveSettings(defaults, { ...draft, preset }, profile);
+  const eff = effectiveSettings(defaults, { ...draft, preset }, profile, task);
   const fromPreset = valuesFromSettings(eff);
   const out = { ...draft.values };
   for (const f of FIELDS) if (f.preset) out[f.key] = fromPreset[f.key];
@@ -125,13 +127,13 @@ export interface FormProblems {
   other: string[];
 }
 
-export function formProblems(defaults: Seq2SeqSettings, draft: FormDraft, profile: DataProfile | null): FormProblems {
+export function formProblems(defaults: Seq2SeqSettings, draft: FormDraft, profile: DataProfile | null, task: TaskKind = 'pairs'): FormProblems {
   const problems: FormProblems = { fields: {}, other: [] };
   if (!draft.dataFile) problems.fields.dataFile = 'Choose a data file or use the sample data.';
   if (!draft.name.trim()) problems.fields.name = 'Give the model a name.';
   else if (!isValidModelName(draft.name.trim())) problems.fields.name = `Use ${MODEL_NAME_RULE}.`;
   const shown = new Set<string>(FIELDS.map((f) => f.key));
-  for (const e of settingsErrors(effectiveSettings(defaults, draft, profile))) {
+  for (const e of settingsErrors(effectiveSettings(defaults, draft, profile, task))) {
     const spec = FIELDS.find((f) => f.key === e.field);
     const raw = spec ? draft.values[spec.key] : undefined;
     const msg = raw !== undefined && raw.trim() === '' ? 'Enter a value.' : `Must ${e.message.replace(/^must /, '').replace(/ \(got [^)]*\)$/, '')}.`;

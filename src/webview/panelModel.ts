@@ -1,5 +1,5 @@
 /** Everything the panel shows, in one record; views read it, the app changes it. */
-import type { DataProfile } from '../model/config';
+import type { DataProfile, TaskKind } from '../model/config';
 import type { Hypothesis } from '../model/decoding/decodeOptions';
 import type { RunRecord } from '../model/storage/runRecord';
 import type { PanelState } from '../protocol/webview';
@@ -39,6 +39,8 @@ export interface PanelModel {
   error: string | null;
   draft: FormDraft;
   profile: DataProfile | null;
+  /** What the chosen data trains: a text folder generates, and the presets size that differently. */
+  task: TaskKind;
   /** Set when Start was pressed with problems in the form: every problem is then shown. */
   showAllProblems: boolean;
   tryIt: TryState;

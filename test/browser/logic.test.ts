@@ -1,10 +1,10 @@
 /** The panel's pure logic, in Node (no browser needed): diff, curve thinning, form, message checks, run replay. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_SETTINGS } from '../../src/model/config';
+import { DEFAULT_SETTINGS, mergeSettings, presetOverrides, type DataProfile } from '../../src/model/config';
 import { diff, sides } from '../../src/webview/diff';
 import { SmoothedSeries } from '../../src/webview/series';
-import { effectiveSettings, formOverrides, formProblems, newDraft, suggestName } from '../../src/webview/formModel';
+import { applyPreset, effectiveSettings, formOverrides, formProblems, newDraft, suggestName } from '../../src/webview/formModel';
 import { isTrainEvent, parseExtensionMessage } from '../../src/protocol/toWebview';
 import { Run, SAVED_STEP_CAP } from '../../src/webview/run';
 import { fade } from '../../src/webview/theme';
@@ -78,6 +78,25 @@ test('the form validates with the engine rules and sends what it shows', () => {
   assert.equal((formOverrides(draft).model as { dropout: number }).dropout, 0.3);
   assert.equal(formProblems(DEFAULT_SETTINGS, { ...draft, dataFile: null }, null).fields.dataFile, 'Choose a data file or use the sample data.');
   assert.match(suggestName('/a/b/my data.tsv', new Date(2026, 0, 2, 3, 4)), /^my-data-0102-0304$/);
+});
+
+test('for a text folder the form previews the batch and rate that generation training uses', () => {
+  const text: DataProfile = { pairs: 30000, sourceVocab: 120, targetVocab: 120, sourceLen95: 128, targetLen95: 128 };
+  const draft = newDraft(DEFAULT_SETTINGS, 'balanced', '/data/python', text);
+  const pairs = effectiveSettings(DEFAULT_SETTINGS, draft, text, 'pairs');
+  const generate = effectiveSettings(DEFAULT_SETTINGS, draft, text, 'generate');
+  const engine = mergeSettings(DEFAULT_SETTINGS, presetOverrides('balanced', text, undefined, 'generate'));
+  assert.equal(generate.train.batch, engine.train.batch);
+  assert.equal(generate.train.lr, engine.train.lr);
+  assert.notEqual(generate.train.batch, pairs.train.batch, 'the two tasks size batches differently');
+  // The form's fields show it too, once the extension says the data generates.
+  const values = applyPreset(DEFAULT_SETTINGS, draft, 'balanced', text, 'generate');
+  assert.equal(Number(values['train.batch']), engine.train.batch);
+  assert.equal(Number(values['train.lr']), engine.train.lr);
+  const msg = parseExtensionMessage({ type: 'data-file', path: '/data/python', profile: text, task: 'generate' });
+  assert.equal(msg?.type === 'data-file' && msg.task, 'generate');
+  const odd = parseExtensionMessage({ type: 'data-file', path: '/data/python', task: 'rm -rf' });
+  assert.equal(odd?.type === 'data-file' && odd.task, undefined, 'an unknown task is dropped');
 });
 
 test('messages from the extension are checked', () => {

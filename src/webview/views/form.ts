@@ -139,7 +139,7 @@ export class FormView {
     this.nameInput.disabled = busy;
     this.presetSelect.disabled = busy;
 
-    const problems = formProblems(m.panel.defaults, d, m.profile);
+    const problems = formProblems(m.panel.defaults, d, m.profile, m.task);
     if (m.showAllProblems && FIELDS.some((f) => problems.fields[f.key])) this.params.open = true;
     for (const [key, el] of this.errors) {
       const msg = (m.showAllProblems || this.touched.has(key)) ? problems.fields[key as FieldKey] ?? '' : '';
@@ -150,7 +150,7 @@ export class FormView {
     this.otherProblems.hidden = problems.other.length === 0;
     setText(this.otherProblems, problems.other.length ? `Problems in your default settings: ${problems.other.join('; ')}` : '');
 
-    const eff = effectiveSettings(m.panel.defaults, d, m.profile);
+    const eff = effectiveSettings(m.panel.defaults, d, m.profile, m.task);
     replaceChildren(this.summary, describe(eff, d.values).flatMap((row) => [h('dt', {}, row.label), h('dd', {}, row.value)]));
     setText(this.summaryNote, d.preset !== 'custom' && !m.profile
       ? 'Sizes shown for typical data: the preset picks them from your data when training starts.'
