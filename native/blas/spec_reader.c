@@ -1,0 +1,94 @@
+/* See spec_reader.h. */
+#include "spec_reader.h"
+#include <math.h>
+#include <stdio.h>
+
+int spec_fail(spec_reader *r, const char *what, const char *name) {
+  snprintf(r->message, sizeof(r->message), "%s: %s %s", r->fn, name, what);
+  return 0;
+}
+
+int spec_int(spec_reader *r, const char *name, int lo, int hi, int *out) {
+  napi_value v;
+  int64_t x;
+  if (napi_get_named_property(r->env, r->spec, name, &v) != napi_ok || !get_int(r->env, v, &x) || x < lo || x > hi) {
+    char what[80];
+    snprintf(what, sizeof(what), "must be an integer from %d to %d", lo, hi);
+    return spec_fail(r, what, name);
+  }
+  *out = (int)x;
+  return 1;
+}
+
+int spec_number(spec_reader *r, const char *name, double *out) {
+  napi_value v;
+  if (napi_get_named_property(r->env, r->spec, name, &v) != napi_ok || napi_get_value_double(r->env, v, out) != napi_ok || !isfinite(*out)) {
+    return spec_fail(r, "must be a finite number", name);
+  }
+  return 1;
+}
+
+int spec_typed_value(spec_reader *r, napi_value v, const char *name, napi_typedarray_type type, uint64_t need, void **out) {
+  size_t len = 0;
+  if (!get_typed(r->env, v, type, out, &len) || (uint64_t)len < need) {
+    char what[100];
+    snprintf(what, sizeof(what), "must be a %s of at least %llu values", type == napi_int32_array ? "Int32Array" : "Float32Array",
+             (unsigned long long)need);
+    return spec_fail(r, what, name);
+  }
+  return 1;
+}
+
+int spec_typed(spec_reader *r, const char *name, napi_typedarray_type type, uint64_t need, void **out) {
+  napi_value v;
+  if (napi_get_named_property(r->env, r->spec, name, &v) != napi_ok) return spec_fail(r, "is missing", name);
+  return spec_typed_value(r, v, name, type, need, out);
+}
+
+int spec_f32(spec_reader *r, const char *name, uint64_t need, const float **out) {
+  return spec_typed(r, name, napi_float32_array, need, (void **)out);
+}
+
+int spec_optional(spec_reader *r, const char *name, napi_typedarray_type type, uint64_t need, void **out) {
+  napi_value v;
+  napi_valuetype t = napi_undefined;
+  *out = NULL;
+  if (napi_get_named_property(r->env, r->spec, name, &v) == napi_ok) napi_typeof(r->env, v, &t);
+  if (t == napi_null || t == napi_undefined) return 1;
+  return spec_typed_value(r, v, name, type, need, out);
+}
+
+int spec_element(spec_reader *r, const char *name, int i, uint64_t need, float **out) {
+  napi_value list, v;
+  bool is_array = false;
+  if (napi_get_named_property(r->env, r->spec, name, &list) != napi_ok || napi_is_array(r->env, list, &is_array) != napi_ok || !is_array ||
+      napi_get_element(r->env, list, (uint32_t)i, &v) != napi_ok) {
+    return spec_fail(r, "must be an array of Float32Arrays", name);
+  }
+  return spec_typed_value(r, v, name, napi_float32_array, need, (void **)out);
+}
+
+int spec_ids(spec_reader *r, const char *name, uint64_t n, uint64_t vocab, const int32_t *ids) {
+  for (uint64_t i = 0; i < n; i++) {
+    if (ids[i] < 0 || (uint64_t)ids[i] >= vocab) return spec_fail(r, "must be in [0, vocab)", name);
+  }
+  return 1;
+}
+
+int spec_rows(spec_reader *r, const char *name, uint64_t rows, const int32_t **out, int *n) {
+  napi_value v;
+  napi_valuetype t = napi_undefined;
+  *out = NULL;
+  *n = -1;
+  if (napi_get_named_property(r->env, r->spec, name, &v) == napi_ok) napi_typeof(r->env, v, &t);
+  if (t == napi_null || t == napi_undefined) return 1;
+  size_t len = 0;
+  int32_t *p = NULL;
+  if (!get_typed(r->env, v, napi_int32_array, (void **)&p, &len) || len > rows) return spec_fail(r, "must be an Int32Array of at most rows row numbers", name);
+  for (size_t i = 0; i < len; i++) {
+    if (p[i] < 0 || (uint64_t)p[i] >= rows || (i > 0 && p[i] <= p[i - 1])) return spec_fail(r, "must be ascending row numbers below rows", name);
+  }
+  *out = p;
+  *n = (int)len;
+  return 1;
+}
