@@ -3,7 +3,7 @@
  * src/model/acceleration/native/addon.ts (NativeAddon.transformerStep):
  *
  *   transformerStep({ layers, rows, d, heads, ff, vocab, srcLen, past, gelu: 0 | 1, topK, epsilon,
- *                     ids: Int32Array, embedding, position,
+ *                     ids: Int32Array, order: Int32Array (a beam reorder of the caches: row r continues row order[r]) | null, embedding, position,
  *                     weights: [layers * 18 Float32Arrays: layer by layer, in transformer_step.h's order],
  *                     cacheIn: [...] (past > 0), cacheOut: [...], memory: [...] (one per layer),
  *                     normGamma, normBeta, outKernel (null: the embedding transposed), outBias, maskBias,
@@ -32,6 +32,7 @@ static int read_args(spec_reader *r, transformer_step_args *a) {
   const uint64_t t = (uint64_t)a->past + 1;
   if (R * (t + S) * 2 * d >= INT32_MAX || R * (V + ff) >= INT32_MAX || d * (V + ff + 3 * d) >= INT32_MAX) return spec_fail(r, "are too large", "the sizes");
   if (!spec_typed(r, "ids", napi_int32_array, R, (void **)&a->ids) || !spec_ids(r, "ids", R, V, a->ids) ||
+      !spec_optional(r, "order", napi_int32_array, R, (void **)&a->order) || (a->order && !spec_ids(r, "order", R, R, a->order)) ||
       !spec_f32(r, "embedding", V * d, &a->embedding) || !spec_f32(r, "position", d, &a->position)) {
     return 0;
   }

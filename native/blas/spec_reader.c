@@ -70,7 +70,11 @@ int spec_element(spec_reader *r, const char *name, int i, uint64_t need, float *
 
 int spec_ids(spec_reader *r, const char *name, uint64_t n, uint64_t vocab, const int32_t *ids) {
   for (uint64_t i = 0; i < n; i++) {
-    if (ids[i] < 0 || (uint64_t)ids[i] >= vocab) return spec_fail(r, "must be in [0, vocab)", name);
+    if (ids[i] < 0 || (uint64_t)ids[i] >= vocab) {
+      char what[60];
+      snprintf(what, sizeof(what), "must be in [0, %llu)", (unsigned long long)vocab);
+      return spec_fail(r, what, name);
+    }
   }
   return 1;
 }

@@ -24,7 +24,7 @@ int spec_f32(spec_reader *r, const char *name, uint64_t need, const float **out)
 int spec_optional(spec_reader *r, const char *name, napi_typedarray_type type, uint64_t need, void **out);
 /* Element i of the array property `name`: a Float32Array of at least `need` values. */
 int spec_element(spec_reader *r, const char *name, int i, uint64_t need, float **out);
-/* Every one of the n ids (already read) must be in [0, vocab). */
+/* Every one of the n ids (already read) must be in [0, vocab) (a vocabulary, or a count of rows). */
 int spec_ids(spec_reader *r, const char *name, uint64_t n, uint64_t vocab, const int32_t *ids);
 /* An optional Int32Array of ascending row numbers below `rows`: *n its length, or -1 (with *out NULL) when absent. */
 int spec_rows(spec_reader *r, const char *name, uint64_t rows, const int32_t **out, int *n);

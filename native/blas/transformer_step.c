@@ -70,12 +70,13 @@ static void attend_row(int d, int heads, int tk, const float *q, const float *kv
 
 static inline size_t row_of(const transformer_step_args *a, int i) { return a->active ? (size_t)a->active[i] : (size_t)i; }
 
-/* cache_out = cache_in with this position appended: the new keys and values (qkv's last 2d columns) of the rows computed, 0 for the others. */
+/* cache_out = cache_in (its rows in `order`) with this position appended: the new keys and values (qkv's last 2d columns) of the rows computed, 0 for the others. */
 static void grow_cache(const transformer_step_args *a, const transformer_step_layer *lw, const float *qkv, int n) {
   const size_t w = 2 * (size_t)a->d, past = (size_t)a->past, t = past + 1;
   for (size_t r = 0; r < (size_t)a->rows; r++) {
     float *dst = lw->cache_out + r * t * w;
-    if (past) memcpy(dst, lw->cache_in + r * past * w, past * w * sizeof(float));
+    const size_t from = a->order ? (size_t)a->order[r] : r;
+    if (past) memcpy(dst, lw->cache_in + from * past * w, past * w * sizeof(float));
     if (n < a->rows) memset(dst + past * w, 0, w * sizeof(float));
   }
   for (int i = 0; i < n; i++) memcpy(lw->cache_out + (row_of(a, i) * t + past) * w, qkv + (size_t)i * 3 * a->d + a->d, w * sizeof(float));

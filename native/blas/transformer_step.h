@@ -42,6 +42,7 @@ typedef struct {
   int top_k;     /* k best tokens per row (1 <= k <= V), or 0 for every log-probability */
   float epsilon; /* LayerNorm's */
   const int32_t *ids;      /* [R] previous tokens, each in [0, V) */
+  const int32_t *order;    /* [R] row r continues the history in row order[r] of every cache_in (a beam reorder); NULL: row r's */
   const float *embedding;  /* [V, d] */
   const float *position;   /* [d] this position's row */
   transformer_step_layer layer[TSTEP_MAX_LAYERS];

@@ -138,3 +138,23 @@ test('transformer step: decoding (greedy, beam, with attention) leaves no tensor
   assert.equal(tf.memory().numTensors, before);
   model.dispose();
 });
+
+test('transformer step: a pending beam reorder composes with another and with tile, on both kernel sets', async () => {
+  const model = randomize(await tinyTransformer({}, SOURCES, TARGETS));
+  for (const k of [referenceKernels, kernels()]) {
+    tf.tidy(() => withKernels(k, () => {
+      const { ids, S, B } = model.encodeSources(['abc']);
+      let state: DecoderState = model.startDecoding(ids, S, B).tile(tf.tensor1d([0, 0, 0], 'int32'));
+      state = model.step(tf.tensor1d([BOS, BOS, BOS], 'int32'), state).state;
+      state = model.step(tf.tensor1d([4, 5, 6], 'int32'), state).state;
+      const next = (s: DecoderState, n: number) => model.step(tf.tensor1d(new Array(n).fill(7), 'int32'), s).logProbs.arraySync() as number[][];
+      const straight = next(state, 3);
+      assert.ok(maxDiff(straight[0], straight[1]) > 1e-4 && maxDiff(straight[1], straight[2]) > 1e-4, 'the three histories differ');
+      const twice = next(state.reorder(tf.tensor1d([2, 0, 1], 'int32')).reorder(tf.tensor1d([0, 0, 2], 'int32')), 3);
+      [2, 2, 1].forEach((from, r) => assert.ok(maxDiff(twice[r], straight[from]) < 1e-5, `${k.name}: reordered twice, row ${r}`));
+      const tiled = next(state.reorder(tf.tensor1d([2, 0, 1], 'int32')).tile(tf.tensor1d([1, 1, 0, 2], 'int32')), 4);
+      [0, 0, 2, 1].forEach((from, r) => assert.ok(maxDiff(tiled[r], straight[from]) < 1e-5, `${k.name}: reordered then tiled, row ${r}`));
+    }));
+  }
+  model.dispose();
+});

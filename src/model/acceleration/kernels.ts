@@ -156,9 +156,11 @@ export interface TransformerStepWeights {
 /**
  * What a Transformer decoding step reads of the decoder state: per layer the self-attention keys and
  * values so far [R, t, 2d] (null before the first step), the memory's keys and values [R, S, 2d] and
- * the source padding mask [R, 1, 1, S].
+ * the source padding mask [R, 1, 1, S]. order: a beam reorder not yet applied to the self-attention
+ * caches (int32 [R]: row r continues the history in row order[r]), which the step applies as it
+ * extends them; or null.
  */
-export interface TransformerCaches { selfCache: tf.Tensor3D[] | null; cross: tf.Tensor3D[]; srcMask: tf.Tensor4D }
+export interface TransformerCaches { selfCache: tf.Tensor3D[] | null; order: tf.Tensor1D | null; cross: tf.Tensor3D[]; srcMask: tf.Tensor4D }
 
 export interface TransformerStepResult { selfCache: tf.Tensor3D[]; logProbs: tf.Tensor2D; ids: tf.Tensor2D | null; attention: tf.Tensor3D | null }
 

@@ -244,7 +244,7 @@ export class TransformerNetwork implements Network {
     const srcMask = paddingBias(src, B, S);
     const memory = this.encode(src, B, S, srcMask, null);
     const cross = Array.from({ length: this.m.decLayers }, (_, l) => tf.reshape(this.memoryKeysValues(l, memory), [B, S, 2 * this.d]) as tf.Tensor3D);
-    return new TransformerState(0, null, cross, srcMask);
+    return new TransformerState(0, null, null, cross, srcMask);
   }
 
   /**
@@ -257,7 +257,7 @@ export class TransformerNetwork implements Network {
   step(prevIds: tf.Tensor1D, state: DecoderState, topK = 0, active: Int32Array | null = null, withAttention = false): StepResult {
     const s = state as TransformerState;
     const r = kernels().transformerDecoderStep(this.stepWeights(), prevIds, this.positions('decoder', s.position, 1), s, topK, active, withAttention);
-    return { logProbs: r.logProbs, ids: r.ids, state: new TransformerState(s.position + 1, r.selfCache, s.cross, s.srcMask), attention: r.attention };
+    return { logProbs: r.logProbs, ids: r.ids, state: new TransformerState(s.position + 1, r.selfCache, null, s.cross, s.srcMask), attention: r.attention };
   }
 
   private stepWeights(): TransformerStepWeights {
@@ -282,27 +282,34 @@ export class TransformerNetwork implements Network {
 /**
  * The decoder's state between steps: the next position, each layer's self-attention keys and values
  * so far [R, position, 2d] (per hypothesis), and per layer the memory's keys and values [R, S, 2d]
- * with the source padding mask (per input).
+ * with the source padding mask (per input). A beam reorder is kept as `order` (row r continues the
+ * history in row order[r]) for the next step to apply as it extends the caches, rather than
+ * gathering every cache here and copying it again in the step.
  */
 export class TransformerState implements DecoderState {
   constructor(
     readonly position: number,
     readonly selfCache: tf.Tensor3D[] | null,
+    readonly order: tf.Tensor1D | null,
     readonly cross: tf.Tensor3D[],
     readonly srcMask: tf.Tensor4D,
   ) {}
 
   tile(rows: tf.Tensor1D): TransformerState {
-    const g = <T extends tf.Tensor>(t: T) => tf.gather(t, rows) as T;
-    return new TransformerState(this.position, this.selfCache?.map(g) ?? null, this.cross.map(g), g(this.srcMask));
+    const g = <T extends tf.Tensor>(t: T, index = rows) => tf.gather(t, index) as T;
+    const history = this.order ? g(this.order) : rows;
+    return new TransformerState(this.position, this.selfCache?.map((c) => g(c, history)) ?? null, null, this.cross.map((c) => g(c)), g(this.srcMask));
   }
 
   reorder(rows: tf.Tensor1D): TransformerState {
-    return new TransformerState(this.position, this.selfCache?.map((c) => tf.gather(c, rows) as tf.Tensor3D) ?? null, this.cross, this.srcMask);
+    if (!this.selfCache) return this;
+    // A clone: the caller may dispose its index tensor.
+    const order = this.order ? (tf.gather(this.order, rows) as tf.Tensor1D) : tf.clone(rows);
+    return new TransformerState(this.position, this.selfCache, order, this.cross, this.srcMask);
   }
 
   tensors(): tf.Tensor[] {
-    return [...(this.selfCache ?? []), ...this.cross, this.srcMask];
+    return [...(this.selfCache ?? []), ...this.cross, this.srcMask, ...(this.order ? [this.order] : [])];
   }
 }
 

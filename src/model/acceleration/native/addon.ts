@@ -65,6 +65,8 @@ export interface NativeAddon {
 export interface TransformerStepSpec {
   layers: number; rows: number; d: number; heads: number; ff: number; vocab: number; srcLen: number; past: number; gelu: number; topK: number; epsilon: number;
   ids: Int32Array; embedding: Float32Array; position: Float32Array;
+  /** [rows]: row r's history is row order[r] of cacheIn; or null (row r's) */
+  order: Int32Array | null;
   /** layers * 18: each layer's weights in transformer_step.h's order */
   weights: Float32Array[];
   cacheIn: Float32Array[]; cacheOut: Float32Array[]; memory: Float32Array[];

@@ -7,8 +7,8 @@
  * the decoder state stays immutable tensors that beam search can gather.
  *
  * Kernel `Seq2SeqTransformerStep`, inputs: ids [R] int32, embedding [V, d], position [1, d], per layer l
- * the 18 weights w{l}_{j} (j in WEIGHT_ORDER), cacheIn{l} [R, t, 2d] (after the first step), memory{l}
- * [R, S, 2d]; normGamma, normBeta, outKernel [d, V] (untied only), outBias, maskBias [R, 1, 1, S].
+ * the 18 weights w{l}_{j} (in weightOrder's order), cacheIn{l} [R, t, 2d] (after the first step), memory{l}
+ * [R, S, 2d]; order [R] int32 (a pending beam reorder of the caches, optional); normGamma, normBeta, outKernel [d, V] (untied only), outBias, maskBias [R, 1, 1, S].
  * Attrs layers, heads, gelu, epsilon, topK, allRows, active, withAttention. Outputs: per layer the
  * cache [R, t + 1, 2d], the log-probabilities ([R, V], or [R, k] with ids [R, k] int32 after them),
  * then with withAttention the cross-attention weights [R, layers * heads, S].
@@ -55,6 +55,7 @@ export function nativeTransformerStep(
   w.layers.forEach((lw, l) => {
     weightOrder(lw).forEach((t, j) => { inputs[`w${l}_${j}`] = t; });
     if (caches.selfCache) inputs[`cacheIn${l}`] = caches.selfCache[l];
+    if (caches.order) inputs.order = caches.order;
     inputs[`memory${l}`] = caches.cross[l];
   });
   const L = w.layers.length;
@@ -73,7 +74,7 @@ function transformerStepKernel(a: KernelArgs, addon: NativeAddon): TensorInfo[] 
   };
   const ins = a.inputs;
   for (const [name, t] of Object.entries(ins)) {
-    if (t.dtype !== (name === 'ids' ? 'int32' : 'float32')) throw new Error(`${TRANSFORMER_STEP}: ${name} is ${t.dtype}`);
+    if (t.dtype !== (name === 'ids' || name === 'order' ? 'int32' : 'float32')) throw new Error(`${TRANSFORMER_STEP}: ${name} is ${t.dtype}`);
   }
   const [R] = ins.ids.shape;
   const [V, d] = ins.embedding.shape;
@@ -93,7 +94,7 @@ function transformerStepKernel(a: KernelArgs, addon: NativeAddon): TensorInfo[] 
   const perLayer = (f: (l: number) => TensorInfo) => Array.from({ length: layers }, (_, l) => f32(f(l)));
   addon.transformerStep({
     layers, rows: R, d, heads, ff, vocab: V, srcLen: S, past, gelu: gelu ? 1 : 0, topK, epsilon,
-    ids: b.typedArrayFromHeap(ins.ids) as Int32Array, embedding: f32(ins.embedding), position: f32(ins.position),
+    ids: b.typedArrayFromHeap(ins.ids) as Int32Array, order: ins.order ? (b.typedArrayFromHeap(ins.order) as Int32Array) : null, embedding: f32(ins.embedding), position: f32(ins.position),
     weights: Array.from({ length: layers * WEIGHTS_PER_LAYER }, (_, i) => f32(ins[`w${Math.floor(i / WEIGHTS_PER_LAYER)}_${i % WEIGHTS_PER_LAYER}`])),
     cacheIn: past > 0 ? perLayer((l) => ins[`cacheIn${l}`]) : [], cacheOut: perLayer((l) => outputs[l]), memory: perLayer((l) => ins[`memory${l}`]),
     normGamma: f32(ins.normGamma), normBeta: f32(ins.normBeta), outKernel: ins.outKernel ? f32(ins.outKernel) : null, outBias: f32(ins.outBias),

@@ -25,6 +25,7 @@ export function referenceTransformerStep(
   const norm = (n: NormWeights, x: tf.Tensor2D) => k.layerNorm(x, n.gamma, n.beta, w.epsilon) as tf.Tensor2D;
   const residual = (l: LinearWeights, x: tf.Tensor2D, res: tf.Tensor2D) => k.biasDropoutResidual(tf.matMul(x, l.kernel), l.bias, res, null);
 
+  const history = caches.order ? caches.selfCache?.map((c) => tf.gather(c, caches.order!) as tf.Tensor3D) : caches.selfCache;
   const ids = rows ? rows.pick(prevIds) : prevIds;
   let x = tf.add(tf.mul(tf.gather(w.embedding, ids), Math.sqrt(d)), position) as tf.Tensor2D;
   const srcMask = rows ? rows.pick(caches.srcMask) : caches.srcMask;
@@ -33,7 +34,7 @@ export function referenceTransformerStep(
   w.layers.forEach((lw, l) => {
     const qkv = linear(lw.qkv, norm(lw.selfNorm, x));
     const kv = tf.reshape(tf.slice(qkv, [0, d], [A, 2 * d]), [A, 1, 2 * d]) as tf.Tensor3D;
-    const before = caches.selfCache?.[l];
+    const before = history?.[l];
     const cache = before ? (tf.concat([rows ? rows.pick(before) : before, kv], 1) as tf.Tensor3D) : kv;
     selfCache.push(rows ? (before ? (tf.concat([before, rows.putBack(kv)], 1) as tf.Tensor3D) : rows.putBack(kv)) : cache);
     const q = tf.slice(qkv, [0, 0], [A, d]) as tf.Tensor2D;
