@@ -16,7 +16,8 @@
 #include "decoder_step.h"
 #include "spec_reader.h"
 
-static int read_args(spec_reader *r, decoder_step_args *a) {
+static int read_args(spec_reader *r, void *args) {
+  decoder_step_args *a = args;
   if (!spec_int(r, "cell", 0, 1, &a->cell) || !spec_int(r, "layers", 1, DEC_MAX_LAYERS, &a->layers) ||
       !spec_int(r, "attention", 0, 2, &a->attention) || !spec_int(r, "rows", 1, 1 << 20, &a->rows) ||
       !spec_int(r, "hidden", 1, 1 << 16, &a->hidden) || !spec_int(r, "emb", 1, 1 << 16, &a->emb) ||
@@ -60,31 +61,14 @@ static int read_args(spec_reader *r, decoder_step_args *a) {
   }
   if (!spec_f32(r, "outKernel", H * V, &a->out_kernel) || !spec_f32(r, "outBias", V, &a->out_bias)) return 0;
   if (!spec_rows(r, "active", B, &a->active, &a->n_active)) return 0;
-  if (a->top_k > 0) {
-    const uint64_t K = (uint64_t)a->top_k;
-    return spec_typed(r, "topIds", napi_int32_array, B * K, (void **)&a->top_ids) &&
-           spec_typed(r, "topLogProbs", napi_float32_array, B * K, (void **)&a->top_log_probs);
-  }
-  return spec_typed(r, "logProbs", napi_float32_array, B * V, (void **)&a->log_probs);
+  return spec_step_outputs(r, B, V, a->top_k, &a->top_ids, &a->top_log_probs, &a->log_probs);
 }
+
+static int run(const void *a) { return decoder_step(blas_sgemm_sized, a); }
 
 static napi_value decoder_step_js(napi_env env, napi_callback_info cb) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_valuetype type;
-  if (napi_get_cb_info(env, cb, &argc, argv, NULL, NULL) != napi_ok || argc != 1 || napi_typeof(env, argv[0], &type) != napi_ok ||
-      type != napi_object) {
-    return throw_error(env, "decoderStep takes one object");
-  }
-  if (!blas_library()) return throw_error(env, "no optimised BLAS loaded");
-  spec_reader r = { env, argv[0], "decoderStep", "" };
   decoder_step_args a = { 0 };
-  if (!read_args(&r, &a)) return throw_error(env, r.message);
-  if (decoder_step(blas_sgemm_sized, &a) != 0) return throw_error(env, "decoderStep: out of memory");
-  return NULL;
+  return spec_call(env, cb, "decoderStep", &a, read_args, run);
 }
 
-void define_decoder_bindings(napi_env env, napi_value exports) {
-  napi_property_descriptor d = { "decoderStep", NULL, decoder_step_js, NULL, NULL, NULL, napi_enumerable, NULL };
-  napi_define_properties(env, exports, 1, &d);
-}
+void define_decoder_bindings(napi_env env, napi_value exports) { spec_export(env, exports, "decoderStep", decoder_step_js); }

@@ -17,7 +17,8 @@
 #include "spec_reader.h"
 #include "transformer_step.h"
 
-static int read_args(spec_reader *r, transformer_step_args *a) {
+static int read_args(spec_reader *r, void *args) {
+  transformer_step_args *a = args;
   double epsilon;
   if (!spec_int(r, "layers", 1, TSTEP_MAX_LAYERS, &a->layers) || !spec_int(r, "rows", 1, 1 << 20, &a->rows) ||
       !spec_int(r, "d", 1, 1 << 16, &a->d) || !spec_int(r, "heads", 1, a->d, &a->heads) || !spec_int(r, "ff", 1, 1 << 20, &a->ff) ||
@@ -53,31 +54,14 @@ static int read_args(spec_reader *r, transformer_step_args *a) {
       !spec_optional(r, "attentionOut", napi_float32_array, R * (uint64_t)a->layers * (uint64_t)a->heads * S, (void **)&a->attention_out)) {
     return 0;
   }
-  if (a->top_k > 0) {
-    const uint64_t K = (uint64_t)a->top_k;
-    return spec_typed(r, "topIds", napi_int32_array, R * K, (void **)&a->top_ids) &&
-           spec_typed(r, "topLogProbs", napi_float32_array, R * K, (void **)&a->top_log_probs);
-  }
-  return spec_typed(r, "logProbs", napi_float32_array, R * V, (void **)&a->log_probs);
+  return spec_step_outputs(r, R, V, a->top_k, &a->top_ids, &a->top_log_probs, &a->log_probs);
 }
+
+static int run(const void *a) { return transformer_step(blas_sgemm_sized, a); }
 
 static napi_value transformer_step_js(napi_env env, napi_callback_info cb) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_valuetype type;
-  if (napi_get_cb_info(env, cb, &argc, argv, NULL, NULL) != napi_ok || argc != 1 || napi_typeof(env, argv[0], &type) != napi_ok ||
-      type != napi_object) {
-    return throw_error(env, "transformerStep takes one object");
-  }
-  if (!blas_library()) return throw_error(env, "no optimised BLAS loaded");
-  spec_reader r = { env, argv[0], "transformerStep", "" };
   transformer_step_args a = { 0 };
-  if (!read_args(&r, &a)) return throw_error(env, r.message);
-  if (transformer_step(blas_sgemm_sized, &a) != 0) return throw_error(env, "transformerStep: out of memory");
-  return NULL;
+  return spec_call(env, cb, "transformerStep", &a, read_args, run);
 }
 
-void define_transformer_step_bindings(napi_env env, napi_value exports) {
-  napi_property_descriptor d = { "transformerStep", NULL, transformer_step_js, NULL, NULL, NULL, napi_enumerable, NULL };
-  napi_define_properties(env, exports, 1, &d);
-}
+void define_transformer_step_bindings(napi_env env, napi_value exports) { spec_export(env, exports, "transformerStep", transformer_step_js); }

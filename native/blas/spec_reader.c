@@ -2,6 +2,7 @@
 #include "spec_reader.h"
 #include <math.h>
 #include <stdio.h>
+#include "blas.h"
 
 int spec_fail(spec_reader *r, const char *what, const char *name) {
   snprintf(r->message, sizeof(r->message), "%s: %s %s", r->fn, name, what);
@@ -95,4 +96,37 @@ int spec_rows(spec_reader *r, const char *name, uint64_t rows, const int32_t **o
   *out = p;
   *n = (int)len;
   return 1;
+}
+
+int spec_step_outputs(spec_reader *r, uint64_t rows, uint64_t vocab, int k, int32_t **top_ids, float **top_log_probs, float **log_probs) {
+  if (k > 0) {
+    return spec_typed(r, "topIds", napi_int32_array, rows * (uint64_t)k, (void **)top_ids) &&
+           spec_typed(r, "topLogProbs", napi_float32_array, rows * (uint64_t)k, (void **)top_log_probs);
+  }
+  return spec_typed(r, "logProbs", napi_float32_array, rows * vocab, (void **)log_probs);
+}
+
+napi_value spec_call(napi_env env, napi_callback_info cb, const char *fn, void *args, int (*read)(spec_reader *, void *), int (*run)(const void *)) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_valuetype type;
+  char message[240];
+  if (napi_get_cb_info(env, cb, &argc, argv, NULL, NULL) != napi_ok || argc != 1 || napi_typeof(env, argv[0], &type) != napi_ok ||
+      type != napi_object) {
+    snprintf(message, sizeof(message), "%s takes one object", fn);
+    return throw_error(env, message);
+  }
+  if (!blas_library()) return throw_error(env, "no optimised BLAS loaded");
+  spec_reader r = { env, argv[0], fn, "" };
+  if (!read(&r, args)) return throw_error(env, r.message);
+  if (run(args) != 0) {
+    snprintf(message, sizeof(message), "%s: out of memory", fn);
+    return throw_error(env, message);
+  }
+  return NULL;
+}
+
+void spec_export(napi_env env, napi_value exports, const char *name, napi_callback fn) {
+  napi_property_descriptor d = { name, NULL, fn, NULL, NULL, NULL, napi_enumerable, NULL };
+  napi_define_properties(env, exports, 1, &d);
 }

@@ -28,5 +28,15 @@ int spec_element(spec_reader *r, const char *name, int i, uint64_t need, float *
 int spec_ids(spec_reader *r, const char *name, uint64_t n, uint64_t vocab, const int32_t *ids);
 /* An optional Int32Array of ascending row numbers below `rows`: *n its length, or -1 (with *out NULL) when absent. */
 int spec_rows(spec_reader *r, const char *name, uint64_t rows, const int32_t **out, int *n);
+/* A decoder step's outputs: topIds + topLogProbs [rows, k] when k > 0, else logProbs [rows, vocab]. */
+int spec_step_outputs(spec_reader *r, uint64_t rows, uint64_t vocab, int k, int32_t **top_ids, float **top_log_probs, float **log_probs);
+
+/*
+ * A binding's call with one spec object: checks the argument and that a BLAS is loaded, reads the spec
+ * into args with `read` (throwing its reason when it fails), then runs `run` (non-zero: out of memory).
+ */
+napi_value spec_call(napi_env env, napi_callback_info cb, const char *fn, void *args, int (*read)(spec_reader *, void *), int (*run)(const void *));
+/* Adds the function `name` to the addon's exports. */
+void spec_export(napi_env env, napi_value exports, const char *name, napi_callback fn);
 
 #endif

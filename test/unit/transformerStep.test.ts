@@ -15,6 +15,10 @@ import { BOS, type DecoderState, type Seq2SeqModel } from '../../src/model/netwo
 import { translate } from '../../src/model/decoding/translate';
 import { nativeKernelsHere } from '../helpers/nativeKernels';
 import { tinyTransformer } from '../helpers/tinyModel';
+import { maxDiff, randomize as randomizeWeights } from '../helpers/compareSteps';
+
+/** Every weight at a scale where each block matters. */
+const randomize = (model: Seq2SeqModel) => randomizeWeights(model, 0.5, 300);
 
 const SOURCES = ['abcab', 'c', 'bca'];
 const TARGETS = ['xy', 'yx', 'zw', 'wzv', 'uv'];
@@ -22,20 +26,6 @@ const VARIANTS: [string, SettingsOverrides][] = [
   ['sinusoidal, tied, relu', {}],
   ['learned positions, untied, gelu', { model: { positions: 'learned', tieEmbeddings: false, activation: 'gelu', maxPositions: 32 } }],
 ];
-
-function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length);
-  let d = 0;
-  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i] - b[i]));
-  return d;
-}
-
-/** Every weight drawn at a scale where each block matters (the initial biases are zero, the norms identities). */
-function randomize(model: Seq2SeqModel): Seq2SeqModel {
-  let seed = 300;
-  for (const v of model.params.values()) v.assign(tf.randomNormal(v.shape, 0, 0.5, 'float32', seed++));
-  return model;
-}
 
 /** One step of the script: what to ask for, and how beam search reorders the rows after it. */
 interface Step { prev: number[]; topK: number; active: number[] | null; attention: boolean; reorder?: number[] }
