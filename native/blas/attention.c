@@ -6,9 +6,8 @@
 #include "fast_exp.h"
 #include "vectorize.h"
 
-/* Row r of P: softmax(scale * row + mask) in place. */
 VECTOR_CLONES
-static void softmax_row(int tk, float *row, const float *mask, float scale) {
+void attention_softmax_row(int tk, float *row, const float *mask, float scale) {
   float max = -INFINITY;
   for (int j = 0; j < tk; j++) {
     const float x = row[j] * scale + (mask ? mask[j] : 0.0f);
@@ -35,7 +34,7 @@ int attention_forward(seq2seq_sgemm_fn sgemm, const attention_shape *s, const fl
       sgemm(NO_TRANS, TRANS, tq, tk, dk, 1.0f, qb, s->ldq, kb, s->ldk, 0.0f, pb, tk);
       for (int t = 0; t < tq; t++) {
         const float *m = mask ? mask + ((size_t)b * s->mq + (s->mq == 1 ? 0 : t)) * tk : NULL;
-        softmax_row(tk, pb + (size_t)t * tk, m, s->scale);
+        attention_softmax_row(tk, pb + (size_t)t * tk, m, s->scale);
       }
       const float *weights = pb;
       if (drop) {

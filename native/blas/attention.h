@@ -32,4 +32,7 @@ int attention_forward(seq2seq_sgemm_fn sgemm, const attention_shape *s, const fl
 int attention_backward(seq2seq_sgemm_fn sgemm, const attention_shape *s, const float *dout, const float *q, const float *k,
                        const float *v, const float *p, const float *drop, float *dq, float *dk, float *dv);
 
+/* One row of attention weights: softmax(scale * row + mask) over tk scores in place (mask NULL: none). */
+void attention_softmax_row(int tk, float *row, const float *mask, float scale);
+
 #endif

@@ -23,7 +23,7 @@
  *   sumOfSquares(x) -> number
  *   tanh(x, out)    out[i] = tanh(x[i]) (equal lengths)
  *   dropoutMask(out, keep, scale, seed)   out[i] = scale with probability keep, else 0 (seed: 0 .. 2^53)
- *   the Transformer's kernels: see transformer_bindings.c
+ *   the Transformer's kernels: see transformer_bindings.c; the decoder steps: bindings_decoder.c, bindings_transformer_step.c
  */
 #define NAPI_VERSION 8
 #include <node_api.h>
@@ -40,6 +40,7 @@
 
 #include "napi_args.h"
 #include "bindings_decoder.h"
+#include "bindings_transformer_step.h"
 
 static napi_value info(napi_env env, napi_callback_info cb) {
   (void)cb;
@@ -309,5 +310,6 @@ NAPI_MODULE_INIT() {
   }
   register_transformer_kernels(env, exports);
   define_decoder_bindings(env, exports);
+  define_transformer_step_bindings(env, exports);
   return exports;
 }

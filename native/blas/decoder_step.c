@@ -7,6 +7,7 @@
 #include "fast_tanh.h"
 #include "gru.h"
 #include "lstm.h"
+#include "top_k.h"
 
 /* Scratch of one call, carved from one allocation. */
 typedef struct { float *x, *z, *hw, *gate, *tc, *joined, *att_out, *logits, *scores, *query; } scratch;
@@ -108,20 +109,6 @@ static void log_softmax(int V, float *x) {
   for (int v = 0; v < V; v++) sum += expf(x[v] - mx);
   const float ls = logf(sum);
   for (int v = 0; v < V; v++) x[v] = (x[v] - mx) - ls;
-}
-
-/* The k largest of x [V], best first; on ties the lower index first. */
-static void top_k(int V, int k, const float *x, int32_t *ids, float *vals) {
-  int n = 0;
-  for (int v = 0; v < V; v++) {
-    float xv = x[v];
-    if (n == k && !(xv > vals[k - 1])) continue;
-    int p = n < k ? n : k - 1; /* the slot freed at the end */
-    while (p > 0 && xv > vals[p - 1]) { vals[p] = vals[p - 1]; ids[p] = ids[p - 1]; p--; }
-    vals[p] = xv;
-    ids[p] = v;
-    if (n < k) n++;
-  }
 }
 
 /* Every row of a. */

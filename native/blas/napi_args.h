@@ -1,4 +1,4 @@
-/* Argument helpers shared by the N-API binding files (bindings.c, bindings_decoder.c). */
+/* Argument helpers shared by the N-API binding files (bindings.c, spec_reader.c). */
 #ifndef SEQ2SEQ_NAPI_ARGS_H
 #define SEQ2SEQ_NAPI_ARGS_H
 #define NAPI_VERSION 8

@@ -13,24 +13,14 @@ import type { AttentionKind, CellKind } from '../../src/model/config';
 import type { Seq2SeqModel } from '../../src/model/network/seq2seq';
 import { nativeKernelsHere } from '../helpers/nativeKernels';
 import { tinyModel } from '../helpers/tinyModel';
+import { maxDiff, randomize as randomizeWeights } from '../helpers/compareSteps';
+
+/** Every weight at a scale where each nonlinearity matters. */
+const randomize = (model: Seq2SeqModel) => randomizeWeights(model, 0.7, 100);
 import type { RecurrentNetwork } from '../../src/model/network/recurrent';
 
 const SOURCES = ['abcab', 'c', 'bca', 'cc'];
 const TARGETS = ['xy', 'yx', 'zw', 'wzv', 'uv'];
-
-function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length);
-  let d = 0;
-  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i] - b[i]));
-  return d;
-}
-
-/** Every weight (biases too) drawn at a scale where each nonlinearity matters (the initial ones are near-linear or zero). */
-function randomize(model: Seq2SeqModel): Seq2SeqModel {
-  let seed = 100;
-  for (const v of model.params.values()) v.assign(tf.randomNormal(v.shape, 0, 0.7, 'float32', seed++));
-  return model;
-}
 
 interface StepData {
   h: ArrayLike<number>[]; c: (ArrayLike<number> | undefined)[]; logProbs: ArrayLike<number>; shape: number[]; ids: ArrayLike<number> | null;

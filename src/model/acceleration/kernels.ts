@@ -12,7 +12,7 @@
  * interface that both sets satisfy keeps that in one place and lets tests run both side by side.
  */
 import { tf } from '../tf';
-import type { AttentionKind, CellKind } from '../config';
+import type { ActivationKind, AttentionKind, CellKind } from '../config';
 import type { AttentionWeights, Memory } from '../network/attention';
 import { referenceKernels } from './reference/kernels';
 
@@ -102,7 +102,67 @@ export interface Kernels {
   decoderStep(
     w: DecoderStepWeights, prevIds: tf.Tensor1D, states: RnnState[], memory: Memory | null, topK: number, active: Int32Array | null, withAttention: boolean,
   ): DecoderStepResult;
+
+  /**
+   * One step of the whole Transformer decoder for every row (inference only): the previous tokens'
+   * embeddings * sqrt(d) + `position` [1, d]; per layer the pre-LayerNorm blocks of
+   * network/transformer.ts (self-attention over `caches.selfCache` plus this position, cross-attention
+   * over the memory's keys and values with the source padding mask, feed-forward), each with its
+   * residual; the final LayerNorm, the output projection and log-softmax. Returns each layer's cache
+   * grown by this position [R, t + 1, 2d] and every token's log-probability [R, V] (topK 0, ids null)
+   * or each row's topK best, best first (ties: the lower id), with their ids [R, k] int32. active:
+   * the rows to compute, ascending (null: all); the others get zero keys and values at this
+   * position, log-probabilities 0 and ids 0. withAttention: also every layer's cross-attention weights
+   * per head [R, layers * heads, S] (rows not active: 0); else null.
+   */
+  transformerDecoderStep(
+    w: TransformerStepWeights, prevIds: tf.Tensor1D, position: tf.Tensor2D, caches: TransformerCaches, topK: number, active: Int32Array | null,
+    withAttention: boolean,
+  ): TransformerStepResult;
 }
+
+/** x W + b: kernel [in, out], bias [out]. */
+export interface LinearWeights { kernel: tf.Tensor2D; bias: tf.Tensor1D }
+/** LayerNorm's gamma and beta [d]. */
+export interface NormWeights { gamma: tf.Tensor1D; beta: tf.Tensor1D }
+
+export interface TransformerDecoderLayerWeights {
+  selfNorm: NormWeights;
+  /** [d, 3d]: queries, keys, values */
+  qkv: LinearWeights;
+  selfOutput: LinearWeights;
+  crossNorm: NormWeights;
+  crossQuery: LinearWeights;
+  crossOutput: LinearWeights;
+  ffNorm: NormWeights;
+  ffInner: LinearWeights;
+  ffOuter: LinearWeights;
+}
+
+/** The Transformer decoder's weights as one decoding step uses them. */
+export interface TransformerStepWeights {
+  heads: number;
+  activation: ActivationKind;
+  /** LayerNorm's epsilon */
+  epsilon: number;
+  /** [V, d] */
+  embedding: tf.Tensor2D;
+  layers: TransformerDecoderLayerWeights[];
+  norm: NormWeights;
+  /** kernel [d, V], or null: the embedding transposed (tied); bias [V] */
+  output: { kernel: tf.Tensor2D | null; bias: tf.Tensor1D };
+}
+
+/**
+ * What a Transformer decoding step reads of the decoder state: per layer the self-attention keys and
+ * values so far [R, t, 2d] (null before the first step), the memory's keys and values [R, S, 2d] and
+ * the source padding mask [R, 1, 1, S]. order: a beam reorder not yet applied to the self-attention
+ * caches (int32 [R]: row r continues the history in row order[r]), which the step applies as it
+ * extends them; or null.
+ */
+export interface TransformerCaches { selfCache: tf.Tensor3D[] | null; order: tf.Tensor1D | null; cross: tf.Tensor3D[]; srcMask: tf.Tensor4D }
+
+export interface TransformerStepResult { selfCache: tf.Tensor3D[]; logProbs: tf.Tensor2D; ids: tf.Tensor2D | null; attention: tf.Tensor3D | null }
 
 /** The decoder's weights as one decoding step uses them. */
 export interface DecoderStepWeights {

@@ -26,7 +26,7 @@ import { tf } from '../tf';
 import type { ModelSettings } from '../config';
 import { PAD } from '../data/tokenizer';
 import type { BatchArrays } from '../data/data';
-import { kernels } from '../acceleration/kernels';
+import { kernels, type LinearWeights, type NormWeights, type TransformerDecoderLayerWeights, type TransformerStepWeights } from '../acceleration/kernels';
 import type { Architecture, DecoderState, Network, StepResult } from './architecture';
 import { dropout, type DropoutSeeds } from './dropout';
 import { glorotUniform, normal } from './initializers';
@@ -244,98 +244,72 @@ export class TransformerNetwork implements Network {
     const srcMask = paddingBias(src, B, S);
     const memory = this.encode(src, B, S, srcMask, null);
     const cross = Array.from({ length: this.m.decLayers }, (_, l) => tf.reshape(this.memoryKeysValues(l, memory), [B, S, 2 * this.d]) as tf.Tensor3D);
-    return new TransformerState(0, null, cross, srcMask);
+    return new TransformerState(0, null, null, cross, srcMask);
   }
 
   /**
    * One position for every row: the new keys and values join each layer's cache; attention runs over
-   * the cache. Every row and every token's log-probability (search picks the best on the host).
-   * Only the active rows are computed (finished ones cost nothing): their results are written back
-   * into the R rows, the others get zero keys and values at this position and scores not to be read.
-   * withAttention: also every layer's cross-attention weights per head, [R, layers * heads, S].
+   * the cache (the seam's transformerDecoderStep: one fused kernel where the backend has one). Every
+   * token's log-probability, or each row's topK best with their ids. Only the active rows are
+   * computed (finished ones cost nothing). withAttention: also every layer's cross-attention weights
+   * per head, [R, layers * heads, S].
    */
-  step(prevIds: tf.Tensor1D, state: DecoderState, _topK = 0, active: Int32Array | null = null, withAttention = false): StepResult {
+  step(prevIds: tf.Tensor1D, state: DecoderState, topK = 0, active: Int32Array | null = null, withAttention = false): StepResult {
     const s = state as TransformerState;
-    const R = prevIds.shape[0];
-    const rows = active && active.length < R ? activeRowsOf(active, R) : null;
-    const A = rows ? active!.length : R;
-    const d = this.d;
-    const t = s.position + 1;
-    let x = this.embed('decoder', rows ? rows.pick(prevIds) : prevIds, A, 1, s.position, null);
-    const srcMask = rows ? rows.pick(s.srcMask) : s.srcMask;
-    const caches: tf.Tensor3D[] = [];
-    const weights: tf.Tensor3D[] = [];
-    for (let l = 0; l < this.m.decLayers; l++) {
+    const r = kernels().transformerDecoderStep(this.stepWeights(), prevIds, this.positions('decoder', s.position, 1), s, topK, active, withAttention);
+    return { logProbs: r.logProbs, ids: r.ids, state: new TransformerState(s.position + 1, r.selfCache, null, s.cross, s.srcMask), attention: r.attention };
+  }
+
+  private stepWeights(): TransformerStepWeights {
+    const linear = (name: string): LinearWeights => ({ kernel: this.w(`${name}/kernel`) as tf.Tensor2D, bias: this.w(`${name}/bias`) as tf.Tensor1D });
+    const norm = (name: string): NormWeights => ({ gamma: this.w(`${name}/gamma`) as tf.Tensor1D, beta: this.w(`${name}/beta`) as tf.Tensor1D });
+    const layers = Array.from({ length: this.m.decLayers }, (_, l): TransformerDecoderLayerWeights => {
       const p = `decoder/l${l}`;
-      const qkv = this.linear(`${p}/self_attention/qkv`, this.norm(`${p}/self_attention_norm`, x));
-      const kv = tf.reshape(tf.slice(qkv, [0, d], [A, 2 * d]), [A, 1, 2 * d]) as tf.Tensor3D;
-      const before = s.selfCache?.[l];
-      const cache = before ? (tf.concat([rows ? rows.pick(before) : before, kv], 1) as tf.Tensor3D) : kv;
-      caches.push(rows ? (before ? (tf.concat([before, rows.putBack(kv)], 1) as tf.Tensor3D) : rows.putBack(kv)) : cache);
-      const q = tf.slice(qkv, [0, 0], [A, d]) as tf.Tensor2D;
-      x = this.residual(`${p}/self_attention/output`, this.attend(q, tf.reshape(cache, [A * t, 2 * d]), A, 1, t, null, null), x, null);
-      const cq = this.linear(`${p}/cross_attention/query`, this.norm(`${p}/cross_attention_norm`, x));
-      const S = s.cross[l].shape[1];
-      const memoryKv = tf.reshape(rows ? rows.pick(s.cross[l]) : s.cross[l], [A * S, 2 * d]) as tf.Tensor2D;
-      let crossOut: tf.Tensor2D;
-      if (withAttention) {
-        const shape = { batch: A, queries: 1, keys: S, heads: this.m.heads, scale: 1 / Math.sqrt(this.headSize) };
-        const a = kernels().attentionWithWeights(cq, memoryKv, shape, srcMask);
-        crossOut = a.output;
-        weights.push(tf.reshape(a.weights, [A, this.m.heads, S]) as tf.Tensor3D);
-      } else {
-        crossOut = this.attend(cq, memoryKv, A, 1, S, srcMask, null);
-      }
-      x = this.residual(`${p}/cross_attention/output`, crossOut, x, null);
-      x = this.feedForward(p, x, null);
-    }
-    const logProbs = kernels().logSoftmax(this.logits(x));
-    const attention = withAttention ? (tf.concat(weights, 1) as tf.Tensor3D) : null;
+      return {
+        selfNorm: norm(`${p}/self_attention_norm`), qkv: linear(`${p}/self_attention/qkv`), selfOutput: linear(`${p}/self_attention/output`),
+        crossNorm: norm(`${p}/cross_attention_norm`), crossQuery: linear(`${p}/cross_attention/query`), crossOutput: linear(`${p}/cross_attention/output`),
+        ffNorm: norm(`${p}/ff_norm`), ffInner: linear(`${p}/ff/inner`), ffOuter: linear(`${p}/ff/outer`),
+      };
+    });
     return {
-      logProbs: rows ? rows.putBack(logProbs) : logProbs, ids: null, state: new TransformerState(t, caches, s.cross, s.srcMask),
-      attention: attention && rows ? rows.putBack(attention) : attention,
+      heads: this.m.heads, activation: this.m.activation, epsilon: LAYER_NORM_EPSILON, embedding: this.w('decoder/embedding') as tf.Tensor2D,
+      layers, norm: norm('decoder/norm'),
+      output: { kernel: this.m.tieEmbeddings ? null : (this.w('output/kernel') as tf.Tensor2D), bias: this.w('output/bias') as tf.Tensor1D },
     };
   }
-}
-
-/** The active rows of R: `pick` takes them out of a tensor of R rows, `putBack` returns A rows to R (zeros elsewhere). */
-function activeRowsOf(active: Int32Array, R: number): { pick<T extends tf.Tensor>(t: T): T; putBack<T extends tf.Tensor>(t: T): T } {
-  const A = active.length;
-  const index = tf.tensor1d(active, 'int32');
-  const where = new Int32Array(R).fill(A);
-  active.forEach((r, i) => { where[r] = i; });
-  const back = tf.tensor1d(where, 'int32');
-  return {
-    pick: <T extends tf.Tensor>(t: T) => tf.gather(t, index) as T,
-    // Row A of the padded tensor is zeros: where every inactive row reads from.
-    putBack: <T extends tf.Tensor>(t: T) => tf.gather(tf.concat([t, tf.zeros([1, ...t.shape.slice(1)])]), back) as T,
-  };
 }
 
 /**
  * The decoder's state between steps: the next position, each layer's self-attention keys and values
  * so far [R, position, 2d] (per hypothesis), and per layer the memory's keys and values [R, S, 2d]
- * with the source padding mask (per input).
+ * with the source padding mask (per input). A beam reorder is kept as `order` (row r continues the
+ * history in row order[r]) for the next step to apply as it extends the caches, rather than
+ * gathering every cache here and copying it again in the step.
  */
 export class TransformerState implements DecoderState {
   constructor(
     readonly position: number,
     readonly selfCache: tf.Tensor3D[] | null,
+    readonly order: tf.Tensor1D | null,
     readonly cross: tf.Tensor3D[],
     readonly srcMask: tf.Tensor4D,
   ) {}
 
   tile(rows: tf.Tensor1D): TransformerState {
-    const g = <T extends tf.Tensor>(t: T) => tf.gather(t, rows) as T;
-    return new TransformerState(this.position, this.selfCache?.map(g) ?? null, this.cross.map(g), g(this.srcMask));
+    const g = <T extends tf.Tensor>(t: T, index = rows) => tf.gather(t, index) as T;
+    const history = this.order ? g(this.order) : rows;
+    return new TransformerState(this.position, this.selfCache?.map((c) => g(c, history)) ?? null, null, this.cross.map((c) => g(c)), g(this.srcMask));
   }
 
   reorder(rows: tf.Tensor1D): TransformerState {
-    return new TransformerState(this.position, this.selfCache?.map((c) => tf.gather(c, rows) as tf.Tensor3D) ?? null, this.cross, this.srcMask);
+    if (!this.selfCache) return this;
+    // A clone: the caller may dispose its index tensor.
+    const order = this.order ? (tf.gather(this.order, rows) as tf.Tensor1D) : tf.clone(rows);
+    return new TransformerState(this.position, this.selfCache, order, this.cross, this.srcMask);
   }
 
   tensors(): tf.Tensor[] {
-    return [...(this.selfCache ?? []), ...this.cross, this.srcMask];
+    return [...(this.selfCache ?? []), ...this.cross, this.srcMask, ...(this.order ? [this.order] : [])];
   }
 }
 

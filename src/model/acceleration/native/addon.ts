@@ -57,6 +57,21 @@ export interface NativeAddon {
     qOff: number, kOff: number, vOff: number, scale: number): void;
   /** One step of the whole decoder (native/blas/decoder_step.h); see decoderStep.ts. */
   decoderStep(spec: DecoderStepSpec): void;
+  /** One step of the whole Transformer decoder (native/blas/transformer_step.h); see transformerStep.ts. */
+  transformerStep(spec: TransformerStepSpec): void;
+}
+
+/** The argument of transformerStep (native/blas/bindings_transformer_step.c). */
+export interface TransformerStepSpec {
+  layers: number; rows: number; d: number; heads: number; ff: number; vocab: number; srcLen: number; past: number; gelu: number; topK: number; epsilon: number;
+  ids: Int32Array; embedding: Float32Array; position: Float32Array;
+  /** [rows]: row r's history is row order[r] of cacheIn; or null (row r's) */
+  order: Int32Array | null;
+  /** layers * 18: each layer's weights in transformer_step.h's order */
+  weights: Float32Array[];
+  cacheIn: Float32Array[]; cacheOut: Float32Array[]; memory: Float32Array[];
+  normGamma: Float32Array; normBeta: Float32Array; outKernel: Float32Array | null; outBias: Float32Array; maskBias: Float32Array;
+  active: Int32Array | null; logProbs: Float32Array | null; topLogProbs: Float32Array | null; topIds: Int32Array | null; attentionOut: Float32Array | null;
 }
 
 /** The argument of decoderStep (native/blas/bindings_decoder.c): sizes, the step's arrays, per layer in lists, and its outputs. */

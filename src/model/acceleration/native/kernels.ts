@@ -1,6 +1,6 @@
 /**
  * The wasm backend's kernels when our native addon is loaded: the TF.js kernels it replaces or adds
- * (matrix multiplies, Sum, Tanh, the sequence, Adam, dropout-mask and decoder-step kernels), and the seam's set of
+ * (matrix multiplies, Sum, Tanh, the sequence, Adam, dropout-mask and both decoder-step kernels), and the seam's set of
  * operations on them. Per-operation switches (SEQ2SEQ_NATIVE_RNN=0, SEQ2SEQ_NATIVE_ADAM=0) keep the
  * reference version of that operation.
  */
@@ -14,6 +14,7 @@ import { registerMatMulKernels } from './matMul';
 import { nativeRnnSequence, registerSequenceKernels } from './sequences';
 import { nativeTransformerOps, registerTransformerKernels } from './transformer';
 import { nativeDecoderStep, nativeDecoderStepSupports, registerDecoderStepKernel } from './decoderStep';
+import { nativeTransformerStep, nativeTransformerStepSupports, registerTransformerStepKernel } from './transformerStep';
 import * as tf from '@tensorflow/tfjs-core';
 
 /** Registers the native TF.js kernels for the wasm backend (before setBackend('wasm')); null if the matmul kernels were not found. */
@@ -24,6 +25,7 @@ export function setUpNativeKernels(addon: NativeAddon, env: Pick<EngineEnvironme
   registerElementwiseKernels(addon);
   registerTransformerKernels(addon);
   registerDecoderStepKernel(addon);
+  registerTransformerStepKernel(addon);
   return nativeKernelSet(addon, env);
 }
 
@@ -47,5 +49,9 @@ export function nativeKernelSet(addon: NativeAddon, env: Pick<EngineEnvironment,
       ? (w, prevIds, states, memory, topK, active, withAttention) =>
         (nativeDecoderStepSupports(w, memory) ? nativeDecoderStep : ref.decoderStep)(w, prevIds, states, memory, topK, active, withAttention)
       : ref.decoderStep,
+    transformerDecoderStep: env.nativeTransformer
+      ? (w, prevIds, position, caches, topK, active, withAttention) =>
+        (nativeTransformerStepSupports(w) ? nativeTransformerStep : ref.transformerDecoderStep)(w, prevIds, position, caches, topK, active, withAttention)
+      : ref.transformerDecoderStep,
   };
 }

@@ -9,6 +9,7 @@ import { lstmSequence } from './lstmSequence';
 import { stepwiseSequence } from './recurrentCells';
 import { transformerOps } from './transformerOps';
 import { referenceDecoderStep } from './decoderStep';
+import { referenceTransformerStep } from './transformerStep';
 
 export const referenceKernels: Kernels = {
   name: 'reference',
@@ -38,4 +39,5 @@ export const referenceKernels: Kernels = {
 
   ...transformerOps,
   decoderStep: referenceDecoderStep,
+  transformerDecoderStep: referenceTransformerStep,
 };
