@@ -86,7 +86,7 @@ export function nativeKernelsStatus(): NativeAddonStatus {
 /** One line for reports (`seq2seq info`, the worker's info): whether our native kernels run, on which BLAS, or why not; null off the wasm backend. */
 export function nativeKernelsSummary(): string | null {
   if (backendName() !== 'wasm') return null;
-  return nativeStatus.active ? `on (matrix multiplies, LSTM / GRU sequences and decoding steps, the Transformer's attention, norms and output layer, and Adam on ${nativeStatus.library})` : `off (${nativeStatus.reason})`;
+  return nativeStatus.active ? `on (matrix multiplies, LSTM / GRU sequences and decoding steps, the Transformer's attention, norms, output layer and decoding steps, and Adam on ${nativeStatus.library})` : `off (${nativeStatus.reason})`;
 }
 
 /** Matrix multiplies, whole LSTM / GRU sequences, Adam and more on the system BLAS, when our addon and a BLAS are there. */
