@@ -219,14 +219,19 @@ function transformerPreset(preset: PresetName, dataScale: number, maxLen: number
   const d = (base: number) => (dataScale < 1 ? Math.max(64, base / 2) : base);
   const train = { lrSchedule: 'inverse-sqrt', adamBeta1: 0.9, adamBeta2: 0.98, labelSmoothing: 0.1, maxLen } as const;
   const model = { arch: 'transformer', positions: 'sinusoidal', tieEmbeddings: true, activation: 'relu', maxPositions: Math.max(256, maxLen + 2) } as const;
-  const sized = (width: number, layers: number, dropout: number) => ({
-    ...model, dModel: width, heads: 4, ff: 4 * width, encLayers: layers, decLayers: layers, dropout, attentionDropout: dropout,
+  // From 20,000 pairs on, minutes of training are far from overfitting: dropout only slows learning
+  // (FreeDict, 10 minutes side by side: 0.1 -> 0 gained 0.8 BLEU; README "Which architecture the presets choose").
+  const dropoutFor = (base: number) => (pairs >= 20000 ? 0 : base);
+  const sized = (width: number, layers: number, dropout: number, decLayers = layers) => ({
+    ...model, dModel: width, heads: 4, ff: 4 * width, encLayers: layers, decLayers, dropout, attentionDropout: dropout,
   });
   switch (preset) {
     case 'fast':
-      return { model: sized(d(128), 2, 0.1), train: { ...train, batch: 64, lr: 0.002, warmupSteps: warmup(800), epochs: 10 } };
+      // One decoder layer: a quarter more steps, nearly level with 2 + 2 (FreeDict, same comparison).
+      return { model: sized(d(128), 2, dropoutFor(0.1), 1), train: { ...train, batch: 64, lr: 0.002, warmupSteps: warmup(800), epochs: 10 } };
     case 'balanced':
-      return { model: sized(d(128), 3, 0.1), train: { ...train, batch: 64, lr: 0.002, warmupSteps: warmup(1000), epochs: 30 } };
+      // 2 + 2 layers at 0.003 rather than 3 + 3 at 0.002: more steps in the same minutes, and ahead at each (same comparison).
+      return { model: sized(d(128), 2, dropoutFor(0.1)), train: { ...train, batch: 64, lr: 0.003, warmupSteps: warmup(1000), epochs: 30 } };
     case 'accurate':
       return { model: sized(d(256), 4, 0.2), train: { ...train, batch: 64, lr: 0.001, warmupSteps: warmup(2000), epochs: 60 } };
   }

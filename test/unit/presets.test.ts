@@ -20,7 +20,11 @@ test('a Transformer preset brings its training: label smoothing 0.1, Adam (0.9, 
   }
   // Bigger presets are bigger.
   const d = (p: 'fast' | 'balanced' | 'accurate') => mergeSettings(DEFAULT_SETTINGS, presetOverrides(p, profile, 'transformer')).model;
-  assert.ok(d('fast').encLayers < d('balanced').encLayers && d('balanced').dModel < d('accurate').dModel);
+  assert.ok(d('fast').encLayers + d('fast').decLayers < d('balanced').encLayers + d('balanced').decLayers && d('balanced').dModel < d('accurate').dModel);
+  // From 20,000 pairs on, the fast and balanced Transformers train without dropout; smaller data keeps it.
+  const at = (pairs: number) => mergeSettings(DEFAULT_SETTINGS, presetOverrides('balanced', { ...profile, pairs }, 'transformer')).model;
+  assert.deepEqual([at(20_000).dropout, at(20_000).attentionDropout], [0, 0]);
+  assert.ok(at(19_999).dropout > 0 && at(19_999).attentionDropout > 0);
 });
 
 test('resolveSettings: --arch transformer with the default preset; explicit flags win over the preset', () => {
