@@ -41,7 +41,7 @@ export const SETTINGS_FLAGS = {
   // the architecture and the Transformer's settings (archSettings below)
   arch: { type: 'string' }, 'd-model': { type: 'string' }, heads: { type: 'string' }, ff: { type: 'string' },
   'enc-layers': { type: 'string' }, 'dec-layers': { type: 'string' }, 'attention-dropout': { type: 'string' },
-  positions: { type: 'string' }, 'max-positions': { type: 'string' }, 'tie-embeddings': { type: 'string' }, activation: { type: 'string' },
+  positions: { type: 'string' }, 'max-positions': { type: 'string' }, 'tie-embeddings': { type: 'string' }, 'shared-vocab': { type: 'string' }, activation: { type: 'string' },
   'lr-schedule': { type: 'string' }, warmup: { type: 'string' }, 'adam-beta1': { type: 'string' }, 'adam-beta2': { type: 'string' },
   window: { type: 'string' }, chunk: { type: 'string' },
   'budget-decay': { type: 'string' },
@@ -50,6 +50,7 @@ export const SETTINGS_FLAGS = {
 export const ARCH_HELP = `  --arch rnn|transformer (default: chosen by the preset from the data; without it, flags of one architecture choose it)
   transformer: --d-model N --heads N --ff N --enc-layers N --dec-layers N --attention-dropout X (--dropout: residual)
                --positions sinusoidal|learned --max-positions N --tie-embeddings true|false --activation relu|gelu
+               --shared-vocab true|false (one vocabulary of both sides, one embedding for encoder, decoder and output)
   --lr-schedule constant|inverse-sqrt --warmup N (steps to the peak --lr) --adam-beta1 X --adam-beta2 X`;
 
 type FlagValues = { [K in keyof typeof SETTINGS_FLAGS]?: (typeof SETTINGS_FLAGS)[K]['type'] extends 'boolean' ? boolean : string };
@@ -80,7 +81,7 @@ export function settingsFromFlags(v: FlagValues): SettingsOverrides {
 }
 
 const RNN_ONLY = ['cell', 'layers', 'emb', 'hidden', 'attention', 'bidirectional'] as const;
-const TRANSFORMER_ONLY = ['d-model', 'heads', 'ff', 'enc-layers', 'dec-layers', 'attention-dropout', 'positions', 'max-positions', 'tie-embeddings', 'activation'] as const;
+const TRANSFORMER_ONLY = ['d-model', 'heads', 'ff', 'enc-layers', 'dec-layers', 'attention-dropout', 'positions', 'max-positions', 'tie-embeddings', 'shared-vocab', 'activation'] as const;
 
 /**
  * The architecture and the Transformer's settings. Without --arch, flags that belong to one
@@ -101,7 +102,7 @@ function archSettings(v: FlagValues): { model: Partial<ModelSettings>; train: Pa
       arch, dModel: numberFlag(v['d-model'], 'd-model'), heads: numberFlag(v.heads, 'heads'), ff: numberFlag(v.ff, 'ff'),
       encLayers: numberFlag(v['enc-layers'], 'enc-layers'), decLayers: numberFlag(v['dec-layers'], 'dec-layers'),
       attentionDropout: numberFlag(v['attention-dropout'], 'attention-dropout'), positions: oneOfFlag(v.positions, 'positions', ['sinusoidal', 'learned'] as const),
-      maxPositions: numberFlag(v['max-positions'], 'max-positions'), tieEmbeddings: boolFlag(v['tie-embeddings'], 'tie-embeddings'),
+      maxPositions: numberFlag(v['max-positions'], 'max-positions'), tieEmbeddings: boolFlag(v['tie-embeddings'], 'tie-embeddings'), sharedVocab: boolFlag(v['shared-vocab'], 'shared-vocab'),
       activation: oneOfFlag(v.activation, 'activation', ['relu', 'gelu'] as const),
     },
     train: {

@@ -12,7 +12,13 @@ from seq2seq_torch.architectures import build_model, model_from_engine
 VARIANTS = [
     dict(positions="sinusoidal", tieEmbeddings=True, activation="relu"),
     dict(positions="learned", tieEmbeddings=False, activation="gelu"),
+    dict(positions="learned", tieEmbeddings=True, activation="relu", sharedVocab=True),
 ]
+
+
+def vocab_sizes(m):
+    """A shared vocabulary has one size."""
+    return (12, 12) if m.get("sharedVocab") else (10, 12)
 
 
 def settings(**kw):
@@ -60,7 +66,7 @@ def engine_forward(m, w, src, tgt_in):
     B, S = src.shape
     T = tgt.shape[1]
     src_bias = torch.where(src == 0, -1e9, 0.0)[:, None, None, :]
-    x = w["encoder/embedding"][src] * math.sqrt(d) + positions("encoder", S)
+    x = w["decoder/embedding" if m.get("sharedVocab") else "encoder/embedding"][src] * math.sqrt(d) + positions("encoder", S)
     for l in range(m["encLayers"]):
         p = f"encoder/l{l}"
         q, k, v = lin(ln(x, f"{p}/self_attention_norm"), f"{p}/self_attention/qkv").split(d, -1)
@@ -94,14 +100,22 @@ class TransformerTests(unittest.TestCase):
         tied = dict(build_model(settings(**VARIANTS[0]), 10, 12).to_engine())
         self.assertNotIn("output/kernel", tied)
         self.assertNotIn("encoder/positions", tied)
+        shared = build_model(settings(**VARIANTS[2]), 12, 12)
+        names = shared.engine_names()
+        self.assertNotIn("encoder/embedding", names)
+        self.assertEqual(names[0], "encoder/positions")
+        self.assertIs(shared.src_emb, shared.tgt_emb)
+        self.assertEqual(sum(p.numel() for p in shared.parameters()), sum(t.numel() for _, t in shared.to_engine()))
+        with self.assertRaises(ValueError):
+            build_model(settings(**VARIANTS[2]), 10, 12)
 
     def test_weights_round_trip_and_compute_the_engine_equations(self):
         torch.manual_seed(0)
         for variant in VARIANTS:
             with self.subTest(**variant):
                 m = settings(**variant)
-                w = {n: torch.randn(t.shape) * 0.3 for n, t in build_model(m, 10, 12).to_engine()}
-                model = model_from_engine(m, 10, 12, w).eval()
+                w = {n: torch.randn(t.shape) * 0.3 for n, t in build_model(m, *vocab_sizes(m)).to_engine()}
+                model = model_from_engine(m, *vocab_sizes(m), w).eval()
                 back = dict(model.to_engine())
                 for n, t in w.items():
                     self.assertTrue(torch.equal(back[n], t), n)
@@ -123,8 +137,8 @@ class TransformerTests(unittest.TestCase):
         for variant in VARIANTS:
             with self.subTest(**variant):
                 m = settings(**variant)
-                w = {n: torch.randn(t.shape) * 0.3 for n, t in build_model(m, 10, 12).to_engine()}
-                model = model_from_engine(m, 10, 12, w).eval()
+                w = {n: torch.randn(t.shape) * 0.3 for n, t in build_model(m, *vocab_sizes(m)).to_engine()}
+                model = model_from_engine(m, *vocab_sizes(m), w).eval()
                 src = torch.randint(4, 10, (6, 2))
                 src[4:, 1] = 0  # the memory's padding must be masked in every step's cross-attention
                 tgt_in = torch.randint(4, 12, (5, 2))

@@ -54,6 +54,11 @@ export interface ModelSettings {
   maxPositions: number;
   /** The target embedding is also the output projection (transposed). */
   tieEmbeddings: boolean;
+  /**
+   * One vocabulary learned from both sides' texts (the target side's tokeniser settings) and one
+   * embedding for the encoder, the decoder and (tied) the output, as in Press & Wolf (2017).
+   */
+  sharedVocab: boolean;
   activation: ActivationKind;
 }
 
@@ -104,7 +109,7 @@ export const DEFAULT_SETTINGS: Seq2SeqSettings = {
   model: {
     arch: 'rnn', cell: 'lstm', layers: 1, bidirectional: true, emb: 64, hidden: 256, attention: 'luong', dropout: 0.1,
     dModel: 256, heads: 4, ff: 1024, encLayers: 3, decLayers: 3, attentionDropout: 0.1, positions: 'sinusoidal', maxPositions: 256,
-    tieEmbeddings: true, activation: 'relu',
+    tieEmbeddings: true, sharedVocab: false, activation: 'relu',
   },
   train: {
     batch: 64, lr: 0.002, epochs: 30, minutes: 0, clipNorm: 5, labelSmoothing: 0, patience: 5, lrPatience: 2,
@@ -138,7 +143,8 @@ export function mergeSettings(base: Seq2SeqSettings, ...overrides: (SettingsOver
   return out;
 }
 
-function dropUndefined<T extends object>(o: T | undefined): Partial<T> {
+/** The fields of `o` that are set. */
+export function dropUndefined<T extends object>(o: T | undefined): Partial<T> {
   if (!o) return {};
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
@@ -308,6 +314,13 @@ export function settingsErrors(s: Seq2SeqSettings): SettingsFieldError[] {
     errs.push({ field: 'model.maxPositions', message: `must cover train.maxLen + 2 = ${s.train.maxLen + 2} positions for learned positions (got ${s.model.maxPositions})` });
   }
   if (typeof s.model.tieEmbeddings !== 'boolean') errs.push({ field: 'model.tieEmbeddings', message: 'must be true or false' });
+  if (typeof s.model.sharedVocab !== 'boolean') errs.push({ field: 'model.sharedVocab', message: 'must be true or false' });
+  else if (s.model.sharedVocab) {
+    if (s.model.arch !== 'transformer') errs.push({ field: 'model.sharedVocab', message: 'is a setting of the Transformer (--arch transformer)' });
+    else if (s.source.kind !== s.target.kind || s.source.lowercase !== s.target.lowercase || s.source.maxVocab !== s.target.maxVocab) {
+      errs.push({ field: 'model.sharedVocab', message: `needs the same tokeniser on both sides (source ${s.source.kind}${s.source.lowercase ? ' lowercased' : ''} ${s.source.maxVocab}, target ${s.target.kind}${s.target.lowercase ? ' lowercased' : ''} ${s.target.maxVocab})` });
+    }
+  }
   oneOf('model.activation', s.model.activation, ['relu', 'gelu']);
   int('train.batch', s.train.batch, 1, 4096);
   num('train.lr', s.train.lr, 0, 1, true);

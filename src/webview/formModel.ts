@@ -168,7 +168,7 @@ export function describe(s: Seq2SeqSettings, values?: FieldValues): { label: str
   const attention = s.model.attention === 'none' ? 'no attention' : `${s.model.attention === 'luong' ? 'Luong' : 'Bahdanau'} attention`;
   const m = s.model;
   const model = m.arch === 'transformer'
-    ? [{ label: 'Model', value: `Transformer, ${m.encLayers} + ${m.decLayers} layers, ${m.heads} heads, ${m.positions} positions${m.tieEmbeddings ? ', tied output' : ''}` },
+    ? [{ label: 'Model', value: `Transformer, ${m.encLayers} + ${m.decLayers} layers, ${m.heads} heads, ${m.positions} positions${m.tieEmbeddings ? ', tied output' : ''}${m.sharedVocab ? ', shared vocabulary' : ''}` },
       { label: 'Sizes', value: `d ${m.dModel}, feed-forward ${m.ff} (${m.activation}), dropout ${m.dropout}` }]
     : [{ label: 'Model', value: `${m.cell.toUpperCase()} × ${m.layers}${m.bidirectional ? ', bidirectional' : ''}, ${attention}` },
       { label: 'Sizes', value: `embedding ${m.emb}, hidden ${m.hidden}, dropout ${m.dropout}` }];

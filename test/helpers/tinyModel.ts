@@ -10,6 +10,10 @@ export async function tinyModel(overrides: SettingsOverrides = {}, sourceTexts =
     model: { emb: 8, hidden: 16, layers: 1, bidirectional: false, attention: 'luong', dropout: 0 },
     train: { seed: 7, maxLen: 20 },
   }, overrides);
+  if (settings.model.sharedVocab) {
+    const joint = Vocabulary.build([...sourceTexts, ...targetTexts], settings.target);
+    return Seq2SeqModel.create(settings, joint, joint);
+  }
   const src = Vocabulary.build(sourceTexts, settings.source);
   const tgt = Vocabulary.build(targetTexts, settings.target);
   return Seq2SeqModel.create(settings, src, tgt);

@@ -25,6 +25,7 @@ const ARCHS = [
   [...RNN, '--cell', 'lstm', '--layers', '4', '--bidirectional', 'true', '--attention', 'bahdanau'],
   [...RNN, '--cell', 'gru', '--layers', '3', '--bidirectional', 'false', '--attention', 'luong'],
   ['--arch', 'transformer', '--d-model', '48', '--heads', '4', '--ff', '96', '--enc-layers', '2', '--dec-layers', '2', '--warmup', '40', '--activation', 'gelu'],
+  ['--arch', 'transformer', '--d-model', '32', '--heads', '4', '--ff', '64', '--enc-layers', '1', '--dec-layers', '1', '--warmup', '40', '--tokens', 'char', '--shared-vocab', 'true'],
 ];
 
 test('every architecture: the engine and PyTorch decode 500 inputs identically from the same weights', { skip }, async (t) => {

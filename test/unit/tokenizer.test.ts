@@ -79,6 +79,16 @@ test('resolveSettings: an automatic or explicit subword side gets DEFAULT_SUBWOR
   assert.equal(few.source.kind, 'char');
 });
 
+test('resolveSettings: a shared vocabulary is the target side\'s tokeniser on both sides; other settings of it are errors naming model.sharedVocab', () => {
+  const pairs = sentencePairs(SUBWORD_MIN_PAIRS);
+  const shared = resolveSettings(pairs, 'balanced', { model: { arch: 'transformer', sharedVocab: true }, target: { maxVocab: 3000 } });
+  assert.deepEqual(shared.source, shared.target);
+  assert.equal(shared.source.maxVocab, 3000);
+  const field = (f: () => unknown) => { try { f(); } catch (e) { return String((e as Error).message); } return 'no error'; };
+  assert.match(field(() => resolveSettings(pairs, 'balanced', { model: { arch: 'rnn', sharedVocab: true } })), /model\.sharedVocab.*Transformer/);
+  assert.match(field(() => resolveSettings(pairs, 'balanced', { model: { arch: 'transformer', sharedVocab: true }, source: { kind: 'char' } })), /model\.sharedVocab.*same tokeniser/);
+});
+
 test('text that spells a special token ("</s>", "<s>") is <unk>, never the special id (found by the fuzz tier)', () => {
   const v = Vocabulary.build(['a </s> b', 'b <s> a'], { kind: 'word', lowercase: false, maxVocab: 100 }, true);
   assert.deepEqual(v.encode('a </s> b <s> <pad>'), [v.index.get('a'), UNK, v.index.get('b'), UNK, UNK]);

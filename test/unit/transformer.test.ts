@@ -17,6 +17,7 @@ import { reversePairs, tinyTransformer } from '../helpers/tinyModel';
 const VARIANTS: [string, SettingsOverrides][] = [
   ['sinusoidal, tied, relu', {}],
   ['learned positions, untied, gelu', { model: { positions: 'learned', tieEmbeddings: false, activation: 'gelu', maxPositions: 32 } }],
+  ['shared vocabulary, learned positions', { model: { sharedVocab: true, positions: 'learned', maxPositions: 32 } }],
 ];
 
 const examples = (model: Seq2SeqModel): Example[] => [
@@ -140,6 +141,30 @@ for (const [name, overrides] of VARIANTS) {
     model.dispose();
   });
 }
+
+test('transformer: a shared vocabulary is one embedding, read by the encoder, the decoder and the output', async () => {
+  const model = await tinyTransformer({ model: { sharedVocab: true } });
+  assert.equal(model.source, model.target);
+  assert.ok(!model.params.has('encoder/embedding'));
+  assert.equal(model.params.get('decoder/embedding')!.shape[0], model.target.size);
+  // 'a' is a source-only token: its row of the one table moves its own (tied) output column, and
+  // every other column only through the encoder. The same model (same seed) with that row moved,
+  // before its first forward pass, gives other logits in the other columns.
+  const a = model.source.encode('a')[0];
+  const bumped = await tinyTransformer({ model: { sharedVocab: true } });
+  const table = bumped.params.get('decoder/embedding')!;
+  const rows = table.arraySync() as number[][];
+  rows[a] = rows[a].map((x, i) => x + (i % 2 ? 0.5 : -0.3)); // not a constant shift, which every LayerNorm removes
+  table.assign(tf.tensor2d(rows));
+  const otherColumns = (m: Seq2SeqModel) => tf.tidy(() => {
+    const b = padBatch(examples(m), [0, 1, 2], BOS, EOS);
+    const logits = m.network.teacherForcedLogits(b, tf.range(0, b.batch * b.tgtLen, 1, 'int32') as tf.Tensor1D, null);
+    return (logits.arraySync() as number[][]).flatMap((row) => row.filter((_, j) => j !== a));
+  });
+  assert.ok(maxDiff(otherColumns(bumped), otherColumns(model)) > 1e-3, 'the encoder does not read the shared table');
+  model.dispose();
+  bumped.dispose();
+});
 
 test('transformer: a step costs O(t): the self-attention caches grow by one position per step and hold every layer', async () => {
   const model = await tinyTransformer();

@@ -52,16 +52,24 @@ class TransformerSeq2Seq(nn.Module):
         if m["dModel"] % m["heads"]:
             raise ValueError(f"settings.model.heads: must divide dModel {m['dModel']} (got {m['heads']})")
         return cls(src_vocab, tgt_vocab, m["dModel"], m["heads"], m["ff"], m["encLayers"], m["decLayers"], float(m["dropout"]),
-                   float(m["attentionDropout"]), m["positions"], int(m.get("maxPositions", 256)), bool(m["tieEmbeddings"]), m["activation"])
+                   float(m["attentionDropout"]), m["positions"], int(m.get("maxPositions", 256)), bool(m["tieEmbeddings"]), m["activation"],
+                   bool(m.get("sharedVocab", False)))
 
     def __init__(self, src_vocab, tgt_vocab, d, heads, ff, enc_layers, dec_layers, dropout=0.0, attention_dropout=0.0,
-                 positions="sinusoidal", max_positions=256, tie=True, activation="relu"):
+                 positions="sinusoidal", max_positions=256, tie=True, activation="relu", shared=False):
         super().__init__()
+        if shared and src_vocab != tgt_vocab:
+            raise ValueError(f"settings.model.sharedVocab: a shared vocabulary has one size (source {src_vocab}, target {tgt_vocab})")
         self.d, self.heads, self.dk = d, heads, d // heads
         self.positions, self.max_positions, self.tie = positions, max_positions, tie
         act = F.gelu if activation == "gelu" else F.relu
-        self.src_emb = nn.Embedding(src_vocab, d)
-        self.tgt_emb = nn.Embedding(tgt_vocab, d)
+        self.shared = shared  # one embedding (tgt_emb) for the encoder, the decoder and the tied output
+        if shared:
+            self.tgt_emb = nn.Embedding(tgt_vocab, d)
+            self.src_emb = self.tgt_emb  # registered second: named_parameters() names it tgt_emb.weight
+        else:
+            self.src_emb = nn.Embedding(src_vocab, d)
+            self.tgt_emb = nn.Embedding(tgt_vocab, d)
         if positions == "learned":
             self.src_pos = nn.Parameter(torch.empty(max_positions, d))
             self.tgt_pos = nn.Parameter(torch.empty(max_positions, d))
@@ -103,7 +111,7 @@ class TransformerSeq2Seq(nn.Module):
 
     def _slots(self):
         """(engine name, PyTorch parameter name, how): how is 't' (transpose), 'q'/'kv' (rows of in_proj, transposed) or ''."""
-        out = [("encoder/embedding", "src_emb.weight", "")]
+        out = [] if self.shared else [("encoder/embedding", "src_emb.weight", "")]
         if self.positions == "learned":
             out.append(("encoder/positions", "src_pos", ""))
         def attention(prefix, torch_prefix, cross):

@@ -54,16 +54,25 @@ export function transformerParamSpecs(m: ModelSettings, srcVocab: number, tgtVoc
   };
   // Embeddings ~ N(0, 1/d): scaled by sqrt(d) they have unit variance, and as the tied output
   // projection they give logits of unit scale.
+  const positions = (side: string) => {
+    if (m.positions === 'learned') add(`${side}/positions`, [m.maxPositions, d], (r) => normal(m.maxPositions * d, d ** -0.5, r));
+  };
   const embedding = (side: string, vocab: number) => {
     add(`${side}/embedding`, [vocab, d], (r) => normal(vocab * d, d ** -0.5, r));
-    if (m.positions === 'learned') add(`${side}/positions`, [m.maxPositions, d], (r) => normal(m.maxPositions * d, d ** -0.5, r));
+    positions(side);
   };
   const feedForward = (prefix: string) => {
     norm(`${prefix}/ff_norm`);
     linear(`${prefix}/ff/inner`, d, m.ff);
     linear(`${prefix}/ff/outer`, m.ff, d);
   };
-  embedding('encoder', srcVocab);
+  // A shared vocabulary has one embedding, the decoder's, which the encoder reads too.
+  if (m.sharedVocab) {
+    if (srcVocab !== tgtVocab) throw new Error(`a shared vocabulary has one size (source ${srcVocab}, target ${tgtVocab})`);
+    positions('encoder');
+  } else {
+    embedding('encoder', srcVocab);
+  }
   for (let l = 0; l < m.encLayers; l++) {
     norm(`encoder/l${l}/self_attention_norm`);
     linear(`encoder/l${l}/self_attention/qkv`, d, 3 * d);
@@ -185,7 +194,8 @@ export class TransformerNetwork implements Network {
 
   /** Embedded tokens plus positions start .. start + T - 1: ids batch-major [B * T] -> [B * T, d]. */
   private embed(side: 'encoder' | 'decoder', ids: tf.Tensor1D, B: number, T: number, start: number, training: DropoutSeeds | null): tf.Tensor2D {
-    const tokens = tf.mul(tf.gather(this.w(`${side}/embedding`), ids), Math.sqrt(this.d));
+    const table = this.m.sharedVocab ? 'decoder' : side;
+    const tokens = tf.mul(tf.gather(this.w(`${table}/embedding`), ids), Math.sqrt(this.d));
     const x = tf.reshape(tf.add(tf.reshape(tokens, [B, T, this.d]), this.positions(side, start, T)), [B * T, this.d]) as tf.Tensor2D;
     return training && this.m.dropout > 0 ? dropout(x, this.m.dropout, training) : x;
   }

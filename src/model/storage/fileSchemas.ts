@@ -12,7 +12,7 @@ const settingsTypes = obj({
   model: obj({
     arch: str(), cell: str(), layers: num(), bidirectional: bool, emb: num(), hidden: num(), attention: str(), dropout: num(),
     dModel: num(), heads: num(), ff: num(), encLayers: num(), decLayers: num(), attentionDropout: num(), positions: str(),
-    maxPositions: num(), tieEmbeddings: bool, activation: str(),
+    maxPositions: num(), tieEmbeddings: bool, sharedVocab: optional(bool), activation: str(),
   }),
   train: obj({
     batch: num(), lr: num(), epochs: num(), minutes: num(), clipNorm: num(), labelSmoothing: num(), patience: num(),
@@ -33,6 +33,8 @@ export const settingsSchema: Schema<Seq2SeqSettings> = (v, field) => {
   s.train.chunk ??= DEFAULT_SETTINGS.train.chunk;
   // Folders from before the budget decay trained without it (and resume so).
   s.train.budgetDecay ??= 0;
+  // Folders from before the shared vocabulary have one per side.
+  s.model.sharedVocab ??= false;
   const errors = settingsErrors(s);
   if (errors.length) {
     const e = errors[0];

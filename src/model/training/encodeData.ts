@@ -3,7 +3,7 @@
  * `seq2seq export-job` can use it too): the vocabularies learned from the training pairs, the pairs
  * as token ids (too-long pairs skipped and reported), and the task's dev metric.
  */
-import type { TaskKind, TokenizerSettings } from '../config';
+import type { Seq2SeqSettings, TaskKind, TokenizerSettings } from '../config';
 import type { Example, Pair } from '../data/data';
 import { detectTokenizerKind, Vocabulary } from '../data/tokenizer';
 import type { SkippedLine } from './events';
@@ -15,6 +15,18 @@ export type DevMetricKind = 'bleu' | 'per';
 export function buildVocabulary(texts: string[], side: TokenizerSettings): Vocabulary {
   const whitespaceOnly = side.kind === 'word' && detectTokenizerKind(texts.slice(0, 5000)).whitespaceOnly;
   return Vocabulary.build(texts, side, whitespaceOnly);
+}
+
+/**
+ * The source and target vocabularies of the training pairs: one per side, or (model.sharedVocab) one
+ * learned from both sides' texts with the target side's settings, the same object for both.
+ */
+export function buildVocabularies(pairs: Pair[], settings: Pick<Seq2SeqSettings, 'model' | 'source' | 'target'>): [Vocabulary, Vocabulary] {
+  if (settings.model.sharedVocab) {
+    const joint = buildVocabulary([...pairs.map((p) => p.source), ...pairs.map((p) => p.target)], settings.target);
+    return [joint, joint];
+  }
+  return [buildVocabulary(pairs.map((p) => p.source), settings.source), buildVocabulary(pairs.map((p) => p.target), settings.target)];
 }
 
 /** Token ids of each pair; pairs longer than maxLen on either side are skipped and reported. */

@@ -24,7 +24,7 @@ import { DEFAULT_SETTINGS, mergeSettings } from '../config';
 import type { Vocabulary } from '../data/tokenizer';
 import type { DataReport, SkippedLine } from './events';
 import { resolveSettings } from './settingsFromData';
-import { buildVocabulary, devMetricKind, encodeExamples, type DevMetricKind } from './encodeData';
+import { buildVocabularies, devMetricKind, encodeExamples, type DevMetricKind } from './encodeData';
 
 export const JOB_FORMAT = 'seq2seq-training-job';
 export const JOB_FORMAT_VERSION = 1;
@@ -117,8 +117,7 @@ async function pairJobData(opts: ExportJobOptions, dataFile: string, devFile: st
   let devPairs: Pair[] = [];
   if (devFile) devPairs = (await readPairs(devFile)).pairs;
   else ({ train: trainPairs, dev: devPairs } = splitDev(read.pairs, settings.train.devFraction, settings.train.seed));
-  const source: Vocabulary = buildVocabulary(trainPairs.map((p) => p.source), settings.source);
-  const target: Vocabulary = buildVocabulary(trainPairs.map((p) => p.target), settings.target);
+  const [source, target]: Vocabulary[] = buildVocabularies(trainPairs, settings);
   const skipped: SkippedLine[] = [];
   const examples = encodeExamples(trainPairs, source, target, settings.train.maxLen, skipped);
   if (examples.length === 0) throw new DataError(`${dataFile}: every pair is longer than maxLen ${settings.train.maxLen} tokens; raise maxLen`, dataFile, skipped[0]?.line);

@@ -4,7 +4,7 @@
  * then explicit overrides).
  */
 import {
-  chooseArchitecture, DEFAULT_SETTINGS, mergeSettings, presetOverrides, validateSettings,
+  chooseArchitecture, DEFAULT_SETTINGS, dropUndefined, mergeSettings, presetOverrides, validateSettings,
   type DataProfile, type PresetName, type Seq2SeqSettings, type SettingsOverrides, type TaskKind, type TokenizerSettings,
 } from '../config';
 import { readPairs, type Pair } from '../data/data';
@@ -28,11 +28,13 @@ export function profilePairs(pairs: Pair[], overrides?: SettingsOverrides): { pr
     const maxVocab = overrides?.[side]?.maxVocab ?? (kind === 'subword' ? DEFAULT_SUBWORD_VOCAB : merged[side].maxVocab);
     return { ...merged[side], kind, maxVocab };
   };
-  const source = sideSettings('source');
   const target = sideSettings('target');
+  // A shared vocabulary is the target side's tokeniser on both sides (a different source given is an error of validateSettings).
+  const shared = overrides?.model?.sharedVocab === true;
+  const source = shared ? { ...target, ...dropUndefined(overrides?.source) } : sideSettings('source');
   // Probed with the tokenisers training will use (a subword vocabulary of 4000 pieces is not one of 20000).
-  const probeS = Vocabulary.build(sample.map((p) => p.source), source);
-  const probeT = Vocabulary.build(sample.map((p) => p.target), target);
+  const probeT = Vocabulary.build(shared ? [...sample.map((p) => p.source), ...sample.map((p) => p.target)] : sample.map((p) => p.target), target);
+  const probeS = shared ? probeT : Vocabulary.build(sample.map((p) => p.source), source);
   const profile: DataProfile = {
     pairs: pairs.length,
     sourceVocab: probeS.size,

@@ -17,7 +17,7 @@ import type { DataReport, SkippedLine } from './events';
 import { Adam, adamSettings, FORMAT1_ADAM } from './optimizer';
 import type { TrainOptions } from './options';
 import { resolveSettings, resolveTextSettings, textProfile, textSide } from './settingsFromData';
-import { buildVocabulary, devMetricKind, encodeExamples, type DevMetricKind } from './encodeData';
+import { buildVocabularies, devMetricKind, encodeExamples, type DevMetricKind } from './encodeData';
 
 export { encodeExamples, type DevMetricKind };
 
@@ -78,7 +78,7 @@ async function prepareIn(opts: TrainOptions, modelDir: string, resuming: boolean
   else ({ train: trainPairs, dev: devPairs } = splitDev(read.pairs, settings.train.devFraction, settings.train.seed));
 
   const { model, optimizer, progress } = modelAndOptimizer(modelDir, resuming, settings,
-    () => [buildVocabulary(trainPairs.map((p) => p.source), settings.source), buildVocabulary(trainPairs.map((p) => p.target), settings.target)]);
+    () => buildVocabularies(trainPairs, settings));
   const lengthSkips: SkippedLine[] = [];
   const examples = encodeExamples(trainPairs, model.source, model.target, settings.train.maxLen, lengthSkips);
   const devExamples = encodeExamples(devPairs, model.source, model.target, settings.train.maxLen, []);
