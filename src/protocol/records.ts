@@ -49,7 +49,7 @@ function overridesOf<T extends object>(defaults: T): Check<Partial<T> | undefine
 }
 
 /** Settings that came after records were first kept (recorded runs, saved panel state): absent in older ones. */
-const LATER_SETTINGS = new Set(['window', 'chunk', 'budgetDecay']);
+const LATER_SETTINGS = new Set(['window', 'chunk', 'budgetDecay', 'sharedVocab']);
 
 /** A whole section as the engine reports it (a diverging run may report what it was given). */
 function sectionOf<T extends object>(defaults: T): Check<T> {
