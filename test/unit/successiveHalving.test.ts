@@ -92,6 +92,10 @@ test('a space file is checked field by field, with the engine\'s rules for each 
   bad({ keep: 1 }, /^space\.keep: must be a whole number from 2 to 10/);
   bad({ trails: 9 }, /^space\.trails: is not known here/);
   bad({ preset: 'huge' }, /^space\.preset: must be fast, balanced or accurate/);
+  // A setting of one architecture is judged as that architecture judges it.
+  const transformerGroup = checkSpace({ groups: [{ name: 't', settings: { 'model.arch': ['transformer'], 'model.sharedVocab': [false, true] } }] });
+  assert.deepEqual(transformerGroup.groups[0].settings['model.sharedVocab'], [false, true]);
+  bad({ groups: [{ name: 't', settings: { 'model.sharedVocab': ['yes'] } }] }, /model\.sharedVocab\[0\]: must be a boolean/);
   const ok = checkSpace({ trials: 6, fixed: { 'train.batch': 32 }, groups: [{ name: 'small', settings: { 'model.hidden': { min: 32, max: 96, integer: true } } }] });
   assert.equal(ok.trials, 6);
   assert.equal(ok.preset, DEFAULT_SPACE.preset);

@@ -7,7 +7,7 @@
  * field by field.
  */
 import { readFileSync } from 'node:fs';
-import { DEFAULT_SETTINGS, mergeSettings, settingsErrors, type PresetName, type SettingsOverrides } from '../config';
+import { DEFAULT_SETTINGS, mergeSettings, settingsErrors, type ArchKind, type PresetName, type SettingsOverrides } from '../config';
 import { rng } from '../data/data';
 
 export type SettingValue = number | string | boolean;
@@ -90,14 +90,19 @@ export function overridesOf(values: Record<string, SettingValue>): SettingsOverr
   return out as SettingsOverrides;
 }
 
-/** The problem with setting `path` to `value` alone (the engine's own rule), or null. */
+/**
+ * The problem with setting `path` to `value` alone (the engine's own rule), or null. A value valid
+ * for either architecture passes (`model.sharedVocab` is one of the Transformer's): a trial's whole
+ * settings are checked again when it is built.
+ */
 function valueProblem(path: string, value: unknown): string | null {
   const p = settingPath(path);
   if (!p) return `"${path}" is not a setting (settings are named like model.hidden, train.lr)`;
   const def = (DEFAULT_SETTINGS[p[0]] as unknown as Record<string, unknown>)[p[1]];
   if (typeof value !== typeof def) return `must be a ${typeof def} (got ${JSON.stringify(value)})`;
-  const err = settingsErrors(mergeSettings(DEFAULT_SETTINGS, { [p[0]]: { [p[1]]: value } })).find((e) => e.field === path);
-  return err ? err.message : null;
+  const problemFor = (arch: ArchKind) => settingsErrors(mergeSettings(DEFAULT_SETTINGS, { model: { arch } }, { [p[0]]: { [p[1]]: value } })).find((e) => e.field === path);
+  const errs = (['rnn', 'transformer'] as const).map(problemFor);
+  return errs.every(Boolean) ? errs[0]!.message : null;
 }
 
 function isObj(v: unknown): v is Record<string, unknown> {
